@@ -1,0 +1,5 @@
+"""Shared pytest set-up: headless plotting."""
+
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")

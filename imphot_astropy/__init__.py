@@ -1,0 +1,18 @@
+"""imphot_astropy: MUSE image photometry against HST, on astropy.
+
+Compare a MUSE image with an HST image of the same sky to measure the MUSE
+PSF (Moffat FWHM and beta), the flux scale and zero offset, and the pointing
+offset.
+"""
+
+__version__ = "0.1.dev0"
+
+from .exceptions import *  # noqa: F401,F403
+from .io import image_grids_aligned  # noqa: F401
+from .preparation import *  # noqa: F401,F403
+
+from .exceptions import __all__ as _exceptions_all
+from .preparation import __all__ as _preparation_all
+
+__all__ = (list(_exceptions_all) + ["image_grids_aligned"]
+           + list(_preparation_all))

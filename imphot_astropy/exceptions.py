@@ -1,0 +1,59 @@
+"""Exceptions raised by imphot_astropy."""
+
+__all__ = ["UserError", "WorkerError"]
+
+
+class UserError(Exception):
+    """An error caused by the caller's inputs rather than by a bug.
+
+    The message always names the argument or file at fault and says what is
+    wrong with it, so that command-line programs can print it on one line.
+
+    Examples
+    --------
+    >>> from imphot_astropy import UserError
+    >>> try:
+    ...     raise UserError("star: the radius must be > 0, not -1.0")
+    ... except UserError as err:
+    ...     print(err)
+    star: the radius must be > 0, not -1.0
+    """
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self):
+        return self.message
+
+
+class WorkerError(Exception):
+    """An exception raised in a worker process, reported to the parent.
+
+    Parameters
+    ----------
+    message : str
+        A short description of the error (it names the file being processed).
+    traceback : list of str or str
+        The worker's traceback, as text lines.
+
+    Examples
+    --------
+    >>> from imphot_astropy import WorkerError
+    >>> err = WorkerError("muse1.fits: bad file", ["Traceback ...\\n"])
+    >>> err.message
+    'muse1.fits: bad file'
+    """
+
+    def __init__(self, message, traceback):
+        super().__init__(message)
+        self.message = message
+        if isinstance(traceback, (list, tuple)):
+            traceback = "".join(traceback)
+        self.traceback = traceback
+
+    def __str__(self):
+        return self.message + "\n" + self.traceback
+
+    def __reduce__(self):
+        return (self.__class__, (self.message, self.traceback))

@@ -1,0 +1,18 @@
+"""Reading images into one internal form, and writing FITS files safely.
+
+This is the lowest layer of the package: it knows about files, HDUs and
+NDData objects, and hands plain arrays, a mask, a unit and a celestial WCS to
+the layers above it.
+"""
+
+from .images import *  # noqa: F401,F403
+from .atomic import *  # noqa: F401,F403
+from .units import *  # noqa: F401,F403
+from .grids import *  # noqa: F401,F403
+
+from .images import __all__ as _images_all
+from .atomic import __all__ as _atomic_all
+from .units import __all__ as _units_all
+from .grids import __all__ as _grids_all
+
+__all__ = _images_all + _atomic_all + _units_all + _grids_all

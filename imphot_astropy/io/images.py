@@ -1,0 +1,367 @@
+"""Read 2D images from FITS files, HDUs and NDData into one internal form."""
+
+import os
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import astropy.units as u
+from astropy.io import fits
+from astropy.nddata import NDData, CCDData, VarianceUncertainty, StdDevUncertainty
+from astropy.wcs import WCS, FITSFixedWarning
+from astropy.wcs.utils import proj_plane_pixel_scales
+
+from ..exceptions import UserError
+from .units import flux_unit_from_header
+
+__all__ = ["ImageData", "read_image", "read_mask", "celestial_wcs"]
+
+
+@dataclass
+class ImageData:
+    """A 2D image in the form the array-level layers use.
+
+    Attributes
+    ----------
+    data : `numpy.ndarray`
+        The pixel values, float64, a private copy.
+    mask : `numpy.ndarray`
+        Boolean, True where a pixel is bad (NaN, flagged in DQ, or masked in
+        the NDData object).
+    variance : `numpy.ndarray` or None
+        The variance of each pixel, if known.
+    unit : `~astropy.units.UnitBase`
+        The flux unit of ``data``.
+    wcs : `~astropy.wcs.WCS`
+        The celestial WCS of the pixel grid.
+    header : `~astropy.io.fits.Header`
+        The header of the HDU that held the data (empty for NDData input).
+    primary_header : `~astropy.io.fits.Header`
+        The primary header of the file, if read from a file.
+    filename : str or None
+        The file the image came from.
+    name : str
+        A short name: the file's base name without ``.fits``, or the
+        argument name when the image came from no file.
+    notes : list of str
+        What was assumed while reading (for example about units).
+    """
+
+    data: np.ndarray
+    mask: np.ndarray
+    variance: object
+    unit: object
+    wcs: WCS
+    header: fits.Header = field(default_factory=fits.Header)
+    primary_header: fits.Header = field(default_factory=fits.Header)
+    filename: object = None
+    name: str = "image"
+    notes: list = field(default_factory=list)
+
+    @property
+    def shape(self):
+        """The (ny, nx) shape of the image."""
+        return self.data.shape
+
+    @property
+    def pixel_scales(self):
+        """The (x, y) pixel sizes in arcsec along the array axes."""
+        return proj_plane_pixel_scales(self.wcs) * 3600.0
+
+    def to_ccddata(self):
+        """Return a new `~astropy.nddata.CCDData` holding this image."""
+        uncertainty = (None if self.variance is None
+                       else VarianceUncertainty(self.variance.copy()))
+        meta = fits.Header(self.header, copy=True)
+        return CCDData(self.data.copy(), unit=self.unit, wcs=self.wcs.deepcopy(),
+                       mask=self.mask.copy(), uncertainty=uncertainty, meta=meta)
+
+    def copy(self):
+        """Return a deep copy."""
+        return ImageData(
+            data=self.data.copy(), mask=self.mask.copy(),
+            variance=None if self.variance is None else self.variance.copy(),
+            unit=self.unit, wcs=self.wcs.deepcopy(),
+            header=fits.Header(self.header, copy=True),
+            primary_header=fits.Header(self.primary_header, copy=True),
+            filename=self.filename, name=self.name, notes=list(self.notes))
+
+
+def celestial_wcs(header_or_wcs, argname="image"):
+    """Return the 2D celestial part of a WCS, or raise `UserError`.
+
+    Parameters
+    ----------
+    header_or_wcs : `~astropy.io.fits.Header` or `~astropy.wcs.WCS`
+        Where the WCS comes from.
+    argname : str
+        The argument or file name to quote in error messages.
+
+    Returns
+    -------
+    wcs : `~astropy.wcs.WCS`
+
+    Examples
+    --------
+    >>> from astropy.io import fits
+    >>> h = fits.Header({"CTYPE1": "RA---TAN", "CTYPE2": "DEC--TAN",
+    ...                  "CDELT1": -5.5e-5, "CDELT2": 5.5e-5})
+    >>> celestial_wcs(h).naxis
+    2
+    """
+    if header_or_wcs is None:
+        raise UserError(f"{argname}: the image has no WCS")
+    if isinstance(header_or_wcs, WCS):
+        wcs = header_or_wcs
+    elif isinstance(header_or_wcs, fits.Header):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FITSFixedWarning)
+            try:
+                wcs = WCS(header_or_wcs)
+            except Exception as exc:  # astropy raises many kinds here
+                raise UserError(f"{argname}: the WCS in the header cannot be "
+                                f"read ({exc})") from None
+    else:
+        raise UserError(f"{argname}: the WCS must be an astropy WCS, not "
+                        f"{type(header_or_wcs).__name__}")
+    if not wcs.has_celestial:
+        raise UserError(f"{argname}: the image has no celestial WCS "
+                        "(RA/Dec axes)")
+    wcs = wcs.celestial
+    if wcs.naxis != 2:
+        raise UserError(f"{argname}: the celestial WCS is not 2-dimensional")
+    return wcs
+
+
+def _select_data_hdu(hdulist, filename):
+    """Pick the HDU that holds the image: DATA, SCI, else the first with data."""
+    names = [hdu.name.upper() for hdu in hdulist]
+    for extname in ("DATA", "SCI"):
+        if extname in names:
+            hdu = hdulist[extname]
+            if hdu.data is not None:
+                return hdu
+    for hdu in hdulist:
+        if isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU)) and hdu.data is not None:
+            return hdu
+    raise UserError(f"{filename}: the file contains no image data")
+
+
+def _mask_from_dq(hdulist, shape, filename):
+    """Return the bad-pixel mask held in a DQ extension, if any."""
+    if "DQ" not in [hdu.name.upper() for hdu in hdulist]:
+        return None
+    dq = hdulist["DQ"].data
+    if dq is None:
+        return None
+    if dq.shape != shape:
+        raise UserError(f"{filename}: the DQ extension has shape {dq.shape}, "
+                        f"but the data have shape {shape}")
+    return np.asarray(dq) != 0
+
+
+def _variance_from_hdus(hdulist, shape, filename):
+    """Return the variance from a STAT (variance) or ERR (sigma) extension."""
+    names = [hdu.name.upper() for hdu in hdulist]
+    for extname, power in (("STAT", 1), ("ERR", 2)):
+        if extname in names and hdulist[extname].data is not None:
+            values = np.array(hdulist[extname].data, dtype=np.float64)
+            if values.shape != shape:
+                raise UserError(f"{filename}: the {extname} extension has shape "
+                                f"{values.shape}, but the data have shape {shape}")
+            return values**power
+    return None
+
+
+def _base_name(filename):
+    name = os.path.basename(str(filename))
+    for suffix in (".fits.gz", ".fits", ".fit", ".fts"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _from_hdulist(hdulist, filename, argname):
+    label = filename if filename is not None else argname
+    hdu = _select_data_hdu(hdulist, label)
+    data = np.array(hdu.data, dtype=np.float64)
+    if data.ndim != 2:
+        raise UserError(f"{label}: expected a 2D image, but the data have "
+                        f"{data.ndim} dimensions")
+    primary = hdulist[0].header
+    header = hdu.header
+    wcs = celestial_wcs(header, label)
+    unit, note = flux_unit_from_header(header, label)
+    if note is not None and unit == u.dimensionless_unscaled and hdu is not hdulist[0]:
+        # MPDAF and some HST products keep BUNIT/FSCALE in the primary header.
+        unit2, note2 = flux_unit_from_header(primary, label)
+        if unit2 != u.dimensionless_unscaled:
+            unit, note = unit2, note2
+    mask = ~np.isfinite(data)
+    dq = _mask_from_dq(hdulist, data.shape, label)
+    if dq is not None:
+        mask |= dq
+    variance = _variance_from_hdus(hdulist, data.shape, label)
+    if variance is not None:
+        mask |= ~np.isfinite(variance)
+    return ImageData(data=data, mask=mask, variance=variance, unit=unit, wcs=wcs,
+                     header=fits.Header(header, copy=True),
+                     primary_header=fits.Header(primary, copy=True),
+                     filename=None if filename is None else str(filename),
+                     name=_base_name(filename) if filename is not None else argname,
+                     notes=[] if note is None else [note])
+
+
+def _from_file(path, argname):
+    if not os.path.exists(path):
+        raise UserError(f"{argname}: the file {path} does not exist")
+    if os.path.isdir(path):
+        raise UserError(f"{argname}: {path} is a directory, not a FITS file")
+    try:
+        with fits.open(path, memmap=True) as hdulist:
+            return _from_hdulist(hdulist, path, argname)
+    except UserError:
+        raise
+    except (OSError, ValueError, TypeError, IndexError, KeyError) as exc:
+        raise UserError(f"{argname}: {path} is not a readable FITS image "
+                        f"({exc})") from None
+
+
+def _from_nddata(nd, argname):
+    data = np.array(nd.data, dtype=np.float64)
+    if data.ndim != 2:
+        raise UserError(f"{argname}: expected a 2D image, but the data have "
+                        f"{data.ndim} dimensions")
+    mask = ~np.isfinite(data)
+    if nd.mask is not None:
+        given = np.asarray(nd.mask)
+        if given.shape != data.shape:
+            raise UserError(f"{argname}: the mask has shape {given.shape}, but "
+                            f"the data have shape {data.shape}")
+        mask |= given.astype(bool)
+    variance = None
+    if nd.uncertainty is not None:
+        try:
+            variance = np.array(nd.uncertainty.represent_as(VarianceUncertainty).array,
+                                dtype=np.float64)
+        except Exception:
+            if isinstance(nd.uncertainty, StdDevUncertainty):
+                variance = np.asarray(nd.uncertainty.array, dtype=np.float64)**2
+            else:
+                raise UserError(f"{argname}: the uncertainty of type "
+                                f"{type(nd.uncertainty).__name__} cannot be "
+                                "converted to a variance") from None
+        mask |= ~np.isfinite(variance)
+    header = nd.meta if isinstance(nd.meta, fits.Header) else fits.Header()
+    if not isinstance(nd.meta, fits.Header) and nd.meta:
+        for key, value in nd.meta.items():
+            if isinstance(key, str) and len(key) <= 8 and np.isscalar(value):
+                header[key] = value
+    wcs = celestial_wcs(nd.wcs, argname)
+    notes = []
+    if nd.unit is None:
+        unit, note = flux_unit_from_header(header, argname)
+        if note is not None:
+            notes.append(note)
+    else:
+        unit = nd.unit
+    filename = None
+    if isinstance(nd.meta, dict) or isinstance(nd.meta, fits.Header):
+        filename = nd.meta.get("FILENAME") or nd.meta.get("filename")
+    return ImageData(data=data, mask=mask, variance=variance, unit=unit,
+                     wcs=wcs.deepcopy(), header=fits.Header(header, copy=True),
+                     filename=filename,
+                     name=_base_name(filename) if filename else argname,
+                     notes=notes)
+
+
+def read_image(image, argname="image"):
+    """Read a 2D image into an `ImageData`, never modifying the input.
+
+    Parameters
+    ----------
+    image : str, `os.PathLike`, `~astropy.io.fits.HDUList`, HDU, `~astropy.nddata.NDData` or `ImageData`
+        A FITS file name (MUSE images: DATA, STAT, DQ extensions; HST images:
+        SCI, DATA or the primary HDU), an open HDUList or image HDU, or an
+        NDData/CCDData with a WCS. Masks from DQ extensions and NDData masks
+        are honoured and NaN pixels are masked.
+    argname : str
+        The name of the argument, quoted in error messages and used as the
+        image's name when it came from no file.
+
+    Returns
+    -------
+    image : `ImageData`
+
+    Raises
+    ------
+    UserError
+        If the file is missing or unreadable, the data are not 2D, or there
+        is no celestial WCS.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from astropy.nddata import CCDData
+    >>> from astropy.wcs import WCS
+    >>> w = WCS(naxis=2); w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    >>> w.wcs.cdelt = [-0.2 / 3600, 0.2 / 3600]
+    >>> im = read_image(CCDData(np.ones((4, 5)), unit="adu", wcs=w), "muse")
+    >>> im.shape, im.name
+    ((4, 5), 'muse')
+    """
+    if isinstance(image, ImageData):
+        return image.copy()
+    if isinstance(image, (str, os.PathLike)):
+        return _from_file(os.fspath(image), argname)
+    if isinstance(image, fits.HDUList):
+        return _from_hdulist(image, image.filename(), argname)
+    if isinstance(image, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)):
+        return _from_hdulist(fits.HDUList([fits.PrimaryHDU(image.data, image.header)]),
+                             None, argname)
+    if isinstance(image, NDData):
+        return _from_nddata(image, argname)
+    raise UserError(f"{argname}: expected a FITS file name, an HDU or an "
+                    f"NDData/CCDData image, not {type(image).__name__}")
+
+
+def read_mask(mask, reference, argname="extramask"):
+    """Read a boolean mask (True = bad) that must match a reference image.
+
+    Parameters
+    ----------
+    mask : `numpy.ndarray`, NDData/CCDData, or str
+        A boolean (or 0/1 integer) array of the reference's shape; an NDData
+        of integers (non-zero = masked) on the same pixel grid; or a FITS file
+        whose DATA extension (or primary HDU) holds such integers.
+    reference : `ImageData`
+        The image the mask applies to.
+    argname : str
+        The argument name to quote in error messages.
+
+    Returns
+    -------
+    mask : `numpy.ndarray` of bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from astropy.wcs import WCS
+    >>> w = WCS(naxis=2); w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    >>> ref = ImageData(np.zeros((2, 2)), np.zeros((2, 2), bool), None, None, w)
+    >>> read_mask(np.array([[0, 1], [0, 0]]), ref).sum()
+    np.int64(1)
+    """
+    from .grids import image_grids_aligned
+
+    if isinstance(mask, np.ndarray):
+        if mask.shape != reference.shape:
+            raise UserError(f"{argname}: the mask has shape {mask.shape}, but "
+                            f"the MUSE image has shape {reference.shape}")
+        return mask.astype(bool)
+    image = read_image(mask, argname)
+    if not image_grids_aligned(image, reference):
+        raise UserError(f"{argname}: the mask's pixel grid is not aligned with "
+                        "the MUSE image")
+    values = np.where(np.isfinite(image.data), image.data, 1.0)
+    return values != 0

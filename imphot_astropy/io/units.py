@@ -1,0 +1,79 @@
+"""Flux units from FITS headers that do not always follow the standard."""
+
+import astropy.units as u
+
+__all__ = ["flux_unit_from_header", "MUSE_FLUX_UNIT"]
+
+#: The flux-density unit in which MUSE pipeline products are calibrated,
+#: apart from the 1e-20 scale factor that is usually kept in FSCALE or BUNIT.
+MUSE_FLUX_UNIT = u.erg / (u.s * u.cm**2 * u.AA)
+
+# HST pipelines write these BUNIT spellings, which astropy's FITS unit
+# parser does not accept as they stand.
+_HST_UNIT_SPELLINGS = {
+    "ELECTRONS/S": u.electron / u.s,
+    "ELECTRONS/SEC": u.electron / u.s,
+    "ELECTRONS": u.electron,
+    "COUNTS/S": u.count / u.s,
+    "COUNTS": u.count,
+}
+
+
+def flux_unit_from_header(header, filename="image"):
+    """Return the flux unit of an image header, and what was assumed.
+
+    BUNIT is used when it parses; the HST spellings ``ELECTRONS/S`` and
+    ``COUNTS/S`` are recognised. Without BUNIT, a MUSE-style ``FSCALE``
+    keyword means ``FSCALE * erg / (s cm2 Angstrom)``. Without either, the
+    data are taken to be dimensionless.
+
+    Parameters
+    ----------
+    header : `~astropy.io.fits.Header`
+        The header of the HDU that holds the data.
+    filename : str
+        The name to quote in the returned note.
+
+    Returns
+    -------
+    unit : `~astropy.units.UnitBase`
+        The flux unit.
+    note : str or None
+        A sentence that says what was assumed, or None if the header said
+        it unambiguously.
+
+    Examples
+    --------
+    >>> from astropy.io import fits
+    >>> unit, note = flux_unit_from_header(fits.Header({"FSCALE": 1e-20}))
+    >>> unit
+    Unit("1e-20 erg / (Angstrom s cm2)")
+    >>> print(note)
+    image: no BUNIT keyword; FSCALE = 1e-20 taken to mean 1e-20 erg/s/cm2/Angstrom
+    """
+    bunit = header.get("BUNIT")
+    if isinstance(bunit, str) and bunit.strip():
+        text = bunit.strip()
+        if text.upper() in _HST_UNIT_SPELLINGS:
+            return _HST_UNIT_SPELLINGS[text.upper()], None
+        for fmt in ("fits", "generic"):
+            try:
+                return u.Unit(text, format=fmt), None
+            except ValueError:
+                continue
+        return (u.dimensionless_unscaled,
+                f"{filename}: BUNIT = '{text}' is not a unit astropy knows; "
+                "the data are treated as dimensionless")
+    fscale = header.get("FSCALE")
+    if fscale is not None:
+        try:
+            fscale = float(fscale)
+        except (TypeError, ValueError):
+            fscale = None
+    if fscale is not None and fscale > 0:
+        unit = u.Unit(fscale * MUSE_FLUX_UNIT)
+        return unit, (f"{filename}: no BUNIT keyword; FSCALE = {fscale:.6g} "
+                      f"taken to mean {fscale:.6g} erg/s/cm2/Angstrom")
+    return (u.dimensionless_unscaled,
+            f"{filename}: no BUNIT or FSCALE keyword; the data are treated as "
+            "dimensionless")
