@@ -1,0 +1,262 @@
+"""Iterators that fit many MUSE exposures at once, against one HST image."""
+
+import inspect
+import os
+
+from ..exceptions import UserError
+from .local import LocalProcessPool
+from .remote import DaskPool, ExecutorPool
+from .tasks import function_spec, resolve_function
+
+__all__ = ["FitPhotometryMP", "FitImagePhotometryMP", "FitStarPhotometryMP",
+           "FitImageAndStarPhotometryMP"]
+
+# The fitters are named, not imported: the star fitters live in modules
+# that this layer must not need at import time, and worker processes import
+# them by these names.
+_FIT_IMAGE_SPEC = "imphot_astropy.fitting.image_fit:fit_image_photometry"
+_FIT_STAR_SPEC = "imphot_astropy.fitting.star_fit:fit_star_photometry"
+_FIT_BOTH_SPEC = "imphot_astropy.fitting.combined:fit_image_and_star_photometry"
+
+
+def _checked_filenames(muse_filenames):
+    if isinstance(muse_filenames, (str, bytes, os.PathLike)):
+        raise UserError("muse_filenames: expected a list of file names, not a single "
+                        f"name ({muse_filenames!r})")
+    try:
+        names = [os.fspath(name) for name in muse_filenames]
+    except TypeError:
+        raise UserError("muse_filenames: expected a list of file names, not "
+                        f"{muse_filenames!r}") from None
+    return [str(name) for name in names]
+
+
+def _checked_kwargs(kwargs, function, spec):
+    if kwargs is None:
+        return {}
+    if not isinstance(kwargs, dict):
+        raise UserError(f"kwargs: expected a dict of keyword arguments, not "
+                        f"{type(kwargs).__name__}")
+    parameters = inspect.signature(function).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return dict(kwargs)
+    positional = list(parameters)[:2]  # the hst and muse images
+    name = spec.partition(":")[2]
+    for key in kwargs:
+        if key in positional or key not in parameters:
+            raise UserError(f"kwargs: {key!r} is not a keyword argument of {name}()")
+    return dict(kwargs)
+
+
+class FitPhotometryMP:
+    """Fit many MUSE files with one fitting function, in parallel.
+
+    An iterator that yields, for each MUSE file and as soon as it is done,
+    ``function(hst, muse_filename, **kwargs)``, or a
+    `~imphot_astropy.exceptions.WorkerError` if that file failed (its
+    ``filename`` attribute and message name the file). Results come in the
+    order they complete; each one says which file it is for (its
+    ``filename``). One bad file never stops the others. It is also a context
+    manager: leaving the ``with`` block, early or by an exception, stops
+    every worker. It stops them too when exhausted, on Ctrl-C, or when
+    garbage-collected.
+
+    The fitting runs in worker processes on this machine (``nworker``), on a
+    Dask cluster (``client``) or on any `concurrent.futures.Executor`
+    (``executor``). Each worker process reads the HST image once. Results are
+    identical, bit for bit, to those of direct calls, whatever runs them.
+
+    Parameters
+    ----------
+    function : callable or str
+        A module-level fitting function, called as
+        ``function(hst, muse, **kwargs)``, or its ``"module:name"``.
+    hst_filename : str
+        A FITS file of the HST image on the MUSE images' pixel grid.
+    muse_filenames : list of str
+        The MUSE images' FITS files.
+    kwargs : dict, optional
+        Keyword arguments of ``function``.
+    nworker : int
+        For local workers: how many processes. 0 (default) starts one per
+        available core; -n all but n (at least one). Never more than there
+        are files.
+    client : ``distributed.Client``, optional
+        Run on this Dask cluster instead (needs the optional ``distributed``
+        package). ``nworker`` is then ignored.
+    executor : `concurrent.futures.Executor`, optional
+        Run on this executor instead. ``nworker`` is then ignored.
+    mp_context : multiprocessing context, optional
+        How local workers are started. By default ``forkserver`` where the
+        platform has it, else ``spawn``: workers then import the main
+        module, so a script that starts a batch needs the usual
+        ``if __name__ == "__main__":`` guard (notebooks need nothing).
+        ``multiprocessing.get_context("fork")`` avoids that, but is unsafe
+        if the program has other threads (a Dask client, for one).
+
+    Attributes
+    ----------
+    hst_filename : str
+    muse_filenames : list of str
+    worker_stats : dict
+        For each worker process id that returned a result: ``files`` (how
+        many files it fitted), ``hst_reads`` (how many times it read the HST
+        file) and ``seconds`` (its time in the tasks).
+
+    Raises
+    ------
+    UserError
+        If the HST file does not exist, ``muse_filenames`` is not a list of
+        names, ``kwargs`` holds a keyword the function does not take, or
+        both ``client`` and ``executor`` are given.
+    """
+
+    def __init__(self, function, hst_filename, muse_filenames, kwargs=None, nworker=0,
+                 client=None, executor=None, mp_context=None):
+        spec = function_spec(function)
+        if spec.startswith("__main__:") and client is None and executor is None:
+            raise UserError("function: worker processes cannot import a function "
+                            "defined in the __main__ script; put it in a module")
+        if client is not None and executor is not None:
+            raise UserError("client, executor: give one or the other, not both")
+        fitter = resolve_function(spec)
+        self.hst_filename = str(os.fspath(hst_filename))
+        if not os.path.isfile(self.hst_filename):
+            raise UserError(f"hst_filename: the file {self.hst_filename} does not exist")
+        self.muse_filenames = _checked_filenames(muse_filenames)
+        self.kwargs = _checked_kwargs(kwargs, fitter, spec)
+        self.function = spec
+        self.worker_stats = {}
+        args = (spec, self.hst_filename, self.muse_filenames, self.kwargs)
+        if client is not None:
+            self._pool = DaskPool(client, *args)
+        elif executor is not None:
+            self._pool = ExecutorPool(executor, *args)
+        else:
+            self._pool = LocalProcessPool(*args, nworker=nworker, mp_context=mp_context)
+
+    def __len__(self):
+        return len(self.muse_filenames)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        """The next result, or `~imphot_astropy.exceptions.WorkerError`, as it completes."""
+        outcome = next(self._pool)
+        if outcome.pid is not None:
+            stats = self.worker_stats.setdefault(
+                outcome.pid, {"files": 0, "hst_reads": 0, "seconds": 0.0})
+            stats["files"] += 1
+            stats["hst_reads"] = max(stats["hst_reads"], outcome.hst_reads)
+            stats["seconds"] += outcome.seconds
+        if outcome.failed:
+            return outcome.error()
+        return outcome.result
+
+    #: The name of ``__next__`` in the reference API.
+    next = __next__
+
+    @property
+    def worker_pids(self):
+        """The process ids of the live local workers (empty on a cluster)."""
+        return list(getattr(self._pool, "worker_pids", []))
+
+    def close(self):
+        """Stop the work: local workers exit or are terminated; cluster tasks
+        not yet run are cancelled. Safe to call more than once."""
+        self._pool.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
+
+    def __del__(self):
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            try:
+                pool.close()
+            except Exception:
+                pass
+
+
+class FitImagePhotometryMP(FitPhotometryMP):
+    """Call `~imphot_astropy.fit_image_photometry` on many MUSE files in parallel.
+
+    See `FitPhotometryMP` for the behaviour (results as they complete, a
+    `~imphot_astropy.exceptions.WorkerError` per failed file, no worker left
+    behind) and the ``client``/``executor`` options.
+
+    Parameters
+    ----------
+    hst_filename : str
+        A FITS file of the HST image, on the MUSE images' pixel grid.
+    muse_filenames : list of str
+        The MUSE images' FITS files.
+    kwargs : dict, optional
+        Keyword arguments of `~imphot_astropy.fit_image_photometry`.
+    nworker : int
+        The number of worker processes: 0 (default) for one per core, -n
+        for all cores but n.
+    client, executor, mp_context : optional
+        Run on a Dask cluster or an executor instead, or choose how local
+        workers start: see `FitPhotometryMP`.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> d = tempfile.mkdtemp()
+    >>> hst, muse, truth = make_synthetic_pair(shape=(48, 48), seed=2)
+    >>> hst.write(os.path.join(d, "hst.fits"))
+    >>> for i in range(3):
+    ...     muse.write(os.path.join(d, f"muse{i}.fits"))
+    >>> files = [os.path.join(d, f"muse{i}.fits") for i in range(3)]
+    >>> with FitImagePhotometryMP(os.path.join(d, "hst.fits"), files,
+    ...                           {"fix_beta": 2.5}, nworker=2) as fits:
+    ...     results = sorted(fits, key=lambda r: r.filename)
+    >>> [r.name for r in results]
+    ['muse0', 'muse1', 'muse2']
+    >>> round(results[0].fwhm.value, 1)
+    0.6
+    """
+
+    def __init__(self, hst_filename, muse_filenames, kwargs=None, nworker=0, client=None,
+                 executor=None, mp_context=None):
+        super().__init__(_FIT_IMAGE_SPEC, hst_filename, muse_filenames, kwargs, nworker,
+                         client=client, executor=executor, mp_context=mp_context)
+
+
+class FitStarPhotometryMP(FitPhotometryMP):
+    """Call ``fit_star_photometry`` on many MUSE files in parallel.
+
+    See `FitPhotometryMP` for the behaviour and `FitImagePhotometryMP` for
+    the parameters. ``kwargs`` must hold ``star=(ra, dec, radius)``.
+    """
+
+    def __init__(self, hst_filename, muse_filenames, kwargs, nworker=0, client=None,
+                 executor=None, mp_context=None):
+        if not isinstance(kwargs, dict) or kwargs.get("star") is None:
+            raise UserError("kwargs: fit_star_photometry needs star=(ra, dec, radius)")
+        super().__init__(_FIT_STAR_SPEC, hst_filename, muse_filenames, kwargs, nworker,
+                         client=client, executor=executor, mp_context=mp_context)
+
+
+class FitImageAndStarPhotometryMP(FitPhotometryMP):
+    """Call ``fit_image_and_star_photometry`` on many MUSE files in parallel.
+
+    Each result is the pair (image fit, star fit) of one file. See
+    `FitPhotometryMP` for the behaviour and `FitImagePhotometryMP` for the
+    parameters. ``kwargs`` must hold ``star=(ra, dec, radius)``.
+    """
+
+    def __init__(self, hst_filename, muse_filenames, kwargs, nworker=0, client=None,
+                 executor=None, mp_context=None):
+        if not isinstance(kwargs, dict) or kwargs.get("star") is None:
+            raise UserError("kwargs: fit_image_and_star_photometry needs "
+                            "star=(ra, dec, radius)")
+        super().__init__(_FIT_BOTH_SPEC, hst_filename, muse_filenames, kwargs, nworker,
+                         client=client, executor=executor, mp_context=mp_context)

@@ -1,0 +1,326 @@
+"""Worker processes on this machine, managed so that nothing hangs or lingers.
+
+Why not `concurrent.futures.ProcessPoolExecutor` or `multiprocessing.Pool`:
+when one worker is killed (by the out-of-memory killer, say), the first
+marks the whole pool broken and fails every file still queued, and the
+second waits for the lost task forever. Here each worker has its own pipe
+and is watched through its process sentinel, so that a death fails only the
+file that worker held, a fresh worker takes over the rest, and the parent
+never blocks on a worker that cannot answer.
+
+Workers are started by the ``forkserver`` method where the platform has it
+(a fork of a small server process that has already imported the fitters,
+so a worker starts in milliseconds and never inherits the threads of the
+caller, such as a Dask client's), else by ``spawn``. They ignore SIGINT, so
+that Ctrl-C reaches only the parent, which then stops them; they exit by
+themselves if the parent disappears (their pipe closes).
+"""
+
+import multiprocessing
+import multiprocessing.connection
+import numbers
+import os
+import signal
+import time
+from collections import deque
+
+from ..exceptions import UserError
+from .tasks import TaskOutcome, fit_one_file, limit_blas_threads
+
+__all__ = ["LocalProcessPool", "resolve_nworker", "available_cores"]
+
+# Modules that the fork server imports once, so that each worker starts
+# with the fitting stack (numpy, scipy, astropy) already loaded.
+_PRELOAD = ["imphot_astropy.batch.local", "imphot_astropy.fitting"]
+
+# How long close() lets workers exit by themselves before killing them.
+_EXIT_GRACE_SECONDS = 2.0
+
+
+def available_cores():
+    """The number of cores this process may run on.
+
+    Examples
+    --------
+    >>> available_cores() >= 1
+    True
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return max(os.cpu_count() or 1, 1)
+
+
+def resolve_nworker(nworker, argname="nworker"):
+    """The number of workers that ``nworker`` asks for.
+
+    Parameters
+    ----------
+    nworker : int
+        0 for one worker per available core; a positive number for exactly
+        that many; -n for all cores but n (at least one).
+
+    Examples
+    --------
+    >>> resolve_nworker(3)
+    3
+    >>> resolve_nworker(-1000)
+    1
+    """
+    if isinstance(nworker, bool) or not isinstance(nworker, numbers.Integral):
+        raise UserError(f"{argname}: expected an integer, not {nworker!r}")
+    nworker = int(nworker)
+    if nworker > 0:
+        return nworker
+    return max(available_cores() + nworker, 1)
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        # Only takes effect if the fork server has not started yet.
+        context.set_forkserver_preload(_PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _worker_main(conn):
+    """The loop of a worker process: fit the files it is sent, one by one."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limit_blas_threads(1)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            break  # the parent has gone
+        if task is None:
+            break
+        outcome = fit_one_file(*task)
+        try:
+            conn.send(outcome)
+        except (BrokenPipeError, EOFError, OSError):
+            break
+        except Exception as exc:  # the result could not be pickled
+            outcome.result = None
+            outcome.message = (f"{outcome.filename}: the result could not be sent back "
+                               f"to the parent process ({type(exc).__name__}: {exc})")
+            outcome.traceback = ""
+            try:
+                conn.send(outcome)
+            except Exception:
+                break
+    conn.close()
+
+
+def _death_message(process):
+    code = process.exitcode
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = str(-code)
+        return f"was killed by signal {name}"
+    # Typically a script without a main guard, re-run by a spawned worker.
+    return (f"exited unexpectedly (status {code}; see its error output; a script that "
+            "starts worker processes needs an 'if __name__ == \"__main__\":' guard)")
+
+
+class _Worker:
+    """A worker process, its end of the pipe, and the task it holds."""
+
+    def __init__(self, process, conn):
+        self.process = process
+        self.conn = conn
+        self.task = None  # (index, filename) while the worker is fitting it
+
+
+class LocalProcessPool:
+    """Fit MUSE files in worker processes; collect outcomes as they arrive.
+
+    Each worker holds at most one file at a time, and gets the next queued
+    file as soon as it returns a result, so that workers stay busy while
+    the caller handles results.
+
+    Parameters
+    ----------
+    spec : str
+        The fitter, ``"module:name"`` (see `~imphot_astropy.batch.tasks.function_spec`).
+    hst_filename : str
+        The HST image; each worker reads it once.
+    muse_filenames : list of str
+        The MUSE images.
+    kwargs : dict
+        Keyword arguments of the fitter.
+    nworker : int
+        How many workers, at most (see `resolve_nworker`); never more than
+        there are files.
+    mp_context : multiprocessing context, optional
+        How to start workers; by default ``forkserver`` where available
+        (then a script that starts a batch needs the usual
+        ``if __name__ == "__main__":`` guard, since workers import the main
+        module), else ``spawn``.
+
+    Examples
+    --------
+    >>> pool = LocalProcessPool("imphot_astropy.fitting:fit_image_photometry",
+    ...                         "no-hst.fits", ["a.fits", "b.fits"], {}, nworker=1)
+    >>> sorted(o.filename for o in pool)
+    ['a.fits', 'b.fits']
+    >>> pool.closed, pool.worker_pids
+    (True, [])
+    """
+
+    def __init__(self, spec, hst_filename, muse_filenames, kwargs, nworker=0,
+                 mp_context=None):
+        self._task_args = (spec, str(hst_filename), dict(kwargs))
+        self._queue = deque(enumerate(str(name) for name in muse_filenames))
+        self._nworker = min(resolve_nworker(nworker), max(len(self._queue), 1))
+        self._context = _context() if mp_context is None else mp_context
+        self._workers = []
+        self._ready = deque()
+        self.closed = False
+        try:
+            self._fill()
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def worker_pids(self):
+        """The process ids of the live workers."""
+        return [w.process.pid for w in self._workers if w.process.is_alive()]
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        """The next `~imphot_astropy.batch.tasks.TaskOutcome`, as soon as one is ready."""
+        try:
+            while not self._ready:
+                if self.closed:
+                    raise StopIteration
+                busy = [w for w in self._workers if w.task is not None]
+                if not busy:
+                    self.close()
+                    raise StopIteration
+                self._wait_for(busy)
+            return self._ready.popleft()
+        except StopIteration:
+            raise
+        except BaseException:
+            # Ctrl-C or any failure here: leave no worker behind.
+            self.close()
+            raise
+
+    def _wait_for(self, busy):
+        """Block until a busy worker answers or dies, then handle that."""
+        watched = {}
+        for worker in busy:
+            watched[worker.conn] = worker
+            watched[worker.process.sentinel] = worker
+        handled = set()
+        for obj in multiprocessing.connection.wait(list(watched)):
+            worker = watched[obj]
+            if id(worker) not in handled:
+                handled.add(id(worker))
+                self._collect(worker)
+        self._fill()
+
+    def _collect(self, worker):
+        """Read a worker's answer, or report the file of a worker that died."""
+        if worker.conn.poll():
+            try:
+                outcome = worker.conn.recv()
+            except (EOFError, OSError):
+                self._lost(worker)
+                return
+            worker.task = None
+            self._ready.append(outcome)
+        elif not worker.process.is_alive():
+            self._lost(worker)
+
+    def _lost(self, worker):
+        """Drop a dead worker; its file, if any, becomes an error outcome."""
+        if worker in self._workers:
+            self._workers.remove(worker)
+        worker.process.join(timeout=1.0)
+        if worker.task is not None:
+            index, filename = worker.task
+            self._ready.append(TaskOutcome(
+                index=index, filename=filename,
+                message=(f"{filename}: the worker process (pid {worker.process.pid}) "
+                         f"{_death_message(worker.process)} while fitting this file"),
+                traceback=""))
+        worker.conn.close()
+
+    def _start_worker(self):
+        parent_conn, child_conn = self._context.Pipe(duplex=True)
+        process = self._context.Process(target=_worker_main, args=(child_conn,),
+                                        name="imphot-fit-worker", daemon=True)
+        try:
+            process.start()
+        finally:
+            child_conn.close()
+        worker = _Worker(process, parent_conn)
+        self._workers.append(worker)
+        return worker
+
+    def _assign(self, worker, task):
+        index, filename = task
+        worker.task = task
+        spec, hst_filename, kwargs = self._task_args
+        try:
+            worker.conn.send((spec, hst_filename, filename, kwargs, index))
+        except (BrokenPipeError, OSError):
+            # It died while idle: the file is reported, never retried, so
+            # that a file that kills its worker cannot loop forever.
+            worker.process.join(timeout=1.0)
+            self._lost(worker)
+
+    def _fill(self):
+        """Give queued files to idle workers, starting workers up to the limit."""
+        for worker in list(self._workers):
+            if worker.task is None and self._queue:
+                self._assign(worker, self._queue.popleft())
+        while self._queue and len(self._workers) < self._nworker:
+            self._assign(self._start_worker(), self._queue.popleft())
+
+    def close(self):
+        """Stop every worker: idle ones exit, busy ones are terminated.
+
+        Safe to call more than once; called on exhaustion, on an error or
+        Ctrl-C in the parent, and by the iterators' ``with`` blocks.
+        """
+        if self.closed:
+            return
+        self.closed = True
+        self._queue.clear()
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            if not worker.process.is_alive():
+                continue
+            if worker.task is None:
+                try:
+                    worker.conn.send(None)
+                except (OSError, ValueError):
+                    worker.process.terminate()
+            else:
+                worker.process.terminate()
+        deadline = time.monotonic() + _EXIT_GRACE_SECONDS
+        for worker in workers:
+            worker.process.join(timeout=max(deadline - time.monotonic(), 0.0))
+        for worker in workers:
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(timeout=5.0)
+            worker.conn.close()
+            try:
+                worker.process.close()
+            except ValueError:  # still running after SIGKILL: nothing more to do
+                pass
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass

@@ -1,0 +1,25 @@
+"""Fitting functions that misbehave on purpose, for the fault tests.
+
+They are module-level so that worker processes can import them by name.
+Each behaves like `fit_image_photometry`, except on MUSE files whose names
+contain a keyword.
+"""
+
+import os
+import signal
+import time
+
+from imphot_astropy.fitting import fit_image_photometry
+
+__all__ = ["fit_or_misbehave"]
+
+
+def fit_or_misbehave(hst, muse, **kwargs):
+    """``fit_image_photometry``, except: a file named ``*die*`` kills its worker
+    with SIGKILL, and a file named ``*sleep*`` takes 60 s."""
+    name = os.path.basename(str(muse))
+    if "die" in name:
+        os.kill(os.getpid(), signal.SIGKILL)
+    if "sleep" in name:
+        time.sleep(60)
+    return fit_image_photometry(hst, muse, **kwargs)
