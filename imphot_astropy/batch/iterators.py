@@ -87,12 +87,13 @@ class FitPhotometryMP:
     executor : `concurrent.futures.Executor`, optional
         Run on this executor instead. ``nworker`` is then ignored.
     mp_context : multiprocessing context, optional
-        How local workers are started. By default ``forkserver`` where the
-        platform has it, else ``spawn``: workers then import the main
-        module, so a script that starts a batch needs the usual
+        How local workers are started. By default they are forked from the
+        caller if it runs a single Python thread (fastest, and as the
+        reference tool did), else from a clean ``forkserver`` process
+        (forking a program with other threads, a Dask client's for one, can
+        deadlock), else spawned. Workers started the latter two ways import
+        the main module: a script then needs the usual
         ``if __name__ == "__main__":`` guard (notebooks need nothing).
-        ``multiprocessing.get_context("fork")`` avoids that, but is unsafe
-        if the program has other threads (a Dask client, for one).
 
     Attributes
     ----------

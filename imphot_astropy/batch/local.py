@@ -8,19 +8,28 @@ and is watched through its process sentinel, so that a death fails only the
 file that worker held, a fresh worker takes over the rest, and the parent
 never blocks on a worker that cannot answer.
 
-Workers are started by the ``forkserver`` method where the platform has it
-(a fork of a small server process that has already imported the fitters,
-so a worker starts in milliseconds and never inherits the threads of the
-caller, such as a Dask client's), else by ``spawn``. They ignore SIGINT, so
+How workers start: a worker must start fast (a fit of a full MUSE field
+takes ~0.1-0.5 s, while importing numpy, scipy and astropy into a fresh
+interpreter takes 1.5-2.5 s) and safely. Forking the caller is fastest
+(the worker has everything imported, and needs no main-module guard, as
+with the reference tool), and safe while the caller runs a single Python
+thread. When the caller has other threads (a Dask client, a GUI...),
+forking it could copy a lock held by one of them and deadlock the worker,
+so workers are then forked from ``forkserver``, a clean server process
+that imports the fitters once (the ``fork``-less platforms use ``spawn``).
+Workers started these two ways import the main module, so a script needs
+the usual ``if __name__ == "__main__":`` guard. Workers ignore SIGINT, so
 that Ctrl-C reaches only the parent, which then stops them; they exit by
 themselves if the parent disappears (their pipe closes).
 """
 
+import importlib
 import multiprocessing
 import multiprocessing.connection
 import numbers
 import os
 import signal
+import threading
 import time
 from collections import deque
 
@@ -29,9 +38,12 @@ from .tasks import TaskOutcome, fit_one_file, limit_blas_threads
 
 __all__ = ["LocalProcessPool", "resolve_nworker", "available_cores"]
 
-# Modules that the fork server imports once, so that each worker starts
-# with the fitting stack (numpy, scipy, astropy) already loaded.
-_PRELOAD = ["imphot_astropy.batch.local", "imphot_astropy.fitting"]
+# Modules that workers need, imported once by the fork server, or by the
+# caller before it forks, so that each worker starts with them loaded. The
+# fitters import scipy.optimize and scipy.linalg only when first called
+# (200 modules, 0.2-0.4 s): a worker would pay that for its first file.
+_PRELOAD = ["imphot_astropy.batch.local", "imphot_astropy.fitting", "scipy.optimize",
+            "scipy.linalg"]
 
 # How long close() lets workers exit by themselves before killing them.
 _EXIT_GRACE_SECONDS = 2.0
@@ -74,14 +86,24 @@ def resolve_nworker(nworker, argname="nworker"):
     return max(available_cores() + nworker, 1)
 
 
-def _context():
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:
-        context = multiprocessing.get_context("forkserver")
+def _context(mp_context=None):
+    """How to start workers: see the module documentation."""
+    if mp_context is None:
+        methods = multiprocessing.get_all_start_methods()
+        if "fork" in methods and threading.active_count() == 1:
+            mp_context = multiprocessing.get_context("fork")
+        elif "forkserver" in methods:
+            mp_context = multiprocessing.get_context("forkserver")
+        else:
+            mp_context = multiprocessing.get_context("spawn")
+    method = mp_context.get_start_method()
+    if method == "forkserver":
         # Only takes effect if the fork server has not started yet.
-        context.set_forkserver_preload(_PRELOAD)
-        return context
-    return multiprocessing.get_context("spawn")
+        mp_context.set_forkserver_preload(_PRELOAD)
+    elif method == "fork":
+        for module in _PRELOAD:
+            importlib.import_module(module)
+    return mp_context
 
 
 def _worker_main(conn):
@@ -155,10 +177,9 @@ class LocalProcessPool:
         How many workers, at most (see `resolve_nworker`); never more than
         there are files.
     mp_context : multiprocessing context, optional
-        How to start workers; by default ``forkserver`` where available
-        (then a script that starts a batch needs the usual
-        ``if __name__ == "__main__":`` guard, since workers import the main
-        module), else ``spawn``.
+        How to start workers; by default ``fork`` if the caller runs a
+        single thread, else ``forkserver``, else ``spawn`` (see the module
+        documentation).
 
     Examples
     --------
@@ -175,7 +196,7 @@ class LocalProcessPool:
         self._task_args = (spec, str(hst_filename), dict(kwargs))
         self._queue = deque(enumerate(str(name) for name in muse_filenames))
         self._nworker = min(resolve_nworker(nworker), max(len(self._queue), 1))
-        self._context = _context() if mp_context is None else mp_context
+        self._context = _context(mp_context)
         self._workers = []
         self._ready = deque()
         self.closed = False

@@ -48,10 +48,17 @@ def _copy(field, name):
     return path
 
 
+START_METHODS = [m for m in ("fork", "forkserver") if m in multiprocessing.get_all_start_methods()]
+
+
 @pytest.mark.parametrize("nworker", [1, 2, 3])
-def test_results_identical_to_direct_calls_for_any_worker_count(field, direct, nworker):
+@pytest.mark.parametrize("start_method", START_METHODS)
+def test_results_identical_to_direct_calls_for_any_worker_count(field, direct, nworker,
+                                                                start_method):
     files = field.muses[:4]
-    with FitImagePhotometryMP(field.hst, files, KWARGS, nworker=nworker) as fits:
+    context = multiprocessing.get_context(start_method)
+    with FitImagePhotometryMP(field.hst, files, KWARGS, nworker=nworker,
+                              mp_context=context) as fits:
         results = list(fits)
         stats = fits.worker_stats
     assert sorted(r.filename for r in results) == sorted(files)

@@ -1,0 +1,1 @@
+"""Command-line programs: argument parsing and main() functions over the public API."""

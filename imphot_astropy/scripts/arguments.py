@@ -1,0 +1,179 @@
+"""Command-line options for the keyword arguments of the fitters.
+
+`ImphotArgumentParser` offers, as options, the keyword arguments of the
+fitters chosen by a sum of `FIT_IMAGE` and `FIT_STAR`;
+`extract_function_args` then picks from the parsed options those that one
+function takes. To offer a new fitter keyword, add one line to
+``_FITTER_OPTIONS``.
+"""
+
+import argparse
+import inspect
+
+from ..exceptions import UserError
+from ..fitting.image_fit import DEFAULT_HST_BETA, DEFAULT_HST_FWHM
+
+__all__ = ["ImphotArgumentParser", "extract_function_args", "FIT_IMAGE", "FIT_STAR",
+           "FIT_BOTH"]
+
+#: Options of `~imphot_astropy.fit_image_photometry`.
+FIT_IMAGE = 1
+#: Options of ``fit_star_photometry``.
+FIT_STAR = 2
+#: Options of both (``FIT_IMAGE + FIT_STAR``).
+FIT_BOTH = FIT_IMAGE + FIT_STAR
+
+#: The value of ``--fix_beta`` when it is not given, as in the reference
+#: tool: on the command line the Moffat beta is fixed unless freed by
+#: ``--fix_beta none``.
+COMMAND_LINE_FIX_BETA = 2.5
+
+
+def _float_or_none(text):
+    """A float, or None for "none" (which frees a parameter)."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'none', not {text!r}")
+
+
+def _str_or_none(text):
+    """A string, or None for "none" or ""."""
+    return None if text.strip().lower() in ("", "none") else text
+
+
+class _StoreTuple(argparse.Action):
+    """Store the values of a several-value option as a tuple."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, tuple(values))
+
+
+def _fix(what, unit=""):
+    return dict(type=_float_or_none, default=None, metavar="VALUE",
+                help=f"hold the {what} at VALUE{unit} ('none': fit it; default: fit it)")
+
+
+# (option, the fitters that take it, argparse.add_argument keywords).
+_FITTER_OPTIONS = [
+    ("--regions", FIT_IMAGE, dict(
+        type=_str_or_none, default=None, metavar="FILE",
+        help="ds9 region file of areas to include/exclude in the image fit, or 'star' "
+             "(only the --star circle) or 'notstar' (all but it); 'none' for no regions")),
+    ("--fix_scale", FIT_IMAGE, _fix("flux scale factor (MUSE/HST)")),
+    ("--fix_bg", FIT_IMAGE, _fix("flux offset (MUSE-HST)", " (MUSE flux units)")),
+    ("--fix_dx", FIT_IMAGE, _fix("x-axis pointing offset", " arcsec")),
+    ("--fix_dy", FIT_IMAGE, _fix("y-axis pointing offset", " arcsec")),
+    ("--fix_fwhm", FIT_BOTH, _fix("FWHM of the MUSE Moffat PSF", " arcsec")),
+    ("--fix_beta", FIT_BOTH, dict(
+        type=_float_or_none, default=COMMAND_LINE_FIX_BETA, metavar="VALUE",
+        help="hold the beta exponent of the MUSE Moffat PSF at VALUE; 'none' to fit it "
+             f"(default: {COMMAND_LINE_FIX_BETA})")),
+    ("--min_scale", FIT_IMAGE, dict(
+        type=float, default=0.0, metavar="VALUE",
+        help="the lowest flux scale factor allowed (default: 0)")),
+    ("--hst_fwhm", FIT_IMAGE, dict(
+        type=float, default=DEFAULT_HST_FWHM, metavar="ARCSEC",
+        help=f"FWHM of the Moffat model of the HST PSF (default: {DEFAULT_HST_FWHM})")),
+    ("--hst_beta", FIT_IMAGE, dict(
+        type=float, default=DEFAULT_HST_BETA, metavar="VALUE",
+        help=f"beta of the Moffat model of the HST PSF (default: {DEFAULT_HST_BETA})")),
+    ("--margin", FIT_IMAGE, dict(
+        type=float, default=2.0, metavar="ARCSEC",
+        help="width of the zero margin that keeps the FFTs from wrapping (default: 2.0)")),
+    ("--segment", FIT_IMAGE, dict(
+        action="store_true", default=False,
+        help="fit only pixels of significant objects, found in the HST image")),
+    ("--star", FIT_BOTH, dict(
+        type=float, nargs=3, default=None, action=_StoreTuple,
+        metavar=("RA", "DEC", "RADIUS"),
+        help="a star at RA, DEC (degrees), fitted within RADIUS arcsec; the image fit "
+             "is restricted to the same circle")),
+    ("--taper", FIT_IMAGE, dict(
+        type=float, default=9, metavar="PIXELS",
+        help="width over which weights fall to zero at mask edges; < 2 disables "
+             "tapering (default: 9)")),
+    ("--extramask", FIT_IMAGE, dict(
+        type=_str_or_none, default=None, metavar="FILE",
+        help="FITS image of 0/1 values on the MUSE grid: the pixels to ignore (1)")),
+    ("--init_dx", FIT_IMAGE, dict(
+        type=_float_or_none, default=None, metavar="ARCSEC",
+        help="initial x-axis pointing offset (default: 0)")),
+    ("--init_dy", FIT_IMAGE, dict(
+        type=_float_or_none, default=None, metavar="ARCSEC",
+        help="initial y-axis pointing offset (default: 0)")),
+]
+
+
+class ImphotArgumentParser(argparse.ArgumentParser):
+    """A parser of command-line options for the fitters' keyword arguments.
+
+    Every keyword argument of the chosen fitters becomes an option of the
+    same name (``--fix_beta``, ``--star RA DEC RADIUS``...). Parameters that
+    can be held fixed take "none" to leave them free. As in the reference
+    tool, ``--fix_beta`` is 2.5 unless given.
+
+    Parameters
+    ----------
+    functions : int
+        Which fitters: `FIT_IMAGE`, `FIT_STAR`, or their sum `FIT_BOTH`.
+    *args, **kwargs
+        Passed to `argparse.ArgumentParser` (``prog``, ``description``...).
+
+    Examples
+    --------
+    >>> from imphot_astropy import fit_image_photometry
+    >>> parser = ImphotArgumentParser(FIT_IMAGE, prog="myfit")
+    >>> options = parser.parse_args(["--fix_fwhm", "0.7", "--star", "1", "2", "3"])
+    >>> kwargs = extract_function_args(options, fit_image_photometry)
+    >>> kwargs["fix_fwhm"], kwargs["fix_beta"], kwargs["star"]
+    (0.7, 2.5, (1.0, 2.0, 3.0))
+    >>> extract_function_args(parser.parse_args(["--fix_beta", "none"]),
+    ...                       fit_image_photometry)["fix_beta"] is None
+    True
+    """
+
+    def __init__(self, functions, *args, **kwargs):
+        if isinstance(functions, bool) or functions not in (FIT_IMAGE, FIT_STAR, FIT_BOTH):
+            raise UserError(f"functions: expected FIT_IMAGE, FIT_STAR or FIT_IMAGE + "
+                            f"FIT_STAR, not {functions!r}")
+        super().__init__(*args, **kwargs)
+        self.functions = functions
+        group = self.add_argument_group("fitting options")
+        for option, used_by, settings in _FITTER_OPTIONS:
+            if used_by & functions:
+                group.add_argument(option, **settings)
+
+
+def extract_function_args(options, function):
+    """The options that a function takes as keyword arguments.
+
+    Parameters
+    ----------
+    options : `argparse.Namespace` or dict
+        Parsed options, for example from `ImphotArgumentParser`.
+    function : callable
+        The function whose keyword arguments are wanted.
+
+    Returns
+    -------
+    kwargs : dict
+        The options whose names are parameters of ``function`` (other than
+        its first two, the HST and MUSE images).
+
+    Examples
+    --------
+    >>> def fit(hst, muse, star=None, fix_beta=None):
+    ...     pass
+    >>> extract_function_args({"star": None, "fix_beta": 2.5, "verbose": True}, fit)
+    {'star': None, 'fix_beta': 2.5}
+    """
+    values = vars(options) if isinstance(options, argparse.Namespace) else dict(options)
+    parameters = inspect.signature(function).parameters
+    images = set(list(parameters)[:2])
+    keyword_kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                     inspect.Parameter.KEYWORD_ONLY)
+    return {name: values[name] for name, parameter in parameters.items()
+            if name in values and name not in images and parameter.kind in keyword_kinds}
