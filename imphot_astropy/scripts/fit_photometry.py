@@ -104,7 +104,7 @@ def _fit_many(iterator_class, options, kwargs, report):
                 report.add(item)
             return
         with tqdm(total=len(fits), file=sys.stderr, unit="image", desc=report.prog,
-                  leave=False) as bar:
+                  leave=True) as bar:
             report.write = lambda text: bar.write(text, file=sys.stdout)
             for item in fits:
                 report.add(item)
