@@ -53,7 +53,13 @@ def image_grids_aligned(im1, im2, tolerance=0.01):
     if im1.shape != im2.shape:
         return False
     xs, ys = _corner_and_centre_pixels(im1.shape)
-    sky1 = SkyCoord.from_pixel(xs, ys, im1.wcs, origin=0)
-    sky2 = SkyCoord.from_pixel(xs, ys, im2.wcs, origin=0)
-    separation = sky1.separation(sky2.transform_to(sky1.frame)).arcsec
+    # Compare the raw world coordinates, ignoring the frame labels: MUSE
+    # headers often omit RADESYS (so astropy assumes ICRS) while regridded
+    # HST images say FK5, and the ~20 mas between those frames would
+    # otherwise reject grids that are the same.
+    lon1, lat1 = im1.wcs.pixel_to_world_values(xs, ys)
+    lon2, lat2 = im2.wcs.pixel_to_world_values(xs, ys)
+    sky1 = SkyCoord(lon1, lat1, unit="deg")
+    sky2 = SkyCoord(lon2, lat2, unit="deg")
+    separation = sky1.separation(sky2).arcsec
     return bool(np.all(separation <= tolerance))

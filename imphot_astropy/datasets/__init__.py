@@ -1,0 +1,8 @@
+"""Sample data: synthetic image pairs with known truth, and the HDFS files."""
+
+from .synthetic import *  # noqa: F401,F403
+from .hdfs import *  # noqa: F401,F403
+from .synthetic import __all__ as _synthetic_all
+from .hdfs import __all__ as _hdfs_all
+
+__all__ = list(_synthetic_all) + list(_hdfs_all)

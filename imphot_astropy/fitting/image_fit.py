@@ -1,0 +1,419 @@
+"""The global image fit in the Fourier plane: `fit_image_photometry`."""
+
+import numbers
+import warnings
+
+import numpy as np
+from scipy import fft as sp_fft
+from astropy.io import fits
+from astropy.modeling.fitting import DogBoxLSQFitter
+from astropy.utils.exceptions import AstropyUserWarning
+
+from ..exceptions import UserError
+from ..io import read_image, read_mask, image_grids_aligned
+from ..core.fourier_model import FourierPlaneProblem, FourierImageModel
+from ..core.masks import taper_weights, segmentation_mask, bounding_slices
+from ..core.transfer import regrid_filter_from_header
+from ..masking import read_ds9_regions, regions_mask, star_region, parse_star
+from .results import FittedValue, FittedImagePhotometry
+
+__all__ = ["fit_image_photometry", "DEFAULT_HST_FWHM", "DEFAULT_HST_BETA"]
+
+#: The FWHM (arcsec) and beta of a Moffat model of the dithered HST PSF, from
+#: Moffat fits to stars in HST UDF images with 30 mas pixels (reference tool).
+DEFAULT_HST_FWHM = 0.085
+DEFAULT_HST_BETA = 1.6
+
+# At most this many refits after moving the HST image by whole pixels.
+_MAX_REFITS = 2
+_FIX_ARGUMENTS = ("fix_scale", "fix_bg", "fix_dx", "fix_dy", "fix_fwhm", "fix_beta")
+
+
+def _optional_number(value, argname, positive=False):
+    """None, or a finite float; anything else is a UserError."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise UserError(f"{argname}: expected a number or None, not {value!r} "
+                        f"({type(value).__name__})")
+    value = float(value)
+    if not np.isfinite(value):
+        raise UserError(f"{argname}: expected a finite number, not {value}")
+    if positive and value <= 0:
+        raise UserError(f"{argname}: must be > 0, not {value}")
+    return value
+
+
+def _validated_options(options):
+    checked = {}
+    for name in _FIX_ARGUMENTS + ("init_dx", "init_dy"):
+        checked[name] = _optional_number(options[name], name,
+                                         positive=name in ("fix_fwhm",))
+    if checked["fix_beta"] is not None and checked["fix_beta"] <= 1.0:
+        raise UserError(f"fix_beta: a Moffat beta must be > 1, not {checked['fix_beta']}")
+    for name in ("hst_fwhm", "hst_beta", "margin", "min_scale", "taper"):
+        value = _optional_number(options[name], name, positive=name in ("hst_fwhm", "hst_beta"))
+        if value is None:
+            raise UserError(f"{name}: a number is required, not None")
+        checked[name] = value
+    if checked["hst_beta"] <= 1.0:
+        raise UserError(f"hst_beta: a Moffat beta must be > 1, not {checked['hst_beta']}")
+    if checked["margin"] < 0:
+        raise UserError(f"margin: must be >= 0 arcsec, not {checked['margin']}")
+    return checked
+
+
+def _region_list(regions, star):
+    """The regions to apply, from the ``regions`` and ``star`` arguments."""
+    if isinstance(regions, str) and regions.strip().lower() in ("", "none"):
+        regions = None
+    if regions is None:
+        return [star_region(star, include=True)] if star is not None else []
+    if isinstance(regions, str) and regions.strip().lower() in ("star", "notstar"):
+        if star is None:
+            return []
+        return [star_region(star, include=regions.strip().lower() == "star")]
+    found = read_ds9_regions(regions)
+    if star is not None:
+        found.append(star_region(star, include=True))
+    return found
+
+
+def _check_star_on_image(star, image):
+    ra, dec, radius = parse_star(star)
+    x, y = image.wcs.world_to_pixel_values(ra, dec)
+    ny, nx = image.shape
+    if not (np.isfinite(x) and np.isfinite(y)
+            and -0.5 <= x <= nx - 0.5 and -0.5 <= y <= ny - 0.5):
+        raise UserError(f"star: ({ra}, {dec}) lies outside the MUSE image")
+    if radius < min(image.pixel_scales):
+        raise UserError(f"star: the radius {radius}\" is smaller than a pixel "
+                        f"({min(image.pixel_scales):.3g}\")")
+
+
+def _shift_by_pixels(data, bad, excluded, px, py):
+    """Shift an image and its masks by whole pixels.
+
+    Pixels shifted in from outside the image are marked bad.
+    """
+    ny, nx = data.shape
+    if abs(px) >= nx or abs(py) >= ny:
+        raise UserError("init_dx/init_dy: the pointing offsets are larger than the image")
+    src = (slice(max(0, -py), ny - max(0, py)), slice(max(0, -px), nx - max(0, px)))
+    dst = (slice(max(0, py), ny - max(0, -py)), slice(max(0, px), nx - max(0, -px)))
+    shifted = np.zeros_like(data)
+    shifted_bad = np.ones_like(bad)
+    shifted_excluded = np.zeros_like(excluded)
+    shifted[dst] = data[src]
+    shifted_bad[dst] = bad[src]
+    shifted_excluded[dst] = excluded[src]
+    return shifted, shifted_bad, shifted_excluded
+
+
+def _padded_shape(shape, margin_pixels):
+    """Add the margin, then round up to sizes the FFT handles fast."""
+    return tuple(sp_fft.next_fast_len(int(n + m), real=True)
+                 for n, m in zip(shape, margin_pixels))
+
+
+class _Prepared:
+    """The cropped and padded arrays and the comparison window of one fit.
+
+    The crop keeps the pixels to compare plus ``margin`` around them, so that
+    HST light just outside the compared area is convolved into it; the
+    padding (zeros) keeps the periodic FFT from wrapping features around.
+    """
+
+    def __init__(self, muse, muse_bad, hst, hst_bad, excluded, muse_variance,
+                 margin_pixels, taper):
+        compare = ~(muse_bad | hst_bad | excluded)
+        rows, cols = bounding_slices(compare)
+        ny, nx = compare.shape
+        my, mx = margin_pixels
+        self.crop = (slice(max(rows.start - my, 0), min(rows.stop + my, ny)),
+                     slice(max(cols.start - mx, 0), min(cols.stop + mx, nx)))
+        compare = compare[self.crop]
+        self.median = float(np.median(muse[self.crop][compare]))
+        shape = _padded_shape(compare.shape, margin_pixels)
+        self.sky_slice = (slice(0, compare.shape[0]), slice(0, compare.shape[1]))
+        self.good = compare
+        padded = np.zeros(shape, dtype=bool)
+        padded[self.sky_slice] = compare
+        self.window = taper_weights(~padded, taper)
+        self.muse = np.zeros(shape)
+        self.muse[self.sky_slice] = np.where(muse_bad[self.crop], 0.0,
+                                             muse[self.crop] - self.median)
+        self.hst = np.zeros(shape)
+        self.hst[self.sky_slice] = np.where(hst_bad[self.crop], 0.0, hst[self.crop])
+        self.noise_variance = None
+        if muse_variance is not None:
+            variance = muse_variance[self.crop][compare]
+            weights = self.window[self.sky_slice][compare]
+            self.noise_variance = float(np.sum(variance * weights**2) / np.sum(weights**2))
+
+
+def _initial_model(problem, opts):
+    """The model with initial values, fixed flags and bounds."""
+    fwhm0 = opts["fix_fwhm"] if opts["fix_fwhm"] is not None else 0.7
+    beta0 = opts["fix_beta"] if opts["fix_beta"] is not None else 2.5
+    dx0, dy0 = opts["dx0"], opts["dy0"]
+    scale0, bg0 = problem.initial_scale_and_background(fwhm0, beta0, dx0, dy0)
+    if opts["fix_scale"] is not None:
+        scale0 = opts["fix_scale"]
+    if opts["fix_bg"] is not None:
+        bg0 = opts["fix_bg"]
+    scale0 = max(scale0, opts["min_scale"])
+    model = FourierImageModel(problem, scale=scale0, bg=bg0, dx=dx0, dy=dy0,
+                              fwhm=fwhm0, beta=beta0)
+    model.scale.min = opts["min_scale"]
+    for name in ("scale", "bg", "dx", "dy", "fwhm", "beta"):
+        if opts["fix_" + name] is not None:
+            getattr(model, name).fixed = True
+    if not any(not getattr(model, n).fixed for n in model.param_names):
+        raise UserError("fix_*: every parameter is fixed; nothing is left to fit")
+    return model
+
+
+def _run_fit(model, problem):
+    # The dogleg trust-region method handles the bounds on scale, fwhm and
+    # beta, and on these tall (~1e5 x 6) problems it needs fewer costly
+    # factorisations of the Jacobian than TRF.
+    fitter = DogBoxLSQFitter(calc_uncertainties=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AstropyUserWarning)
+        fitted = fitter(model, problem.index, problem.data, maxiter=200,
+                        acc=1e-10, inplace=False)
+    messages = [str(w.message) for w in caught]
+    return fitted, fitter.fit_info, messages
+
+
+def _fitted_values(fitted, info):
+    free = [n for n in fitted.param_names if not getattr(fitted, n).fixed]
+    cov = info.get("param_cov") if hasattr(info, "get") else None
+    stdevs = {}
+    if cov is not None and np.all(np.isfinite(cov)):
+        for i, name in enumerate(free):
+            stdevs[name] = float(np.sqrt(max(cov[i, i], 0.0)))
+    values = {}
+    for name in fitted.param_names:
+        param = getattr(fitted, name)
+        values[name] = FittedValue(param.value, 0.0 if param.fixed else stdevs.get(name),
+                                   bool(param.fixed))
+    dxdy = np.zeros((2, 2))
+    if cov is not None:
+        for a, na in enumerate(("dx", "dy")):
+            for b, nb in enumerate(("dx", "dy")):
+                if na in free and nb in free:
+                    dxdy[a, b] = cov[free.index(na), free.index(nb)]
+    return values, dxdy
+
+
+def _report(fitted, values, info, rchi, refits, messages, regrid):
+    lines = ["[[Fit Statistics]]",
+             "    fitting method     = dogleg trust region (astropy DogBoxLSQFitter)",
+             f"    function evals     = {info.nfev}",
+             f"    data points        = {info.fun.size}",
+             f"    reduced chi-square = {rchi:.6g}",
+             f"    refits             = {refits}",
+             f"    regrid filter      = {regrid.name} (cut-off {regrid.cutoff} cycles/pixel"
+             f"{', assumed' if regrid.assumed else ''})",
+             f"    status             = {info.message}",
+             "[[Variables]]"]
+    for name in fitted.param_names:
+        lines.append(f"    {name:6s} = {values[name]}")
+    lines += [f"    warning: {m}" for m in messages]
+    return "\n".join(lines)
+
+
+class _Products:
+    """What the plotting and saving code needs from a fit.
+
+    ``muse`` is the MUSE image as compared (convolved by the HST PSF and the
+    regridding filter), ``model`` the fitted model made from the HST image,
+    both on the cropped area ``crop`` of the MUSE grid; ``good`` marks the
+    compared pixels.
+    """
+
+    def __init__(self, prepared, problem, fitted, muse_image, hst_image):
+        self.crop = prepared.crop
+        self.good = prepared.good
+        sky = prepared.sky_slice
+        compared = np.zeros(prepared.muse.shape)
+        compared[problem.inside] = problem.data / problem.window
+        self.muse = compared[sky] + prepared.median
+        self.model = fitted.model_image(*[float(v) for v in fitted.parameters])[sky]
+        self.model = self.model + prepared.median
+        self.wcs = muse_image.wcs
+        self.unit = muse_image.unit
+        self.muse_header = muse_image.header
+        self.muse_filename = muse_image.filename
+        self.hst_filename = hst_image.filename
+
+    def residual_rms(self):
+        """The RMS of the residual at the compared pixels."""
+        residual = (self.muse - self.model)[self.good]
+        return float(np.sqrt(np.mean(residual**2)))
+
+
+def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
+                         fix_dx=None, fix_dy=None, fix_fwhm=None, fix_beta=None,
+                         min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
+                         hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
+                         star=None, taper=9, extramask=None, init_dx=None, init_dy=None):
+    """Fit a MUSE image with an HST image of the same sky on the same grid.
+
+    The HST image is convolved with a Moffat PSF, scaled, offset and shifted
+    until it best reproduces the MUSE image, in the Fourier plane (see
+    `~imphot_astropy.core.fourier_model`). The model includes the 0.2"
+    pixel response of MUSE, which the regridded HST image lacks, so that
+    ``fwhm`` and ``beta`` describe the PSF itself. (The MPDAF-based tool left
+    it out; its FWHM is 1-3.5% larger at 0.55-0.72" seeing.)
+
+    Parameters
+    ----------
+    hst : str, HDU, NDData/CCDData
+        The HST image, regridded onto the MUSE pixel grid in MUSE flux units
+        (for example by ``regrid_hst_like_muse``). Its header may name the
+        anti-aliasing filter of the regridding (``IMPFILT``/``IMPFCUT``);
+        without them MPDAF's Blackman window is assumed.
+    muse : str, HDU, NDData/CCDData
+        The MUSE image (FITS: DATA, STAT and DQ extensions).
+    regions : None, "none", "", "star", "notstar", str or iterable of str
+        ds9 regions (a file name, or lines) of circles, ellipses and boxes in
+        fk5/icrs or image/physical coordinates; regions marked ``-`` are
+        excluded, and if any region is included, everything outside the
+        included regions is excluded. "star" keeps only the ``star`` circle,
+        "notstar" excludes it.
+    fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta : float or None
+        Hold that parameter at the given value (dx, dy, fwhm in arcsec).
+    min_scale : float
+        The lowest allowed flux scale.
+    hst_fwhm, hst_beta : float
+        The Moffat model of the HST PSF (defaults from fits to UDF stars).
+    margin : float
+        The width (arcsec) of zeros added around the image so that shifted or
+        widened features do not wrap around in the periodic FFT.
+    segment : bool
+        If True, ignore pixels that hold no significant object (below the
+        median of a morphologically opened HST image).
+    star : (ra, dec, radius), optional
+        Degrees, degrees and arcsec. With ``regions`` None, "none" or "" the
+        fit is restricted to this circle; see ``regions`` for "star" and
+        "notstar"; with a region file, the circle is added as an include
+        region.
+    taper : float
+        The width (pixels) over which weights fall to zero at mask edges,
+        so that sources cut by a mask do not pull the fitted offsets; below
+        2 disables tapering.
+    extramask : array, NDData/CCDData or str, optional
+        More MUSE pixels to ignore: a boolean array (True = ignore), or an
+        image (or FITS file with a DATA extension) of 0/1 values on the MUSE
+        grid.
+    init_dx, init_dy : float or None
+        Initial pointing offsets (arcsec); ignored when fixed.
+
+    Returns
+    -------
+    result : `~imphot_astropy.fitting.FittedImagePhotometry`
+
+    Raises
+    ------
+    UserError
+        For unreadable or misaligned images, bad region files or arguments,
+        or no unmasked pixel in common.
+
+    Examples
+    --------
+    >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> hst, muse, truth = make_synthetic_pair(shape=(60, 60), seed=3)
+    >>> fit = fit_image_photometry(hst, muse, fix_beta=2.5)
+    >>> round(fit.fwhm.value, 2), round(fit.scale.value, 2)
+    (0.65, 1.2)
+    """
+    opts = _validated_options(dict(
+        fix_scale=fix_scale, fix_bg=fix_bg, fix_dx=fix_dx, fix_dy=fix_dy,
+        fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
+        hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy))
+    hst_image = read_image(hst, "hst")
+    muse_image = read_image(muse, "muse")
+    if not image_grids_aligned(hst_image, muse_image):
+        raise UserError(f"hst: the pixels of the HST image ({hst_image.name}) are not "
+                        f"aligned with those of the MUSE image ({muse_image.name}); "
+                        "regrid it onto the MUSE grid first")
+    regrid = regrid_filter_from_header(_merged_header(hst_image), hst_image.name)
+    if star is not None:
+        _check_star_on_image(star, muse_image)
+
+    muse_bad = muse_image.mask.copy()
+    if extramask is not None and not (isinstance(extramask, str)
+                                      and extramask.strip().lower() in ("", "none")):
+        muse_bad |= read_mask(extramask, muse_image)
+    hst_bad = hst_image.mask
+    hst_data = np.where(hst_bad, 0.0, hst_image.data)
+    # Regions and segmentation are placed on the HST image, whose
+    # coordinates we trust, and move with it.
+    excluded = np.zeros(hst_bad.shape, dtype=bool)
+    region_list = _region_list(regions, star)
+    if region_list:
+        excluded |= regions_mask(region_list, hst_image.wcs, hst_image.shape)
+    if segment:
+        excluded |= segmentation_mask(hst_data, hst_bad | excluded)
+    if muse_bad.all():
+        raise UserError(f"muse: every pixel of {muse_image.name} is masked or NaN")
+    if (hst_bad | excluded).all():
+        raise UserError(f"hst: every pixel of {hst_image.name} is masked, NaN or "
+                        "outside the regions")
+
+    pixel_x, pixel_y = muse_image.pixel_scales
+    opts["dx0"] = opts["fix_dx"] if opts["fix_dx"] is not None else (opts["init_dx"] or 0.0)
+    opts["dy0"] = opts["fix_dy"] if opts["fix_dy"] is not None else (opts["init_dy"] or 0.0)
+    margin_pixels = (int(np.ceil(opts["margin"] / pixel_y)),
+                     int(np.ceil(opts["margin"] / pixel_x)))
+    refits = 0
+    while True:
+        px = int(np.floor(opts["dx0"] / pixel_x + 0.5))
+        py = int(np.floor(opts["dy0"] / pixel_y + 0.5))
+        shifted, shifted_bad, shifted_excluded = _shift_by_pixels(
+            hst_data, hst_bad, excluded, px, py)
+        if (muse_bad | shifted_bad | shifted_excluded).all():
+            raise UserError("muse/hst: the images have no unmasked pixels in common")
+        prepared = _Prepared(muse_image.data, muse_bad, shifted, shifted_bad,
+                             shifted_excluded, muse_image.variance, margin_pixels,
+                             opts["taper"])
+        problem = FourierPlaneProblem(
+            prepared.muse, prepared.hst, prepared.window, pixel_x, pixel_y,
+            regrid.transfer, opts["hst_fwhm"], opts["hst_beta"], median=prepared.median,
+            xshift=px * pixel_x, yshift=py * pixel_y)
+        if problem.data.size == 0 or not np.any(np.abs(problem.hst) > 0):
+            raise UserError("hst: the HST image is zero wherever the MUSE image is "
+                            "unmasked")
+        model = _initial_model(problem, opts)
+        fitted, info, messages = _run_fit(model, problem)
+        moved_x = abs(fitted.dx.value / pixel_x - px) >= 1.0
+        moved_y = abs(fitted.dy.value / pixel_y - py) >= 1.0
+        if not (moved_x or moved_y) or refits >= _MAX_REFITS:
+            break
+        # The shift moved the masks by a pixel or more: shift the HST image
+        # and its masks by the whole pixels found, so that both images mask
+        # the same sky, and fit again.
+        refits += 1
+        opts["dx0"] = float(fitted.dx.value)
+        opts["dy0"] = float(fitted.dy.value)
+
+    values, dxdy_cov = _fitted_values(fitted, info)
+    n_free = sum(not getattr(fitted, n).fixed for n in fitted.param_names)
+    residual = info.fun
+    noise = prepared.noise_variance if prepared.noise_variance else 1.0
+    rchi = float(np.sum(residual**2) / noise / max(residual.size - n_free, 1))
+    products = _Products(prepared, problem, fitted, muse_image, hst_image)
+    rms = products.residual_rms()
+    report = _report(fitted, values, info, rchi, refits, messages, regrid)
+    return FittedImagePhotometry(muse_image, values, report, rchi, rms,
+                                 covariance=dxdy_cov, products=products,
+                                 regrid_filter=regrid.name)
+
+
+def _merged_header(image):
+    header = fits.Header(image.primary_header, copy=True)
+    header.update(image.header)
+    return header

@@ -1,0 +1,322 @@
+"""Fitted values and the photometry results of the fitters."""
+
+import numpy as np
+import astropy.units as u
+from astropy.coordinates import SkyCoord
+from astropy.table import Table
+
+__all__ = ["FittedValue", "FittedPhotometry", "FittedImagePhotometry",
+           "photometry_table"]
+
+# The parameters every method reports, in the column order of summary().
+_COMMON_PARAMETERS = ("scale", "fwhm", "beta", "bg", "dx", "dy", "dra", "ddec")
+_ANGULAR = {"fwhm", "dx", "dy", "dra", "ddec"}
+
+
+class FittedValue:
+    """A fitted parameter: its value, 1-sigma uncertainty and fixed flag.
+
+    Parameters
+    ----------
+    value : float
+        The best-fit value.
+    stdev : float or None
+        The estimated 1-sigma uncertainty (None if it could not be
+        estimated; 0 for a fixed parameter).
+    fixed : bool
+        True if the parameter was held fixed during the fit.
+
+    Examples
+    --------
+    >>> v = FittedValue(0.61, 0.002, False)
+    >>> print(v)
+    0.61 +/- 0.002
+    """
+
+    def __init__(self, value=None, stdev=None, fixed=None):
+        self.value = None if value is None else float(value)
+        self.stdev = None if stdev is None else float(stdev)
+        self.fixed = None if fixed is None else bool(fixed)
+
+    def __repr__(self):
+        return f"FittedValue(value={self.value!r}, stdev={self.stdev!r}, fixed={self.fixed!r})"
+
+    def __str__(self):
+        if self.fixed:
+            return f"{self.value:.6g} (fixed)"
+        if self.stdev is None:
+            return f"{self.value:.6g}"
+        return f"{self.value:.6g} +/- {self.stdev:.2g}"
+
+    def __eq__(self, other):
+        if not isinstance(other, FittedValue):
+            return NotImplemented
+        return (self.value, self.stdev, self.fixed) == (other.value, other.stdev, other.fixed)
+
+    def __reduce__(self):
+        return (self.__class__, (self.value, self.stdev, self.fixed))
+
+
+def _sky_offsets(wcs, shape, dx, dy, pixel_scales):
+    """The RA/Dec offsets (arcsec) of a shift (dx, dy) arcsec along the pixel axes.
+
+    Returns the 2x2 matrix that maps (dx, dy) to (dra, ddec), evaluated at
+    the centre of the image, so that uncertainties can be propagated too.
+    """
+    ny, nx = shape
+    cx, cy = (nx - 1) / 2.0, (ny - 1) / 2.0
+    centre = SkyCoord.from_pixel(cx, cy, wcs, origin=0)
+    # One arcsec along each pixel axis, mapped to RA/Dec offsets.
+    ends = SkyCoord.from_pixel(np.array([cx + 1.0 / pixel_scales[0], cx]),
+                               np.array([cy, cy + 1.0 / pixel_scales[1]]), wcs, origin=0)
+    dlon, dlat = centre.spherical_offsets_to(ends)
+    return np.array([dlon.to_value(u.arcsec), dlat.to_value(u.arcsec)])
+
+
+class FittedPhotometry:
+    """The photometric parameters of a MUSE image fitted by some method.
+
+    The superclass of `FittedImagePhotometry` and, for the star method,
+    ``FittedStarPhotometry``.
+
+    Parameters
+    ----------
+    method : str
+        A short word for the method ("image" or "star").
+    muse : `~imphot_astropy.io.ImageData`
+        The MUSE image that was fitted (its name, WCS and shape are used).
+    fit_report : str
+        A printable report of the least-squares fit(s).
+    scale, bg, dx, dy, fwhm, beta : `FittedValue`
+        The flux scale (MUSE/HST), offset (MUSE-HST), pointing offsets
+        (arcsec, MUSE-HST along the pixel axes) and Moffat FWHM (arcsec) and
+        beta of the MUSE PSF.
+    rms_error : float
+        The RMS of the residual pixels, in MUSE units.
+    covariance : `numpy.ndarray`, optional
+        The 2x2 covariance of (dx, dy), used to propagate uncertainties to
+        (dra, ddec); if omitted the two are taken as independent.
+
+    Attributes
+    ----------
+    name : str
+        The MUSE file's base name without ``.fits`` ("muse" if from no file).
+    dra, ddec : `FittedValue`
+        The pointing error in RA and Dec (arcsec): how far HST features had to
+        move towards increasing RA (Dec) to line up with MUSE. Correct the MUSE
+        WCS by subtracting them from CRVAL1 (CRVAL2); or add ``dx``/``dy``
+        divided by the pixel size to CRPIX1/CRPIX2.
+    unit : `~astropy.units.UnitBase`
+        The flux unit of the MUSE image (``bg`` and ``rms_error`` are in it).
+    """
+
+    def __init__(self, method, muse, fit_report, scale, bg, dx, dy, fwhm, beta,
+                 rms_error, covariance=None):
+        self.method = method
+        self.name = muse.name
+        self.filename = muse.filename
+        self.unit = muse.unit
+        self.fit_report = fit_report
+        self.scale = scale
+        self.bg = bg
+        self.dx = dx
+        self.dy = dy
+        self.fwhm = fwhm
+        self.beta = beta
+        self.rms_error = float(rms_error)
+        self.dra, self.ddec = self._radec_offsets(muse, covariance)
+
+    def _radec_offsets(self, muse, covariance):
+        matrix = _sky_offsets(muse.wcs, muse.shape, self.dx.value, self.dy.value,
+                              muse.pixel_scales)
+        dra, ddec = matrix @ np.array([self.dx.value, self.dy.value])
+        fixed = bool(self.dx.fixed and self.dy.fixed)
+        if covariance is None:
+            sx = self.dx.stdev or 0.0
+            sy = self.dy.stdev or 0.0
+            covariance = np.diag([sx**2, sy**2])
+        sky_cov = matrix @ covariance @ matrix.T
+        have_errors = self.dx.stdev is not None or self.dy.stdev is not None
+        sra = float(np.sqrt(sky_cov[0, 0])) if have_errors else None
+        sdec = float(np.sqrt(sky_cov[1, 1])) if have_errors else None
+        return FittedValue(dra, sra, fixed), FittedValue(ddec, sdec, fixed)
+
+    def __str__(self):
+        return (f"Report of HST {self.method} photometry fit of MUSE observation "
+                f"{self.name}\n{self.fit_report}")
+
+    def summary(self, header=True):
+        """A one-line summary, optionally under a 3-line column heading.
+
+        The layout is that of the reference tool, so that existing scripts
+        that parse it keep working.
+
+        Parameters
+        ----------
+        header : bool
+            Include the 3 heading lines (default True).
+
+        Returns
+        -------
+        text : str
+        """
+        width = max(len(self.name), 8)
+        text = ""
+        if header:
+            text = ("#%-*s Method  Flux    FWHM    beta     Flux    x-offset  y-offset  "
+                    "ra-offset dec-offset  RMS\n" % (width - 1, " MUSE ID"))
+            text += ("#%*s         scale  arcsec           offset    arcsec    arcsec    "
+                     "arcsec    arcsec    error\n" % (width - 1, ""))
+            text += ("#%s ------ ------- ------- ------- --------- --------- --------- "
+                     "--------- --------- -------\n" % ("-" * (width - 1)))
+        text += "%-*s %6s % 7.4f % 7.4f % 7.4f % 9.5f % 9.5f % 9.5f % 9.5f % 9.5f %7.4f" % (
+            width, self.name, self.method, self.scale.value, self.fwhm.value,
+            self.beta.value, self.bg.value, self.dx.value, self.dy.value,
+            self.dra.value, self.ddec.value, self.rms_error)
+        return text
+
+    def _extra_row_values(self):
+        """Method-specific columns (name -> (value, unit)); see subclasses."""
+        return {}
+
+    def to_row(self):
+        """The results as a dict of column name to value (a table row).
+
+        Each fitted parameter P gives columns ``P``, ``P_err`` and
+        ``P_fixed``. Angles are in arcsec.
+
+        Returns
+        -------
+        row : dict
+        """
+        row = {"name": self.name, "method": self.method}
+        for param in _COMMON_PARAMETERS:
+            fitted = getattr(self, param)
+            row[param] = fitted.value
+            row[param + "_err"] = np.nan if fitted.stdev is None else fitted.stdev
+            row[param + "_fixed"] = bool(fitted.fixed)
+        row["rms_error"] = self.rms_error
+        row.update({key: value for key, (value, _) in self._extra_row_values().items()})
+        return row
+
+    def to_table(self):
+        """The results as a one-row astropy `~astropy.table.Table`."""
+        return photometry_table([self])
+
+
+def _column_unit(name, result):
+    base = name.replace("_err", "")
+    if base in _ANGULAR:
+        return u.arcsec
+    if base in ("bg", "rms_error"):
+        return result.unit
+    extra = result._extra_row_values()
+    if name in extra:
+        return extra[name][1]
+    return None
+
+
+def photometry_table(results):
+    """Collect photometry results into one astropy Table.
+
+    Parameters
+    ----------
+    results : iterable of `FittedPhotometry`
+        Results of any method; each becomes a row. Rows of different
+        methods share the common columns; method-specific columns are
+        masked where they do not apply.
+
+    Returns
+    -------
+    table : `~astropy.table.Table`
+        Writable as ECSV or FITS (``table.write("fits.ecsv")``).
+
+    Examples
+    --------
+    >>> from imphot_astropy.fitting.results import FittedValue
+    >>> photometry_table([]).colnames[:3]
+    ['name', 'method', 'scale']
+    """
+    results = list(results)
+    rows = [r.to_row() for r in results]
+    names = ["name", "method"]
+    for param in _COMMON_PARAMETERS:
+        names += [param, param + "_err", param + "_fixed"]
+    names.append("rms_error")
+    for row in rows:
+        names += [key for key in row if key not in names]
+    if not rows:
+        return Table(names=names[:len(names)],
+                     dtype=[str, str] + [float, float, bool] * len(_COMMON_PARAMETERS)
+                     + [float])
+    columns = {}
+    for name in names:
+        values = [row.get(name) for row in rows]
+        missing = [v is None for v in values]
+        if any(missing):
+            filler = next(v for v in values if v is not None)
+            filled = [filler if m else v for v, m in zip(values, missing)]
+            columns[name] = np.ma.masked_array(filled, mask=missing)
+        else:
+            columns[name] = values
+    table = Table(columns, names=names)
+    for name in names:
+        unit = _column_unit(name, results[0])
+        if unit is not None:
+            table[name].unit = unit
+    return table
+
+
+class FittedImagePhotometry(FittedPhotometry):
+    """The results of `~imphot_astropy.fit_image_photometry`.
+
+    Parameters
+    ----------
+    muse : `~imphot_astropy.io.ImageData`
+        The MUSE image that was fitted.
+    fitted : dict
+        ``FittedValue`` objects for scale, bg, dx, dy, fwhm and beta.
+    fit_report : str
+        The report of the final least-squares fit.
+    rchi : float
+        The reduced chi-squared of the fit. It is computed over the complex
+        elements of the zero-padded transforms, which are not independent
+        observables, so only relative values are meaningful.
+    rms_error : float
+        The RMS of the residual image pixels (MUSE units).
+    covariance : `numpy.ndarray`, optional
+        The 2x2 covariance of (dx, dy).
+    products : object, optional
+        The prepared images and fitted model, kept for plotting and saving.
+
+    Attributes
+    ----------
+    rchi : float
+        See above. The other attributes are those of `FittedPhotometry`.
+    regrid_filter : str
+        The anti-aliasing filter assumed for the HST image.
+    """
+
+    def __init__(self, muse, fitted, fit_report, rchi, rms_error, covariance=None,
+                 products=None, regrid_filter=None):
+        super().__init__("image", muse, fit_report, fitted["scale"], fitted["bg"],
+                         fitted["dx"], fitted["dy"], fitted["fwhm"], fitted["beta"],
+                         rms_error, covariance)
+        self.rchi = float(rchi)
+        self.products = products
+        self.regrid_filter = regrid_filter
+
+    def _extra_row_values(self):
+        return {"rchi": (self.rchi, None)}
+
+    def __reduce__(self):
+        # Plotting products are not sent between processes.
+        state = dict(self.__dict__)
+        state["products"] = None
+        return (_rebuild, (self.__class__, state))
+
+
+def _rebuild(cls, state):
+    obj = cls.__new__(cls)
+    obj.__dict__.update(state)
+    return obj

@@ -1,0 +1,221 @@
+"""Masks from ds9 region files and from the ``star`` argument of the fitters."""
+
+import os
+import re
+import warnings
+
+import numpy as np
+import astropy.units as u
+from astropy.coordinates import SkyCoord
+from regions import (Regions, CircleSkyRegion, CirclePixelRegion, EllipseSkyRegion,
+                     EllipsePixelRegion, RectangleSkyRegion, RectanglePixelRegion)
+
+from ..exceptions import UserError
+
+__all__ = ["read_ds9_regions", "regions_mask", "star_region", "parse_star"]
+
+_SUPPORTED = (CircleSkyRegion, CirclePixelRegion, EllipseSkyRegion, EllipsePixelRegion,
+              RectangleSkyRegion, RectanglePixelRegion)
+_SHAPE_NAMES = {"CircleSkyRegion": "circle", "CirclePixelRegion": "circle",
+                "EllipseSkyRegion": "ellipse", "EllipsePixelRegion": "ellipse",
+                "RectangleSkyRegion": "box", "RectanglePixelRegion": "box"}
+_SKY_FRAMES = ("fk5", "icrs", "fk4", "galactic", "ecliptic", "j2000", "b1950")
+_PIXEL_FRAMES = ("image", "physical")
+_OTHER_DS9_FRAMES = ("linear", "amplifier", "detector", "tile", "wcs", "wcsa")
+_FRAME_PATTERN = re.compile(r"^\s*([a-zA-Z0-9]+)\s*(;|$)")
+
+
+def _read_lines(regions, argname):
+    """The text lines of a region file name or an iterable of lines."""
+    if isinstance(regions, (str, os.PathLike)):
+        path = os.fspath(regions)
+        if not os.path.isfile(path):
+            raise UserError(f"{argname}: the region file {path} does not exist")
+        try:
+            with open(path, encoding="utf-8", errors="strict") as stream:
+                return path, stream.read().splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{argname}: the region file {path} cannot be read "
+                            f"({exc})") from None
+    try:
+        lines = [str(line).rstrip("\n") for line in regions]
+    except TypeError:
+        raise UserError(f"{argname}: expected a region file name or an iterable of "
+                        f"ds9 region lines, not {type(regions).__name__}") from None
+    return "regions", lines
+
+
+def _frame_of(text):
+    match = _FRAME_PATTERN.match(text)
+    if match and match.group(1).lower() in _SKY_FRAMES + _PIXEL_FRAMES + _OTHER_DS9_FRAMES:
+        return match.group(1).lower()
+    return None
+
+
+def _parse_line(text, frame, where):
+    """Parse one ds9 line (with the current frame) into regions."""
+    if frame in _OTHER_DS9_FRAMES:
+        raise UserError(f"{where}: the coordinate system '{frame}' is not supported; "
+                        "use fk5 (or icrs) sky coordinates, or image/physical pixels")
+    if frame is None:
+        raise UserError(f"{where}: no coordinate system (such as fk5 or image) is "
+                        "given before this region")
+    # For images without LTV/LTM keywords, as MUSE and HST products are,
+    # ds9's physical coordinates are image coordinates; the regions package
+    # does not read the 'physical' keyword itself.
+    parse_frame = "image" if frame == "physical" else frame
+    body = text
+    own = _frame_of(text)
+    if own is not None:
+        body = text[text.index(";") + 1:] if ";" in text else ""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            parsed = Regions.parse(f"{parse_frame}; {body}", format="ds9")
+        except Exception as exc:  # the parser raises many exception types
+            raise UserError(f"{where}: malformed region '{text.strip()}' ({exc})") from None
+    skipped = [str(w.message) for w in caught if "skipping" in str(w.message)]
+    if skipped:
+        raise UserError(f"{where}: cannot read region '{text.strip()}' ({skipped[0]})")
+    for region in parsed:
+        if not isinstance(region, _SUPPORTED):
+            shape = type(region).__name__.replace("SkyRegion", "").replace("PixelRegion", "")
+            raise UserError(f"{where}: the region shape '{shape.lower()}' is not "
+                            "supported; use circle, ellipse or box")
+    return list(parsed)
+
+
+def read_ds9_regions(regions, argname="regions"):
+    """Read circle, ellipse and box regions from ds9 region text.
+
+    Parameters
+    ----------
+    regions : str, `os.PathLike`, or iterable of str
+        A ds9 region file name, or the lines of one. Regions may be in fk5 or
+        icrs sky coordinates (other astropy sky frames are converted), or in
+        image/physical pixel coordinates; a leading ``-`` marks a region to
+        exclude.
+    argname : str
+        The argument name to quote in error messages.
+
+    Returns
+    -------
+    regions : list of `regions.Region`
+        Each with ``meta["include"]`` True (include) or False (exclude).
+
+    Raises
+    ------
+    UserError
+        For a missing or unreadable file, or a line that cannot be read, whose
+        shape is not circle, ellipse or box, or whose coordinate system is not
+        supported; the message gives the line number.
+
+    Examples
+    --------
+    >>> regs = read_ds9_regions(['fk5', 'circle(338.23, -60.56, 2")',
+    ...                          'image; -box(10, 20, 4, 6, 0)'])
+    >>> [(type(r).__name__, bool(r.meta["include"])) for r in regs]
+    [('CircleSkyRegion', True), ('RectanglePixelRegion', False)]
+    """
+    source, lines = _read_lines(regions, argname)
+    frame = None
+    found = []
+    for number, line in enumerate(lines, start=1):
+        text = line.split("#", 1)[0].strip()
+        if not text or text.lower().startswith("global"):
+            continue
+        where = f"{argname}: {source}, line {number}"
+        own = _frame_of(text)
+        if own is not None:
+            frame = own
+            if ";" not in text or not text.split(";", 1)[1].strip():
+                continue
+        found.extend(_parse_line(text, frame, where))
+    return found
+
+
+def _pixel_mask(region, wcs, shape):
+    pixel_region = region if not hasattr(region, "to_pixel") else region.to_pixel(wcs)
+    mask = pixel_region.to_mask(mode="center").to_image(shape)
+    if mask is None:
+        return np.zeros(shape, dtype=bool)
+    return mask.astype(bool)
+
+
+def regions_mask(regions, wcs, shape):
+    """The mask (True = not fitted) implied by include and exclude regions.
+
+    Pixels inside any exclude region are masked. If there are include
+    regions, pixels outside all of them are masked too.
+
+    Parameters
+    ----------
+    regions : list of `regions.Region`
+        From `read_ds9_regions` (sky regions are placed with ``wcs``).
+    wcs : `~astropy.wcs.WCS`
+        The celestial WCS of the image.
+    shape : tuple
+        The (ny, nx) image shape.
+
+    Returns
+    -------
+    mask : `numpy.ndarray` of bool
+
+    Examples
+    --------
+    >>> from astropy.wcs import WCS
+    >>> w = WCS(naxis=2); w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    >>> w.wcs.cdelt = [-0.2 / 3600, 0.2 / 3600]
+    >>> regs = read_ds9_regions(["image; circle(5, 5, 2)"])
+    >>> int((~regions_mask(regs, w, (10, 10))).sum())
+    9
+    """
+    excluded = np.zeros(shape, dtype=bool)
+    included = np.zeros(shape, dtype=bool)
+    have_includes = False
+    for region in regions:
+        inside = _pixel_mask(region, wcs, shape)
+        if region.meta.get("include", True):
+            have_includes = True
+            included |= inside
+        else:
+            excluded |= inside
+    return excluded | (~included if have_includes else False)
+
+
+def parse_star(star, argname="star"):
+    """Check a ``star=(ra, dec, radius)`` argument and return its parts.
+
+    Examples
+    --------
+    >>> parse_star((338.2, -60.5, 2))
+    (338.2, -60.5, 2.0)
+    """
+    try:
+        ra, dec, radius = (float(v) for v in star)
+    except (TypeError, ValueError):
+        raise UserError(f"{argname}: expected (ra, dec, radius) in degrees, degrees "
+                        f"and arcsec, not {star!r}") from None
+    if not np.isfinite([ra, dec, radius]).all():
+        raise UserError(f"{argname}: the values must be finite, not {star!r}")
+    if radius <= 0:
+        raise UserError(f"{argname}: the radius must be > 0 arcsec, not {radius}")
+    if not -90 <= dec <= 90:
+        raise UserError(f"{argname}: the declination {dec} is not in [-90, 90]")
+    return ra, dec, radius
+
+
+def star_region(star, include=True):
+    """A circular sky region around a star given as (ra, dec, radius").
+
+    Examples
+    --------
+    >>> r = star_region((338.2, -60.5, 2.0), include=False)
+    >>> r.radius, r.meta["include"]
+    (<Quantity 2. arcsec>, False)
+    """
+    ra, dec, radius = parse_star(star)
+    region = CircleSkyRegion(SkyCoord(ra * u.deg, dec * u.deg, frame="fk5"),
+                             radius * u.arcsec)
+    region.meta["include"] = include
+    return region
