@@ -174,7 +174,8 @@ def _merge_hdulist_headers(hdulist):
 
 
 def _looks_like_file_name(text):
-    return text.lower().endswith((".fits", ".fits.gz", ".fit", ".fts")) or os.sep in text
+    return (text.lower().endswith((".fits", ".fits.gz", ".fit", ".fts"))
+            or os.path.isfile(text))
 
 
 class HstFilterInfo:

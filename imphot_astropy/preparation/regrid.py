@@ -757,7 +757,7 @@ def regrid_hst_like_muse(hst, muse, inplace=True, *, filter_name=None, cutoff=0.
     with _open_hst(hst) as source:
         label = source.filename or "hst"
         for note in source.notes:
-            log.info(note)
+            log.debug(note)
         if filter_name is not None:
             HstFilterInfo(source.header, filter_name=filter_name)  # validate early
         result = _regrid_source(source, reference, float(cutoff), float(margin),
@@ -765,8 +765,10 @@ def regrid_hst_like_muse(hst, muse, inplace=True, *, filter_name=None, cutoff=0.
         header = _output_header(source, reference, result, float(cutoff), filter_name)
         unit = source.unit
         filename = source.filename
-    log.info("%s: regridded onto %s (%d x %d), cut-out %s of the HST image",
-             label, reference.name, reference.shape[1], reference.shape[0], result.box)
+    y0, y1, x0, x1 = result.box
+    log.info("%s: read HST pixels [%d:%d, %d:%d] (the MUSE field plus %g\"), "
+             "regridded onto %s (%d x %d)", label, y0, y1, x0, x1, margin,
+             reference.name, reference.shape[1], reference.shape[0])
     if filename:
         header["FILENAME"] = (os.path.basename(str(filename)), "regridded HST file")
     wcs = reference.wcs.deepcopy()

@@ -304,10 +304,15 @@ def hst_to_muse_flux_factor(hst_unit, muse_unit, info):
     >>> round(f, 6)
     7.73
     """
-    equivalencies = info.equivalencies() + u.spectral_density(info.photplam * u.AA)
+    # astropy applies one equivalency per conversion: count rate -> F_lambda
+    # with the filter's PHOTFLAM, then F_lambda -> the MUSE unit (which may be
+    # per frequency) at the pivot wavelength.
+    spectral = u.spectral_density(info.photplam * u.AA)
+    quantity = 1.0 * u.Unit(hst_unit)
     try:
-        return float((1.0 * u.Unit(hst_unit)).to_value(muse_unit,
-                                                        equivalencies=equivalencies))
+        if not quantity.unit.is_equivalent(muse_unit, equivalencies=spectral):
+            quantity = quantity.to(info.flam_unit, equivalencies=info.equivalencies())
+        return float(quantity.to_value(muse_unit, equivalencies=spectral))
     except u.UnitConversionError:
         raise UserError(f"hst: cannot convert the HST unit '{hst_unit}' to the MUSE "
                         f"unit '{muse_unit}' with the {info.instrument} "
