@@ -91,7 +91,7 @@ def main(argv=None):
 
     Examples
     --------
-    >>> main(["no_such_muse.fits", "no_such_hst.fits"])
+    >>> main(["no_such_muse.fits", "no_such_hst.fits", "--quiet"])
     1
     """
     options = _parser().parse_args(argv)
