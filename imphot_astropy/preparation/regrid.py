@@ -27,6 +27,7 @@ its model itself.
 """
 
 import logging
+import numbers
 import os
 import warnings
 from contextlib import contextmanager
@@ -751,10 +752,10 @@ def regrid_hst_like_muse(hst, muse, inplace=True, *, filter_name=None, cutoff=0.
     >>> out.meta["IMPFILT"], out.meta["IMPFCUT"]
     ('BLACKMAN', 0.5)
     """
-    if not (isinstance(cutoff, (int, float)) and 0 < cutoff <= 0.5):
+    if not (isinstance(cutoff, numbers.Real) and 0 < cutoff <= 0.5):
         raise UserError(f"cutoff: must be in (0, 0.5] cycles per MUSE pixel, "
                         f"not {cutoff!r}")
-    if not (isinstance(margin, (int, float)) and margin >= 0):
+    if not (isinstance(margin, numbers.Real) and margin >= 0):
         raise UserError(f"margin: must be a width >= 0 in arcsec, not {margin!r}")
     reference = read_muse_reference(muse)
     with _open_hst(hst) as source:

@@ -184,8 +184,10 @@ def read_muse_reference(muse, argname="muse"):
 
     Parameters
     ----------
-    muse : str, `os.PathLike`, HDUList, HDU, NDData/CCDData, ImageData, or an object with ``wcs``, ``shape`` and ``unit`` (e.g. a SpectralCube)
-        The MUSE image (2D) or cube (3D, wavelength first in array order).
+    muse : str, `os.PathLike`, HDUList, HDU, NDData/CCDData, ImageData, or cube
+        The MUSE image (2D) or cube (3D, wavelength first in array order):
+        any object with ``wcs``, ``shape`` and ``unit`` (a SpectralCube, for
+        example) will do.
     argname : str
         The argument name to quote in errors.
 

@@ -1,6 +1,5 @@
 """rescale_hst_like_muse: count rates to MUSE flux units, with astropy.units."""
 
-import warnings
 
 import astropy.constants as const
 import astropy.units as u
@@ -12,7 +11,7 @@ from astropy.utils.exceptions import AstropyUserWarning
 from astropy.wcs import WCS
 
 from imphot_astropy.exceptions import UserError
-from imphot_astropy.io import ImageData, read_image
+from imphot_astropy.io import read_image
 from imphot_astropy.preparation import rescale_hst_like_muse, read_muse_reference
 
 MUSE_UNIT = u.Unit("1e-20 erg / (s cm2 Angstrom)")
