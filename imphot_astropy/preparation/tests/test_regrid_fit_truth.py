@@ -78,7 +78,7 @@ MPDAF_OFFSET = (0.012 * 0.2, 0.081 * 0.2)
 
 
 @pytest.fixture(scope="module")
-def hdfs_fits(hdfs):
+def hdfs_fit_pair(hdfs):
     muse = str(hdfs / "IMAGE-HDFS-1.34.fits")
     ours = regrid_hst_like_muse(str(hdfs / "HST-HDFS.fits"), muse)
     fit = fit_image_photometry(ours, muse, fix_beta=2.5)
@@ -87,9 +87,9 @@ def hdfs_fits(hdfs):
     return fit, on_mpdaf_regridding
 
 
-def test_hdfs_fit_matches_the_fit_of_mpdafs_regridding(hdfs_fits):
+def test_hdfs_fit_matches_the_fit_of_mpdafs_regridding(hdfs_fit_pair):
     """Same scale, PSF and background; offsets apart by MPDAF's offset."""
-    fit, reference = hdfs_fits
+    fit, reference = hdfs_fit_pair
     assert fit.scale.value == pytest.approx(reference.scale.value, rel=0.005)
     assert fit.fwhm.value == pytest.approx(reference.fwhm.value, rel=0.005)
     assert fit.bg.value == pytest.approx(reference.bg.value, abs=0.001)
@@ -97,18 +97,19 @@ def test_hdfs_fit_matches_the_fit_of_mpdafs_regridding(hdfs_fits):
     assert fit.dy.value - reference.dy.value == pytest.approx(MPDAF_OFFSET[1], abs=0.002)
 
 
-def test_hdfs_fit_is_close_to_the_established_tools_figures(hdfs_fits):
-    """Scale within 3%, FWHM within 4%, bg within 0.005, offsets near.
+def test_hdfs_fit_is_close_to_the_established_tools_figures(hdfs_fit_pair):
+    """The bounds of fitting/tests/test_image_fit_hdfs.py, offsets corrected.
 
-    Our FWHM is not lowered by the pixel response here as on synthetic data,
-    and the fitted dx is ~0.02" from the README's: both come from the
-    fitter, which gives the same on MPDAF's own regridded file (see the
-    test above), not from the regridding. dy is compared after adding
-    MPDAF's offset.
+    The fitter on our regridding gives what it gives on MPDAF's (test
+    above), so the differences from the README's figures are the fitter's,
+    explained there: FWHM 1-5% lower (the 0.2" pixel response is modelled),
+    scale within 1.5%, bg within 0.01, and offsets within 0.03" (the
+    established method's edge bias on this cutout) once MPDAF's own offset
+    is added to the README's.
     """
-    fit, _ = hdfs_fits
-    assert fit.scale.value == pytest.approx(README_FIT["scale"], rel=0.03)
-    assert fit.fwhm.value == pytest.approx(README_FIT["fwhm"], rel=0.04)
-    assert fit.bg.value == pytest.approx(README_FIT["bg"], abs=0.005)
-    assert fit.dx.value == pytest.approx(README_FIT["dx"] + MPDAF_OFFSET[0], abs=0.025)
-    assert fit.dy.value == pytest.approx(README_FIT["dy"] + MPDAF_OFFSET[1], abs=0.01)
+    fit, _ = hdfs_fit_pair
+    assert 0.95 < fit.fwhm.value / README_FIT["fwhm"] < 1.0
+    assert fit.scale.value == pytest.approx(README_FIT["scale"], rel=0.015)
+    assert fit.bg.value == pytest.approx(README_FIT["bg"], abs=0.01)
+    assert fit.dx.value == pytest.approx(README_FIT["dx"] + MPDAF_OFFSET[0], abs=0.03)
+    assert fit.dy.value == pytest.approx(README_FIT["dy"] + MPDAF_OFFSET[1], abs=0.03)
