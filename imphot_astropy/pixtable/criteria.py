@@ -272,7 +272,9 @@ def _threshold(bound, dtype):
     if dtype.kind != "f":
         return np.float64(bound)
     value = dtype.type(bound)
-    if value < bound:
+    # Compare as Python floats: a numpy float32 compared with a Python
+    # float is compared in float32.
+    if float(value) < float(bound):
         value = np.nextafter(value, dtype.type(np.inf))
     return value
 
