@@ -224,6 +224,28 @@ class SyntheticPixTable:
                                                             xi.size)
         return xi, eta
 
+    def sky_position(self, east, north):
+        """Return the (RA, Dec) in degrees of tangent-plane offsets.
+
+        Parameters
+        ----------
+        east, north : float or array-like
+            Offsets from the field centre in arcsec, in the tangent plane
+            (gnomonic standard coordinates), for example those of
+            `SYNTHETIC_STARS`.
+
+        Examples
+        --------
+        >>> ra, dec = SyntheticPixTable(10, center=(10.0, 0.0)).sky_position(
+        ...     0.0, 36.0)
+        >>> round(float(ra), 9), round(float(dec), 9)
+        (10.0, 0.01)
+        """
+        phi, theta = Pix2Sky_Gnomonic()(np.asarray(east) / 3600.0,
+                                        np.asarray(north) / 3600.0)
+        ra, dec = RotateNative2Celestial(*self.center, 180.0)(phi, theta)
+        return np.mod(ra, 360.0), dec
+
     def _positions(self, xi, eta):
         phi, theta = Pix2Sky_Gnomonic()(xi / 3600.0, eta / 3600.0)
         ra0, dec0 = self.center

@@ -128,6 +128,8 @@ class PixTable:
         self.primary_header = self._file.primary_header
         self.nrows = self._file.nrows
         self.ima = self._file.ima
+        # ASCII tables are read whole when opened.
+        self._columns = dict(self._file.loaded)
         units = {name: parse_unit(layout.unit)
                  for name, layout in self._file.columns.items()}
         # A missing unit becomes dimensionless: conversions that need a real

@@ -35,6 +35,8 @@ COLUMN_NAMES = ("xpos", "ypos", "lambda", "data", "dq", "stat", "origin",
                 "weight")
 #: The columns every pixel table has (``weight`` is optional).
 REQUIRED_COLUMNS = COLUMN_NAMES[:-1]
+# Columns that only pixel tables have.
+_SPECIFIC_COLUMNS = ("xpos", "ypos", "lambda", "origin")
 #: On-disk type of each column when written.
 DISK_DTYPES = {"xpos": ">f4", "ypos": ">f4", "lambda": ">f4", "data": ">f4",
                "dq": ">i4", "stat": ">f4", "origin": ">i4", "weight": ">f4"}
@@ -156,15 +158,34 @@ class PixTableFile:
 
     # -- layout -----------------------------------------------------------
     def _read_layout(self, hdul):
+        self.loaded = {}
         if len(hdul) > 1 and isinstance(hdul[1], fits.BinTableHDU):
             self.ima = False
+            self._require_specific(hdul[1].columns.names, "its first "
+                                   "extension is a table")
             columns = self._table_layout(hdul)
+        elif len(hdul) > 1 and isinstance(hdul[1], fits.TableHDU):
+            self.ima = False
+            self._require_specific(hdul[1].columns.names, "its first "
+                                   "extension is a table")
+            columns = self._load_ascii_table(hdul[1])
         else:
             self.ima = True
+            self._require_specific([hdu.name for hdu in hdul[1:]],
+                                   "its extensions are")
             columns = self._image_layout(hdul)
         self._check_columns(columns)
         self.columns = columns
         self.nrows = self._nrows
+
+    def _require_specific(self, names, where):
+        """Refuse files without any column specific to pixel tables (data,
+        stat and dq are also the extensions of MUSE cubes and images)."""
+        names = {str(name).lower() for name in names}
+        if not names & set(_SPECIFIC_COLUMNS):
+            raise self._not_a_pixtable(
+                f"{where} " + (", ".join(sorted(names)) or "none")
+                + ", without any of " + ", ".join(_SPECIFIC_COLUMNS))
 
     def _not_a_pixtable(self, what):
         return UserError(
@@ -172,12 +193,23 @@ class PixTableFile:
             "has the columns " + ", ".join(REQUIRED_COLUMNS)
             + " as binary-table columns or image extensions)")
 
+    def _load_ascii_table(self, hdu):
+        """Read an ASCII table (which MPDAF writes when asked for a table)
+        whole: its text cannot be memory-mapped as numbers."""
+        self._nrows = hdu.header["NAXIS2"]
+        columns = {}
+        for column in hdu.columns:
+            name = column.name.lower()
+            if name in COLUMN_NAMES:
+                values = np.asarray(hdu.data[column.name])
+                values = values.astype(values.dtype.newbyteorder("="))
+                self.loaded[name] = values
+                columns[name] = ColumnLayout(name, -1, 0, values.dtype,
+                                             column.unit)
+        return columns
+
     def _table_layout(self, hdul):
         hdu = hdul[1]
-        names = {name.lower(): name for name in hdu.columns.names}
-        if not any(name in names for name in REQUIRED_COLUMNS):
-            raise self._not_a_pixtable("its first extension is a table "
-                                       "without any of these columns")
         info = hdul.fileinfo(1)
         row_width = hdu.header["NAXIS1"]
         self.table_offset = info["datLoc"]
@@ -269,6 +301,8 @@ class PixTableFile:
         `numpy.ndarray`
             A 1-D view of ``nrows`` values; nothing is read until indexed.
         """
+        if name in self.loaded:
+            return self.loaded[name]
         layout = self.columns[name]
         if self.nrows == 0:
             return np.empty(0, dtype=layout.dtype)
@@ -353,7 +387,11 @@ class _ChunkReader:
         """
         columns = self.ptfile.columns
         count = max(0, stop - start)
-        out = {}
+        out = {name: self.ptfile.loaded[name][start:stop] for name in names
+               if name in self.ptfile.loaded}
+        names = [name for name in names if name not in out]
+        if not names:
+            return out
         if self.ptfile.ima:
             for name in names:
                 layout = columns[name]
