@@ -19,7 +19,8 @@ from .slicer import NSLICES, NSTACKS, Slicer
 
 __all__ = ["LambdaCriterion", "IfuCriterion", "SliceCriterion",
            "XpixCriterion", "YpixCriterion", "ExpCriterion", "SkyCriterion",
-           "scan", "parse_ranges", "parse_integers"]
+           "scan", "scan_mask", "parse_ranges", "parse_integers",
+           "stack_slices", "ifu_numbers", "slice_numbers"]
 
 
 # -- argument parsing ----------------------------------------------------------
@@ -137,6 +138,23 @@ class _Criterion:
     cost = 1
 
     def keep(self, columns, rows):
+        """Return True for the rows the criterion keeps.
+
+        Parameters
+        ----------
+        columns : dict
+            The columns named in `columns`, for the rows to test.
+        rows : `numpy.ndarray`
+            The indices of these rows in the table.
+
+        Returns
+        -------
+        `numpy.ndarray` of bool
+
+        Examples
+        --------
+        See the criteria classes.
+        """
         raise NotImplementedError
 
 
@@ -368,7 +386,7 @@ class SkyCriterion(_Criterion):
 
 
 def stack_slices(stacks):
-    """Return the CCD slice numbers of the given optical stacks.
+    """Return the CCD slice numbers of the given optical stacks (1-4).
 
     Examples
     --------
@@ -381,8 +399,10 @@ def stack_slices(stacks):
 
 
 def ifu_numbers(ifus):
-    """Validate IFU numbers. Examples: ``ifu_numbers(3).tolist() == [3]``.
+    """Validate IFU numbers (1-24) and return them sorted.
 
+    Examples
+    --------
     >>> ifu_numbers([3, 1]).tolist()
     [1, 3]
     """
@@ -390,8 +410,10 @@ def ifu_numbers(ifus):
 
 
 def slice_numbers(slices):
-    """Validate CCD slice numbers.
+    """Validate slice numbers (1-48, CCD scheme) and return them sorted.
 
+    Examples
+    --------
     >>> slice_numbers(48).tolist()
     [48]
     """
@@ -399,6 +421,24 @@ def slice_numbers(slices):
 
 
 # -- the scan --------------------------------------------------------------
+
+def _scan_chunks(nrows, criteria, method, read_chunk, chunk_rows):
+    """Yield ``(start, local, cache)`` for each chunk: the chunk's first
+    row, the selected rows' indices within the chunk, and the columns read
+    for the whole chunk."""
+    if method not in ("and", "or"):
+        raise UserError(f"method: expected 'and' or 'or', got {method!r}")
+    criteria = sorted(criteria, key=lambda c: c.cost)
+    needed = sorted({name for c in criteria for name in c.columns})
+    for start in range(0, nrows, chunk_rows):
+        stop = min(nrows, start + chunk_rows)
+        if method == "and":
+            local, cache = _chunk_and(criteria, read_chunk, start, stop)
+        else:
+            local, cache = _chunk_or(criteria, needed, read_chunk, start,
+                                     stop)
+        yield start, local, cache
+
 
 def scan(nrows, criteria, method, read_chunk, chunk_rows):
     """Evaluate criteria over all rows, chunk by chunk.
@@ -422,7 +462,8 @@ def scan(nrows, criteria, method, read_chunk, chunk_rows):
     rows : `numpy.ndarray`
         Sorted int64 indices of the selected rows.
     columns : dict
-        The columns read during the scan, restricted to the selected rows.
+        The columns read during the scan, restricted to the selected rows
+        (so that an extraction need not read them again).
 
     Examples
     --------
@@ -433,18 +474,10 @@ def scan(nrows, criteria, method, read_chunk, chunk_rows):
     >>> rows.tolist(), cols["lambda"].tolist()
     ([3, 4], [6200.0, 6600.0])
     """
-    if method not in ("and", "or"):
-        raise UserError(f"method: expected 'and' or 'or', got {method!r}")
-    criteria = sorted(criteria, key=lambda c: c.cost)
     needed = sorted({name for c in criteria for name in c.columns})
     found_rows, found_cols = [], {name: [] for name in needed}
-    for start in range(0, nrows, chunk_rows):
-        stop = min(nrows, start + chunk_rows)
-        if method == "and":
-            local, cache = _chunk_and(criteria, read_chunk, start, stop)
-        else:
-            local, cache = _chunk_or(criteria, needed, read_chunk, start,
-                                     stop)
+    for start, local, cache in _scan_chunks(nrows, criteria, method,
+                                            read_chunk, chunk_rows):
         if local.size == 0:
             continue
         found_rows.append(local + start)
@@ -460,6 +493,25 @@ def scan(nrows, criteria, method, read_chunk, chunk_rows):
         if parts and all(p is not None for p in parts):
             columns[name] = np.concatenate(parts)
     return rows, columns
+
+
+def scan_mask(nrows, criteria, method, read_chunk, chunk_rows):
+    """Like `scan`, but return a boolean mask of the selected rows (one
+    byte per row, filled chunk by chunk).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lbda = np.linspace(5000, 9000, 11)
+    >>> scan_mask(11, [LambdaCriterion([(6000, 7000)])], "and",
+    ...           lambda names, a, b: {"lambda": lbda[a:b]}, 4).nonzero()
+    (array([3, 4]),)
+    """
+    mask = np.zeros(nrows, dtype=bool)
+    for start, local, _ in _scan_chunks(nrows, criteria, method, read_chunk,
+                                        chunk_rows):
+        mask[local + start] = True
+    return mask
 
 
 def _chunk_and(criteria, read_chunk, start, stop):

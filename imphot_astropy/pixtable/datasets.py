@@ -108,7 +108,13 @@ class SyntheticPixTable:
                 if n in REQUIRED_COLUMNS or (n == "weight" and self.weight)]
 
     def header(self):
-        """Return the primary header of the table."""
+        """Return the primary header of the table.
+
+        Examples
+        --------
+        >>> SyntheticPixTable(100).header()["HIERARCH ESO DRS MUSE PIXTABLE WCS"]
+        'projected (intermediate)'
+        """
         header = fits.Header()
         ra0, dec0 = self.center
         key = "HIERARCH ESO DRS MUSE PIXTABLE "
@@ -154,6 +160,10 @@ class SyntheticPixTable:
             types written, plus the truth: ``ifu``, ``slice``, ``xpix``,
             ``ypix`` (zero-based), ``exp``, ``ra`` and ``dec`` (degrees,
             float64, before rounding the positions to float32).
+
+        Examples
+        --------
+        See `SyntheticPixTable`.
         """
         start, stop = max(0, int(start)), min(self.nrows, int(stop))
         parts = [self._block(b) for b in range(start // _BLOCK,
@@ -270,7 +280,13 @@ class SyntheticPixTable:
         return data, stat
 
     def units(self):
-        """Units of the columns."""
+        """Units of the columns.
+
+        Examples
+        --------
+        >>> SyntheticPixTable(100, projection="positioned").units()["xpos"]
+        Unit("deg")
+        """
         flux = u.Unit("1e-20 erg / (s cm2 Angstrom)")
         return {"xpos": self.position_unit, "ypos": self.position_unit,
                 "lambda": u.AA, "data": flux, "stat": flux ** 2}
@@ -285,6 +301,10 @@ class SyntheticPixTable:
         save_as_ima : bool
             True for one image extension per column, False for a binary
             table.
+
+        Examples
+        --------
+        See `make_synthetic_pixtable`.
         """
         names = self.names
         chunks = ((start, min(self.nrows, start + _BLOCK),

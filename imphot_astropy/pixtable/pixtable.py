@@ -17,7 +17,8 @@ from ..io import check_output_path
 from .criteria import (ExpCriterion, IfuCriterion, LambdaCriterion,
                        SkyCriterion, SliceCriterion, XpixCriterion,
                        YpixCriterion, ifu_numbers, parse_integers,
-                       parse_ranges, scan, slice_numbers, stack_slices)
+                       parse_ranges, scan, scan_mask, slice_numbers,
+                       stack_slices)
 from .origin import (decode_ifu, decode_slice, decode_xoffset, decode_xpix,
                      decode_ypix, encode_origin, xoffsets_from_header)
 from .sky import parse_apertures, positioned_to_sky, projected_to_sky
@@ -863,10 +864,8 @@ class PixTable:
                 mask &= criterion.keep({"origin": origin}, None)
             return mask
         with self._chunk_reader() as read:
-            rows, _ = scan(self.nrows, criteria, "and", read, self.chunk_rows)
-        mask = np.zeros(self.nrows, dtype=bool)
-        mask[rows] = True
-        return mask
+            return scan_mask(self.nrows, criteria, "and", read,
+                             self.chunk_rows)
 
     def _lambda_criterion(self, lbda, unit):
         ranges = parse_ranges(lbda, "lbda", u.Unit(unit), self.wave)

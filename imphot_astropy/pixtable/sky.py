@@ -212,6 +212,15 @@ class SkyAperture:
         Returns
         -------
         `numpy.ndarray` of bool
+
+        Examples
+        --------
+        A square of half side 1" holds a point 0.9" east and 0.9" north of
+        its centre, which a circle of radius 1" does not:
+
+        >>> square = SkyAperture(dec=0.0, ra=10.0, size=1 / 3600, shape="S")
+        >>> square.contains([10 + 0.9 / 3600], [0.9 / 3600])
+        array([ True])
         """
         ra = np.asarray(ra, dtype=float)
         dec = np.asarray(dec, dtype=float)
@@ -241,6 +250,13 @@ class SkyAperture:
         Returns
         -------
         `numpy.ndarray` of bool
+
+        Examples
+        --------
+        >>> ap = SkyAperture(dec=0.0, ra=10.0, size=1 / 3600, shape="C")
+        >>> x, y = sky_to_projected([10.0, 10.1], [0.0, 0.0], 10.0, -0.01)
+        >>> ap.candidates_projected(x, y, 10.0, -0.01)
+        array([ True, False])
         """
         phi_c, ypos_c = sky_to_projected(self.ra, self.dec, ra0, dec0)
         rho_c = -float(ypos_c)      # distance of the centre from the pole
@@ -270,6 +286,12 @@ class SkyAperture:
         Returns
         -------
         `numpy.ndarray` of bool
+
+        Examples
+        --------
+        >>> ap = SkyAperture(dec=0.0, ra=10.0, size=1 / 3600, shape="C")
+        >>> ap.candidates_positioned([0.0, 0.1], [0.01, 0.01], 10.0, -0.01)
+        array([ True, False])
         """
         radius = self.bounding_radius
         ypos = np.asarray(ypos)

@@ -98,6 +98,13 @@ class ColumnLayout:
         On-disk (big-endian) type of one value.
     unit : str or None
         The ``BUNIT`` or ``TUNITn`` text.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layout = ColumnLayout("xpos", 5760, 4, np.dtype(">f4"), "deg")
+    >>> layout.contiguous
+    True
     """
 
     name: str
@@ -300,6 +307,16 @@ class PixTableFile:
         -------
         `numpy.ndarray`
             A 1-D view of ``nrows`` values; nothing is read until indexed.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from imphot_astropy.pixtable.datasets import make_synthetic_pixtable
+        >>> name = os.path.join(tempfile.mkdtemp(), "pt.fits")
+        >>> make_synthetic_pixtable(name, nrows=1000, save_as_ima=False)
+        >>> column = PixTableFile(name).memmap("lambda")
+        >>> column.shape, column.dtype.byteorder
+        ((1000,), '>')
         """
         if name in self.loaded:
             return self.loaded[name]
@@ -341,6 +358,10 @@ class PixTableFile:
         Returns
         -------
         `numpy.ndarray`
+
+        Examples
+        --------
+        See `PixTableFile`.
         """
         with self.reader() as reader:
             return reader.read([name], start, stop)[name]

@@ -1,6 +1,5 @@
 """Sky positions and sky apertures, checked against astropy.coordinates."""
 
-import warnings
 
 import numpy as np
 import pytest
