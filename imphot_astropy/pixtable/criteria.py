@@ -136,6 +136,8 @@ class _Criterion:
     columns = ()
     #: Rough cost per row, to order 'and' evaluation (cheapest first).
     cost = 1
+    #: Whether `keep` needs the row indices (otherwise it gets None).
+    uses_rows = False
 
     def keep(self, columns, rows):
         """Return True for the rows the criterion keeps.
@@ -314,6 +316,7 @@ class ExpCriterion(_Criterion):
 
     columns = ()
     cost = 0
+    uses_rows = True
 
     def __init__(self, row_ranges):
         self.row_ranges = row_ranges
@@ -453,7 +456,8 @@ def scan(nrows, criteria, method, read_chunk, chunk_rows):
         How to combine the criteria.
     read_chunk : callable
         ``read_chunk(names, start, stop)`` returns a dict of column arrays
-        for rows ``start:stop``.
+        for rows ``start:stop``, in any byte order (they may be swapped in
+        place).
     chunk_rows : int
         Rows per chunk.
 
@@ -482,8 +486,8 @@ def scan(nrows, criteria, method, read_chunk, chunk_rows):
             continue
         found_rows.append(local + start)
         for name in needed:
-            found_cols[name].append(cache[name][local] if name in cache
-                                    else None)
+            found_cols[name].append(_native(cache[name][local])
+                                    if name in cache else None)
     rows = (np.concatenate(found_rows) if found_rows
             else np.empty(0, dtype=np.int64))
     columns = {}
@@ -514,24 +518,49 @@ def scan_mask(nrows, criteria, method, read_chunk, chunk_rows):
     return mask
 
 
+def _native(array, inplace=False):
+    """Return ``array`` in native byte order (swapping in place if
+    allowed). Chunks are read in the file's byte order and converted only
+    for the rows a criterion looks at."""
+    if array.dtype.isnative:
+        return array
+    native = array.dtype.newbyteorder("=")
+    if inplace:
+        return array.byteswap(inplace=True).view(native)
+    return array.astype(native)
+
+
 def _chunk_and(criteria, read_chunk, start, stop):
     """Apply criteria one after the other to the surviving rows."""
-    local = np.arange(stop - start, dtype=np.int64)
+    local = None                   # None: every row of the chunk
     cache = {}
     for criterion in criteria:
-        if local.size == 0:
-            break
         missing = [n for n in criterion.columns if n not in cache]
         if missing:
             cache.update(read_chunk(missing, start, stop))
-        subset = {n: cache[n][local] for n in criterion.columns}
-        local = local[criterion.keep(subset, local + start)]
+        if local is None:
+            for name in criterion.columns:
+                cache[name] = _native(cache[name], inplace=True)
+            subset = {n: cache[n] for n in criterion.columns}
+            rows = (np.arange(start, stop, dtype=np.int64)
+                    if criterion.uses_rows else None)
+            local = np.flatnonzero(criterion.keep(subset, rows))
+        else:
+            subset = {n: _native(cache[n][local]) for n in criterion.columns}
+            rows = local + start if criterion.uses_rows else None
+            local = local[criterion.keep(subset, rows)]
+        if local.size == 0:
+            break
+    if local is None:
+        local = np.arange(stop - start, dtype=np.int64)
     return local, cache
 
 
 def _chunk_or(criteria, needed, read_chunk, start, stop):
     """Apply every criterion to all rows and keep rows any of them keeps."""
     cache = read_chunk(needed, start, stop) if needed else {}
+    cache = {name: _native(array, inplace=True)
+             for name, array in cache.items()}
     rows = np.arange(start, stop, dtype=np.int64)
     mask = np.zeros(stop - start, dtype=bool)
     for criterion in criteria:

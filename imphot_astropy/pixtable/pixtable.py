@@ -396,8 +396,10 @@ class PixTable:
                 "data": self.unit_data, "stat": self.unit_stat}
 
     @contextlib.contextmanager
-    def _chunk_reader(self):
-        """Yield ``read(names, start, stop)`` returning column chunks."""
+    def _chunk_reader(self, native=True):
+        """Yield ``read(names, start, stop)`` returning column chunks (in
+        the file's byte order if not ``native``; columns held in memory are
+        returned as views, so callers must not modify them)."""
         if self._file is None:
             yield lambda names, start, stop: {
                 name: self._columns[name][start:stop] for name in names}
@@ -408,7 +410,7 @@ class PixTable:
                        for name in names if name in self._columns}
                 rest = [name for name in names if name not in out]
                 if rest:
-                    out.update(reader.read(rest, start, stop))
+                    out.update(reader.read(rest, start, stop, native=native))
                 return out
             yield read
 
@@ -501,11 +503,12 @@ class PixTable:
             self._columns[name] = values
             return
         if name not in self._columns:
+            # A fresh array read from the file, which becomes the table's.
             current = self.get_column(name)
             if current is None:
                 raise UserError(f"{name}: the table has no such column to "
                                 "update; set all its rows first")
-            self._columns[name] = np.array(current)
+            self._columns[name] = current
         try:
             self._columns[name][ksel] = values
         except (IndexError, ValueError) as err:
@@ -863,7 +866,7 @@ class PixTable:
             for criterion in criteria:
                 mask &= criterion.keep({"origin": origin}, None)
             return mask
-        with self._chunk_reader() as read:
+        with self._chunk_reader(native=False) as read:
             return scan_mask(self.nrows, criteria, "and", read,
                              self.chunk_rows)
 
@@ -1231,7 +1234,7 @@ class PixTable:
         if not criteria and method == "or":
             rows, known = np.empty(0, dtype=np.int64), {}
         else:
-            with self._chunk_reader() as read:
+            with self._chunk_reader(native=False) as read:
                 rows, known = scan(self.nrows, criteria, method, read,
                                    self.chunk_rows)
         return self._subtable(rows, known, filename)

@@ -398,14 +398,25 @@ class _ChunkReader:
             done += count
         return buf
 
-    def read(self, names, start, stop):
+    def read(self, names, start, stop, native=True):
         """Read rows ``start:stop`` of several columns.
+
+        Parameters
+        ----------
+        names : list of str
+            Columns.
+        start, stop : int
+            Row range.
+        native : bool
+            If False, return the values in the file's byte order (to be
+            converted by the caller, perhaps only for some rows).
 
         Returns
         -------
         dict
-            Column name to native-byte-order array.
+            Column name to array.
         """
+        convert = _to_native if native else (lambda array: array)
         columns = self.ptfile.columns
         count = max(0, stop - start)
         out = {name: self.ptfile.loaded[name][start:stop] for name in names
@@ -418,7 +429,7 @@ class _ChunkReader:
                 layout = columns[name]
                 raw = self._pread(count * layout.stride,
                                   layout.offset + start * layout.stride)
-                out[name] = _to_native(raw.view(layout.dtype))
+                out[name] = convert(raw.view(layout.dtype))
             return out
         # Binary table: one read of the row block serves every column.
         first = self.ptfile.table_offset
@@ -429,7 +440,7 @@ class _ChunkReader:
             layout = columns[name]
             at = layout.offset - first
             field = rows[:, at:at + layout.dtype.itemsize]
-            out[name] = _to_native(np.ascontiguousarray(field).view(
+            out[name] = convert(np.ascontiguousarray(field).view(
                 layout.dtype).reshape(count))
         return out
 
