@@ -351,12 +351,14 @@ def make_synthetic_pixtable(filename, nrows=100000, projection="projected",
     --------
     >>> import os, tempfile
     >>> from imphot_astropy.pixtable import PixTable
-    >>> name = os.path.join(tempfile.mkdtemp(), "pt.fits")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> name = os.path.join(tmp.name, "pt.fits")
     >>> make_synthetic_pixtable(name, nrows=5000, projection="positioned",
     ...                         save_as_ima=False, nexp=2)
     >>> pix = PixTable(name)
     >>> pix.nrows, pix.projection, pix.ima, pix.get_keyword("COMBINED")
     (5000, 'positioned', False, 2)
+    >>> tmp.cleanup()
     """
     SyntheticPixTable(nrows, projection=projection, center=center,
                       position_unit=position_unit, nexp=nexp, weight=weight,

@@ -90,7 +90,8 @@ class PixTable:
     --------
     >>> import os, tempfile
     >>> from imphot_astropy.pixtable import PixTable, make_synthetic_pixtable
-    >>> name = os.path.join(tempfile.mkdtemp(), "pixtable.fits")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> name = os.path.join(tmp.name, "pixtable.fits")
     >>> make_synthetic_pixtable(name, nrows=20000, seed=1)
     >>> pix = PixTable(name)
     >>> pix
@@ -98,6 +99,7 @@ class PixTable:
     >>> sub = pix.extract(lbda=(6000, 6100), ifu=[5, 6])
     >>> sub.nrows < pix.nrows, set(sub.origin2ifu(sub.get_origin()).tolist())
     (True, {5, 6})
+    >>> tmp.cleanup()
     """
 
     CHUNK_ROWS = 1 << 21
@@ -368,10 +370,12 @@ class PixTable:
         >>> import os, tempfile
         >>> pix = PixTable(xpos=[0.], ypos=[0.], lbda=[5000.], data=[1.],
         ...                dq=[0], stat=[1.], origin=[0])
-        >>> name = os.path.join(tempfile.mkdtemp(), "out.fits")
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> name = os.path.join(tmp.name, "out.fits")
         >>> pix.write(name, save_as_ima=False)
         >>> PixTable(name).get_lambda().tolist()
         [5000.0]
+        >>> tmp.cleanup()
         """
         inputs = [] if self._file is None else [self._file.filename]
         names = self._column_names()
@@ -1463,12 +1467,14 @@ class PixTable:
         --------
         >>> import os, tempfile
         >>> from imphot_astropy.pixtable import make_synthetic_pixtable
-        >>> name = os.path.join(tempfile.mkdtemp(), "pt.fits")
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> name = os.path.join(tmp.name, "pt.fits")
         >>> make_synthetic_pixtable(name, nrows=50000, seed=2)
         >>> sub = PixTable(name).extract(ifu=3, sl=10)
         >>> image = sub.reconstruct_det_image()
         >>> int((~image.mask).sum()) == sub.nrows
         True
+        >>> tmp.cleanup()
         """
         return self._det_image("data", self.unit_data,
                                (xstart, ystart, xstop, ystop))

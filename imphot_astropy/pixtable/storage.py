@@ -139,13 +139,15 @@ class PixTableFile:
     --------
     >>> import os, tempfile
     >>> from imphot_astropy.pixtable.datasets import make_synthetic_pixtable
-    >>> name = os.path.join(tempfile.mkdtemp(), "pt.fits")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> name = os.path.join(tmp.name, "pt.fits")
     >>> make_synthetic_pixtable(name, nrows=1000)
     >>> f = PixTableFile(name)
     >>> f.nrows, f.ima, f.columns["xpos"].unit
     (1000, True, 'rad')
     >>> f.read("origin", 10, 13).dtype
     dtype('int32')
+    >>> tmp.cleanup()
     """
 
     def __init__(self, filename):
@@ -312,11 +314,13 @@ class PixTableFile:
         --------
         >>> import os, tempfile
         >>> from imphot_astropy.pixtable.datasets import make_synthetic_pixtable
-        >>> name = os.path.join(tempfile.mkdtemp(), "pt.fits")
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> name = os.path.join(tmp.name, "pt.fits")
         >>> make_synthetic_pixtable(name, nrows=1000, save_as_ima=False)
         >>> column = PixTableFile(name).memmap("lambda")
         >>> column.shape, column.dtype.byteorder
         ((1000,), '>')
+        >>> tmp.cleanup()
         """
         if name in self.loaded:
             return self.loaded[name]
@@ -525,11 +529,13 @@ def write_pixtable(filename, primary_header, nrows, units, chunks, names,
     >>> from astropy.io import fits
     >>> cols = {n: np.arange(3, dtype=DISK_DTYPES[n][1:]) for n in
     ...         REQUIRED_COLUMNS}
-    >>> name = os.path.join(tempfile.mkdtemp(), "t.fits")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> name = os.path.join(tmp.name, "t.fits")
     >>> write_pixtable(name, fits.Header(), 3, {}, [(0, 3, cols)],
     ...                REQUIRED_COLUMNS, save_as_ima=False)
     >>> PixTableFile(name).read("origin", 0, 3).tolist()
     [0, 1, 2]
+    >>> tmp.cleanup()
     """
     check_output_path(filename, inputs, "filename")
     path = Path(filename)
