@@ -1,1 +1,1 @@
-"""Command-line programs: argument parsing and main() functions over the public API."""
+"""Command-line programs: each parses its arguments and calls the public API."""
