@@ -194,7 +194,10 @@ def main():
         print(f"{f'{nworker} worker(s), {method}':28s} "
               f"{med(rows, 'cold'):6.2f} ({min(r['cold'] for r in rows):5.2f}) "
               f"{med(rows, 'warm'):6.2f} ({min(r['warm'] for r in rows):5.2f}) "
-              f"{med(rows, 'peak_rss_mb'):14.0f} {med(rows, 'cores_used'):6.2f}")
+              f"{med(rows, 'peak_rss_mb'):14.0f} "
+              # Fork-server workers are not children of the run: their CPU time
+              # is not counted in it.
+              + (f"{med(rows, 'cores_used'):6.2f}" if method != "forkserver" else "   n/a"))
     # Runs of 1 and 2 workers are made back to back in each repeat, so that
     # both see about the same load from other programs: the ratio of each
     # pair, then their median.

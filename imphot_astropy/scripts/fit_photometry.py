@@ -56,6 +56,11 @@ def _fitter(options):
     return fit_image_and_star_photometry, FitImageAndStarPhotometryMP
 
 
+def _one_line(message):
+    """A message on one line, however many lines the error had."""
+    return " ".join(message.split())
+
+
 def _flat(result):
     return list(result) if isinstance(result, (tuple, list)) else [result]
 
@@ -72,7 +77,7 @@ class _Report:
     def add(self, item):
         if isinstance(item, WorkerError):
             self.errors.append(item)
-            print(f"{self.prog}: error: {item.message}", file=sys.stderr)
+            print(f"{self.prog}: error: {_one_line(item.message)}", file=sys.stderr)
             return
         for result in _flat(item):
             self.write(result.summary(header=not self.results))
@@ -164,7 +169,7 @@ def main(argv=None, prog=None):
     try:
         return _run(options, prog)
     except UserError as err:
-        print(f"{prog}: error: {err}", file=sys.stderr)
+        print(f"{prog}: error: {_one_line(str(err))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
