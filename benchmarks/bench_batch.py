@@ -97,6 +97,33 @@ def child_mp(hst_path, muses, nworker, method):
     return {"cold": times[0], "warm": times[1], "task_seconds_warm": task_seconds[1]}
 
 
+def read_only(hst, muse):
+    """A stand-in for a fitter that does everything a fit does but fit: it
+    reads the MUSE file and returns a result of the size of a real one."""
+    from imphot_astropy.io import read_image
+    image = read_image(muse, "muse")
+    return {"name": image.name, "payload": b"x" * 2400}
+
+
+def child_overhead(hst_path, muses, repeat=4):
+    """The iterator's own cost per file: read_only through 1 worker vs direct."""
+    from imphot_astropy.batch import FitPhotometryMP
+    from imphot_astropy.io import read_image
+    files = muses * repeat
+    start = time.perf_counter()
+    hst = read_image(hst_path, "hst")
+    for path in files:
+        read_only(hst, path)
+    direct = time.perf_counter() - start
+    times = []
+    for _ in range(2):  # the second batch has warm caches, as the first has not
+        start = time.perf_counter()
+        with FitPhotometryMP(read_only, hst_path, files, nworker=1) as results:
+            assert len(list(results)) == len(files)
+        times.append(time.perf_counter() - start)
+    return {"per_file_direct": direct / len(files), "per_file_mp": times[1] / len(files)}
+
+
 # ---- the parent: runs children, polls their memory ---------------------------------
 
 def _tree_rss(pid):
@@ -153,6 +180,8 @@ def main():
         hst_path, muses = make_field(nfiles, size)
         if kind == "direct":
             result = child_direct(hst_path, muses)
+        elif kind == "overhead":
+            result = child_overhead(hst_path, muses)
         else:
             result = child_mp(hst_path, muses, int(options.child[3]), options.child[4])
         print(json.dumps(result))
@@ -165,12 +194,13 @@ def main():
           f"({time.perf_counter() - start:.1f} s to make or find), cores: {os.cpu_count()}, "
           f"load average: {os.getloadavg()[0]:.1f}")
     common = [str(options.files), str(options.size)]
-    runs = {"direct": []}
+    runs = {"direct": [], "overhead": []}
     configs = [(n, m) for m in ("default", "forkserver") for n in (1, 2)]
     for config in configs:
         runs[config] = []
     for repeat in range(options.repeats):
         runs["direct"].append(run_child(["direct"] + common))
+        runs["overhead"].append(run_child(["overhead"] + common))
         for nworker, method in configs:
             runs[(nworker, method)].append(
                 run_child(["mp"] + common + [str(nworker), method]))
@@ -218,6 +248,12 @@ def main():
           f"{(min(a['warm'] for a in one) - min(d['seconds'] for d in runs['direct'])) / nfiles * 1e3:.1f} ms, "
           f"per fit {direct / nfiles * 1e3:.0f} ms (median); inside the worker's task: "
           f"{statistics.median(in_task) * 1e3:.1f} ms")
+    mp_cost = [r["per_file_mp"] - r["per_file_direct"] for r in runs["overhead"]]
+    print(f"the iterator's own cost per file, measured without the fit (a stand-in that "
+          f"reads the MUSE file and returns a result-sized object; 1 worker, "
+          f"{4 * nfiles} files): median {statistics.median(mp_cost) * 1e3:.2f} ms "
+          f"(reading the file: {med(runs['overhead'], 'per_file_direct') * 1e3:.2f} ms, "
+          "in both)")
 
 
 if __name__ == "__main__":

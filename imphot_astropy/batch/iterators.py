@@ -115,9 +115,6 @@ class FitPhotometryMP:
     def __init__(self, function, hst_filename, muse_filenames, kwargs=None, nworker=0,
                  client=None, executor=None, mp_context=None):
         spec = function_spec(function)
-        if spec.startswith("__main__:") and client is None and executor is None:
-            raise UserError("function: worker processes cannot import a function "
-                            "defined in the __main__ script; put it in a module")
         if client is not None and executor is not None:
             raise UserError("client, executor: give one or the other, not both")
         fitter = resolve_function(spec)

@@ -101,6 +101,9 @@ def function_spec(function):
         if not (module and sep and name):
             raise UserError(f"function: expected 'module:name', not {function!r}")
         return function
+    # A function of the __main__ script is found there by workers that fork
+    # from the caller, and by spawned ones, which import the script as their
+    # __main__ (it needs the usual main guard then).
     module = getattr(function, "__module__", None)
     name = getattr(function, "__qualname__", None)
     if not callable(function) or module is None or name is None or "<" in name:

@@ -270,7 +270,5 @@ def test_bad_arguments_are_user_errors(field):
         FitImagePhotometryMP(field.hst, field.muses, client=object(), executor=object())
     with pytest.raises(UserError, match="nworker"):
         FitImagePhotometryMP(field.hst, field.muses, nworker="all")
-    with pytest.raises(UserError, match="__main__"):
-        FitPhotometryMP("__main__:fit", field.hst, field.muses)
     with pytest.raises(UserError, match="module-level"):
         FitPhotometryMP(lambda hst, muse: None, field.hst, field.muses)
