@@ -16,6 +16,7 @@ from ..core.masks import taper_weights, segmentation_mask, bounding_slices
 from ..core.transfer import regrid_filter_from_header
 from ..masking import read_ds9_regions, regions_mask, star_region, parse_star
 from .results import FittedValue, FittedImagePhotometry
+from ..corrections import aligned_output, write_aligned_image
 
 __all__ = ["fit_image_photometry", "DEFAULT_HST_FWHM", "DEFAULT_HST_BETA"]
 
@@ -259,7 +260,8 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
                          fix_dx=None, fix_dy=None, fix_fwhm=None, fix_beta=None,
                          min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
                          hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
-                         star=None, taper=9, extramask=None, init_dx=None, init_dy=None):
+                         star=None, taper=9, extramask=None, init_dx=None, init_dy=None,
+                         apply=False, resample=False):
     """Fit a MUSE image with an HST image of the same sky on the same grid.
 
     The HST image is convolved with a Moffat PSF, scaled, offset and shifted
@@ -311,6 +313,15 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         grid.
     init_dx, init_dy : float or None
         Initial pointing offsets (arcsec); ignored when fixed.
+    apply : bool
+        If True, correct the MUSE image with the fitted offsets, scale and
+        flux offset (`~imphot_astropy.corrections.apply_corrections`) and
+        write it to ``<muse file>_aligned.fits`` (``muse_aligned.fits`` in
+        the current directory if it came from no file), via a temporary
+        name, never replacing an input file.
+    resample : bool
+        With ``apply``: correct the pointing by moving the pixels within the
+        grid (True) or by changing CRPIX1/2 (False).
 
     Returns
     -------
@@ -343,6 +354,8 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     regrid = regrid_filter_from_header(_merged_header(hst_image), hst_image.name)
     if star is not None:
         _check_star_on_image(star, muse_image)
+    output = aligned_output(apply, resample, muse_image.filename,
+                            [hst_image.filename, extramask])
 
     muse_bad = muse_image.mask.copy()
     if extramask is not None and not (isinstance(extramask, str)
@@ -408,9 +421,13 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     products = _Products(prepared, problem, fitted, muse_image, hst_image)
     rms = products.residual_rms()
     report = _report(fitted, values, info, rchi, refits, messages, regrid)
-    return FittedImagePhotometry(muse_image, values, report, rchi, rms,
-                                 covariance=dxdy_cov, products=products,
-                                 regrid_filter=regrid.name)
+    result = FittedImagePhotometry(muse_image, values, report, rchi, rms,
+                                   covariance=dxdy_cov, products=products,
+                                   regrid_filter=regrid.name)
+    if output is not None:
+        write_aligned_image(muse_image, result, resample=resample,
+                            inputs=[hst_image.filename, extramask], output=output)
+    return result
 
 
 def _merged_header(image):
