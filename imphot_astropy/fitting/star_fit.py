@@ -134,8 +134,8 @@ class StarGeometry:
         u_, v_ = self.offsets(pixels)
         reach = max(np.abs(u_).max() / self.pixel_x, np.abs(v_).max() / self.pixel_y)
         # Twice the reach plus room for the wings that the periodic
-        # transform wraps around (they then fall 64+ pixels away).
-        return sp_fft.next_fast_len(max(128, int(2 * reach) + 64))
+        # transform wraps around (they then fall 32+ pixels away).
+        return sp_fft.next_fast_len(max(64, int(2 * reach) + 32))
 
 
 def select_star_pixels(geometry, muse_bad, hst_bad):
