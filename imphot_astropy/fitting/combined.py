@@ -6,7 +6,7 @@ from ..exceptions import UserError
 from ..corrections import aligned_output, write_aligned_image
 from .image_fit import fit_image_photometry, DEFAULT_HST_FWHM, DEFAULT_HST_BETA
 from .star_fit import (read_aligned_pair, StarGeometry, select_star_pixels,
-                       fit_star_pixels, _optional_number)
+                       require_enough_pixels, fit_star_pixels, _optional_number)
 
 __all__ = ["fit_image_and_star_photometry"]
 
@@ -109,6 +109,7 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
                             [hst_image.filename])
     # Check the star's pixels before the (longer) image fit.
     circle_pixels = select_star_pixels(geometry, muse_image.mask, hst_image.mask)
+    require_enough_pixels(geometry, circle_pixels)
 
     image_fit = fit_image_photometry(
         hst_image, muse_image, regions=regions, fix_scale=fix_scale, fix_bg=fix_bg,

@@ -152,6 +152,22 @@ def select_star_pixels(geometry, muse_bad, hst_bad):
     return pixels
 
 
+def require_enough_pixels(geometry, pixels):
+    """Refuse to fit fewer pixels than each star fit has free parameters.
+
+    The HST fit always has 6 (flux, x, y, fwhm, beta, background); one more
+    pixel leaves a degree of freedom for the reduced chi-squared.
+    """
+    n_pixels = int(np.count_nonzero(pixels))
+    n_free = 6
+    if n_pixels <= n_free:
+        raise UserError(
+            f"star: only {n_pixels} pixels within {geometry.radius}\" of the star at "
+            f"({geometry.ra}, {geometry.dec}) are unmasked in both images; at least "
+            f"{n_free + 1} are needed to fit the {n_free} free parameters of a Moffat "
+            "profile and a background (use a larger radius)")
+
+
 class _Guess:
     """Initial values for a Moffat + background fit, from the pixels alone.
 
@@ -466,15 +482,7 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
     -------
     result : `FittedStarPhotometry`
     """
-    n_pixels = int(np.count_nonzero(pixels))
-    n_free = 6
-    muse_free = n_free - (fix_fwhm is not None) - (fix_beta is not None)
-    if n_pixels <= max(muse_free, n_free):
-        raise UserError(
-            f"star: only {n_pixels} pixels within {geometry.radius}\" of the star at "
-            f"({geometry.ra}, {geometry.dec}) are unmasked in both images; at least "
-            f"{n_free + 1} are needed to fit the {n_free} free parameters of a Moffat "
-            "profile and a background (use a larger radius)")
+    require_enough_pixels(geometry, pixels)
     regrid = regrid_filter_from_header(_merged_header(hst_image), hst_image.name)
     u_, v_ = geometry.offsets(pixels)
     px, py = geometry.pixel_x, geometry.pixel_y
