@@ -127,27 +127,66 @@ class _Corrections:
                 ("IMPBG", self.bg, "flux offset subtracted (MUSE-HST)")]
 
 
+def _odd_fast_length(n):
+    """The smallest odd length >= n whose FFT is fast (no large prime factor)."""
+    n += 1 - n % 2
+    while sp_fft.next_fast_len(n) != n:
+        n += 2
+    return n
+
+
 def _mirror_extended(image):
-    ny, nx = image.shape
-    return np.pad(image, ((0, ny - 1), (0, nx - 1)), mode="symmetric")
+    """The image followed by its mirror image, to an odd FFT-friendly size.
 
-
-def _fourier_shift(image, shift_x, shift_y):
-    """Sinc-interpolate an image so that output[y, x] = input[y + sy, x + sx].
-
-    The transform is taken of the image extended by its mirror image (less
-    its last row and column) to an odd size: that extension is periodic
-    without any jump, so the periodic shift neither wraps the far edge in
-    nor rings at the edges, and an odd size has no Nyquist frequency, whose
-    phase a real transform could not shift. Returns the shifted extended
-    image and the phase ramp.
+    Mirroring (less the last row and column) makes the periodic extension
+    continuous; the rows and columns beyond, up to a fast FFT length, repeat
+    the mirror's last values, which neighbour the first ones.
     """
-    extended = _mirror_extended(image)
-    fy = sp_fft.fftfreq(extended.shape[0])
-    fx = sp_fft.rfftfreq(extended.shape[1])
-    ramp = np.exp(2j * np.pi * (fx[None, :] * shift_x + fy[:, None] * shift_y))
-    shifted = sp_fft.irfft2(sp_fft.rfft2(extended) * ramp, s=extended.shape)
-    return shifted, ramp
+    ny, nx = image.shape
+    ly, lx = _odd_fast_length(2 * ny - 1), _odd_fast_length(2 * nx - 1)
+    extended = np.empty((ly, lx))
+    extended[:ny, :nx] = image
+    extended[:ny, nx:2 * nx - 1] = image[:, -1:0:-1]
+    extended[:ny, 2 * nx - 1:] = extended[:ny, 2 * nx - 2:2 * nx - 1]
+    extended[ny:2 * ny - 1] = extended[ny - 1:0:-1]
+    extended[2 * ny - 1:] = extended[2 * ny - 2]
+    return extended
+
+
+class _FourierShift:
+    """Sinc interpolation such that output[y, x] = input[y + sy, x + sx].
+
+    The transforms are of `_mirror_extended` images: the periodic shift then
+    neither wraps the far edge in nor rings at the edges, and their odd size
+    has no Nyquist frequency, whose phase a real transform cannot shift.
+    The shift is a circular convolution by a separable kernel
+    ``k(y, x) = ky(y) kx(x)``; an output variance is the input variance
+    convolved by ``k**2``, whose transform is separable too.
+    """
+
+    def __init__(self, shape, shift_x, shift_y):
+        self.shape = shape
+        ny, nx = shape
+        self.extended_shape = (_odd_fast_length(2 * ny - 1), _odd_fast_length(2 * nx - 1))
+        ly, lx = self.extended_shape
+        ramp_x = np.exp(2j * np.pi * sp_fft.rfftfreq(lx) * shift_x)
+        ramp_y = np.exp(2j * np.pi * sp_fft.fftfreq(ly) * shift_y)
+        self.ramp = ramp_y[:, None] * ramp_x[None, :]
+        kernel_x = sp_fft.irfft(ramp_x, lx)
+        kernel_y = sp_fft.ifft(ramp_y).real  # real: the ramp is Hermitian
+        self.variance_weights = (sp_fft.fft(kernel_y**2)[:, None]
+                                 * sp_fft.rfft(kernel_x**2)[None, :])
+
+    def _apply(self, image, weights):
+        ny, nx = self.shape
+        transform = sp_fft.rfft2(_mirror_extended(image)) * weights
+        return sp_fft.irfft2(transform, s=self.extended_shape)[:ny, :nx]
+
+    def data(self, image):
+        return self._apply(image, self.ramp)
+
+    def variance(self, variance):
+        return self._apply(variance, self.variance_weights)
 
 
 def shift_image(data, mask, variance, shift_x, shift_y):
@@ -163,8 +202,8 @@ def shift_image(data, mask, variance, shift_x, shift_y):
     MUSE's pixels undersample the PSF and any interpolation alters bright
     star cores at the percent level; correcting CRPIX (``resample=False``)
     is then exact. The image is extended by its mirror image before the
-    transform, and masked pixels are first filled with their nearest good neighbour, so
-    that neither rings. A pixel is masked after the shift if its shifted
+    transform, and masked pixels are first filled with their nearest good
+    neighbour, so that neither rings. A pixel is masked after the shift if its shifted
     footprint overlaps a masked pixel or the outside of the image. The
     variance is propagated exactly for independent pixels away from the
     edges (the sum of the input variances weighted by the squared
@@ -207,20 +246,13 @@ def shift_image(data, mask, variance, shift_x, shift_y):
         data = data[tuple(nearest)]
         if variance is not None:
             variance = variance[tuple(nearest)]
-    ny, nx = data.shape
-    shifted, ramp = _fourier_shift(data, shift_x, shift_y)
-    shifted = shifted[:ny, :nx]
+    interpolation = _FourierShift(data.shape, shift_x, shift_y)
+    shifted = interpolation.data(data)
     touched = ndimage.shift(mask.astype(float), (-shift_y, -shift_x), order=1,
                             mode="constant", cval=1.0)
     new_variance = None
     if variance is not None:
-        extended = _mirror_extended(np.asarray(variance, dtype=float))
-        # The shift is a circular convolution by kernel = irfft(ramp); each
-        # output variance is the input variance convolved by kernel**2.
-        kernel = sp_fft.irfft2(ramp, s=extended.shape)
-        weights = sp_fft.rfft2(kernel**2)
-        new_variance = sp_fft.irfft2(sp_fft.rfft2(extended) * weights,
-                                     s=extended.shape)[:ny, :nx]
+        new_variance = interpolation.variance(np.asarray(variance, dtype=float))
     return shifted, touched > 1e-6, new_variance
 
 

@@ -18,7 +18,6 @@ import warnings
 
 import numpy as np
 import astropy.units as u
-from astropy.io import fits
 from astropy.modeling.fitting import TRFLSQFitter
 from astropy.modeling.models import Const2D
 from astropy.utils.exceptions import AstropyUserWarning
@@ -26,7 +25,8 @@ from scipy import fft as sp_fft
 
 from ..exceptions import UserError
 from ..io import read_image, image_grids_aligned
-from ..core.transfer import regrid_filter_from_header
+from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
+                             REGRID_CUTOFF_KEYWORD)
 from ..masking import regions_mask, star_region, parse_star
 from ..corrections import aligned_output, write_aligned_image
 from .results import FittedValue, FittedPhotometry
@@ -57,10 +57,19 @@ def _optional_number(value, argname, minimum=None):
     return value
 
 
-def _merged_header(image):
-    header = fits.Header(image.primary_header, copy=True)
-    header.update(image.header)
-    return header
+def _regrid_keywords(image):
+    """The regridding-filter keywords of an image (data header first).
+
+    Only these two are looked up: merging whole headers (thousands of cards
+    in HST products) would cost a second.
+    """
+    found = {}
+    for key in (REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD):
+        for header in (image.header, image.primary_header):
+            if key in header:
+                found[key] = header[key]
+                break
+    return found
 
 
 def read_aligned_pair(hst, muse):
@@ -483,7 +492,7 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
     result : `FittedStarPhotometry`
     """
     require_enough_pixels(geometry, pixels)
-    regrid = regrid_filter_from_header(_merged_header(hst_image), hst_image.name)
+    regrid = regrid_filter_from_header(_regrid_keywords(hst_image), hst_image.name)
     u_, v_ = geometry.offsets(pixels)
     px, py = geometry.pixel_x, geometry.pixel_y
 
