@@ -541,7 +541,7 @@ def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, apply=Fal
     unintegrated Moffats and reported FWHMs a few percent larger (2.7% on
     the HDFS star at 0.72"). Because the regridding filter is modelled, the
     HST flux is not underestimated as it was by a plain Moffat, whose flux
-    scale comes out 5% high on synthetic truth and 20% high on the HDFS star.
+    scale comes out 6% high on synthetic truth and 20% high on the HDFS star.
 
     Parameters
     ----------
