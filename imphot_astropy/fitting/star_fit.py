@@ -57,21 +57,6 @@ def _optional_number(value, argname, minimum=None):
     return value
 
 
-def _regrid_keywords(image):
-    """The regridding-filter keywords of an image (data header first).
-
-    Only these two are looked up: merging whole headers (thousands of cards
-    in HST products) would cost a second.
-    """
-    found = {}
-    for key in (REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD):
-        for header in (image.header, image.primary_header):
-            if key in header:
-                found[key] = header[key]
-                break
-    return found
-
-
 def read_aligned_pair(hst, muse):
     """Read the HST and MUSE images and check that they share a pixel grid."""
     hst_image = read_image(hst, "hst")
@@ -492,7 +477,8 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
     result : `FittedStarPhotometry`
     """
     require_enough_pixels(geometry, pixels)
-    regrid = regrid_filter_from_header(_regrid_keywords(hst_image), hst_image.name)
+    regrid = regrid_filter_from_header(
+        hst_image.keywords(REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD), hst_image.name)
     u_, v_ = geometry.offsets(pixels)
     px, py = geometry.pixel_x, geometry.pixel_y
 

@@ -68,6 +68,29 @@ class ImageData:
         """The (x, y) pixel sizes in arcsec along the array axes."""
         return proj_plane_pixel_scales(self.wcs) * 3600.0
 
+    def keywords(self, *keys):
+        """The values of some header keywords, data header first, then primary.
+
+        Only the keywords asked for are looked up: merging whole headers
+        (thousands of cards in HST products) would cost about a second.
+
+        Examples
+        --------
+        >>> from astropy.wcs import WCS
+        >>> im = ImageData(np.zeros((1, 1)), np.zeros((1, 1), bool), None, None,
+        ...                WCS(naxis=2), header=fits.Header({"A": 1}),
+        ...                primary_header=fits.Header({"A": 2, "B": 3}))
+        >>> im.keywords("A", "B", "C")
+        {'A': 1, 'B': 3}
+        """
+        found = {}
+        for key in keys:
+            for header in (self.header, self.primary_header):
+                if key in header:
+                    found[key] = header[key]
+                    break
+        return found
+
     def to_ccddata(self):
         """Return a new `~astropy.nddata.CCDData` holding this image."""
         uncertainty = (None if self.variance is None

@@ -116,14 +116,7 @@ def test_star_fit_succeeds_next_to_the_hst_coverage_edge(files):
     assert np.array_equal(fit.products.selected, circle & ~hst.mask & ~muse.mask)
 
 
-_STAR2_CONFLICT = pytest.mark.xfail(
-    strict=True, raises=IndexError,
-    reason="since main's b549e70 the image fit ignores MUSE pixels within `margin` "
-           "(2\") of missing HST data; star 2 lies 0.6\" from the HST coverage edge, so "
-           "its star-restricted image fit has no pixel left (see the starfit report)")
-
-
-@pytest.mark.parametrize("star", [STAR1, pytest.param(STAR2, marks=_STAR2_CONFLICT)],
+@pytest.mark.parametrize("star", [STAR1, STAR2],
                          ids=["star1", "star2"])
 def test_combined_fit_succeeds_on_both_stars(files, star):
     image, star_fit = fit_image_and_star_photometry(*files, star)
