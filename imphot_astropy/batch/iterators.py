@@ -11,9 +11,8 @@ from .tasks import function_spec, resolve_function
 __all__ = ["FitPhotometryMP", "FitImagePhotometryMP", "FitStarPhotometryMP",
            "FitImageAndStarPhotometryMP"]
 
-# The fitters are named, not imported: the star fitters live in modules
-# that this layer must not need at import time, and worker processes import
-# them by these names.
+# The fitters are named, not imported: worker processes and cluster workers
+# import them by these names (see tasks.function_spec).
 _FIT_IMAGE_SPEC = "imphot_astropy.fitting.image_fit:fit_image_photometry"
 _FIT_STAR_SPEC = "imphot_astropy.fitting.star_fit:fit_star_photometry"
 _FIT_BOTH_SPEC = "imphot_astropy.fitting.combined:fit_image_and_star_photometry"
@@ -229,7 +228,7 @@ class FitImagePhotometryMP(FitPhotometryMP):
 
 
 class FitStarPhotometryMP(FitPhotometryMP):
-    """Call ``fit_star_photometry`` on many MUSE files in parallel.
+    """Call `~imphot_astropy.fit_star_photometry` on many MUSE files in parallel.
 
     See `FitPhotometryMP` for the behaviour and `FitImagePhotometryMP` for
     the parameters. ``kwargs`` must hold ``star=(ra, dec, radius)``.
@@ -244,7 +243,7 @@ class FitStarPhotometryMP(FitPhotometryMP):
 
 
 class FitImageAndStarPhotometryMP(FitPhotometryMP):
-    """Call ``fit_image_and_star_photometry`` on many MUSE files in parallel.
+    """Call `~imphot_astropy.fit_image_and_star_photometry` on many MUSE files in parallel.
 
     Each result is the pair (image fit, star fit) of one file. See
     `FitPhotometryMP` for the behaviour and `FitImagePhotometryMP` for the

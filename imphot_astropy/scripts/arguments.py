@@ -18,7 +18,7 @@ __all__ = ["ImphotArgumentParser", "extract_function_args", "FIT_IMAGE", "FIT_ST
 
 #: Options of `~imphot_astropy.fit_image_photometry`.
 FIT_IMAGE = 1
-#: Options of ``fit_star_photometry``.
+#: Options of `~imphot_astropy.fit_star_photometry`.
 FIT_STAR = 2
 #: Options of both (``FIT_IMAGE + FIT_STAR``).
 FIT_BOTH = FIT_IMAGE + FIT_STAR
@@ -104,6 +104,14 @@ _FITTER_OPTIONS = [
     ("--init_dy", FIT_IMAGE, dict(
         type=_float_or_none, default=None, metavar="ARCSEC",
         help="initial y-axis pointing offset (default: 0)")),
+    ("--apply", FIT_BOTH, dict(
+        action="store_true", default=False,
+        help="write each MUSE image corrected by its fit (by the image fit, with --star) "
+             "to <muse file>_aligned.fits")),
+    ("--resample", FIT_BOTH, dict(
+        action="store_true", default=False,
+        help="with --apply: correct the pointing by moving the pixels, not by changing "
+             "CRPIX1/2")),
 ]
 
 

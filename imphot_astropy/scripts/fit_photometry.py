@@ -16,7 +16,7 @@ import os
 import sys
 
 from ..exceptions import UserError, WorkerError
-from ..fitting import fit_image_photometry
+from ..fitting import fit_image_photometry, fit_image_and_star_photometry
 from ..io import check_output_path
 from ..batch import (FitImagePhotometryMP, FitImageAndStarPhotometryMP,
                      write_photometry_table, table_format)
@@ -50,9 +50,6 @@ def _fitter(options):
     """The fitting function and the iterator class the options ask for."""
     if options.star is None:
         return fit_image_photometry, FitImagePhotometryMP
-    # Imported here: the star fitters live in a module this command needs
-    # only with --star.
-    from ..fitting.combined import fit_image_and_star_photometry
     return fit_image_and_star_photometry, FitImageAndStarPhotometryMP
 
 

@@ -58,3 +58,17 @@ def test_closing_early_cancels_the_rest(field, client):
     assert list(fits) == []
     # The cluster is the caller's: it still works.
     assert client.submit(sum, [1, 2]).result() == 3
+
+
+def test_dask_image_and_star_pairs_identical(field, client):
+    from imphot_astropy.fitting import fit_image_and_star_photometry
+    from imphot_astropy.batch import FitImageAndStarPhotometryMP
+    ra, dec = field.truths[0]["star_radec"][0]
+    kwargs = {"star": (ra, dec, 1.5), "fix_beta": 2.5}
+    files = field.muses[:2]
+    with FitImageAndStarPhotometryMP(field.hst, files, kwargs, client=client) as fits:
+        pairs = list(fits)
+    assert sorted(p[0].filename for p in pairs) == sorted(files)
+    for pair in pairs:
+        assert_identical(pair, fit_image_and_star_photometry(field.hst, pair[0].filename,
+                                                             **kwargs))

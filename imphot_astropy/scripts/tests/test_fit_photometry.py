@@ -13,7 +13,8 @@ import pytest
 from astropy.table import Table
 
 from imphot_astropy.exceptions import UserError
-from imphot_astropy.fitting import fit_image_photometry
+from imphot_astropy.fitting import (fit_image_photometry, fit_star_photometry,
+                                    fit_image_and_star_photometry)
 from imphot_astropy.scripts.arguments import (ImphotArgumentParser, extract_function_args,
                                               FIT_IMAGE, FIT_STAR, FIT_BOTH)
 from imphot_astropy.scripts.fit_photometry import main, fit_photometry_main
@@ -27,12 +28,12 @@ REPO = pathlib.Path(__file__).resolve().parents[3]
 def field(tmp_path_factory):
     directory = tmp_path_factory.mktemp("cli")
     hst, muses, truths = write_synthetic_field(str(directory), 4, shape=(60, 60), seed=21)
-    return directory, hst, muses
+    return directory, hst, muses, truths
 
 
 @pytest.fixture(scope="module")
 def direct(field):
-    _, hst, muses = field
+    _, hst, muses, _ = field
     return {m: fit_image_photometry(hst, m, fix_beta=2.5) for m in muses}
 
 
@@ -72,7 +73,15 @@ def test_none_frees_a_parameter_and_star_takes_three_numbers():
 
 def test_star_parser_has_only_the_star_fitter_options():
     options = vars(ImphotArgumentParser(FIT_STAR).parse_args([]))
-    assert sorted(options) == ["fix_beta", "fix_fwhm", "star"]
+    assert sorted(options) == ["apply", "fix_beta", "fix_fwhm", "resample", "star"]
+    options = ImphotArgumentParser(FIT_STAR).parse_args([])
+    for function in (fit_star_photometry, fit_image_and_star_photometry):
+        keywords = list(inspect.signature(function).parameters)[2:]
+        assert set(extract_function_args(options, function)) <= set(keywords)
+    options = ImphotArgumentParser(FIT_BOTH).parse_args([])
+    for function in (fit_star_photometry, fit_image_and_star_photometry):
+        keywords = list(inspect.signature(function).parameters)[2:]
+        assert sorted(extract_function_args(options, function)) == sorted(keywords)
     assert "margin" in vars(ImphotArgumentParser(FIT_IMAGE + FIT_STAR).parse_args([]))
 
 
@@ -95,7 +104,7 @@ def test_extract_function_args_takes_dicts_and_skips_the_images():
 # ---- the command --------------------------------------------------------------
 
 def test_one_file_prints_the_direct_result(field, direct, capsys):
-    _, hst, muses = field
+    _, hst, muses, _ = field
     assert main([hst, muses[0]]) == 0
     out = capsys.readouterr().out
     assert len(_headers(out)) == 3
@@ -104,7 +113,7 @@ def test_one_file_prints_the_direct_result(field, direct, capsys):
 
 def test_several_files_one_header_a_row_each_a_table_and_a_progress_bar(field, direct,
                                                                         capsys):
-    directory, hst, muses = field
+    directory, hst, muses, _ = field
     table_path = os.path.join(directory, "all.ecsv")
     assert main([hst] + muses + ["--nprocess", "2", "--table", table_path]) == 0
     captured = capsys.readouterr()
@@ -126,7 +135,7 @@ def test_several_files_one_header_a_row_each_a_table_and_a_progress_bar(field, d
 
 
 def test_fits_table_and_verbose_reports(field, direct, capsys):
-    directory, hst, muses = field
+    directory, hst, muses, _ = field
     table_path = os.path.join(directory, "two.fits")
     assert main([hst, muses[1], muses[2], "--table", table_path, "--verbose",
                  "--nprocess", "1"]) == 0
@@ -136,7 +145,7 @@ def test_fits_table_and_verbose_reports(field, direct, capsys):
 
 
 def test_a_bad_file_among_several_fails_alone(field, direct, capsys):
-    directory, hst, muses = field
+    directory, hst, muses, _ = field
     bad = os.path.join(directory, "broken.fits")
     with open(bad, "w") as f:
         f.write("not a FITS file")
@@ -149,7 +158,7 @@ def test_a_bad_file_among_several_fails_alone(field, direct, capsys):
 
 
 def test_user_error_is_one_line_and_status_1(field, capsys):
-    directory, hst, muses = field
+    directory, hst, muses, _ = field
     assert main([hst, os.path.join(directory, "missing.fits")]) == 1
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [
@@ -159,7 +168,7 @@ def test_user_error_is_one_line_and_status_1(field, capsys):
 
 
 def test_table_may_not_replace_an_input_or_have_an_unknown_format(field, capsys):
-    _, hst, muses = field
+    _, hst, muses, _ = field
     before = pathlib.Path(muses[0]).read_bytes()
     assert main([hst, muses[0], muses[1], "--table", muses[0]]) == 1
     assert "is an input file" in capsys.readouterr().err
@@ -175,7 +184,7 @@ def test_bad_options_exit_2_and_help_exits_0(capsys):
 
 
 def test_reference_style_entry_point(field, direct, capsys):
-    _, hst, muses = field
+    _, hst, muses, _ = field
     assert fit_photometry_main(["fitphot", hst, muses[3]]) == 0
     assert _rows(capsys.readouterr().out) == [direct[muses[3]].summary(header=False)]
 
@@ -188,7 +197,7 @@ def _env():
 
 
 def test_runs_as_a_module_in_a_subprocess(field, direct):
-    _, hst, muses = field
+    _, hst, muses, _ = field
     run = subprocess.run([sys.executable, "-m", "imphot_astropy.scripts.fit_photometry",
                           hst] + muses[:3], capture_output=True, text=True, timeout=300,
                          env=_env(), cwd=str(REPO))
@@ -202,7 +211,7 @@ def test_runs_as_a_module_in_a_subprocess(field, direct):
 def test_ctrl_c_stops_the_command_and_its_workers(field, tmp_path):
     # Each fit reads its extra mask from a named pipe that nobody writes to:
     # the workers block, as on a hung network file system, until Ctrl-C.
-    _, hst, muses = field
+    _, hst, muses, _ = field
     fifo = tmp_path / "mask.fits"
     os.mkfifo(fifo)
     proc = subprocess.Popen([sys.executable, "-m", "imphot_astropy.scripts.fit_photometry",
@@ -228,6 +237,47 @@ def test_ctrl_c_stops_the_command_and_its_workers(field, tmp_path):
     assert processes.wait_until_gone(workers, timeout=10) == set()
 
 
+def test_star_adds_the_star_method_one_file_and_several(field, capsys):
+    directory, hst, muses, truths = field
+    ra, dec = truths[0]["star_radec"][0]
+    star = (ra, dec, 1.5)
+    direct = {m: fit_image_and_star_photometry(hst, m, star=star, fix_beta=2.5)
+              for m in muses[:3]}
+    star_args = ["--star", repr(ra), repr(dec), "1.5"]
+    assert main([hst, muses[0]] + star_args) == 0
+    out = capsys.readouterr().out
+    assert len(_headers(out)) == 3
+    assert _rows(out) == [r.summary(header=False) for r in direct[muses[0]]]
+    table_path = os.path.join(directory, "star.ecsv")
+    assert main([hst] + muses[:3] + star_args + ["--table", table_path]) == 0
+    out = capsys.readouterr().out
+    assert len(_headers(out)) == 3
+    assert sorted(_rows(out)) == sorted(r.summary(header=False)
+                                        for pair in direct.values() for r in pair)
+    table = Table.read(table_path)
+    assert sorted(table["method"]) == ["image"] * 3 + ["star"] * 3
+
+
+def test_apply_writes_corrected_images(field, tmp_path, capsys):
+    _, hst, muses, _ = field
+    copies = []
+    for muse in muses[:2]:
+        copy = tmp_path / os.path.basename(muse)
+        shutil.copy(muse, copy)
+        copies.append(str(copy))
+    assert main([hst] + copies + ["--apply"]) == 0
+    rows = _rows(capsys.readouterr().out)
+    assert len(rows) == 2
+    for copy in copies:
+        aligned = pathlib.Path(copy.replace(".fits", "_aligned.fits"))
+        assert aligned.exists()
+        from astropy.io import fits
+        with fits.open(copy) as before, fits.open(aligned) as after:
+            dx = fit_image_photometry(hst, copy, fix_beta=2.5).dx.value
+            shift = after["DATA"].header["CRPIX1"] - before["DATA"].header["CRPIX1"]
+            assert shift == pytest.approx(dx / 0.2, rel=1e-6)
+
+
 # ---- the real data ------------------------------------------------------------
 
 def test_hdfs_image_fit_from_the_command_line(hdfs, capsys):
@@ -240,8 +290,6 @@ def test_hdfs_image_fit_from_the_command_line(hdfs, capsys):
 
 
 def test_hdfs_image_and_star_rows(hdfs, capsys):
-    pytest.importorskip("imphot_astropy.fitting.combined",
-                        reason="the star fitter is not in this tree yet")
     hst = str(hdfs / "HST-HDFS-on-MUSE-grid.fits")
     muse = str(hdfs / "IMAGE-HDFS-1.34.fits")
     assert main([hst, muse, "--star", "338.23763393", "-60.55636994", "2.0"]) == 0
