@@ -199,6 +199,7 @@ class LocalProcessPool:
         self._context = _context(mp_context)
         self._workers = []
         self._ready = deque()
+        self._requeued = set()
         self.closed = False
         try:
             self._fill()
@@ -260,19 +261,21 @@ class LocalProcessPool:
         elif not worker.process.is_alive():
             self._lost(worker)
 
-    def _lost(self, worker):
+    def _lost(self, worker, doing="while fitting this file"):
         """Drop a dead worker; its file, if any, becomes an error outcome."""
         if worker in self._workers:
             self._workers.remove(worker)
         worker.process.join(timeout=1.0)
         if worker.task is not None:
             index, filename = worker.task
+            worker.task = None
             self._ready.append(TaskOutcome(
                 index=index, filename=filename,
                 message=(f"{filename}: the worker process (pid {worker.process.pid}) "
-                         f"{_death_message(worker.process)} while fitting this file"),
+                         f"{_death_message(worker.process)} {doing}"),
                 traceback=""))
-        worker.conn.close()
+        if not worker.conn.closed:
+            worker.conn.close()
 
     def _start_worker(self):
         parent_conn, child_conn = self._context.Pipe(duplex=True)
@@ -288,15 +291,23 @@ class LocalProcessPool:
 
     def _assign(self, worker, task):
         index, filename = task
-        worker.task = task
         spec, hst_filename, kwargs = self._task_args
         try:
             worker.conn.send((spec, hst_filename, filename, kwargs, index))
         except (BrokenPipeError, OSError):
-            # It died while idle: the file is reported, never retried, so
-            # that a file that kills its worker cannot loop forever.
+            # The worker died while idle, so the file never reached it: it
+            # goes back to the queue for another worker, once only, so that
+            # workers that die as they start cannot loop forever.
             worker.process.join(timeout=1.0)
             self._lost(worker)
+            if index in self._requeued:
+                worker.task = task
+                self._lost(worker, "before it could take this file")
+            else:
+                self._requeued.add(index)
+                self._queue.appendleft(task)
+            return
+        worker.task = task
 
     def _fill(self):
         """Give queued files to idle workers, starting workers up to the limit."""
