@@ -109,6 +109,31 @@ class FitPhotometryMP:
         If the HST file does not exist, ``muse_filenames`` is not a list of
         names, ``kwargs`` holds a keyword the function does not take, or
         both ``client`` and ``executor`` are given.
+
+    Examples
+    --------
+    A file that cannot be fitted gives an error, and the others their
+    results:
+
+    >>> import os, tempfile
+    >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> d = tempfile.mkdtemp()
+    >>> hst, muse, truth = make_synthetic_pair(shape=(48, 48), seed=5)
+    >>> hst.write(os.path.join(d, "hst.fits"))
+    >>> muse.write(os.path.join(d, "good.fits"))
+    >>> with open(os.path.join(d, "bad.fits"), "w") as f:
+    ...     _ = f.write("not FITS")
+    >>> files = [os.path.join(d, name) for name in ("good.fits", "bad.fits")]
+    >>> with FitPhotometryMP("imphot_astropy.fitting:fit_image_photometry",
+    ...                      os.path.join(d, "hst.fits"), files, nworker=2) as fits:
+    ...     items = sorted(fits, key=lambda item: item.filename)
+    >>> type(items[0]).__name__, os.path.basename(items[0].filename)
+    ('WorkerError', 'bad.fits')
+    >>> round(items[1].scale.value, 1)
+    1.2
+
+    On a Dask cluster, pass ``client=distributed.Client(...)`` instead of
+    ``nworker``.
     """
 
     def __init__(self, function, hst_filename, muse_filenames, kwargs=None, nworker=0,
@@ -232,6 +257,22 @@ class FitStarPhotometryMP(FitPhotometryMP):
 
     See `FitPhotometryMP` for the behaviour and `FitImagePhotometryMP` for
     the parameters. ``kwargs`` must hold ``star=(ra, dec, radius)``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> d = tempfile.mkdtemp()
+    >>> hst, muse, truth = make_synthetic_pair(shape=(48, 48), seed=2)
+    >>> hst.write(os.path.join(d, "hst.fits"))
+    >>> muse.write(os.path.join(d, "muse.fits"))
+    >>> ra, dec = truth["star_radec"][0]
+    >>> with FitStarPhotometryMP(os.path.join(d, "hst.fits"),
+    ...                          [os.path.join(d, "muse.fits")],
+    ...                          {"star": (ra, dec, 1.5), "fix_beta": 2.5}) as fits:
+    ...     (result,) = list(fits)
+    >>> result.method, result.name
+    ('star', 'muse')
     """
 
     def __init__(self, hst_filename, muse_filenames, kwargs, nworker=0, client=None,
@@ -248,6 +289,22 @@ class FitImageAndStarPhotometryMP(FitPhotometryMP):
     Each result is the pair (image fit, star fit) of one file. See
     `FitPhotometryMP` for the behaviour and `FitImagePhotometryMP` for the
     parameters. ``kwargs`` must hold ``star=(ra, dec, radius)``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> d = tempfile.mkdtemp()
+    >>> hst, muse, truth = make_synthetic_pair(shape=(48, 48), seed=2)
+    >>> hst.write(os.path.join(d, "hst.fits"))
+    >>> muse.write(os.path.join(d, "muse.fits"))
+    >>> ra, dec = truth["star_radec"][0]
+    >>> with FitImageAndStarPhotometryMP(os.path.join(d, "hst.fits"),
+    ...                                  [os.path.join(d, "muse.fits")],
+    ...                                  {"star": (ra, dec, 1.5)}) as fits:
+    ...     for image_fit, star_fit in fits:
+    ...         print(image_fit.method, star_fit.method, star_fit.name)
+    image star muse
     """
 
     def __init__(self, hst_filename, muse_filenames, kwargs, nworker=0, client=None,

@@ -118,6 +118,19 @@ class DaskPool(_FuturesPool):
     client belong to the caller and keep running. Dask retries a task whose
     worker died (up to its ``allowed-failures``), then reports
     ``KilledWorker``, which becomes a `~imphot_astropy.exceptions.WorkerError`.
+    The iterators use this class when given a ``client``; the test suite
+    runs it on a ``LocalCluster``.
+
+    Examples
+    --------
+    Not run here, as it needs a cluster (and the optional ``distributed``):
+
+    >>> from distributed import Client  # doctest: +SKIP
+    >>> client = Client("tcp://scheduler:8786")  # doctest: +SKIP
+    >>> pool = DaskPool(client, "imphot_astropy.fitting:fit_image_photometry",
+    ...                 "/data/hst.fits", ["/data/muse1.fits"], {})  # doctest: +SKIP
+    >>> [outcome.filename for outcome in pool]  # doctest: +SKIP
+    ['/data/muse1.fits']
     """
 
     def __init__(self, client, spec, hst_filename, muse_filenames, kwargs):
