@@ -389,8 +389,11 @@ class _FitsCube(CubePlanes):
         self._path = path
         self._lock = threading.Lock()
         try:
-            self._hdulist = fits.open(path, memmap=False, lazy_load_hdus=False,
-                                      do_not_scale_image_data=True)
+            with warnings.catch_warnings():
+                # A truncated file is reported below, as an error.
+                warnings.filterwarnings("ignore", "File may have been truncated")
+                self._hdulist = fits.open(path, memmap=False, lazy_load_hdus=False,
+                                          do_not_scale_image_data=True)
         except (OSError, ValueError, TypeError, IndexError, KeyError) as exc:
             raise UserError(f"{label} is not a readable FITS file ({exc})") from None
         try:
