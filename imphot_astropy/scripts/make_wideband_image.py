@@ -60,7 +60,7 @@ def main(argv=None):
 
     Examples
     --------
-    >>> main(["F775W", "no_such_cube.fits"])
+    >>> main(["F775W", "no_such_cube.fits", "--quiet"])
     1
     """
     options = _parser().parse_args(argv)
