@@ -108,16 +108,35 @@ def _sum_block(cube, weights, block):
     return sums
 
 
-def _combine_planes(cube, weights, start, stop, nworkers, progress_bar):
-    """Add up the weighted planes start:stop, block by block, in order."""
+class _NoProgress:
+    """Stands in for a tqdm bar when none is wanted (tqdm is then not needed)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n):
+        pass
+
+
+def _progress(total, show):
+    if not show:
+        return _NoProgress()
     from tqdm.auto import tqdm
 
+    return tqdm(total=total, unit="plane", desc="bandpass image", file=sys.stderr,
+                delay=0.5)
+
+
+def _combine_planes(cube, weights, start, stop, nworkers, progress_bar):
+    """Add up the weighted planes start:stop, block by block, in order."""
     npix = cube.shape[1] * cube.shape[2]
     blocks = _blocks(start, stop, npix)
     total = WeightedPlaneSums(cube.shape[1:], with_variance=cube.has_variance)
     nworkers = min(nworkers, len(blocks)) if cube.concurrent else 1
-    with tqdm(total=stop - start, unit="plane", desc="bandpass image",
-              disable=not progress_bar, file=sys.stderr, delay=0.5) as bar:
+    with _progress(stop - start, progress_bar) as bar:
         if nworkers <= 1:
             for block in blocks:
                 total += _sum_block(cube, weights, block)

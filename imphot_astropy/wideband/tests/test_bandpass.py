@@ -349,3 +349,23 @@ def test_bad_keywords(cube_file):
         bandpass_image(path, *TENT_CURVE, unit_wave=u.s)
     with pytest.raises(UserError, match="expected a FITS file name"):
         bandpass_image(42, *TENT_CURVE)
+
+
+def test_progress_bar_counts_the_planes_read(cube_file, monkeypatch):
+    path, truth = cube_file
+    bars = []
+    original = bandpass_module._progress
+
+    def spy(total, show):
+        bar = original(total, show)
+        bars.append(bar)
+        return bar
+
+    monkeypatch.setattr(bandpass_module, "_progress", spy)
+    monkeypatch.setattr(bandpass_module, "_VALUES_PER_BLOCK", 10 * 30)
+    _quiet(bandpass_image, path, *TENT_CURVE, progress_bar=True, nprocess=2)
+    assert len(bars) == 1
+    assert bars[0].total == bars[0].n == 113      # planes 16 to 128
+    quiet = _quiet(bandpass_image, path, *TENT_CURVE, progress_bar=False)
+    assert isinstance(bars[-1], bandpass_module._NoProgress)
+    assert quiet.shape == (5, 6)
