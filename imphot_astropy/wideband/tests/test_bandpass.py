@@ -369,3 +369,20 @@ def test_progress_bar_counts_the_planes_read(cube_file, monkeypatch):
     quiet = _quiet(bandpass_image, path, *TENT_CURVE, progress_bar=False)
     assert isinstance(bars[-1], bandpass_module._NoProgress)
     assert quiet.shape == (5, 6)
+
+
+def test_fits_planes_are_mapped_block_by_block(cube_file):
+    import mmap
+
+    path, truth = cube_file
+    with open_cube(path) as cube:
+        assert cube.concurrent
+        data, variance, mask = cube.planes(40, 50)
+        for planes in (data, variance, mask):
+            # A map of these 10 planes only (plus page alignment), released
+            # when the array goes: never a map of the whole file.
+            assert isinstance(planes, np.memmap) and planes.shape == (10, 5, 6)
+            assert len(planes.base) <= planes.nbytes + mmap.ALLOCATIONGRANULARITY
+        np.testing.assert_array_equal(np.where(truth["bad"][40:50], 0, data),
+                                      np.where(truth["bad"][40:50], 0,
+                                               truth["data"][40:50]))
