@@ -386,3 +386,26 @@ def test_fits_planes_are_mapped_block_by_block(cube_file):
         np.testing.assert_array_equal(np.where(truth["bad"][40:50], 0, data),
                                       np.where(truth["bad"][40:50], 0,
                                                truth["data"][40:50]))
+
+
+def test_frequency_axis(tmp_path):
+    # A cube whose third axis is frequency, increasing: wavelengths decrease
+    # along it and the planes have unequal widths in wavelength.
+    nplanes, f0, df = 120, 4.86e14, 5e10             # about 6170 A downwards
+    header = cube_header(nplanes, 3, 4, crval3=f0, cd3=df, ctype3="FREQ", cunit3="Hz")
+    rng = np.random.default_rng(3)
+    data = rng.uniform(1, 2, (nplanes, 3, 4))
+    nd = NDData(data, wcs=WCS(header), unit="Jy")
+    c = 2.99792458e18                                # Angstrom / s
+    nu_edges = f0 + df * (np.arange(nplanes + 1) - 0.5)
+    lam_edges = c / nu_edges
+    lo, peak, hi = 6100.0, 6130.0, 6160.0
+    weights = tent_weights(lam_edges[1:], lam_edges[:-1], lo, peak, hi)
+    assert weights.min() == 0 and weights.max() > 0
+    expected = (weights[:, None, None] * data).sum(axis=0) / weights.sum()
+    image = _quiet(bandpass_image, nd, [lo, peak, hi], [0.0, 1.0, 0.0])
+    np.testing.assert_allclose(image.data, expected, rtol=1e-12)
+    # The same curve given in plane indices along the (decreasing) axis.
+    pixels = (c / np.array([hi, peak, lo]) - f0) / df
+    by_pixel = _quiet(bandpass_image, nd, pixels, [0.0, 1.0, 0.0], unit_wave=None)
+    np.testing.assert_allclose(by_pixel.data, expected, rtol=1e-6)
