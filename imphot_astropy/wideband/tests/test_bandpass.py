@@ -409,3 +409,32 @@ def test_frequency_axis(tmp_path):
     pixels = (c / np.array([hi, peak, lo]) - f0) / df
     by_pixel = _quiet(bandpass_image, nd, pixels, [0.0, 1.0, 0.0], unit_wave=None)
     np.testing.assert_allclose(by_pixel.data, expected, rtol=1e-6)
+
+
+def test_full_size_planes_use_short_float32_sums(tmp_path):
+    # With 300 x 300 planes each step holds few planes, whose sums are formed
+    # in float32 before joining float64 totals: still exact to 1e-6.
+    nplanes, ny, nx = 24, 300, 300
+    rng = np.random.default_rng(5)
+    data = rng.uniform(-5, 100, (nplanes, ny, nx)).astype(np.float32)
+    variance = rng.uniform(1, 4, (nplanes, ny, nx)).astype(np.float32)
+    data[:, :20, :] = np.nan                       # a NaN margin, as in MUSE
+    data[rng.random(data.shape) < 0.01] = np.nan
+    header = cube_header(nplanes, ny, nx)
+    path = tmp_path / "big.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(data, header, name="DATA"),
+                  fits.ImageHDU(variance, header, name="STAT")]).writeto(path)
+    wave = 6000.0 + 1.25 * np.arange(nplanes)
+    lo, peak, hi = 6002.0, 6010.0, 6027.0
+    w = tent_weights(wave - 0.625, wave + 0.625, lo, peak, hi)[:, None, None]
+    good = np.isfinite(data)
+    w = np.where(good, w, 0.0)
+    with np.errstate(invalid="ignore"):            # pixels with no valid voxel
+        expected = (w * np.where(good, data, 0)).sum(axis=0) / w.sum(axis=0)
+        expected_var = (w**2 * variance).sum(axis=0) / w.sum(axis=0)**2
+    image = _quiet(bandpass_image, str(path), [lo, peak, hi], [0.0, 1.0, 0.0])
+    live = w.sum(axis=0) > 0
+    assert np.array_equal(~image.mask, live) and not live[:20].any()
+    np.testing.assert_allclose(image.data[live], expected[live], rtol=1e-6,
+                               atol=1e-6 * np.abs(expected[live]).max())
+    np.testing.assert_allclose(image.uncertainty.array[live], expected_var[live], rtol=1e-6)
