@@ -197,10 +197,12 @@ def main(argv=None):
         mpdaf_time = statistics.median(r["seconds"] for r in mpdaf)
         mpdaf_cpu = statistics.median(r["cpu"] for r in mpdaf)
         mpdaf_peak = max(r["peak_mb"] for r in mpdaf)
+        mpdaf_best = min(r["seconds"] for r in mpdaf)
         for nprocess, runs in ours.items():
             print(f"ours (nprocess={nprocess}) versus MPDAF: "
                   f"{mpdaf_time / statistics.median(r['seconds'] for r in runs):.1f}x faster "
-                  f"(wall), {mpdaf_cpu / statistics.median(r['cpu'] for r in runs):.1f}x "
+                  f"(median wall; best runs {mpdaf_best / min(r['seconds'] for r in runs):.1f}x), "
+                  f"{mpdaf_cpu / statistics.median(r['cpu'] for r in runs):.1f}x "
                   f"less CPU, {mpdaf_peak / max(r['peak_mb'] for r in runs):.1f}x less "
                   "peak memory")
         a = np.load(os.path.join(workdir, "ours.npy"))
