@@ -7,7 +7,6 @@ Usage::
 """
 
 import argparse
-import os
 import sys
 import warnings
 

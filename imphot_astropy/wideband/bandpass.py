@@ -300,5 +300,6 @@ def bandpass_image(cube, wavelengths, sensitivities=None, unit_wave=u.AA,
         used = np.concatenate([source.lower[start:stop], source.upper[start:stop]])
         meta = _result_header(source, curve, lost, used.min(), used.max())
         uncertainty = None if variance is None else VarianceUncertainty(variance)
-        return CCDData(data, unit=source.unit if source.unit is not None else u.dimensionless_unscaled,
-                       uncertainty=uncertainty, mask=mask, wcs=source.wcs, meta=meta)
+        unit = source.unit if source.unit is not None else u.dimensionless_unscaled
+        return CCDData(data, unit=unit, uncertainty=uncertainty, mask=mask,
+                       wcs=source.wcs, meta=meta)

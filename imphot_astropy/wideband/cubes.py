@@ -77,8 +77,10 @@ def spectral_edges_from_wcs(wcs, shape, argname="cube"):
     >>> w.wcs.crval = [0, 0, 7300.0]; w.wcs.cdelt = [-5e-5, 5e-5, 1.25]
     >>> w.wcs.crpix = [1, 1, 1]
     >>> axis, lower, upper = spectral_edges_from_wcs(w, (4, 2, 3))
-    >>> axis, lower, upper
-    (0, array([7299.375, 7300.625, 7301.875, 7303.125]), array([7300.625, 7301.875, 7303.125, 7304.375]))
+    >>> axis, lower
+    (0, array([7299.375, 7300.625, 7301.875, 7303.125]))
+    >>> upper
+    array([7300.625, 7301.875, 7303.125, 7304.375])
     """
     if wcs is None:
         raise UserError(f"{argname}: the cube has no WCS, so no spectral axis")
