@@ -231,13 +231,14 @@ class _Products:
     ``muse`` is the MUSE image as compared (convolved by the HST PSF and the
     regridding filter), ``model`` the fitted model made from the HST image,
     both on the cropped area ``crop`` of the MUSE grid; ``good`` marks the
-    compared pixels.
+    compared pixels, ``window`` their tapered comparison weights.
     """
 
     def __init__(self, prepared, problem, fitted, muse_image, hst_image):
         self.crop = prepared.crop
         self.good = prepared.good
         sky = prepared.sky_slice
+        self.window = prepared.window[sky]
         compared = np.zeros(prepared.muse.shape)
         compared[problem.inside] = problem.data / problem.window
         self.muse = compared[sky] + prepared.median
