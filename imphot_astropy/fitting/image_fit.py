@@ -16,6 +16,7 @@ from ..core.masks import taper_weights, segmentation_mask, bounding_slices
 from ..core.transfer import regrid_filter_from_header
 from ..masking import read_ds9_regions, regions_mask, star_region, parse_star
 from .results import FittedValue, FittedImagePhotometry
+from .products import FitOutputs
 
 __all__ = ["fit_image_photometry", "DEFAULT_HST_FWHM", "DEFAULT_HST_BETA"]
 
@@ -260,7 +261,9 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
                          fix_dx=None, fix_dy=None, fix_fwhm=None, fix_beta=None,
                          min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
                          hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
-                         star=None, taper=9, extramask=None, init_dx=None, init_dy=None):
+                         display=False, nowait=False, hardcopy=None, title=None,
+                         star=None, save=False, fig=None, taper=9, extramask=None,
+                         init_dx=None, init_dy=None):
     """Fit a MUSE image with an HST image of the same sky on the same grid.
 
     The HST image is convolved with a Moffat PSF, scaled, offset and shifted
@@ -297,11 +300,37 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     segment : bool
         If True, ignore pixels that hold no significant object (below the
         median of a morphologically opened HST image).
+    display : bool
+        Show the figure of the fit (`~imphot_astropy.plotting.plot_image_fit`:
+        the MUSE image as compared, the model from the HST image, their
+        difference, their Fourier amplitudes and the fitted values). Without
+        a screen (no DISPLAY, or matplotlib's Agg backend) this warns and the
+        fit goes on.
+    nowait : bool
+        With ``display``, return at once instead of waiting for the figure
+        window to be closed.
+    hardcopy : str or None
+        A graphics format ("png", "pdf", "jpg", "eps", ...): write the figure
+        to ``<muse name>_image_fit.<format>`` beside the MUSE file (in the
+        current directory, as ``muse_image_fit.<format>``, if the MUSE image
+        came from no file). None, "" or "none": no file.
+    title : str or None
+        The figure title: None or "none" for the default
+        ("MUSE image: <name>"), "" for no title.
     star : (ra, dec, radius), optional
         Degrees, degrees and arcsec. With ``regions`` None, "none" or "" the
         fit is restricted to this circle; see ``regions`` for "star" and
         "notstar"; with a region file, the circle is added as an include
         region.
+    save : bool
+        Write the MUSE image as compared, the model, their difference and the
+        Fourier amplitudes of the MUSE image and the model as FITS files
+        beside the MUSE file (``<muse name>_image_fit_muse.fits``,
+        ``_model``, ``_residual``, ``_muse_fft``, ``_model_fft``; see
+        `~imphot_astropy.fitting.products`).
+    fig : `matplotlib.figure.Figure`, optional
+        Draw the figure into this one (it is cleared). With ``display``, it
+        must come from ``matplotlib.pyplot.figure()``.
     taper : float
         The width (pixels) over which weights fall to zero at mask edges,
         so that sources cut by a mask do not pull the fitted offsets; below
@@ -321,7 +350,8 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     ------
     UserError
         For unreadable or misaligned images, bad region files or arguments,
-        or no unmasked pixel in common.
+        no unmasked pixel in common, or (with ``display``, ``hardcopy`` or
+        ``fig``) if matplotlib is not installed.
 
     Examples
     --------
@@ -335,6 +365,8 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         fix_scale=fix_scale, fix_bg=fix_bg, fix_dx=fix_dx, fix_dy=fix_dy,
         fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
         hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy))
+    outputs = FitOutputs(display=display, nowait=nowait, hardcopy=hardcopy, title=title,
+                         fig=fig, save=save)
     hst_image = read_image(hst, "hst")
     muse_image = read_image(muse, "muse")
     if not image_grids_aligned(hst_image, muse_image):
@@ -409,9 +441,11 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     products = _Products(prepared, problem, fitted, muse_image, hst_image)
     rms = products.residual_rms()
     report = _report(fitted, values, info, rchi, refits, messages, regrid)
-    return FittedImagePhotometry(muse_image, values, report, rchi, rms,
-                                 covariance=dxdy_cov, products=products,
-                                 regrid_filter=regrid.name)
+    result = FittedImagePhotometry(muse_image, values, report, rchi, rms,
+                                   covariance=dxdy_cov, products=products,
+                                   regrid_filter=regrid.name)
+    outputs.image_fit(result)
+    return result
 
 
 def _merged_header(image):

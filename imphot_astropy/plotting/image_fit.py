@@ -15,13 +15,16 @@ from .text import format_fitted_value, unit_label
 from .scales import residual_norm, residual_colorbar, colormap
 
 __all__ = ["ImageFitImages", "image_fit_images", "fourier_amplitude",
-           "plot_image_fit", "IMAGE_FIT_PANELS"]
+           "plot_image_fit", "IMAGE_FIT_PANELS", "IMAGE_FIT_FIGSIZE"]
 
 #: The labels of the axes of the image-fit figure (``ax.get_label()``), in
 #: reading order: the three images, their three Fourier amplitudes, the
 #: text panel of fitted values.
 IMAGE_FIT_PANELS = ("muse", "model", "residual", "muse_fft", "model_fft",
                     "residual_fft", "values")
+
+#: The size (inches) of a new image-fit figure.
+IMAGE_FIT_FIGSIZE = (15.0, 9.0)
 
 
 def fourier_amplitude(image, weights, offset=0.0):
@@ -308,7 +311,7 @@ def plot_image_fit(result, fig=None, title=None):
     """
     require_matplotlib("display/hardcopy")
     images = image_fit_images(result)
-    fig = new_figure(fig, figsize=(15.0, 9.0))
+    fig = new_figure(fig, figsize=IMAGE_FIT_FIGSIZE)
     from matplotlib.gridspec import GridSpec
 
     grid = GridSpec(2, 4, figure=fig, width_ratios=(1, 1, 1, 0.72),

@@ -15,11 +15,15 @@ from .figures import require_matplotlib, new_figure, resolve_title
 from .text import format_fitted_value, unit_label
 from .scales import residual_norm, residual_colorbar, colormap
 
-__all__ = ["StarFitPanel", "moffat_profile", "plot_star_fit", "STAR_FIT_PANELS"]
+__all__ = ["StarFitPanel", "moffat_profile", "plot_star_fit", "STAR_FIT_PANELS",
+           "STAR_FIT_FIGSIZE"]
 
 #: The labels of the axes of the star-fit figure (``ax.get_label()``).
 STAR_FIT_PANELS = ("muse_profile", "hst_profile", "muse_residual", "hst_residual",
                    "values")
+
+#: The size (inches) of a new star-fit figure.
+STAR_FIT_FIGSIZE = (13.0, 8.5)
 
 
 def moffat_profile(radius, flux, fwhm, beta, bg=0.0, pixel_area=1.0):
@@ -262,7 +266,7 @@ def plot_star_fit(result, muse, hst, fig=None, title=None):
         raise UserError("muse/hst: expected StarFitPanel objects describing the fits")
     muse = muse.checked("muse")
     hst = hst.checked("hst")
-    fig = new_figure(fig, figsize=(13.0, 8.5))
+    fig = new_figure(fig, figsize=STAR_FIT_FIGSIZE)
     from matplotlib.gridspec import GridSpec
     grid = GridSpec(2, 3, figure=fig, width_ratios=(1, 1, 0.62), left=0.07,
                     right=0.99, bottom=0.07, top=0.9, wspace=0.3, hspace=0.3)
