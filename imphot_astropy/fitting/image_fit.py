@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 from scipy import fft as sp_fft
+from scipy import ndimage
 from astropy.io import fits
 from astropy.modeling.fitting import DogBoxLSQFitter
 from astropy.utils.exceptions import AstropyUserWarning
@@ -117,6 +118,22 @@ def _padded_shape(shape, margin_pixels):
                  for n, m in zip(shape, margin_pixels))
 
 
+def _near_missing_hst(hst_bad, margin_pixels):
+    """Pixels within the margin of places where the HST image has no data.
+
+    The model there would lack the light that HST sources beyond the
+    coverage (or beyond the array) spread into the MUSE image through its
+    PSF, so these MUSE pixels are not compared.
+    """
+    my, mx = margin_pixels
+    if my <= 0 and mx <= 0:
+        return hst_bad
+    known = np.pad(~hst_bad, 1, constant_values=False)
+    distance = ndimage.distance_transform_edt(known, sampling=(1.0 / max(my, 1e-9),
+                                                               1.0 / max(mx, 1e-9)))
+    return distance[1:-1, 1:-1] <= 1.0
+
+
 class _Prepared:
     """The cropped and padded arrays and the comparison window of one fit.
 
@@ -127,7 +144,7 @@ class _Prepared:
 
     def __init__(self, muse, muse_bad, hst, hst_bad, excluded, muse_variance,
                  margin_pixels, taper):
-        compare = ~(muse_bad | hst_bad | excluded)
+        compare = ~(muse_bad | _near_missing_hst(hst_bad, margin_pixels) | excluded)
         rows, cols = bounding_slices(compare)
         ny, nx = compare.shape
         my, mx = margin_pixels
@@ -267,11 +284,16 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     """Fit a MUSE image with an HST image of the same sky on the same grid.
 
     The HST image is convolved with a Moffat PSF, scaled, offset and shifted
-    until it best reproduces the MUSE image, in the Fourier plane (see
+    until it best reproduces the MUSE image. The convolution and shift are
+    done in the Fourier plane with the analytic Moffat transform, and the
+    two images are compared pixel by pixel inside a tapered window (see
     `~imphot_astropy.core.fourier_model`). The model includes the 0.2"
     pixel response of MUSE, which the regridded HST image lacks, so that
     ``fwhm`` and ``beta`` describe the PSF itself. (The MPDAF-based tool left
-    it out; its FWHM is 1-3.5% larger at 0.55-0.72" seeing.)
+    it out; its FWHM is 1-3.5% larger at 0.55-0.72" seeing.) Unlike that
+    tool, the window is applied after the convolution, which removes the
+    biases that masks cutting through sources caused there (up to 1.4% in
+    scale and 0.02" in offsets on synthetic truth).
 
     Parameters
     ----------
@@ -295,8 +317,13 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     hst_fwhm, hst_beta : float
         The Moffat model of the HST PSF (defaults from fits to UDF stars).
     margin : float
-        The width (arcsec) of zeros added around the image so that shifted or
-        widened features do not wrap around in the periodic FFT.
+        A width in arcsec, which should exceed the largest expected PSF
+        width and pointing error. MUSE pixels closer than this to places
+        where the HST image has no data (outside its coverage, NaN or
+        flagged, or beyond the array) are not compared, because the model
+        there would lack the light that the MUSE PSF spreads from HST sources
+        beyond the edge. It is also the zero padding that keeps the periodic
+        FFT from wrapping shifted or widened features around.
     segment : bool
         If True, ignore pixels that hold no significant object (below the
         median of a morphologically opened HST image).

@@ -279,9 +279,10 @@ class FittedImagePhotometry(FittedPhotometry):
     fit_report : str
         The report of the final least-squares fit.
     rchi : float
-        The reduced chi-squared of the fit. It is computed over the complex
-        elements of the zero-padded transforms, which are not independent
-        observables, so only relative values are meaningful.
+        The reduced chi-squared of the fit over the compared (windowed)
+        pixels, using the mean MUSE variance. The compared MUSE image has been
+        smoothed by the HST PSF and regridding filter, which lowers its noise,
+        so values below 1 are expected; compare it between fits.
     rms_error : float
         The RMS of the residual image pixels (MUSE units).
     covariance : `numpy.ndarray`, optional

@@ -71,6 +71,9 @@ def flux_unit_from_header(header, filename="image"):
         except (TypeError, ValueError):
             fscale = None
     if fscale is not None and fscale > 0:
+        # Headers written through single precision carry values such as
+        # 9.99999999999999E-21 for 1e-20; 12 significant digits restore them.
+        fscale = float(f"{fscale:.12g}")
         unit = u.Unit(fscale * MUSE_FLUX_UNIT)
         return unit, (f"{filename}: no BUNIT keyword; FSCALE = {fscale:.6g} "
                       f"taken to mean {fscale:.6g} erg/s/cm2/Angstrom")
