@@ -83,14 +83,12 @@ def display_unavailable_reason():
     matplotlib's backend 'agg' only writes files
     """
     matplotlib = require_matplotlib("display")
-    from matplotlib.backends import backend_registry, BackendFilter
-
     # This resolves matplotlib's automatic choice of backend, which falls
     # back to Agg where no screen is found.
     backend = matplotlib.get_backend().lower()
     if backend.startswith("module://"):
         return None
-    if backend in backend_registry.list_builtin(BackendFilter.NON_INTERACTIVE):
+    if backend in _file_only_backends():
         return f"matplotlib's backend {backend!r} only writes files"
     needs_x11_or_wayland = (sys.platform.startswith(("linux", "freebsd", "openbsd"))
                             and backend not in ("webagg", "nbagg", "notebook"))
@@ -99,6 +97,15 @@ def display_unavailable_reason():
         return (f"matplotlib's backend is {backend!r} but neither DISPLAY nor "
                 "WAYLAND_DISPLAY is set")
     return None
+
+
+def _file_only_backends():
+    try:        # matplotlib >= 3.9
+        from matplotlib.backends import backend_registry, BackendFilter
+        return backend_registry.list_builtin(BackendFilter.NON_INTERACTIVE)
+    except ImportError:
+        from matplotlib.rcsetup import non_interactive_bk
+        return [name.lower() for name in non_interactive_bk]
 
 
 def resolve_title(title, default):
