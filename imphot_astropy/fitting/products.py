@@ -196,12 +196,14 @@ def write_image_fit_products(result):
     >>> from imphot_astropy.datasets import make_synthetic_pair
     >>> hst, muse, truth = make_synthetic_pair(shape=(48, 48), seed=3)
     >>> fit = fit_image_photometry(hst, muse, fix_beta=2.5)
-    >>> os.chdir(tempfile.mkdtemp())
+    >>> here = os.getcwd()
+    >>> os.chdir(tempfile.mkdtemp())  # images from no file: written here
     >>> paths = write_image_fit_products(fit)
     >>> sorted(os.listdir("."))[:2]
     ['muse_image_fit_model.fits', 'muse_image_fit_model_fft.fits']
     >>> CCDData.read(paths["residual"]).unit == fit.unit
     True
+    >>> os.chdir(here)
     """
     from ..plotting.image_fit import image_fit_images
     images = image_fit_images(result)
