@@ -77,6 +77,11 @@ def write_fits_atomically(hdulist, path, inputs=(), argname="output"):
     os.close(fd)
     try:
         hdulist.writeto(tmpname, overwrite=True)
+        # mkstemp creates the file readable by its owner only; give it the
+        # permissions an ordinary new file would have.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmpname, 0o666 & ~umask)
         os.replace(tmpname, path)
     except BaseException:
         if os.path.exists(tmpname):

@@ -1,0 +1,1 @@
+"""Command-line programs: each parses its arguments and calls the public API."""

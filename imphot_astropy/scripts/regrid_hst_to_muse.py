@@ -1,0 +1,134 @@
+"""The regrid_hst_to_muse command: HST references on the grid of a MUSE image.
+
+Usage::
+
+    regrid_hst_to_muse MUSE_IMAGE_OR_CUBE HST_IMAGE [HST_IMAGE ...]
+                       [--field NAME] [--filter NAME] [--output-dir DIR] [--quiet]
+"""
+
+import argparse
+import logging
+import os
+import sys
+import warnings
+
+from ..exceptions import UserError
+from ..preparation import (HstFilterInfo, read_muse_reference, regrid_hst_like_muse,
+                           rescale_hst_like_muse, write_regridded_hst)
+
+__all__ = ["main"]
+
+PROG = "regrid_hst_to_muse"
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Resample HST images onto the pixel grid of a MUSE image or "
+                    "cube (with the radial Blackman anti-aliasing filter that the "
+                    "image fitter assumes, flux conserving), convert their pixels "
+                    "from electrons/s (DN/s for WFPC2) to the MUSE flux unit, and "
+                    "write each as hst_<FILTER>_for_<FIELD>.fits.")
+    parser.add_argument("muse", metavar="MUSE_IMAGE_OR_CUBE",
+                        help="the MUSE image or cube whose pixel grid and flux unit "
+                             "are the target (only its header is read)")
+    parser.add_argument("hst", metavar="HST_IMAGE", nargs="+",
+                        help="HST images (for example 30 mas drizzled mosaics); only "
+                             "the part covering the MUSE field is read")
+    parser.add_argument("--field", metavar="NAME",
+                        help="the field name in the output file names (default: "
+                             "the MUSE file's name without .fits)")
+    parser.add_argument("--filter", metavar="NAME",
+                        help="the HST filter (for example F606W, ACS_WFC_F775W or "
+                             "WFPC2_F606W), for images whose header does not name it")
+    parser.add_argument("--output-dir", metavar="DIR", default=".",
+                        help="where to write the output files (default: the "
+                             "current directory)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="report nothing but warnings and errors")
+    return parser
+
+
+def _field_name(options):
+    if options.field:
+        return options.field
+    name = os.path.basename(options.muse)
+    for suffix in (".fits.gz", ".fits", ".fit", ".fts"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _report_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"WARNING: {message}", file=sys.stderr)
+
+
+class _PrintHandler(logging.Handler):
+    def emit(self, record):
+        print(f"  {record.getMessage()}")
+
+
+def _process(hst_path, muse, options, field, say):
+    say(f"Reading HST image: {hst_path}")
+    info = HstFilterInfo(hst_path, filter_name=options.filter)
+    output = os.path.join(options.output_dir, f"hst_{info.filter_name}_for_{field}.fits")
+    say(f"Resampling it onto the MUSE pixel grid ({info.instrument} "
+        f"{info.filter_name}; Blackman anti-aliasing window cut off at the MUSE "
+        "Nyquist frequency)")
+    image = regrid_hst_like_muse(hst_path, muse, filter_name=options.filter)
+    valid = int((~image.mask).sum())
+    say(f"  {valid} of {image.mask.size} MUSE pixels have HST data")
+    old_unit = image.unit
+    image = rescale_hst_like_muse(image, muse, inplace=True, filter_name=options.filter)
+    say(f"Changing its flux unit from '{old_unit}' to '{image.unit}' "
+        f"(PHOTFLAM = {info.photflam:.6g} erg/cm2/s/Angstrom per {info.rate_unit})")
+    say(f"Writing the output file: {output}")
+    write_regridded_hst(image, output, inputs=[options.muse, *options.hst])
+
+
+def main(argv=None):
+    """Run regrid_hst_to_muse; return the exit status (0, or 1 on any error).
+
+    Examples
+    --------
+    >>> main(["no_such_muse.fits", "no_such_hst.fits", "--quiet"])
+    1
+    """
+    options = _parser().parse_args(argv)
+    say = (lambda text: None) if options.quiet else (lambda text: print(text))
+    status = 0
+    logger = logging.getLogger("imphot_astropy.preparation")
+    handler = _PrintHandler()
+    old_level = logger.level
+    if not options.quiet:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _report_warning
+            try:
+                if not os.path.isdir(options.output_dir):
+                    raise UserError(f"--output-dir: {options.output_dir} is not a "
+                                    "directory")
+                say(f"Reading MUSE image or cube: {options.muse}")
+                muse = read_muse_reference(options.muse, "MUSE_IMAGE_OR_CUBE")
+                field = _field_name(options)
+            except UserError as exc:
+                print(f"{PROG}: {exc}", file=sys.stderr)
+                return 1
+            for hst_path in options.hst:
+                try:
+                    _process(hst_path, muse, options, field, say)
+                except UserError as exc:
+                    print(f"{PROG}: {exc}", file=sys.stderr)
+                    status = 1
+    except KeyboardInterrupt:
+        return 1
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
