@@ -15,8 +15,8 @@ from .figures import require_matplotlib, new_figure, resolve_title
 from .text import format_fitted_value, unit_label
 from .scales import residual_norm, residual_colorbar, colormap
 
-__all__ = ["StarFitPanel", "moffat_profile", "plot_star_fit", "STAR_FIT_PANELS",
-           "STAR_FIT_FIGSIZE"]
+__all__ = ["StarFitPanel", "moffat_profile", "plot_star_fit", "star_fit_panels",
+           "STAR_FIT_PANELS", "STAR_FIT_FIGSIZE"]
 
 #: The labels of the axes of the star-fit figure (``ax.get_label()``).
 STAR_FIT_PANELS = ("muse_profile", "hst_profile", "muse_residual", "hst_residual",
@@ -153,6 +153,57 @@ class StarFitPanel:
                             float(self.flux), float(self.bg), float(self.fit_radius),
                             used, self.wcs, profile, self.unit, float(pixel_area),
                             self.label)
+
+
+def star_fit_panels(result):
+    """The two `StarFitPanel` of a star-fit result, from its ``products``.
+
+    Parameters
+    ----------
+    result : ``FittedStarPhotometry``
+        A fit made in this process. Its ``muse_*``/``hst_*`` fitted values
+        (``flux, dx, dy, fwhm, beta, bg``) and its ``products`` are used:
+        ``crop`` (slices of the MUSE grid), ``pixels`` (the fitted pixels on
+        the crop), ``muse``, ``hst``, ``muse_model``, ``hst_model`` (images
+        on the crop), ``star_xy`` (the star's 0-based pixel position on the
+        full grid, from which ``dx``/``dy`` are measured), ``radius`` (the
+        fitted circle, arcsec), ``wcs`` (of the full grid), ``unit`` and,
+        if present, ``hst_unit`` and ``profile(prefix, radii)`` (the fitted
+        model along a ray from its centre; without it the curve is
+        `moffat_profile` of the fitted values).
+
+    Returns
+    -------
+    muse, hst : `StarFitPanel`
+    """
+    from astropy.wcs.utils import proj_plane_pixel_scales
+    products = getattr(result, "products", None)
+    if products is None:
+        raise UserError("result: this fit result holds no images to plot (results "
+                        "sent back from worker processes drop them); ask the fitter "
+                        "itself for display or hardcopy")
+    wcs = products.wcs[products.crop]
+    pixel_x, pixel_y = proj_plane_pixel_scales(wcs) * 3600.0
+    rows, cols = np.mgrid[products.crop]
+    star_x, star_y = products.star_xy
+    panels = []
+    for prefix, label in (("muse", "MUSE"), ("hst", "HST")):
+        def value(name):
+            return float(getattr(result, f"{prefix}_{name}").value)
+        centre_x = star_x + value("dx") / pixel_x
+        centre_y = star_y + value("dy") / pixel_y
+        radius = np.hypot((cols - centre_x) * pixel_x, (rows - centre_y) * pixel_y)
+        profile = None
+        if hasattr(products, "profile"):
+            radii = np.linspace(0.0, 1.05 * products.radius, 200)
+            profile = (radii, np.asarray(products.profile(prefix, radii), dtype=float))
+        unit = products.unit if prefix == "muse" else getattr(products, "hst_unit", None)
+        panels.append(StarFitPanel(
+            data=getattr(products, prefix), model=getattr(products, prefix + "_model"),
+            radius=radius, fwhm=value("fwhm"), beta=value("beta"), flux=value("flux"),
+            bg=value("bg"), fit_radius=float(products.radius), used=products.pixels,
+            wcs=wcs, profile=profile, unit=unit, label=label))
+    return tuple(panels)
 
 
 def _profile_panel(fig, spec, panel, label):

@@ -156,3 +156,51 @@ def test_fit_outputs_write_the_star_fit_hardcopy_beside_the_muse_file(panels, tm
     assert sorted(os.listdir(tmp_path)) == ["IMAGE-SYN.fits", "IMAGE-SYN_star_fit.png"]
     # Nothing asked for: nothing drawn.
     assert FitOutputs(save=True).star_fit(_result(), *panels) is None
+
+
+def _fake_star_result(with_profile):
+    """A star-fit result as the star fitter makes it, from known arrays."""
+    wcs = muse_wcs((41, 41))
+    crop = (slice(10, 31), slice(12, 33))
+    star_xy = (22.3, 19.6)                       # full-grid pixels
+    muse_dx, muse_dy = 0.06, -0.04               # arcsec from the star
+    rows, cols = np.mgrid[crop]
+    r = np.hypot((cols - star_xy[0]) * PIXEL - muse_dx, (rows - star_xy[1]) * PIXEL - muse_dy)
+    muse = moffat_profile(r, 100.0, 0.7, 2.5, 0.02, PIXEL**2)
+    hst = moffat_profile(np.hypot((cols - star_xy[0]) * PIXEL, (rows - star_xy[1]) * PIXEL),
+                         1.0, 0.3, 2.0, 0.0, PIXEL**2)
+    products = SimpleNamespace(crop=crop, pixels=r <= 2.0, muse=muse, hst=hst,
+                               muse_model=muse * 0.99, hst_model=hst * 1.01, star_xy=star_xy,
+                               radius=2.0, wcs=wcs, unit=None)
+    if with_profile:
+        products.profile = lambda prefix, radii: np.full(radii.shape,
+                                                         1.0 if prefix == "muse" else 2.0)
+    result = _result()
+    v = FittedValue
+    for prefix, values in (("muse", (100.0, muse_dx, muse_dy, 0.7, 2.5, 0.02)),
+                           ("hst", (1.0, 0.0, 0.0, 0.3, 2.0, 0.0))):
+        for name, value in zip(("flux", "dx", "dy", "fwhm", "beta", "bg"), values):
+            setattr(result, f"{prefix}_{name}", v(value, 0.01, False))
+    result.products = products
+    return result, r
+
+
+@pytest.mark.parametrize("with_profile", [False, True])
+def test_star_fit_panels_from_the_fitters_products(with_profile):
+    from imphot_astropy.plotting import star_fit_panels
+    result, expected_radius = _fake_star_result(with_profile)
+    muse, hst = star_fit_panels(result)
+    np.testing.assert_allclose(muse.radius, expected_radius, atol=1e-9)
+    assert muse.label == "MUSE" and hst.label == "HST"
+    np.testing.assert_array_equal(muse.model, result.products.muse_model)
+    np.testing.assert_array_equal(hst.used, result.products.pixels)
+    assert (muse.fwhm, muse.beta, muse.flux, muse.bg) == (0.7, 2.5, 100.0, 0.02)
+    fig = plot_star_fit(result, muse, hst)
+    curve = _axes(fig)["hst_profile"].get_lines()[1].get_ydata()
+    if with_profile:
+        np.testing.assert_array_equal(curve, 2.0)
+    else:
+        assert curve[0] == pytest.approx(moffat_profile(0.0, 1.0, 0.3, 2.0, 0.0, PIXEL**2))
+    result.products = None
+    with pytest.raises(UserError, match="no images to plot"):
+        star_fit_panels(result)
