@@ -6,7 +6,6 @@ import warnings
 import numpy as np
 from scipy import fft as sp_fft
 from scipy import ndimage
-from astropy.io import fits
 from astropy.modeling.fitting import DogBoxLSQFitter
 from astropy.utils.exceptions import AstropyUserWarning
 
@@ -14,10 +13,12 @@ from ..exceptions import UserError
 from ..io import read_image, read_mask, image_grids_aligned
 from ..core.fourier_model import FourierPlaneProblem, FourierImageModel
 from ..core.masks import taper_weights, segmentation_mask, bounding_slices
-from ..core.transfer import regrid_filter_from_header
+from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
+                              REGRID_CUTOFF_KEYWORD)
 from ..masking import read_ds9_regions, regions_mask, star_region, parse_star
 from .results import FittedValue, FittedImagePhotometry
 from .products import FitOutputs
+from ..corrections import aligned_output, write_aligned_image
 
 __all__ = ["fit_image_photometry", "DEFAULT_HST_FWHM", "DEFAULT_HST_BETA"]
 
@@ -143,8 +144,13 @@ class _Prepared:
     """
 
     def __init__(self, muse, muse_bad, hst, hst_bad, excluded, muse_variance,
-                 margin_pixels, taper):
-        compare = ~(muse_bad | _near_missing_hst(hst_bad, margin_pixels) | excluded)
+                 margin_pixels, taper, guard):
+        unknown = _near_missing_hst(hst_bad, margin_pixels) if guard else hst_bad
+        compare = ~(muse_bad | unknown | excluded)
+        if not compare.any():
+            raise UserError("muse/hst: no pixel is left to compare: every unmasked "
+                            "pixel lies outside the regions or within the margin of "
+                            "places where the HST image has no data")
         rows, cols = bounding_slices(compare)
         ny, nx = compare.shape
         my, mx = margin_pixels
@@ -280,7 +286,7 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
                          hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
                          display=False, nowait=False, hardcopy=None, title=None,
                          star=None, save=False, fig=None, taper=9, extramask=None,
-                         init_dx=None, init_dy=None):
+                         init_dx=None, init_dy=None, apply=False, resample=False):
     """Fit a MUSE image with an HST image of the same sky on the same grid.
 
     The HST image is convolved with a Moffat PSF, scaled, offset and shifted
@@ -368,6 +374,15 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         grid.
     init_dx, init_dy : float or None
         Initial pointing offsets (arcsec); ignored when fixed.
+    apply : bool
+        If True, correct the MUSE image with the fitted offsets, scale and
+        flux offset (`~imphot_astropy.corrections.apply_corrections`) and
+        write it to ``<muse file>_aligned.fits`` (``muse_aligned.fits`` in
+        the current directory if it came from no file), via a temporary
+        name, never replacing an input file.
+    resample : bool
+        With ``apply``: correct the pointing by moving the pixels within the
+        grid (True) or by changing CRPIX1/2 (False).
 
     Returns
     -------
@@ -400,9 +415,12 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         raise UserError(f"hst: the pixels of the HST image ({hst_image.name}) are not "
                         f"aligned with those of the MUSE image ({muse_image.name}); "
                         "regrid it onto the MUSE grid first")
-    regrid = regrid_filter_from_header(_merged_header(hst_image), hst_image.name)
+    regrid = regrid_filter_from_header(
+        hst_image.keywords(REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD), hst_image.name)
     if star is not None:
         _check_star_on_image(star, muse_image)
+    output = aligned_output(apply, resample, muse_image.filename,
+                            [hst_image.filename, extramask])
 
     muse_bad = muse_image.mask.copy()
     if extramask is not None and not (isinstance(extramask, str)
@@ -414,6 +432,9 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     # coordinates we trust, and move with it.
     excluded = np.zeros(hst_bad.shape, dtype=bool)
     region_list = _region_list(regions, star)
+    # Where the caller chose the pixels to fit (include regions, a star), they
+    # are all compared, even next to the edge of the HST coverage.
+    restricted = any(region.meta.get("include", True) for region in region_list)
     if region_list:
         excluded |= regions_mask(region_list, hst_image.wcs, hst_image.shape)
     if segment:
@@ -439,7 +460,7 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
             raise UserError("muse/hst: the images have no unmasked pixels in common")
         prepared = _Prepared(muse_image.data, muse_bad, shifted, shifted_bad,
                              shifted_excluded, muse_image.variance, margin_pixels,
-                             opts["taper"])
+                             opts["taper"], guard=not restricted)
         problem = FourierPlaneProblem(
             prepared.muse, prepared.hst, prepared.window, pixel_x, pixel_y,
             regrid.transfer, opts["hst_fwhm"], opts["hst_beta"], median=prepared.median,
@@ -471,11 +492,8 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     result = FittedImagePhotometry(muse_image, values, report, rchi, rms,
                                    covariance=dxdy_cov, products=products,
                                    regrid_filter=regrid.name)
+    if output is not None:
+        write_aligned_image(muse_image, result, resample=resample,
+                            inputs=[hst_image.filename, extramask], output=output)
     outputs.image_fit(result)
     return result
-
-
-def _merged_header(image):
-    header = fits.Header(image.primary_header, copy=True)
-    header.update(image.header)
-    return header

@@ -1,6 +1,7 @@
 """Read 2D images from FITS files, HDUs and NDData into one internal form."""
 
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -68,6 +69,29 @@ class ImageData:
         """The (x, y) pixel sizes in arcsec along the array axes."""
         return proj_plane_pixel_scales(self.wcs) * 3600.0
 
+    def keywords(self, *keys):
+        """The values of some header keywords, data header first, then primary.
+
+        Only the keywords asked for are looked up: merging whole headers
+        (thousands of cards in HST products) would cost about a second.
+
+        Examples
+        --------
+        >>> from astropy.wcs import WCS
+        >>> im = ImageData(np.zeros((1, 1)), np.zeros((1, 1), bool), None, None,
+        ...                WCS(naxis=2), header=fits.Header({"A": 1}),
+        ...                primary_header=fits.Header({"A": 2, "B": 3}))
+        >>> im.keywords("A", "B", "C")
+        {'A': 1, 'B': 3}
+        """
+        found = {}
+        for key in keys:
+            for header in (self.header, self.primary_header):
+                if key in header:
+                    found[key] = header[key]
+                    break
+        return found
+
     def to_ccddata(self):
         """Return a new `~astropy.nddata.CCDData` holding this image."""
         uncertainty = (None if self.variance is None
@@ -85,6 +109,21 @@ class ImageData:
             header=fits.Header(self.header, copy=True),
             primary_header=fits.Header(self.primary_header, copy=True),
             filename=self.filename, name=self.name, notes=list(self.notes))
+
+
+# Keywords that can affect the primary WCS of an image (including SIP and
+# TPV distortions). HST headers hold thousands of other cards, and building
+# a WCS serialises every card of the header it is given.
+_WCS_KEYWORD = re.compile(
+    r"^(WCSAXES|NAXIS\d*|CTYPE\d+|CUNIT\d+|CRPIX\d+|CRVAL\d+|CDELT\d+|CROTA\d+|"
+    r"CD\d+_\d+|PC\d+_\d+|PV\d+_\d+|PS\d+_\d+|LONPOLE|LATPOLE|RADESYS|RADECSYS|"
+    r"EQUINOX|EPOCH|MJD-?\w*|DATE-?\w*|(A|B|AP|BP)_(ORDER|\d+_\d+|DMAX)|"
+    r"SPECSYS|SSYSOBS|RESTFRQ|RESTWAV|VELOSYS|OBSGEO-\w)$")
+
+
+def _wcs_cards(header):
+    """A header holding only the cards that can affect the primary WCS."""
+    return fits.Header([card for card in header.cards if _WCS_KEYWORD.match(card.keyword)])
 
 
 def celestial_wcs(header_or_wcs, argname="image"):
@@ -117,7 +156,7 @@ def celestial_wcs(header_or_wcs, argname="image"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FITSFixedWarning)
             try:
-                wcs = WCS(header_or_wcs)
+                wcs = WCS(_wcs_cards(header_or_wcs))
             except Exception as exc:  # astropy raises many kinds here
                 raise UserError(f"{argname}: the WCS in the header cannot be "
                                 f"read ({exc})") from None
@@ -181,7 +220,7 @@ def _base_name(filename):
     return name
 
 
-def _from_hdulist(hdulist, filename, argname):
+def _from_hdulist(hdulist, filename, argname, own=False):
     label = filename if filename is not None else argname
     hdu = _select_data_hdu(hdulist, label)
     data = np.array(hdu.data, dtype=np.float64)
@@ -204,9 +243,11 @@ def _from_hdulist(hdulist, filename, argname):
     variance = _variance_from_hdus(hdulist, data.shape, label)
     if variance is not None:
         mask |= ~np.isfinite(variance)
+    # Headers of a file opened here belong to nobody else; copying the
+    # thousands of cards of an HST header would cost a quarter of a second.
+    keep = (lambda h: h) if own else (lambda h: fits.Header(h, copy=True))
     return ImageData(data=data, mask=mask, variance=variance, unit=unit, wcs=wcs,
-                     header=fits.Header(header, copy=True),
-                     primary_header=fits.Header(primary, copy=True),
+                     header=keep(header), primary_header=keep(primary),
                      filename=None if filename is None else str(filename),
                      name=_base_name(filename) if filename is not None else argname,
                      notes=[] if note is None else [note])
@@ -219,7 +260,7 @@ def _from_file(path, argname):
         raise UserError(f"{argname}: {path} is a directory, not a FITS file")
     try:
         with fits.open(path, memmap=True) as hdulist:
-            return _from_hdulist(hdulist, path, argname)
+            return _from_hdulist(hdulist, path, argname, own=True)
     except UserError:
         raise
     except (OSError, ValueError, TypeError, IndexError, KeyError) as exc:

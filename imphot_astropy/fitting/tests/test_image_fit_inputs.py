@@ -196,3 +196,18 @@ def test_extramask_forms(pair, tmp_path):
     assert fits_[0].fwhm.value == fits_[1].fwhm.value == fits_[2].fwhm.value
     with pytest.raises(UserError, match="extramask: the mask has shape"):
         fit_image_photometry(hst, muse, extramask=np.zeros((3, 3), bool))
+
+
+def test_margin_leaves_nothing_to_compare_is_a_user_error(pair):
+    hst, muse, truth = pair
+    data = np.full(hst.shape, np.nan)
+    data[20:36, 20:36] = hst.data[20:36, 20:36]
+    small = CCDData(data, unit=hst.unit, wcs=hst.wcs, meta=hst.meta)
+    with pytest.raises(UserError, match="no pixel is left to compare"):
+        fit_image_photometry(small, muse, margin=2.0)
+    # A star restricts the fit to pixels the caller chose: all are compared.
+    ra, dec = muse.wcs.pixel_to_world_values(28.0, 28.0)
+    fit = fit_image_photometry(small, muse, star=(float(ra), float(dec), 1.42), fix_beta=2.5)
+    from imphot_astropy.masking import regions_mask, star_region
+    chosen = ~regions_mask([star_region((ra, dec, 1.42))], muse.wcs, muse.shape)
+    assert fit.products.good.sum() == np.sum(chosen & np.isfinite(data))
