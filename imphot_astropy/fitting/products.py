@@ -348,17 +348,19 @@ class FitOutputs:
         self._show_and_write(fig, result, "image_fit", inputs)
         return fig
 
-    def star_fit(self, result, muse, hst):
+    def star_fit(self, result, muse=None, hst=None):
         """Draw, write and show what was asked for a star-fit result.
 
         ``save`` does not apply to star fits (as in the reference tool).
 
         Parameters
         ----------
-        result : ``FittedStarPhotometry``
+        result : `~imphot_astropy.fitting.FittedStarPhotometry`
             The result (its ``name`` and ``filename`` name the hardcopy).
-        muse, hst : `~imphot_astropy.plotting.StarFitPanel`
-            What the star fitter measured in each image.
+        muse, hst : `~imphot_astropy.plotting.StarFitPanel`, optional
+            What the star fitter measured in each image; by default
+            `~imphot_astropy.plotting.star_fit_panels` of the result, made
+            only if a figure is wanted.
 
         Returns
         -------
@@ -367,12 +369,16 @@ class FitOutputs:
         self.written = []
         if not self.wants_figure:
             return None
+        products = getattr(result, "products", None)
+        inputs = [getattr(result, "filename", None), getattr(products, "hst_filename", None)]
         if self.hardcopy is not None:
-            _check_writable([self._plot_path(result, "star_fit")], [], "hardcopy")
-        from ..plotting.star_fit import plot_star_fit, STAR_FIT_FIGSIZE
+            _check_writable([self._plot_path(result, "star_fit")], inputs, "hardcopy")
+        from ..plotting.star_fit import plot_star_fit, star_fit_panels, STAR_FIT_FIGSIZE
+        if muse is None or hst is None:
+            muse, hst = star_fit_panels(result)
         fig = plot_star_fit(result, muse, hst, fig=self._figure(STAR_FIT_FIGSIZE),
                             title=self.title)
-        self._show_and_write(fig, result, "star_fit", [getattr(result, "filename", None)])
+        self._show_and_write(fig, result, "star_fit", inputs)
         return fig
 
     def _show_and_write(self, fig, result, kind, inputs):

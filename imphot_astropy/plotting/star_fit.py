@@ -145,14 +145,17 @@ class StarFitPanel:
             else:
                 pixel_area = 0.04
         profile = self.profile
+        self_described = profile is not None
         if profile is None:
             r = np.linspace(0.0, 1.05 * self.fit_radius, 300)
             profile = (r, moffat_profile(r, self.flux, self.fwhm, self.beta, self.bg,
                                          pixel_area))
-        return StarFitPanel(data, model, radius, float(self.fwhm), float(self.beta),
-                            float(self.flux), float(self.bg), float(self.fit_radius),
-                            used, self.wcs, profile, self.unit, float(pixel_area),
-                            self.label)
+        checked = StarFitPanel(data, model, radius, float(self.fwhm), float(self.beta),
+                               float(self.flux), float(self.bg), float(self.fit_radius),
+                               used, self.wcs, profile, self.unit, float(pixel_area),
+                               self.label)
+        checked.curve_label = "fitted model" if self_described else "fitted Moffat"
+        return checked
 
 
 def star_fit_panels(result):
@@ -213,7 +216,7 @@ def _profile_panel(fig, spec, panel, label):
     ax.plot(r, panel.data[panel.used], ls="", marker=".", ms=4, color="C0",
             label=f"{panel.label} pixels")
     ax.plot(panel.profile[0], panel.profile[1], color="C3", lw=1.5,
-            label="fitted Moffat")
+            label=getattr(panel, "curve_label", "fitted Moffat"))
     ax.set_xlim(-0.02 * panel.fit_radius, 1.05 * panel.fit_radius)
     ax.set_xlabel("radius (arcsec)", fontsize=9)
     ax.set_ylabel(f"{panel.label} flux" + (f" ({unit})" if unit else ""), fontsize=9)
@@ -241,9 +244,8 @@ def _residual_panel(fig, spec, panel, label):
         ax.tick_params(labelsize=8)
     shown = ax.imshow(residual, origin="lower", cmap=cmap, interpolation="nearest",
                       norm=residual_norm(residual[panel.used]))
-    ax.set_title(f"{panel.label} − model", fontsize=10)
-    bar = residual_colorbar(fig, shown, ax, label + "_colorbar", fraction=0.046, pad=0.03)
-    bar.set_label("asinh scale", fontsize=8)
+    ax.set_title(f"{panel.label} − model (asinh scale)", fontsize=10)
+    residual_colorbar(fig, shown, ax, label + "_colorbar", fraction=0.046, pad=0.03)
     return ax
 
 

@@ -13,7 +13,7 @@ from imphot_astropy.exceptions import UserError
 from imphot_astropy.fitting import FittedValue
 from imphot_astropy.fitting.products import FitOutputs
 from imphot_astropy.plotting import (StarFitPanel, moffat_profile, plot_star_fit,
-                                     STAR_FIT_PANELS)
+                                     STAR_FIT_PANELS, format_fitted_value)
 
 PIXEL = 0.2
 FIT_RADIUS = 2.0
@@ -204,3 +204,61 @@ def test_star_fit_panels_from_the_fitters_products(with_profile):
     result.products = None
     with pytest.raises(UserError, match="no images to plot"):
         star_fit_panels(result)
+
+
+@pytest.fixture(scope="module")
+def star_pair(tmp_path_factory):
+    """A synthetic pair with one star, written as FITS files."""
+    from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
+    hst, muse, truth = make_synthetic_pair(
+        shape=(41, 41), sources=[SyntheticSource(20.3, 19.6, 300.0)], fwhm=0.65,
+        beta=2.5, scale=1.2, dx=0.06, dy=-0.04, seed=1)
+    directory = tmp_path_factory.mktemp("star")
+    hst.write(directory / "HST-STAR.fits", hdu_mask=None, hdu_uncertainty=None)
+    muse.write(directory / "IMAGE-STAR.fits", hdu_mask=None, hdu_uncertainty=None)
+    ra, dec = truth["star_radec"][0]
+    return directory, (ra, dec, 2.0)
+
+
+def test_fit_star_photometry_draws_and_writes_its_figure(star_pair):
+    from matplotlib.figure import Figure
+    from imphot_astropy import fit_star_photometry
+    directory, star = star_pair
+    fig = Figure()
+    fit = fit_star_photometry(directory / "HST-STAR.fits", directory / "IMAGE-STAR.fits",
+                              star, hardcopy="png", fig=fig, title="")
+    path = directory / "IMAGE-STAR_star_fit.png"
+    assert path.read_bytes().startswith(b"\x89PNG")
+    assert fig._suptitle is None
+    axes = _axes(fig)
+    products = fit.products
+    for prefix in ("muse", "hst"):
+        residual = axes[f"{prefix}_residual"].get_images()[0].get_array()
+        shown = np.ma.filled(residual.astype(float), np.nan)
+        expected = (getattr(products, prefix) - getattr(products, prefix + "_model"))
+        np.testing.assert_allclose(shown[products.pixels], expected[products.pixels])
+        assert np.isnan(shown[~products.pixels]).all()
+        # The curve is the fitter's own model (pixel-integrated for MUSE,
+        # band-limited for HST), along a ray from its centre.
+        points, curve = axes[f"{prefix}_profile"].get_lines()
+        np.testing.assert_allclose(curve.get_ydata(),
+                                   products.profile(prefix, curve.get_xdata()))
+        assert curve.get_label() == "fitted model"
+        assert points.get_xdata().size == products.pixels.sum()
+    text = axes["values"].texts[0].get_text()
+    for prefix, label in (("muse", "MUSE"), ("hst", "HST")):
+        fwhm = getattr(fit, prefix + "_fwhm")
+        assert f"{label} FWHM {format_fitted_value(fwhm, '″')}" in text
+    assert f"scale   {format_fitted_value(fit.scale)}" in text
+
+
+def test_fit_star_photometry_options_are_checked_first(star_pair, monkeypatch):
+    from imphot_astropy import fit_star_photometry
+    directory, star = star_pair
+    with pytest.raises(UserError, match="hardcopy: matplotlib cannot write"):
+        fit_star_photometry(directory / "HST-STAR.fits", directory / "IMAGE-STAR.fits",
+                            star, hardcopy="bogus")
+    from astropy.utils.exceptions import AstropyUserWarning
+    with pytest.warns(AstropyUserWarning, match="display=True: the figure cannot be shown"):
+        fit_star_photometry(directory / "HST-STAR.fits", directory / "IMAGE-STAR.fits",
+                            star, display=True)
