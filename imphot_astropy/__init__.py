@@ -17,7 +17,7 @@ from .fitting import (FittedValue, FittedPhotometry, FittedImagePhotometry,
                       fit_star_photometry, fit_image_and_star_photometry)
 from .corrections import apply_corrections
 from .wideband import bandpass_image, FilterTruncationWarning, write_muse_image
-from . import pixtable
+from . import pixtable, plotting
 from .pixtable import PixTable, Slicer
 
 __all__ = ["UserError", "WorkerError", "image_grids_aligned",
@@ -27,4 +27,4 @@ __all__ = ["UserError", "WorkerError", "image_grids_aligned",
            "FittedStarPhotometry", "photometry_table", "fit_image_photometry",
            "fit_star_photometry", "fit_image_and_star_photometry",
            "apply_corrections", "bandpass_image", "FilterTruncationWarning",
-           "write_muse_image", "pixtable", "PixTable", "Slicer"]
+           "write_muse_image", "pixtable", "plotting", "PixTable", "Slicer"]

@@ -188,3 +188,20 @@ def test_results_are_unchanged_by_the_figure_options(synthetic_files):
                                  save=True, title="x")
     assert plain.to_row() == drawn.to_row()
     np.testing.assert_array_equal(plain.products.model, drawn.products.model)
+
+
+def test_combined_fit_writes_both_figures_and_the_products(synthetic_pair, tmp_path,
+                                                           monkeypatch):
+    from imphot_astropy import fit_image_and_star_photometry
+
+    hst, muse, truth = synthetic_pair
+    monkeypatch.chdir(tmp_path)
+    ra, dec = truth["star_radec"][0]
+    image_fit, star_fit = fit_image_and_star_photometry(
+        hst, muse, (ra, dec, 2.0), fix_beta=2.5, hardcopy="png", save=True, title="")
+    written = sorted(os.listdir(tmp_path))
+    assert "muse_image_fit.png" in written and "muse_star_fit.png" in written
+    assert "muse_image_fit_model.fits" in written
+    for name in ("muse_image_fit.png", "muse_star_fit.png"):
+        assert matplotlib.image.imread(tmp_path / name)[..., :3].std() > 0.05
+    assert _no_temporary_files_left(tmp_path)
