@@ -2,22 +2,29 @@
 
 Compare a MUSE image with an HST image of the same sky to measure the MUSE
 PSF (Moffat FWHM and beta), the flux scale and zero offset, and the pointing
-offset.
+offset. The public names and keywords are those of the MPDAF-based
+``imphot``, re-expressed on astropy objects.
 """
 
 __version__ = "0.1.dev0"
 
-from .exceptions import *  # noqa: F401,F403
-from .io import image_grids_aligned  # noqa: F401
-from .preparation import *  # noqa: F401,F403
-from .fitting import *  # noqa: F401,F403
-from .corrections import apply_corrections  # noqa: F401
-from . import pixtable  # noqa: F401
-from .pixtable import PixTable, Slicer  # noqa: F401
+from .exceptions import UserError, WorkerError
+from .io import image_grids_aligned
+from .preparation import (HstFilterInfo, rescale_hst_like_muse, regrid_hst_like_muse,
+                          write_regridded_hst, hst_filter_bandpass)
+from .fitting import (FittedValue, FittedPhotometry, FittedImagePhotometry,
+                      FittedStarPhotometry, photometry_table, fit_image_photometry,
+                      fit_star_photometry, fit_image_and_star_photometry)
+from .corrections import apply_corrections
+from .wideband import bandpass_image, FilterTruncationWarning, write_muse_image
+from . import pixtable, plotting
+from .pixtable import PixTable, Slicer
 
-from .exceptions import __all__ as _exceptions_all
-from .preparation import __all__ as _preparation_all
-from .fitting import __all__ as _fitting_all
-
-__all__ = (list(_exceptions_all) + ["image_grids_aligned"]
-           + list(_preparation_all) + list(_fitting_all) + ["apply_corrections", "PixTable", "Slicer"])
+__all__ = ["UserError", "WorkerError", "image_grids_aligned",
+           "HstFilterInfo", "rescale_hst_like_muse", "regrid_hst_like_muse",
+           "write_regridded_hst", "hst_filter_bandpass",
+           "FittedValue", "FittedPhotometry", "FittedImagePhotometry",
+           "FittedStarPhotometry", "photometry_table", "fit_image_photometry",
+           "fit_star_photometry", "fit_image_and_star_photometry",
+           "apply_corrections", "bandpass_image", "FilterTruncationWarning",
+           "write_muse_image", "pixtable", "plotting", "PixTable", "Slicer"]

@@ -5,6 +5,7 @@ import numpy as np
 from ..exceptions import UserError
 from ..corrections import aligned_output, write_aligned_image
 from .image_fit import fit_image_photometry, DEFAULT_HST_FWHM, DEFAULT_HST_BETA
+from .products import FitOutputs
 from .star_fit import (read_aligned_pair, StarGeometry, select_star_pixels,
                        require_enough_pixels, fit_star_pixels, _optional_number)
 
@@ -42,7 +43,8 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
                                   fix_bg=None, fix_dx=None, fix_dy=None, fix_fwhm=None,
                                   fix_beta=None, hst_fwhm=DEFAULT_HST_FWHM,
                                   hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
-                                  apply=False, resample=False):
+                                  display=False, nowait=False, hardcopy=None, title=None,
+                                  save=False, fig=None, apply=False, resample=False):
     """Fit one MUSE image by both methods: the image fit and the star fit.
 
     First `~imphot_astropy.fitting.fit_image_photometry` (with ``regions``
@@ -73,6 +75,13 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
         The image fit's zero-padding margin (arcsec).
     segment : bool
         Restrict the image fit to significant objects in the HST image.
+    display, nowait, hardcopy, title : see ``fit_image_photometry``
+        Both figures (``<muse name>_image_fit.<format>`` and
+        ``<muse name>_star_fit.<format>`` for ``hardcopy``).
+    save : bool
+        Write the image fit's FITS products (see ``fit_image_photometry``).
+    fig : `matplotlib.figure.Figure`, optional
+        The figure to draw the image fit into; the star fit gets its own.
     apply : bool or {"image", "star"}
         Write the MUSE image corrected by the image fit (True or "image")
         or by the star fit ("star") to ``<muse file>_aligned.fits`` (see
@@ -101,6 +110,11 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
     (0.65, 0.65)
     """
     choice = _apply_choice(apply)
+    image_outputs = FitOutputs(display=display, nowait=nowait, hardcopy=hardcopy,
+                               title=title, fig=fig, save=save)
+    # (display was turned off, with one warning, if there is no screen.)
+    star_outputs = FitOutputs(display=image_outputs.display, nowait=nowait,
+                              hardcopy=hardcopy, title=title)
     fix_fwhm = _optional_number(fix_fwhm, "fix_fwhm", minimum=0.0)
     fix_beta = _optional_number(fix_beta, "fix_beta", minimum=1.0)
     hst_image, muse_image = read_aligned_pair(hst, muse)
@@ -126,4 +140,6 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
         chosen = image_fit if choice == "image" else star_fit
         write_aligned_image(muse_image, chosen, resample=resample,
                             inputs=[hst_image.filename], output=output)
+    image_outputs.image_fit(image_fit)
+    star_outputs.star_fit(star_fit)
     return image_fit, star_fit

@@ -17,6 +17,7 @@ from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                               REGRID_CUTOFF_KEYWORD)
 from ..masking import read_ds9_regions, regions_mask, star_region, parse_star
 from .results import FittedValue, FittedImagePhotometry
+from .products import FitOutputs
 from ..corrections import aligned_output, write_aligned_image
 
 __all__ = ["fit_image_photometry", "DEFAULT_HST_FWHM", "DEFAULT_HST_BETA"]
@@ -254,13 +255,14 @@ class _Products:
     ``muse`` is the MUSE image as compared (convolved by the HST PSF and the
     regridding filter), ``model`` the fitted model made from the HST image,
     both on the cropped area ``crop`` of the MUSE grid; ``good`` marks the
-    compared pixels.
+    compared pixels, ``window`` their tapered comparison weights.
     """
 
     def __init__(self, prepared, problem, fitted, muse_image, hst_image):
         self.crop = prepared.crop
         self.good = prepared.good
         sky = prepared.sky_slice
+        self.window = prepared.window[sky]
         compared = np.zeros(prepared.muse.shape)
         compared[problem.inside] = problem.data / problem.window
         self.muse = compared[sky] + prepared.median
@@ -282,8 +284,9 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
                          fix_dx=None, fix_dy=None, fix_fwhm=None, fix_beta=None,
                          min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
                          hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
-                         star=None, taper=9, extramask=None, init_dx=None, init_dy=None,
-                         apply=False, resample=False):
+                         display=False, nowait=False, hardcopy=None, title=None,
+                         star=None, save=False, fig=None, taper=9, extramask=None,
+                         init_dx=None, init_dy=None, apply=False, resample=False):
     """Fit a MUSE image with an HST image of the same sky on the same grid.
 
     The HST image is convolved with a Moffat PSF, scaled, offset and shifted
@@ -330,11 +333,37 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     segment : bool
         If True, ignore pixels that hold no significant object (below the
         median of a morphologically opened HST image).
+    display : bool
+        Show the figure of the fit (`~imphot_astropy.plotting.plot_image_fit`:
+        the MUSE image as compared, the model from the HST image, their
+        difference, their Fourier amplitudes and the fitted values). Without
+        a screen (no DISPLAY, or matplotlib's Agg backend) this warns and the
+        fit goes on.
+    nowait : bool
+        With ``display``, return at once instead of waiting for the figure
+        window to be closed.
+    hardcopy : str or None
+        A graphics format ("png", "pdf", "jpg", "eps", ...): write the figure
+        to ``<muse name>_image_fit.<format>`` beside the MUSE file (in the
+        current directory, as ``muse_image_fit.<format>``, if the MUSE image
+        came from no file). None, "" or "none": no file.
+    title : str or None
+        The figure title: None or "none" for the default
+        ("MUSE image: <name>"), "" for no title.
     star : (ra, dec, radius), optional
         Degrees, degrees and arcsec. With ``regions`` None, "none" or "" the
         fit is restricted to this circle; see ``regions`` for "star" and
         "notstar"; with a region file, the circle is added as an include
         region.
+    save : bool
+        Write the MUSE image as compared, the model, their difference and the
+        Fourier amplitudes of the MUSE image and the model as FITS files
+        beside the MUSE file (``<muse name>_image_fit_muse.fits``,
+        ``_model``, ``_residual``, ``_muse_fft``, ``_model_fft``; see
+        `~imphot_astropy.fitting.products`).
+    fig : `matplotlib.figure.Figure`, optional
+        Draw the figure into this one (it is cleared). With ``display``, it
+        must come from ``matplotlib.pyplot.figure()``.
     taper : float
         The width (pixels) over which weights fall to zero at mask edges,
         so that sources cut by a mask do not pull the fitted offsets; below
@@ -363,7 +392,8 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     ------
     UserError
         For unreadable or misaligned images, bad region files or arguments,
-        or no unmasked pixel in common.
+        no unmasked pixel in common, or (with ``display``, ``hardcopy`` or
+        ``fig``) if matplotlib is not installed.
 
     Examples
     --------
@@ -377,6 +407,8 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         fix_scale=fix_scale, fix_bg=fix_bg, fix_dx=fix_dx, fix_dy=fix_dy,
         fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
         hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy))
+    outputs = FitOutputs(display=display, nowait=nowait, hardcopy=hardcopy, title=title,
+                         fig=fig, save=save)
     hst_image = read_image(hst, "hst")
     muse_image = read_image(muse, "muse")
     if not image_grids_aligned(hst_image, muse_image):
@@ -463,4 +495,5 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     if output is not None:
         write_aligned_image(muse_image, result, resample=resample,
                             inputs=[hst_image.filename, extramask], output=output)
+    outputs.image_fit(result)
     return result

@@ -30,6 +30,7 @@ from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
 from ..masking import regions_mask, star_region, parse_star
 from ..corrections import aligned_output, write_aligned_image
 from .results import FittedValue, FittedPhotometry
+from .products import FitOutputs
 from .star_models import PixelIntegratedMoffat2D, BandLimitedMoffat2D, MIN_FWHM
 from .image_fit import DEFAULT_HST_FWHM, DEFAULT_HST_BETA
 
@@ -341,8 +342,22 @@ class _StarProducts:
         self.radius = geometry.radius
         self.wcs = muse_image.wcs
         self.unit = muse_image.unit
+        self.hst_unit = hst_image.unit
         self.muse_filename = muse_image.filename
         self.hst_filename = hst_image.filename
+        self._fits = {"muse": muse_fit, "hst": hst_fit}
+
+    def profile(self, prefix, radii):
+        """The fitted model of the "muse" or "hst" star along a ray from its centre.
+
+        The values a pixel centred at each distance (arcsec, along +x) from
+        the fitted centre would hold, background included.
+        """
+        fit = self._fits[prefix]
+        radii = np.asarray(radii, dtype=float)
+        x_0 = float(getattr(fit.model, _MODEL_NAMES["dx"]).value)
+        y_0 = float(getattr(fit.model, _MODEL_NAMES["dy"]).value)
+        return fit.norm * fit.model(x_0 + radii, np.full_like(radii, y_0))
 
 
 def _ratio(numerator, denominator):
@@ -509,7 +524,8 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
                                 products=products)
 
 
-def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, apply=False,
+def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, display=False,
+                        nowait=False, hardcopy=None, title=None, fig=None, apply=False,
                         resample=False):
     """Fit a Moffat profile to a star in both images and compare the fits.
 
@@ -541,6 +557,25 @@ def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, apply=Fal
     fix_fwhm, fix_beta : float or None
         Hold the FWHM (arcsec) or beta of the MUSE star's Moffat profile;
         the HST star's are always fitted.
+    display : bool
+        Show the figure of the fit (`~imphot_astropy.plotting.plot_star_fit`:
+        the MUSE and HST pixel values against radius with the fitted
+        models, the 2D residuals of both fits, and the fitted values).
+        Without a screen this warns and the fit goes on.
+    nowait : bool
+        With ``display``, return at once instead of waiting for the figure
+        window to be closed.
+    hardcopy : str or None
+        A graphics format ("png", "pdf", "jpg", "eps", ...): write the figure
+        to ``<muse name>_star_fit.<format>`` beside the MUSE file (in the
+        current directory, as ``muse_star_fit.<format>``, if the MUSE image
+        came from no file). None, "" or "none": no file.
+    title : str or None
+        The figure title: None or "none" for the default
+        ("MUSE image: <name>"), "" for no title.
+    fig : `matplotlib.figure.Figure`, optional
+        Draw the figure into this one (it is cleared). With ``display``, it
+        must come from ``matplotlib.pyplot.figure()``.
     apply : bool
         If True, correct the MUSE image with the fitted offsets, scale and
         flux offset (`~imphot_astropy.corrections.apply_corrections`) and
@@ -577,6 +612,8 @@ def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, apply=Fal
     """
     fix_fwhm = _optional_number(fix_fwhm, "fix_fwhm", minimum=0.0)
     fix_beta = _optional_number(fix_beta, "fix_beta", minimum=1.0)
+    outputs = FitOutputs(display=display, nowait=nowait, hardcopy=hardcopy, title=title,
+                         fig=fig)
     hst_image, muse_image = read_aligned_pair(hst, muse)
     geometry = StarGeometry(star, muse_image)
     output = aligned_output(apply, resample, muse_image.filename, [hst_image.filename])
@@ -585,4 +622,5 @@ def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, apply=Fal
     if output is not None:
         write_aligned_image(muse_image, result, resample=resample,
                             inputs=[hst_image.filename], output=output)
+    outputs.star_fit(result)
     return result

@@ -326,6 +326,26 @@ class HstFilterInfo:
         """
         return 10.0**(-0.4 * abmag_zero - 2.0 * math.log10(photplam) - 0.9632)
 
+    def bandpass(self):
+        """The filter's throughput as a `synphot.SpectralElement`.
+
+        The curves are the STScI tables shipped by the astro-sedpy package
+        (ACS/WFC and WFC3); it has none for WFPC2.
+
+        Examples
+        --------
+        >>> bp = HstFilterInfo("F775W").bandpass()
+        >>> round(float(bp.pivot().value) / 7692.4, 3)
+        1.0
+        """
+        from .filter_curves import hst_filter_bandpass
+
+        if self.instrument != ACS_WFC:
+            raise UserError(f"filter: no throughput curve of {self.instrument} "
+                            f"{self.filter_name} is available (astro-sedpy ships "
+                            "ACS/WFC and WFC3 curves only)")
+        return hst_filter_bandpass(self.filter_name)
+
     def __repr__(self):
         return (f"HstFilterInfo(filter_name={self.filter_name!r}, "
                 f"instrument={self.instrument!r}, "

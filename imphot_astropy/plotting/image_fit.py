@@ -1,0 +1,371 @@
+"""The figure of an image fit, and the arrays it shows.
+
+`image_fit_images` turns the products of a fit into the images to look at
+(numpy only: the FITS products are written from the same arrays), and
+`plot_image_fit` draws them.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..exceptions import UserError
+from .figures import require_matplotlib, new_figure, resolve_title
+from .text import format_fitted_value, unit_label
+from .scales import residual_norm, residual_colorbar, colormap
+
+__all__ = ["ImageFitImages", "image_fit_images", "fourier_amplitude",
+           "plot_image_fit", "IMAGE_FIT_PANELS", "IMAGE_FIT_FIGSIZE"]
+
+#: The labels of the axes of the image-fit figure (``ax.get_label()``), in
+#: reading order: the three images, their three Fourier amplitudes, the
+#: text panel of fitted values.
+IMAGE_FIT_PANELS = ("muse", "model", "residual", "muse_fft", "model_fft",
+                    "residual_fft", "values")
+
+#: The size (inches) of a new image-fit figure.
+IMAGE_FIT_FIGSIZE = (15.0, 9.0)
+
+
+def fourier_amplitude(image, weights, offset=0.0):
+    """The amplitude of the discrete Fourier transform of a weighted image.
+
+    Parameters
+    ----------
+    image : `numpy.ndarray`
+        The image (NaN where there is no data).
+    weights : `numpy.ndarray`
+        The comparison weights of the fit: 0 where pixels were not compared,
+        tapered towards mask edges. Multiplying by them keeps the sharp
+        edges of the masks from streaking the transform.
+    offset : float
+        A value subtracted from the image first (its median), so that the
+        zero-frequency term measures structure rather than the sky level.
+
+    Returns
+    -------
+    amplitude : `numpy.ndarray`
+        ``|DFT((image - offset) * weights)|``, with zero frequency moved to
+        pixel ``[ny // 2, nx // 2]`` (`numpy.fft.fftshift`), in the units of
+        the image.
+
+    Examples
+    --------
+    >>> im = np.ones((4, 4))
+    >>> fourier_amplitude(im, np.ones((4, 4)))[2, 2]
+    np.float64(16.0)
+    """
+    weights = np.asarray(weights, dtype=float)
+    values = np.where(weights > 0, np.asarray(image, dtype=float) - offset, 0.0)
+    return np.abs(np.fft.fftshift(np.fft.fft2(values * weights)))
+
+
+def _frequency_axis(n, step):
+    """The shifted DFT frequencies (cycles/arcsec) of n pixels of ``step`` arcsec."""
+    return np.fft.fftshift(np.fft.fftfreq(n, d=step))
+
+
+@dataclass
+class ImageFitImages:
+    """The images that show how well an image fit went.
+
+    All images are on the cropped MUSE grid of the fit (``wcs``); pixels
+    that were not compared are NaN in ``muse`` and ``residual``.
+
+    Attributes
+    ----------
+    muse : `numpy.ndarray`
+        The MUSE image as compared: convolved with the HST PSF and the
+        regridding filter, as the model is.
+    model : `numpy.ndarray`
+        The fitted model made from the HST image (defined everywhere).
+    residual : `numpy.ndarray`
+        ``muse - model``.
+    compared : `numpy.ndarray` of bool
+        The pixels the fit compared.
+    weights : `numpy.ndarray`
+        The (tapered) comparison weights.
+    offset : float
+        The median of the compared MUSE pixels, subtracted before the
+        Fourier transforms.
+    muse_fft, model_fft, residual_fft : `numpy.ndarray`
+        The Fourier amplitudes (`fourier_amplitude`) of the three images.
+    freq_x, freq_y : `numpy.ndarray`
+        The spatial frequencies (cycles/arcsec) of the columns and rows of
+        the Fourier amplitudes.
+    wcs : `~astropy.wcs.WCS`
+        The celestial WCS of the cropped grid.
+    unit : `~astropy.units.UnitBase`
+        The flux unit of the images.
+    """
+
+    muse: np.ndarray
+    model: np.ndarray
+    residual: np.ndarray
+    compared: np.ndarray
+    weights: np.ndarray
+    offset: float
+    muse_fft: np.ndarray
+    model_fft: np.ndarray
+    residual_fft: np.ndarray
+    freq_x: np.ndarray
+    freq_y: np.ndarray
+    wcs: object
+    unit: object
+
+
+def _products_of(result):
+    products = getattr(result, "products", None)
+    if products is None:
+        raise UserError("result: this fit result holds no images to plot or save "
+                        "(results sent back from worker processes drop them); ask "
+                        "the fitter itself for display, hardcopy or save")
+    return products
+
+
+def image_fit_images(result):
+    """The images of an image fit, ready to plot or save.
+
+    Parameters
+    ----------
+    result : `~imphot_astropy.fitting.FittedImagePhotometry`
+        The result of `~imphot_astropy.fit_image_photometry` in this
+        process (its ``products`` are not pickled).
+
+    Returns
+    -------
+    images : `ImageFitImages`
+
+    Examples
+    --------
+    >>> from imphot_astropy import fit_image_photometry
+    >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> hst, muse, truth = make_synthetic_pair(shape=(48, 48), seed=3)
+    >>> images = image_fit_images(fit_image_photometry(hst, muse, fix_beta=2.5))
+    >>> images.muse.shape == images.muse_fft.shape == images.compared.shape
+    True
+    """
+    products = _products_of(result)
+    compared = np.asarray(products.good, dtype=bool)
+    weights = getattr(products, "window", None)
+    if weights is None:
+        weights = compared.astype(float)
+    weights = np.where(compared, weights, 0.0)
+    muse = np.where(compared, products.muse, np.nan)
+    model = np.array(products.model, dtype=float)
+    residual = muse - model
+    offset = float(np.median(products.muse[compared])) if compared.any() else 0.0
+    wcs = products.wcs[products.crop]
+    from astropy.wcs.utils import proj_plane_pixel_scales
+    step_x, step_y = proj_plane_pixel_scales(wcs) * 3600.0
+    ny, nx = compared.shape
+    return ImageFitImages(
+        muse=muse, model=model, residual=residual, compared=compared,
+        weights=weights, offset=offset,
+        muse_fft=fourier_amplitude(muse, weights, offset),
+        model_fft=fourier_amplitude(model, weights, offset),
+        residual_fft=fourier_amplitude(residual, weights),
+        freq_x=_frequency_axis(nx, step_x), freq_y=_frequency_axis(ny, step_y),
+        wcs=wcs, unit=products.unit)
+
+
+def _image_norm(images):
+    """One asinh colour scale for the MUSE image and the model.
+
+    The asinh stretch shows the faint outskirts of galaxies and the core
+    of a bright star at once; the limits come from the compared MUSE pixels
+    so that both panels use the same scale.
+    """
+    from astropy.visualization import ImageNormalize, AsinhStretch
+    values = images.muse[images.compared]
+    low, high = np.percentile(values, [1.0, 99.9])
+    if not high > low:
+        high = low + 1.0
+    return ImageNormalize(vmin=low, vmax=high, stretch=AsinhStretch(0.05), clip=False)
+
+
+def _fft_norm(images):
+    from matplotlib.colors import LogNorm
+    top = float(np.max(images.muse_fft))
+    if not top > 0:
+        top = 1.0
+    return LogNorm(vmin=top * 1e-4, vmax=top, clip=True)
+
+
+def _sky_panel(fig, spec, images, data, label, title, norm, cmap, show_lat=True):
+    ax = fig.add_subplot(spec, projection=images.wcs, label=label)
+    shown = ax.imshow(data, origin="lower", norm=norm, cmap=cmap,
+                      interpolation="nearest")
+    ax.set_title(title, fontsize=10)
+    ra, dec = ax.coords[0], ax.coords[1]
+    ra.set_axislabel("RA", minpad=0.4)
+    ra.set_major_formatter("hh:mm:ss.s")
+    ra.set_ticks(number=3)
+    dec.set_ticks(number=4)
+    if show_lat:
+        dec.set_axislabel("Dec", minpad=-0.2)
+    else:
+        dec.set_ticklabel_visible(False)
+        dec.set_axislabel("")
+    for coord in (ra, dec):
+        coord.set_ticklabel(size=8)
+    return ax, shown
+
+
+def _fft_panel(fig, spec, images, data, label, title, norm, cmap, show_y=True):
+    ax = fig.add_subplot(spec, label=label)
+    fx, fy = images.freq_x, images.freq_y
+    half_x = 0.5 * (fx[1] - fx[0]) if fx.size > 1 else 0.5
+    half_y = 0.5 * (fy[1] - fy[0]) if fy.size > 1 else 0.5
+    extent = (fx[0] - half_x, fx[-1] + half_x, fy[0] - half_y, fy[-1] + half_y)
+    shown = ax.imshow(data, origin="lower", norm=norm, cmap=cmap, extent=extent,
+                      interpolation="nearest", aspect="equal")
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("$f_x$ (cycles/arcsec)", fontsize=9)
+    if show_y:
+        ax.set_ylabel("$f_y$ (cycles/arcsec)", fontsize=9)
+    else:
+        ax.tick_params(labelleft=False)
+    ax.tick_params(labelsize=8)
+    return ax, shown
+
+
+def _values_text(result, images):
+    unit = unit_label(images.unit)
+    flux_unit = f" {unit}" if unit else ""
+    lines = [
+        "Fitted (1σ errors)",
+        "",
+        f"scale   {format_fitted_value(result.scale)}",
+        f"bg      {format_fitted_value(result.bg)}",
+        f"dx      {format_fitted_value(result.dx, '″')}",
+        f"dy      {format_fitted_value(result.dy, '″')}",
+        f"dRA     {format_fitted_value(result.dra, '″')}",
+        f"dDec    {format_fitted_value(result.ddec, '″')}",
+        f"FWHM    {format_fitted_value(result.fwhm, '″')}",
+        f"beta    {format_fitted_value(result.beta)}",
+        "",
+        f"RMS residual  {result.rms_error:.4g}",
+    ]
+    rchi = getattr(result, "rchi", None)
+    if rchi is not None:
+        lines.append(f"reduced χ²    {rchi:.4g}")
+    lines.append(f"compared px   {int(images.compared.sum())}")
+    regrid = getattr(result, "regrid_filter", None)
+    if regrid:
+        lines.append(f"regrid filter {regrid}")
+    if flux_unit:
+        lines += ["", "bg, RMS in", f"{unit}"]
+    lines += ["", "model = g·(HST ⊛ Moffat)", "        shifted + bg", "",
+              "grey pixels: not compared"]
+    return "\n".join(lines)
+
+
+def _hst_name(result):
+    import os
+    products = getattr(result, "products", None)
+    filename = getattr(products, "hst_filename", None)
+    return os.path.basename(str(filename)) if filename else None
+
+
+def plot_image_fit(result, fig=None, title=None):
+    """Draw the figure of an image fit.
+
+    Top row, on the celestial axes of the cropped MUSE grid: the MUSE image
+    as compared (convolved with the HST PSF and the regridding filter, like
+    the model), the best-fit model made from the HST image (one asinh
+    colour scale for both), and their difference (a symmetric linear
+    scale). Pixels the fit did not compare (masked, outside the regions or
+    the margin around them) are light blue. Bottom row: the amplitudes of
+    the Fourier transforms of the three images (weighted by the
+    comparison window, zero frequency at the centre, log scale). Right: the
+    fitted values and their uncertainties.
+
+    The axes carry labels (``ax.get_label()``) from `IMAGE_FIT_PANELS`.
+
+    Parameters
+    ----------
+    result : `~imphot_astropy.fitting.FittedImagePhotometry`
+        A fit made in this process.
+    fig : `matplotlib.figure.Figure`, optional
+        The figure to draw into (it is cleared); by default a new
+        `~matplotlib.figure.Figure` without pyplot.
+    title : str or None
+        The figure title: None or "none" for the default
+        ("MUSE image: <name>"), "" for no title.
+
+    Returns
+    -------
+    fig : `matplotlib.figure.Figure`
+
+    Examples
+    --------
+    >>> from imphot_astropy import fit_image_photometry
+    >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> hst, muse, truth = make_synthetic_pair(shape=(48, 48), seed=3)
+    >>> fig = plot_image_fit(fit_image_photometry(hst, muse, fix_beta=2.5))
+    >>> [ax.get_label() for ax in fig.axes][:3]
+    ['muse', 'model', 'residual']
+    >>> fig.get_suptitle()
+    'MUSE image: muse'
+    """
+    require_matplotlib("display/hardcopy")
+    images = image_fit_images(result)
+    fig = new_figure(fig, figsize=IMAGE_FIT_FIGSIZE)
+    from matplotlib.gridspec import GridSpec
+
+    grid = GridSpec(2, 4, figure=fig, width_ratios=(1, 1, 1, 0.72),
+                    left=0.06, right=0.99, bottom=0.07, top=0.88,
+                    wspace=0.28, hspace=0.32)
+    unit = unit_label(images.unit)
+    image_cmap = colormap("inferno")
+    residual_cmap = colormap("RdBu_r")
+    fft_cmap = colormap("viridis", "white")
+    norm = _image_norm(images)
+
+    ax_muse, im_muse = _sky_panel(fig, grid[0, 0], images, images.muse, "muse",
+                                  "MUSE (⊛ HST PSF, regrid filter)", norm, image_cmap)
+    hst = _hst_name(result)
+    model_title = "Model from HST" + (f" ({hst})" if hst else "")
+    # The model is shown only where it was compared, like the MUSE image.
+    model = np.where(images.compared, images.model, np.nan)
+    ax_model, im_model = _sky_panel(fig, grid[0, 1], images, model, "model",
+                                    model_title, norm, image_cmap, show_lat=False)
+    ax_res, im_res = _sky_panel(fig, grid[0, 2], images, images.residual, "residual",
+                                "MUSE − model",
+                                residual_norm(images.residual[images.compared]),
+                                residual_cmap, show_lat=False)
+    bar = fig.colorbar(im_model, ax=[ax_muse, ax_model], location="top",
+                       fraction=0.05, pad=0.11, aspect=40)
+    bar.ax.tick_params(labelsize=8)
+    bar.ax.set_label("image_colorbar")
+    bar.set_label(f"flux ({unit}), asinh scale" if unit else "flux, asinh scale",
+                  fontsize=9)
+    bar = residual_colorbar(fig, im_res, ax_res, "residual_colorbar", location="top",
+                            fraction=0.05, pad=0.11, aspect=20)
+    bar.set_label("residual, asinh scale", fontsize=9)
+
+    fft_norm = _fft_norm(images)
+    ax_ffts = [_fft_panel(fig, grid[1, 0], images, images.muse_fft, "muse_fft",
+                          "|FFT| of MUSE", fft_norm, fft_cmap)[0]]
+    for column, (data, label, panel_title) in enumerate((
+            (images.model_fft, "model_fft", "|FFT| of model"),
+            (images.residual_fft, "residual_fft", "|FFT| of MUSE − model")), start=1):
+        ax, shown = _fft_panel(fig, grid[1, column], images, data, label, panel_title,
+                               fft_norm, fft_cmap, show_y=False)
+        ax_ffts.append(ax)
+    bar = fig.colorbar(shown, ax=ax_ffts, location="right",
+                       fraction=0.05, pad=0.02, aspect=15)
+    bar.ax.tick_params(labelsize=8)
+    bar.ax.set_label("fft_colorbar")
+    bar.set_label(f"amplitude ({unit})" if unit else "amplitude", fontsize=9)
+
+    ax_text = fig.add_subplot(grid[:, 3], label="values")
+    ax_text.set_axis_off()
+    ax_text.text(0.02, 0.98, _values_text(result, images), transform=ax_text.transAxes,
+                 va="top", ha="left", family="monospace", fontsize=10)
+
+    shown_title = resolve_title(title, f"MUSE image: {result.name}")
+    if shown_title is not None:
+        fig.suptitle(shown_title, x=0.06, ha="left", fontsize=14)
+    return fig

@@ -1,0 +1,73 @@
+"""Text for figures: fitted values with their uncertainties, unit labels."""
+
+import math
+
+import astropy.units as u
+
+__all__ = ["format_fitted_value", "unit_label"]
+
+
+def _decimals_for(stdev, significant=2):
+    """Decimal places that show ``significant`` digits of an uncertainty."""
+    if not stdev or not math.isfinite(stdev):
+        return None
+    return max(0, significant - 1 - int(math.floor(math.log10(abs(stdev)))))
+
+
+def format_fitted_value(fitted, unit=""):
+    """A fitted value as text: its value and 1-sigma uncertainty.
+
+    The uncertainty is shown with two significant digits and the value to
+    the same decimal place; a fixed parameter says so.
+
+    Parameters
+    ----------
+    fitted : `~imphot_astropy.fitting.FittedValue` or similar
+        Anything with ``value``, ``stdev`` and ``fixed`` attributes.
+    unit : str
+        Appended after the numbers.
+
+    Returns
+    -------
+    text : str
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as V
+    >>> format_fitted_value(V(value=0.619596, stdev=0.00251, fixed=False), '"')
+    '0.6196 ± 0.0025"'
+    >>> format_fitted_value(V(value=2.5, stdev=0.0, fixed=True))
+    '2.5 (fixed)'
+    >>> format_fitted_value(V(value=149.0573, stdev=None, fixed=False))
+    '149.057 (no error estimate)'
+    """
+    value, stdev = fitted.value, fitted.stdev
+    suffix = unit
+    if value is None:
+        return "-"
+    if fitted.fixed:
+        return f"{value:.6g}{suffix} (fixed)"
+    decimals = _decimals_for(stdev)
+    if decimals is None:
+        return f"{value:.6g}{suffix} (no error estimate)"
+    decimals = min(decimals, 12)
+    return f"{value:.{decimals}f} ± {stdev:.{decimals}f}{suffix}"
+
+
+def unit_label(unit):
+    """A short printable label of a flux unit ('' for dimensionless).
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> unit_label(u.Unit("1e-20 erg / (Angstrom s cm2)"))
+    '1×10⁻²⁰ erg Å⁻¹ s⁻¹ cm⁻²'
+    >>> unit_label(None)
+    ''
+    """
+    if unit is None:
+        return ""
+    unit = u.Unit(unit)
+    if unit == u.dimensionless_unscaled:
+        return ""
+    return unit.to_string("unicode")
