@@ -1,7 +1,8 @@
 """Command-line options for the keyword arguments of the fitters.
 
 `ImphotArgumentParser` offers, as options, the keyword arguments of the
-fitters chosen by a sum of `FIT_IMAGE` and `FIT_STAR`;
+fitters chosen by a sum of `FIT_IMAGE` and `FIT_STAR` (all but ``fig``, a
+matplotlib figure, which no command line can give);
 `extract_function_args` then picks from the parsed options those that one
 function takes. To offer a new fitter keyword, add one line to
 ``_FITTER_OPTIONS``.
@@ -104,6 +105,23 @@ _FITTER_OPTIONS = [
     ("--init_dy", FIT_IMAGE, dict(
         type=_float_or_none, default=None, metavar="ARCSEC",
         help="initial y-axis pointing offset (default: 0)")),
+    ("--display", FIT_BOTH, dict(
+        action="store_true", default=False,
+        help="show the figure of each fit (one MUSE image at a time)")),
+    ("--nowait", FIT_BOTH, dict(
+        action="store_true", default=False,
+        help="with --display: go on without waiting for the figure to be closed")),
+    ("--hardcopy", FIT_BOTH, dict(
+        type=_str_or_none, default=None, metavar="FORMAT",
+        help="write the figure of each fit to <muse name>_image_fit.FORMAT (and "
+             "_star_fit.FORMAT), FORMAT being png, pdf, jpg, eps...")),
+    ("--title", FIT_BOTH, dict(
+        default=None, metavar="TEXT",
+        help="the figure title ('none': the default; '': no title)")),
+    ("--save", FIT_IMAGE, dict(
+        action="store_true", default=False,
+        help="write the compared MUSE image, the model, the residual and their "
+             "Fourier amplitudes to FITS files beside each MUSE file")),
     ("--apply", FIT_BOTH, dict(
         action="store_true", default=False,
         help="write each MUSE image corrected by its fit (by the image fit, with --star) "

@@ -120,6 +120,11 @@ def _run(options, prog):
         # Refuse a bad table name before any fitting, not after.
         table_format(options.table, "--table")
         check_output_path(options.table, inputs, "--table")
+    if options.display and len(options.muse_images) > 1:
+        # Workers are other processes: they cannot show figures in this one's
+        # windows, and a window per worker waiting to be closed is no use.
+        raise UserError("--display: figures are shown for one MUSE image at a time; "
+                        "use --hardcopy FORMAT to write the figures of several")
     function, iterator_class = _fitter(options)
     kwargs = extract_function_args(options, function)
     report = _Report(prog, print)

@@ -47,10 +47,15 @@ def _headers(text):
 
 # ---- the parser ---------------------------------------------------------------
 
+def _keywords(function):
+    # All but the two images, and fig: a matplotlib Figure is no command-line option.
+    return sorted(set(list(inspect.signature(function).parameters)[2:]) - {"fig"})
+
+
 def test_every_keyword_of_the_image_fitter_is_an_option():
     options = ImphotArgumentParser(FIT_IMAGE).parse_args([])
-    keywords = list(inspect.signature(fit_image_photometry).parameters)[2:]
-    assert sorted(extract_function_args(options, fit_image_photometry)) == sorted(keywords)
+    assert sorted(extract_function_args(options, fit_image_photometry)) == \
+        _keywords(fit_image_photometry)
 
 
 def test_defaults_are_the_fitters_but_beta_is_fixed_on_the_command_line():
@@ -71,17 +76,12 @@ def test_none_frees_a_parameter_and_star_takes_three_numbers():
     assert options.segment is True
 
 
-def test_star_parser_has_only_the_star_fitter_options():
+def test_star_parser_has_the_star_fitter_options_and_both_have_all():
     options = vars(ImphotArgumentParser(FIT_STAR).parse_args([]))
-    assert sorted(options) == ["apply", "fix_beta", "fix_fwhm", "resample", "star"]
-    options = ImphotArgumentParser(FIT_STAR).parse_args([])
-    for function in (fit_star_photometry, fit_image_and_star_photometry):
-        keywords = list(inspect.signature(function).parameters)[2:]
-        assert set(extract_function_args(options, function)) <= set(keywords)
+    assert sorted(options) == _keywords(fit_star_photometry)
     options = ImphotArgumentParser(FIT_BOTH).parse_args([])
     for function in (fit_star_photometry, fit_image_and_star_photometry):
-        keywords = list(inspect.signature(function).parameters)[2:]
-        assert sorted(extract_function_args(options, function)) == sorted(keywords)
+        assert sorted(extract_function_args(options, function)) == _keywords(function)
     assert "margin" in vars(ImphotArgumentParser(FIT_IMAGE + FIT_STAR).parse_args([]))
 
 
@@ -276,6 +276,23 @@ def test_apply_writes_corrected_images(field, tmp_path, capsys):
             dx = fit_image_photometry(hst, copy, fix_beta=2.5).dx.value
             shift = after["DATA"].header["CRPIX1"] - before["DATA"].header["CRPIX1"]
             assert shift == pytest.approx(dx / 0.2, rel=1e-6)
+
+
+def test_hardcopy_writes_a_figure_per_file_and_display_wants_one_file(field, tmp_path,
+                                                                      capsys):
+    _, hst, muses, _ = field
+    copies = []
+    for muse in muses[:2]:
+        copy = tmp_path / os.path.basename(muse)
+        shutil.copy(muse, copy)
+        copies.append(copy)
+    assert main([str(hst)] + [str(c) for c in copies] + ["--hardcopy", "png"]) == 0
+    for copy in copies:
+        figure = copy.with_name(copy.stem + "_image_fit.png")
+        assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    capsys.readouterr()
+    assert main([str(hst)] + [str(c) for c in copies] + ["--display"]) == 1
+    assert "--display: figures are shown for one MUSE image" in capsys.readouterr().err
 
 
 # ---- the real data ------------------------------------------------------------
