@@ -17,6 +17,11 @@ from .fitting import (FittedValue, FittedPhotometry, FittedImagePhotometry,
                       fit_star_photometry, fit_image_and_star_photometry)
 from .corrections import apply_corrections
 from .wideband import bandpass_image, FilterTruncationWarning, write_muse_image
+from .batch import (FitPhotometryMP, FitImagePhotometryMP, FitStarPhotometryMP,
+                    FitImageAndStarPhotometryMP, write_photometry_table)
+from .scripts.arguments import (ImphotArgumentParser, extract_function_args,
+                                FIT_IMAGE, FIT_STAR, FIT_BOTH)
+from .scripts.fit_photometry import fit_photometry_main
 from . import pixtable, plotting
 from .pixtable import PixTable, Slicer
 
@@ -27,4 +32,7 @@ __all__ = ["UserError", "WorkerError", "image_grids_aligned",
            "FittedStarPhotometry", "photometry_table", "fit_image_photometry",
            "fit_star_photometry", "fit_image_and_star_photometry",
            "apply_corrections", "bandpass_image", "FilterTruncationWarning",
-           "write_muse_image", "pixtable", "plotting", "PixTable", "Slicer"]
+           "write_muse_image", "FitPhotometryMP", "FitImagePhotometryMP",
+           "FitStarPhotometryMP", "FitImageAndStarPhotometryMP", "write_photometry_table",
+           "ImphotArgumentParser", "extract_function_args", "FIT_IMAGE", "FIT_STAR",
+           "FIT_BOTH", "fit_photometry_main", "pixtable", "plotting", "PixTable", "Slicer"]
