@@ -18,6 +18,9 @@ except metadata.PackageNotFoundError:
     release = "0.1.dev0"
 version = release
 
+# Each command's page shows its --help, run at build time.
+extensions = list(extensions) + ["sphinxcontrib.programoutput"]
+
 # The documentation is built where only the package registries are
 # reachable, so no remote intersphinx inventory can be fetched.
 intersphinx_mapping = {}
