@@ -139,6 +139,11 @@ def limit_blas_threads(nthreads=1):
     -------
     limited : bool
         False if threadpoolctl is not installed (nothing was changed).
+
+    Examples
+    --------
+    >>> limit_blas_threads(1) in (True, False)
+    True
     """
     try:
         from threadpoolctl import threadpool_limits

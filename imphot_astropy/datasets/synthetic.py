@@ -46,6 +46,13 @@ class SyntheticSource:
         Minor/major axis ratio of a galaxy.
     angle : float
         Position angle of the major axis (radians from the x axis).
+
+    Examples
+    --------
+    >>> SyntheticSource(10.0, 12.5, 300.0)
+    SyntheticSource(star at x=10.00, y=12.50, flux=300)
+    >>> SyntheticSource(10.0, 12.5, 300.0, scale_length=0.3).is_star
+    False
     """
 
     def __init__(self, x, y, flux, scale_length=0.0, axis_ratio=1.0, angle=0.0):

@@ -108,6 +108,17 @@ class FittedPhotometry:
         divided by the pixel size to CRPIX1/CRPIX2.
     unit : `~astropy.units.UnitBase`
         The flux unit of the MUSE image (``bg`` and ``rms_error`` are in it).
+
+    Examples
+    --------
+    >>> from imphot_astropy import fit_image_photometry
+    >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> hst, muse, truth = make_synthetic_pair(shape=(60, 60), seed=3)
+    >>> fit = fit_image_photometry(hst, muse, fix_beta=2.5)
+    >>> isinstance(fit, FittedPhotometry), fit.method
+    (True, 'image')
+    >>> print(fit.summary(header=False))  # doctest: +ELLIPSIS
+    muse      image  1.19...
     """
 
     def __init__(self, method, muse, fit_report, scale, bg, dx, dy, fwhm, beta,
@@ -296,6 +307,15 @@ class FittedImagePhotometry(FittedPhotometry):
         See above. The other attributes are those of `FittedPhotometry`.
     regrid_filter : str
         The anti-aliasing filter assumed for the HST image.
+
+    Examples
+    --------
+    >>> from imphot_astropy import fit_image_photometry
+    >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> hst, muse, truth = make_synthetic_pair(shape=(60, 60), seed=3)
+    >>> fit = fit_image_photometry(hst, muse, fix_beta=2.5)
+    >>> round(fit.dx.value, 2), round(fit.dy.value, 2), str(fit.to_table()["method"][0])
+    (0.06, -0.04, 'image')
     """
 
     def __init__(self, muse, fitted, fit_report, rchi, rms_error, covariance=None,

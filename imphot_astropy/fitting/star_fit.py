@@ -423,6 +423,17 @@ class FittedStarPhotometry(FittedPhotometry):
         The position (degrees) the offsets are measured from.
     rchi : float
         The same as ``muse_rchi``.
+
+    Examples
+    --------
+    >>> from imphot_astropy import fit_star_photometry
+    >>> from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
+    >>> hst, muse, truth = make_synthetic_pair(
+    ...     shape=(60, 60), sources=[SyntheticSource(30.2, 29.7, 2000.0)], seed=4)
+    >>> ra, dec = truth["star_radec"][0]
+    >>> fit = fit_star_photometry(hst, muse, (ra, dec, 2.0))
+    >>> round(fit.muse_fwhm.value, 2), round(fit.scale.value, 2)
+    (0.65, 1.2)
     """
 
     def __init__(self, muse, muse_fit, hst_fit, ra, dec, products=None):

@@ -46,6 +46,13 @@ class ImageData:
         argument name when the image came from no file.
     notes : list of str
         What was assumed while reading (for example about units).
+
+    Examples
+    --------
+    >>> from astropy.wcs import WCS
+    >>> im = ImageData(np.zeros((2, 3)), np.zeros((2, 3), bool), None, None, WCS(naxis=2))
+    >>> im.shape, im.name
+    ((2, 3), 'image')
     """
 
     data: np.ndarray

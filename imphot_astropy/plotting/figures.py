@@ -267,6 +267,16 @@ def show_figure(fig, nowait=False):
         open pyplot figure), so that it can be explored interactively;
         if True, draw it and return at once: the window stays until the
         program ends or it is closed or reused.
+
+    Examples
+    --------
+    >>> from imphot_astropy.plotting.figures import new_figure
+    >>> fig = new_figure(display=False)
+    >>> try:
+    ...     show_figure(fig)  # a figure that pyplot does not manage
+    ... except Exception as err:
+    ...     print(type(err).__name__)
+    UserError
     """
     import matplotlib.pyplot as plt
     if fig.canvas.manager is None:

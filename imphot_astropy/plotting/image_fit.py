@@ -97,6 +97,17 @@ class ImageFitImages:
         The celestial WCS of the cropped grid.
     unit : `~astropy.units.UnitBase`
         The flux unit of the images.
+
+    Examples
+    --------
+    >>> from imphot_astropy import fit_image_photometry
+    >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> from imphot_astropy.plotting import image_fit_images
+    >>> fit = fit_image_photometry(*make_synthetic_pair(shape=(60, 60), seed=3)[:2])
+    >>> images = image_fit_images(fit)
+    >>> bool(np.allclose(images.residual[images.compared],
+    ...                  (images.muse - images.model)[images.compared]))
+    True
     """
 
     muse: np.ndarray

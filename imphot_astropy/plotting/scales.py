@@ -70,7 +70,19 @@ def symmetric_ticks(width, limit):
 
 
 def residual_colorbar(fig, shown, ax, label, **kwargs):
-    """A colour bar for a residual image, with uncrowded symmetric ticks."""
+    """A colour bar for a residual image, with uncrowded symmetric ticks.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure()
+    >>> ax = fig.add_subplot()
+    >>> residual = np.array([[-1.0, 0.5], [0.2, 1.0]])
+    >>> shown = ax.imshow(residual, cmap="RdBu_r", norm=residual_norm(residual))
+    >>> bar = residual_colorbar(fig, shown, ax, "MUSE - model")
+    >>> bar.ax.get_label()  # names the colour bar's axes for later look-up
+    'MUSE - model'
+    """
     from matplotlib.ticker import NullLocator
     bar = fig.colorbar(shown, ax=ax, **kwargs)
     norm = shown.norm

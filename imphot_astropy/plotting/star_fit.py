@@ -103,6 +103,14 @@ class StarFitPanel:
         ``wcs``, else 0.04 (0.2" MUSE pixels).
     label : str
         "MUSE" or "HST".
+
+    Examples
+    --------
+    >>> panel = StarFitPanel(data=np.ones((3, 3)), model=np.ones((3, 3)),
+    ...                      radius=np.zeros((3, 3)), fwhm=0.6, beta=2.5, flux=1.0,
+    ...                      bg=0.0, fit_radius=0.5)
+    >>> panel.label
+    'image'
     """
 
     data: np.ndarray
@@ -178,6 +186,17 @@ def star_fit_panels(result):
     Returns
     -------
     muse, hst : `StarFitPanel`
+
+    Examples
+    --------
+    >>> from imphot_astropy import fit_star_photometry
+    >>> from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
+    >>> hst, muse, truth = make_synthetic_pair(
+    ...     shape=(60, 60), sources=[SyntheticSource(30.2, 29.7, 2000.0)], seed=4)
+    >>> fit = fit_star_photometry(hst, muse, (*truth["star_radec"][0], 2.0))
+    >>> muse_panel, hst_panel = star_fit_panels(fit)
+    >>> round(muse_panel.fwhm, 2)
+    0.65
     """
     from astropy.wcs.utils import proj_plane_pixel_scales
     products = getattr(result, "products", None)

@@ -55,6 +55,15 @@ class MuseReference:
         The file's base name without ``.fits``, or the argument name.
     filename : str or None
         The file the MUSE data came from.
+
+    Examples
+    --------
+    >>> from imphot_astropy.preparation import read_muse_reference
+    >>> from imphot_astropy.datasets import hdfs_path
+    >>> path = hdfs_path("muse_image")
+    >>> reference = read_muse_reference(str(path)) if path else None
+    >>> reference is None or reference.shape == (331, 326)
+    True
     """
 
     wcs: WCS

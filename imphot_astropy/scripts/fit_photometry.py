@@ -190,6 +190,11 @@ def fit_photometry_main(argv=None):
     -------
     status : int
         As for `main`.
+
+    Examples
+    --------
+    >>> fit_photometry_main(["fit_photometry", "missing-hst.fits", "missing-muse.fits"])
+    1
     """
     argv = sys.argv if argv is None else list(argv)
     prog = os.path.basename(argv[0]) if argv and argv[0] else None

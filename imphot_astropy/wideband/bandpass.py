@@ -37,6 +37,12 @@ class FilterTruncationWarning(AstropyUserWarning):
 
     The image then lacks the light of the missing wavelengths, so it does
     not have the filter's spectral response.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> warnings.simplefilter("error", FilterTruncationWarning)  # make it an error
+    >>> warnings.resetwarnings()
     """
 
 

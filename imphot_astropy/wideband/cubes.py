@@ -173,6 +173,15 @@ class CubePlanes:
     ``header`` and ``primary_header`` (`~astropy.io.fits.Header`),
     ``filename``, ``name``, ``notes`` (what was assumed while reading), and
     ``concurrent`` (whether `planes` may be called from several threads).
+
+    Examples
+    --------
+    >>> from imphot_astropy.wideband.cubes import open_cube
+    >>> from imphot_astropy.datasets import hdfs_path
+    >>> path = hdfs_path("muse_cube")
+    >>> cube = open_cube(str(path)) if path else None
+    >>> cube is None or cube.shape == (1595, 10, 20)
+    True
     """
 
     concurrent = True

@@ -32,6 +32,14 @@ class FilterCurve:
     name : str
         A short name for headers and file names: the HST curve's name, the
         file's base name without extension, or ``"filter"``.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> curve = FilterCurve(np.array([5000.0, 6000.0, 7000.0]), np.array([0.0, 1.0, 0.0]),
+    ...                     u.AA, name="triangle")
+    >>> curve.name, curve.unit
+    ('triangle', Unit("Angstrom"))
     """
 
     wavelengths: np.ndarray
