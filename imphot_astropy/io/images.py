@@ -15,7 +15,8 @@ from astropy.wcs.utils import proj_plane_pixel_scales
 from ..exceptions import UserError
 from .units import flux_unit_from_header
 
-__all__ = ["ImageData", "read_image", "read_mask", "celestial_wcs"]
+__all__ = ["ImageData", "read_image", "read_mask", "celestial_wcs", "file_base_name",
+           "open_fits"]
 
 
 @dataclass
@@ -118,30 +119,37 @@ class ImageData:
             filename=self.filename, name=self.name, notes=list(self.notes))
 
 
-# Keywords that can affect the primary WCS of an image (including SIP and
-# TPV distortions). HST headers hold thousands of other cards, and building
-# a WCS serialises every card of the header it is given.
-_WCS_KEYWORD = re.compile(
-    r"^(WCSAXES|NAXIS\d*|CTYPE\d+|CUNIT\d+|CRPIX\d+|CRVAL\d+|CDELT\d+|CROTA\d+|"
-    r"CD\d+_\d+|PC\d+_\d+|PV\d+_\d+|PS\d+_\d+|LONPOLE|LATPOLE|RADESYS|RADECSYS|"
-    r"EQUINOX|EPOCH|MJD-?\w*|DATE-?\w*|(A|B|AP|BP)_(ORDER|\d+_\d+|DMAX)|"
-    r"SPECSYS|SSYSOBS|RESTFRQ|RESTWAV|VELOSYS|OBSGEO-\w)$")
+# Keywords of the FITS WCS papers (with alternate-WCS letters), SIP, and the
+# dates and frames that astropy.wcs reads. HST headers hold thousands of other
+# cards, and building a WCS serialises every card of the header it is given.
+_WCS_CARD = re.compile(r"^(NAXIS|WCSAXES|CTYPE|CUNIT|CRVAL|CDELT|CRPIX|CROTA|PC\d|CD\d|"
+                       r"PV\d|PS\d|CNAME|CRDER|CSYER|LONPOLE|LATPOLE|RADESYS|RADECSYS|"
+                       r"EQUINOX|EPOCH|MJD|DATE|A_|B_|AP_|BP_|WCSNAME|SPECSYS|SSYS|"
+                       r"RESTFRQ|RESTFREQ|RESTWAV|VELREF|VELOSYS|ZSOURCE|OBSGEO|TIMESYS)")
+# A header without any of these has no WCS at all (astropy would make a
+# pixel-coordinate one).
+_WCS_KEY_PREFIXES = ("CTYPE", "CRVAL", "CRPIX", "CDELT", "CD1_", "CD2_", "PC1_", "PC2_")
 
 
 def _wcs_cards(header):
-    """A header holding only the cards that can affect the primary WCS."""
-    return fits.Header([card for card in header.cards if _WCS_KEYWORD.match(card.keyword)])
+    """A header holding only the cards that can affect its WCS."""
+    return fits.Header([card for card in header.cards if _WCS_CARD.match(card.keyword)])
 
 
-def celestial_wcs(header_or_wcs, argname="image"):
-    """Return the 2D celestial part of a WCS, or raise `UserError`.
+def celestial_wcs(header_or_wcs, argname="image", what="image"):
+    """Return the 2D celestial part of a 2D or 3D WCS, or raise `UserError`.
+
+    The celestial axes must be the first two WCS axes (the last two array
+    axes), as in MUSE images and cubes and HST images.
 
     Parameters
     ----------
-    header_or_wcs : `~astropy.io.fits.Header` or `~astropy.wcs.WCS`
+    header_or_wcs : `~astropy.io.fits.Header` or `~astropy.wcs.WCS` or None
         Where the WCS comes from.
     argname : str
         The argument or file name to quote in error messages.
+    what : str
+        ``"image"`` or ``"cube"``, for error messages.
 
     Returns
     -------
@@ -154,12 +162,16 @@ def celestial_wcs(header_or_wcs, argname="image"):
     ...                  "CDELT1": -5.5e-5, "CDELT2": 5.5e-5})
     >>> celestial_wcs(h).naxis
     2
+    >>> w = WCS(naxis=3); w.wcs.ctype = ["RA---TAN", "DEC--TAN", "AWAV"]
+    >>> celestial_wcs(w, "muse", "cube").naxis
+    2
     """
     if header_or_wcs is None:
-        raise UserError(f"{argname}: the image has no WCS")
-    if isinstance(header_or_wcs, WCS):
-        wcs = header_or_wcs
-    elif isinstance(header_or_wcs, fits.Header):
+        raise UserError(f"{argname}: the {what} has no WCS")
+    if isinstance(header_or_wcs, fits.Header):
+        if not any(key.startswith(_WCS_KEY_PREFIXES) for key in header_or_wcs.keys()):
+            raise UserError(f"{argname}: the {what} has no WCS (no CTYPE, CRVAL, CRPIX, "
+                            "CD or CDELT keywords)")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FITSFixedWarning)
             try:
@@ -167,16 +179,18 @@ def celestial_wcs(header_or_wcs, argname="image"):
             except Exception as exc:  # astropy raises many kinds here
                 raise UserError(f"{argname}: the WCS in the header cannot be "
                                 f"read ({exc})") from None
+    elif isinstance(header_or_wcs, WCS):
+        wcs = header_or_wcs
     else:
         raise UserError(f"{argname}: the WCS must be an astropy WCS, not "
                         f"{type(header_or_wcs).__name__}")
     if not wcs.has_celestial:
-        raise UserError(f"{argname}: the image has no celestial WCS "
-                        "(RA/Dec axes)")
-    wcs = wcs.celestial
-    if wcs.naxis != 2:
-        raise UserError(f"{argname}: the celestial WCS is not 2-dimensional")
-    return wcs
+        raise UserError(f"{argname}: the {what} has no celestial WCS (no RA/Dec "
+                        f"axes; CTYPE = {list(wcs.wcs.ctype)})")
+    if sorted((wcs.wcs.lng, wcs.wcs.lat)) != [0, 1]:
+        raise UserError(f"{argname}: the celestial axes of the {what} must be its "
+                        "first two WCS axes (its last two array axes)")
+    return wcs.celestial
 
 
 def _select_data_hdu(hdulist, filename):
@@ -219,7 +233,14 @@ def _variance_from_hdus(hdulist, shape, filename):
     return None
 
 
-def _base_name(filename):
+def file_base_name(filename):
+    """A file's name without directory and FITS suffix.
+
+    Examples
+    --------
+    >>> file_base_name("/data/IMAGE-HDFS-1.34.fits")
+    'IMAGE-HDFS-1.34'
+    """
     name = os.path.basename(str(filename))
     for suffix in (".fits.gz", ".fits", ".fit", ".fts"):
         if name.lower().endswith(suffix):
@@ -256,17 +277,49 @@ def _from_hdulist(hdulist, filename, argname, own=False):
     return ImageData(data=data, mask=mask, variance=variance, unit=unit, wcs=wcs,
                      header=keep(header), primary_header=keep(primary),
                      filename=None if filename is None else str(filename),
-                     name=_base_name(filename) if filename is not None else argname,
+                     name=file_base_name(filename) if filename is not None else argname,
                      notes=[] if note is None else [note])
 
 
-def _from_file(path, argname):
+def open_fits(path, argname, what="file"):
+    """Open a FITS file with a memory map, or raise a `UserError` that says why not.
+
+    Parameters
+    ----------
+    path : str or `os.PathLike`
+        The file name.
+    argname : str
+        The argument name to quote in error messages.
+    what : str
+        What the file should be ("file", "image", "cube"), for the message.
+
+    Returns
+    -------
+    hdulist : `~astropy.io.fits.HDUList`
+        To be used as a context manager (it closes the file).
+
+    Examples
+    --------
+    >>> try:
+    ...     open_fits("no-such-file.fits", "muse")
+    ... except UserError as err:
+    ...     print(err)
+    muse: the file no-such-file.fits does not exist
+    """
+    path = os.fspath(path)
     if not os.path.exists(path):
         raise UserError(f"{argname}: the file {path} does not exist")
     if os.path.isdir(path):
         raise UserError(f"{argname}: {path} is a directory, not a FITS file")
     try:
-        with fits.open(path, memmap=True) as hdulist:
+        return fits.open(path, memmap=True)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{argname}: {path} is not a readable FITS {what} ({exc})") from None
+
+
+def _from_file(path, argname):
+    try:
+        with open_fits(path, argname, "image") as hdulist:
             return _from_hdulist(hdulist, path, argname, own=True)
     except UserError:
         raise
@@ -319,7 +372,7 @@ def _from_nddata(nd, argname):
     return ImageData(data=data, mask=mask, variance=variance, unit=unit,
                      wcs=wcs.deepcopy(), header=fits.Header(header, copy=True),
                      filename=filename,
-                     name=_base_name(filename) if filename else argname,
+                     name=file_base_name(filename) if filename else argname,
                      notes=notes)
 
 

@@ -47,9 +47,10 @@ from astropy.wcs.utils import pixel_to_pixel
 from ..core.transfer import (REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD, BLACKMAN,
                              RegridFilter)
 from ..exceptions import UserError
-from ..io import ImageData, flux_unit_from_header, write_fits_atomically
+from ..io import (ImageData, flux_unit_from_header, write_fits_atomically, celestial_wcs,
+                  file_base_name, open_fits)
 from .filters import HstFilterInfo, _merged_header
-from .rescale import read_muse_reference, spatial_celestial_wcs, _wcs_from_header
+from .rescale import read_muse_reference
 
 __all__ = ["antialias_filter", "antialias_filter_variance", "hst_pixels_per_muse_pixel",
            "regrid_hst_like_muse", "regridded_hdulist", "write_regridded_hst"]
@@ -287,14 +288,6 @@ class _HstSource:
         return np.asarray(array[y0:y1, x0:x1])
 
 
-def _base_name(path):
-    name = os.path.basename(str(path))
-    for suffix in (".fits.gz", ".fits", ".fit", ".fts"):
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return name
-
-
 def _select_hdu(hdulist, label):
     names = [hdu.name.upper() for hdu in hdulist]
     for extname in ("SCI", "DATA"):
@@ -328,7 +321,7 @@ def _source_from_hdulist(hdulist, label, filename):
         raise UserError(f"{label}: expected a 2D HST image, but the data have "
                         f"{naxis} dimensions")
     shape = (header["NAXIS2"], header["NAXIS1"])
-    wcs = _wcs_from_header(header, label, "image")
+    wcs = celestial_wcs(header, label, "image")
     merged = _merged_header(hdulist[0].header if hdu is not hdulist[0] else None, header)
     unit, note = flux_unit_from_header(header, label)
     if unit == u.dimensionless_unscaled and hdu is not hdulist[0]:
@@ -345,7 +338,7 @@ def _source_from_hdulist(hdulist, label, filename):
                       uncertainty=uncertainty, uncertainty_kind=kind, mask=None,
                       shape=shape, dtype=dtype, wcs=wcs, header=merged, unit=unit,
                       notes=[] if note is None else [note],
-                      name=_base_name(filename) if filename else label,
+                      name=file_base_name(filename) if filename else label,
                       filename=filename)
 
 
@@ -365,7 +358,7 @@ def _source_from_nddata(nd, label):
     if data.ndim != 2:
         raise UserError(f"{label}: expected a 2D HST image, but the data have "
                         f"{data.ndim} dimensions")
-    wcs = spatial_celestial_wcs(nd.wcs, label, "image")
+    wcs = celestial_wcs(nd.wcs, label, "image")
     header = nd.meta if isinstance(nd.meta, fits.Header) else fits.Header(
         {k: v for k, v in dict(nd.meta or {}).items()
          if isinstance(k, str) and len(k) <= 8 and isinstance(v, (str, int, float, bool))})
@@ -387,7 +380,7 @@ def _source_from_nddata(nd, label):
     return _HstSource(data=data, dq=None, uncertainty=uncertainty, uncertainty_kind=kind,
                       mask=mask, shape=data.shape, dtype=_working_dtype(data.dtype),
                       wcs=wcs, header=fits.Header(header, copy=True), unit=unit,
-                      notes=notes, name=_base_name(filename) if filename else label,
+                      notes=notes, name=file_base_name(filename) if filename else label,
                       filename=filename)
 
 
@@ -414,15 +407,7 @@ def _open_hst(hst, label="hst"):
                                                  _as_image_hdu(hst)]), label, None)
     elif isinstance(hst, (str, os.PathLike)):
         path = os.fspath(hst)
-        if not os.path.exists(path):
-            raise UserError(f"{label}: the file {path} does not exist")
-        if os.path.isdir(path):
-            raise UserError(f"{label}: {path} is a directory, not a FITS file")
-        try:
-            hdulist = fits.open(path, memmap=True)
-        except (OSError, ValueError) as exc:
-            raise UserError(f"{label}: {path} is not a readable FITS file ({exc})") from None
-        with hdulist:
+        with open_fits(path, label) as hdulist:
             try:
                 source = _source_from_hdulist(hdulist, path, path)
             except (KeyError, ValueError, TypeError) as exc:

@@ -2,7 +2,6 @@
 
 import logging
 import os
-import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -12,10 +11,11 @@ from astropy.io import fits
 from astropy.nddata import (NDData, CCDData, VarianceUncertainty, StdDevUncertainty,
                             InverseVariance)
 from astropy.utils.exceptions import AstropyUserWarning
-from astropy.wcs import WCS, FITSFixedWarning
+from astropy.wcs import WCS
 
 from ..exceptions import UserError
-from ..io import ImageData, read_image, flux_unit_from_header, MUSE_FLUX_UNIT
+from ..io import (ImageData, read_image, flux_unit_from_header, MUSE_FLUX_UNIT,
+                  celestial_wcs, file_base_name, open_fits)
 from .filters import HstFilterInfo, _merged_header
 
 __all__ = ["rescale_hst_like_muse", "hst_to_muse_flux_factor", "MuseReference",
@@ -26,16 +26,6 @@ log = logging.getLogger(__name__)
 #: The unit MUSE pipeline products are calibrated in, assumed when a MUSE
 #: header gives neither BUNIT nor FSCALE.
 DEFAULT_MUSE_UNIT = u.Unit(1e-20 * MUSE_FLUX_UNIT)
-
-# Keywords of the FITS WCS papers (with alternate-WCS letters), SIP and the
-# dates and frames that astropy.wcs reads.
-_WCS_CARD = re.compile(r"^(NAXIS|WCSAXES|CTYPE|CUNIT|CRVAL|CDELT|CRPIX|CROTA|PC\d|CD\d|"
-                       r"PV\d|PS\d|CNAME|CRDER|CSYER|LONPOLE|LATPOLE|RADESYS|RADECSYS|"
-                       r"EQUINOX|EPOCH|MJD|DATE|A_|B_|AP_|BP_|WCSNAME|SPECSYS|SSYS|"
-                       r"RESTFRQ|RESTFREQ|RESTWAV|VELREF|VELOSYS|ZSOURCE|OBSGEO|TIMESYS)")
-_WCS_KEY_PREFIXES = ("CTYPE", "CRVAL", "CRPIX", "CDELT", "CD1_", "CD2_", "PC1_",
-                     "PC2_", "CROTA")
-
 
 @dataclass
 class MuseReference:
@@ -81,81 +71,6 @@ class MuseReference:
         return proj_plane_pixel_scales(self.wcs) * 3600.0
 
 
-def _base_name(path):
-    name = os.path.basename(str(path))
-    for suffix in (".fits.gz", ".fits", ".fit", ".fts"):
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)]
-    return name
-
-
-def _has_wcs_keywords(header):
-    return any(key.startswith(_WCS_KEY_PREFIXES) for key in header.keys())
-
-
-def spatial_celestial_wcs(wcs, label, what="image"):
-    """The celestial part of a 2D or 3D WCS whose celestial axes are x and y.
-
-    Parameters
-    ----------
-    wcs : `~astropy.wcs.WCS` or None
-        The WCS of the data (2 or 3 axes).
-    label : str
-        The argument or file name to quote in errors.
-    what : str
-        ``"image"`` or ``"cube"``, for error messages.
-
-    Returns
-    -------
-    wcs : `~astropy.wcs.WCS`
-        A 2D celestial WCS.
-
-    Raises
-    ------
-    UserError
-        If there is no WCS, it has no RA/Dec axes, or these are not the
-        first two WCS axes (the last two array axes).
-
-    Examples
-    --------
-    >>> w = WCS(naxis=3); w.wcs.ctype = ["RA---TAN", "DEC--TAN", "AWAV"]
-    >>> spatial_celestial_wcs(w, "muse", "cube").naxis
-    2
-    """
-    if wcs is None:
-        raise UserError(f"{label}: the {what} has no WCS")
-    if not isinstance(wcs, WCS):
-        raise UserError(f"{label}: the WCS must be an astropy.wcs.WCS, not "
-                        f"{type(wcs).__name__}")
-    if not wcs.has_celestial:
-        raise UserError(f"{label}: the {what} has no celestial WCS (no RA/Dec "
-                        f"axes; CTYPE = {list(wcs.wcs.ctype)})")
-    if sorted((wcs.wcs.lng, wcs.wcs.lat)) != [0, 1]:
-        raise UserError(f"{label}: the celestial axes of the {what} must be its "
-                        "first two WCS axes (its last two array axes)")
-    return wcs.celestial
-
-
-def _wcs_cards_only(header):
-    """The header's WCS keywords: wcslib parses 5000-card headers slowly."""
-    return fits.Header([card for card in header.cards
-                        if _WCS_CARD.match(card.keyword)])
-
-
-def _wcs_from_header(header, label, what):
-    if not _has_wcs_keywords(header):
-        raise UserError(f"{label}: the {what} has no WCS (no CTYPE, CRVAL, CRPIX, "
-                        "CD or CDELT keywords)")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FITSFixedWarning)
-        try:
-            wcs = WCS(_wcs_cards_only(header))
-        except Exception as exc:  # astropy raises many kinds here
-            raise UserError(f"{label}: the WCS in the header cannot be read "
-                            f"({exc})") from None
-    return spatial_celestial_wcs(wcs, label, what)
-
-
 def _data_hdu_header(hdulist, label):
     """The header of the HDU holding the data: DATA, SCI, else the first image."""
     for extname in ("DATA", "SCI"):
@@ -173,7 +88,7 @@ def _reference_from_header(header, primary, label, filename):
         raise UserError(f"{label}: expected a MUSE image or cube, but the data "
                         f"have {naxis} dimensions")
     what = "cube" if naxis == 3 else "image"
-    wcs = _wcs_from_header(header, label, what)
+    wcs = celestial_wcs(header, label, what)
     shape = (int(header["NAXIS2"]), int(header["NAXIS1"]))
     unit, note = flux_unit_from_header(header, label)
     if unit == u.dimensionless_unscaled and primary is not None and primary is not header:
@@ -182,7 +97,7 @@ def _reference_from_header(header, primary, label, filename):
             unit, note = unit2, note2
     notes = [] if note is None else [note]
     return MuseReference(wcs=wcs, shape=shape, unit=unit, notes=notes,
-                         name=_base_name(filename) if filename else "muse",
+                         name=file_base_name(filename) if filename else "muse",
                          filename=filename)
 
 
@@ -225,12 +140,8 @@ def read_muse_reference(muse, argname="muse"):
                              filename=muse.filename)
     if isinstance(muse, (str, os.PathLike)):
         path = os.fspath(muse)
-        if not os.path.exists(path):
-            raise UserError(f"{argname}: the file {path} does not exist")
-        if os.path.isdir(path):
-            raise UserError(f"{argname}: {path} is a directory, not a FITS file")
         try:
-            with fits.open(path, memmap=True) as hdulist:
+            with open_fits(path, argname) as hdulist:
                 header = _data_hdu_header(hdulist, path)
                 return _reference_from_header(header, hdulist[0].header, path, path)
         except UserError:
@@ -255,7 +166,7 @@ def _reference_from_object(muse, argname):
         raise UserError(f"{argname}: expected a MUSE image or cube, but the data "
                         f"have {len(shape)} dimensions")
     what = "cube" if len(shape) == 3 else "image"
-    wcs = spatial_celestial_wcs(getattr(muse, "wcs", None), argname, what)
+    wcs = celestial_wcs(getattr(muse, "wcs", None), argname, what)
     notes = []
     unit = getattr(muse, "unit", None)
     if unit is None:
@@ -267,7 +178,7 @@ def _reference_from_object(muse, argname):
     meta = getattr(muse, "meta", None) or {}
     filename = meta.get("FILENAME") if hasattr(meta, "get") else None
     return MuseReference(wcs=wcs, shape=shape[-2:], unit=u.Unit(unit), notes=notes,
-                         name=_base_name(filename) if filename else argname,
+                         name=file_base_name(filename) if filename else argname,
                          filename=filename)
 
 
