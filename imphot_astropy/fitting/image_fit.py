@@ -66,6 +66,17 @@ def _validated_options(options):
     return checked
 
 
+def read_aligned_pair(hst, muse):
+    """Read the HST and MUSE images and check that they share a pixel grid."""
+    hst_image = read_image(hst, "hst")
+    muse_image = read_image(muse, "muse")
+    if not image_grids_aligned(hst_image, muse_image):
+        raise UserError(f"hst: the pixels of the HST image ({hst_image.name}) are not "
+                        f"aligned with those of the MUSE image ({muse_image.name}); "
+                        "regrid it onto the MUSE grid first")
+    return hst_image, muse_image
+
+
 def _region_list(regions, star):
     """The regions to apply, from the ``regions`` and ``star`` arguments."""
     if isinstance(regions, str) and regions.strip().lower() in ("", "none"):
@@ -409,12 +420,7 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy))
     outputs = FitOutputs(display=display, nowait=nowait, hardcopy=hardcopy, title=title,
                          fig=fig, save=save)
-    hst_image = read_image(hst, "hst")
-    muse_image = read_image(muse, "muse")
-    if not image_grids_aligned(hst_image, muse_image):
-        raise UserError(f"hst: the pixels of the HST image ({hst_image.name}) are not "
-                        f"aligned with those of the MUSE image ({muse_image.name}); "
-                        "regrid it onto the MUSE grid first")
+    hst_image, muse_image = read_aligned_pair(hst, muse)
     regrid = regrid_filter_from_header(
         hst_image.keywords(REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD), hst_image.name)
     if star is not None:

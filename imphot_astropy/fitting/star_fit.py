@@ -24,7 +24,6 @@ from astropy.utils.exceptions import AstropyUserWarning
 from scipy import fft as sp_fft
 
 from ..exceptions import UserError
-from ..io import read_image, image_grids_aligned
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                              REGRID_CUTOFF_KEYWORD)
 from ..masking import regions_mask, star_region, parse_star
@@ -32,7 +31,7 @@ from ..corrections import aligned_output, write_aligned_image
 from .results import FittedValue, FittedPhotometry
 from .products import FitOutputs
 from .star_models import PixelIntegratedMoffat2D, BandLimitedMoffat2D, MIN_FWHM
-from .image_fit import DEFAULT_HST_FWHM, DEFAULT_HST_BETA
+from .image_fit import DEFAULT_HST_FWHM, DEFAULT_HST_BETA, read_aligned_pair
 
 __all__ = ["fit_star_photometry", "FittedStarPhotometry"]
 
@@ -56,17 +55,6 @@ def _optional_number(value, argname, minimum=None):
     if minimum is not None and value <= minimum:
         raise UserError(f"{argname}: must be > {minimum}, not {value}")
     return value
-
-
-def read_aligned_pair(hst, muse):
-    """Read the HST and MUSE images and check that they share a pixel grid."""
-    hst_image = read_image(hst, "hst")
-    muse_image = read_image(muse, "muse")
-    if not image_grids_aligned(hst_image, muse_image):
-        raise UserError(f"hst: the pixels of the HST image ({hst_image.name}) are not "
-                        f"aligned with those of the MUSE image ({muse_image.name}); "
-                        "regrid it onto the MUSE grid first")
-    return hst_image, muse_image
 
 
 class StarGeometry:
