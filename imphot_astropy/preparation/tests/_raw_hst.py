@@ -8,24 +8,15 @@ checked end to end against images whose truth is known.
 
 import numpy as np
 from astropy.modeling.models import Moffat2D
-from astropy.wcs import WCS
 from astropy.wcs.utils import pixel_to_pixel
 
 from imphot_astropy.core.moffat import moffat_alpha
+from imphot_astropy.datasets.synthetic import muse_wcs
 
 
 def hst_wcs(shape, pixel_scale, ra, dec, rotation=0.0):
     """A TAN WCS centred on (ra, dec), rotated by ``rotation`` degrees."""
-    wcs = WCS(naxis=2)
-    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    wcs.wcs.cunit = ["deg", "deg"]
-    wcs.wcs.crval = [ra, dec]
-    wcs.wcs.crpix = [(shape[1] + 1) / 2.0, (shape[0] + 1) / 2.0]
-    theta = np.deg2rad(rotation)
-    step = pixel_scale / 3600.0
-    wcs.wcs.cd = step * np.array([[-np.cos(theta), np.sin(theta)],
-                                  [np.sin(theta), np.cos(theta)]])
-    return wcs
+    return muse_wcs(shape, pixel_scale, rotation, ra, dec)
 
 
 def render_raw_hst(sources, muse_wcs, muse_shape, shape, pixel_scale=0.03, rotation=0.0,
