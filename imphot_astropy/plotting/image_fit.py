@@ -11,7 +11,7 @@ import numpy as np
 
 from ..exceptions import UserError
 from .figures import require_matplotlib, new_figure, resolve_title
-from .text import format_fitted_value, unit_label
+from .text import fitted_value_lines, unit_label
 from .scales import residual_norm, residual_colorbar, colormap
 
 __all__ = ["ImageFitImages", "image_fit_images", "fourier_amplitude",
@@ -247,14 +247,7 @@ def _values_text(result, images):
     lines = [
         "Fitted (1σ errors)",
         "",
-        f"scale   {format_fitted_value(result.scale)}",
-        f"bg      {format_fitted_value(result.bg)}",
-        f"dx      {format_fitted_value(result.dx, '″')}",
-        f"dy      {format_fitted_value(result.dy, '″')}",
-        f"dRA     {format_fitted_value(result.dra, '″')}",
-        f"dDec    {format_fitted_value(result.ddec, '″')}",
-        f"FWHM    {format_fitted_value(result.fwhm, '″')}",
-        f"beta    {format_fitted_value(result.beta)}",
+        *fitted_value_lines(result),
         "",
         f"RMS residual  {result.rms_error:.4g}",
     ]

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..exceptions import UserError
 from .figures import require_matplotlib, new_figure, resolve_title
-from .text import format_fitted_value, unit_label
+from .text import format_fitted_value, fitted_value_lines, unit_label
 from .scales import residual_norm, residual_colorbar, colormap
 
 __all__ = ["StarFitPanel", "moffat_profile", "plot_star_fit", "star_fit_panels",
@@ -269,15 +269,7 @@ def _residual_panel(fig, spec, panel, label):
 
 
 def _values_text(result, muse, hst):
-    lines = ["Star fit (1σ errors)", "",
-             f"scale   {format_fitted_value(result.scale)}",
-             f"bg      {format_fitted_value(result.bg)}",
-             f"dx      {format_fitted_value(result.dx, '″')}",
-             f"dy      {format_fitted_value(result.dy, '″')}",
-             f"dRA     {format_fitted_value(result.dra, '″')}",
-             f"dDec    {format_fitted_value(result.ddec, '″')}",
-             f"FWHM    {format_fitted_value(result.fwhm, '″')}",
-             f"beta    {format_fitted_value(result.beta)}", ""]
+    lines = ["Star fit (1σ errors)", "", *fitted_value_lines(result), ""]
     for prefix, panel in (("muse", muse), ("hst", hst)):
         fwhm = getattr(result, prefix + "_fwhm", None)
         beta = getattr(result, prefix + "_beta", None)

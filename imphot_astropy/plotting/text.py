@@ -4,7 +4,7 @@ import math
 
 import astropy.units as u
 
-__all__ = ["format_fitted_value", "unit_label"]
+__all__ = ["format_fitted_value", "fitted_value_lines", "unit_label"]
 
 
 def _decimals_for(stdev, significant=2):
@@ -71,3 +71,34 @@ def unit_label(unit):
     if unit == u.dimensionless_unscaled:
         return ""
     return unit.to_string("unicode")
+
+
+def fitted_value_lines(result):
+    """The lines of text giving the parameters every fitting method reports.
+
+    Parameters
+    ----------
+    result : `~imphot_astropy.FittedPhotometry`
+        An image-fit or star-fit result.
+
+    Returns
+    -------
+    lines : list of str
+
+    Examples
+    --------
+    >>> from imphot_astropy import FittedValue
+    >>> class Result:
+    ...     scale = bg = dx = dy = dra = ddec = fwhm = beta = FittedValue(1.0, 0.1, False)
+    >>> fitted_value_lines(Result())[0]
+    'scale   1.00 ± 0.10'
+    """
+    arcsec = "\u2033"
+    return [f"scale   {format_fitted_value(result.scale)}",
+            f"bg      {format_fitted_value(result.bg)}",
+            f"dx      {format_fitted_value(result.dx, arcsec)}",
+            f"dy      {format_fitted_value(result.dy, arcsec)}",
+            f"dRA     {format_fitted_value(result.dra, arcsec)}",
+            f"dDec    {format_fitted_value(result.ddec, arcsec)}",
+            f"FWHM    {format_fitted_value(result.fwhm, arcsec)}",
+            f"beta    {format_fitted_value(result.beta)}"]
