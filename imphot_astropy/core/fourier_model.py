@@ -122,10 +122,14 @@ class FourierPlaneProblem:
         full[..., self.selection] = transforms
         return sp_fft.irfft2(full, s=self.shape, axes=(-2, -1))
 
+    def at_compared(self, images):
+        """The values of padded images at the compared pixels."""
+        flat = images.reshape(images.shape[:-2] + (-1,))
+        return np.take(flat, self._flat_inside, axis=-1)
+
     def windowed(self, images):
         """The compared pixels of padded images, times the window."""
-        flat = images.reshape(images.shape[:-2] + (-1,))
-        return self.window * np.take(flat, self._flat_inside, axis=-1)
+        return self.window * self.at_compared(images)
 
     def initial_scale_and_background(self, fwhm, beta, dx, dy):
         """Linear least-squares scale and bg for a given PSF and shift.

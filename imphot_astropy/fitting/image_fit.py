@@ -180,11 +180,10 @@ class _Prepared:
                                              muse[self.crop] - self.median)
         self.hst = np.zeros(shape)
         self.hst[self.sky_slice] = np.where(hst_bad[self.crop], 0.0, hst[self.crop])
-        self.noise_variance = None
+        self.variance = None
         if muse_variance is not None:
-            variance = muse_variance[self.crop][compare]
-            weights = self.window[self.sky_slice][compare]
-            self.noise_variance = float(np.sum(variance * weights**2) / np.sum(weights**2))
+            self.variance = np.zeros(shape)
+            self.variance[self.sky_slice] = np.where(compare, muse_variance[self.crop], 0.0)
 
 
 def _initial_model(problem, opts):
@@ -241,6 +240,23 @@ def _fitted_values(fitted, info):
                 if na in free and nb in free:
                     dxdy[a, b] = cov[free.index(na), free.index(nb)]
     return values, dxdy
+
+
+def _reduced_chi_square(residual, problem, variance, n_free):
+    """Chi-squared of the windowed residuals per degree of freedom.
+
+    Each compared pixel's residual is divided by its own MUSE variance (a
+    per-pixel sum is robust to the huge STAT values of poorly exposed
+    edges); without a variance, unit variance is assumed. The degrees of
+    freedom are the summed squared window weights less the free parameters.
+    """
+    if variance is None:
+        variance = np.ones(problem.shape)
+    pixel_variance = problem.at_compared(variance)
+    usable = pixel_variance > 0
+    chi_square = np.sum(residual[usable] ** 2 / pixel_variance[usable])
+    dof = np.sum(problem.window[usable] ** 2) - n_free
+    return float(chi_square / max(dof, 1.0))
 
 
 def _report(fitted, values, info, rchi, refits, messages, regrid):
@@ -490,8 +506,7 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     values, dxdy_cov = _fitted_values(fitted, info)
     n_free = sum(not getattr(fitted, n).fixed for n in fitted.param_names)
     residual = info.fun
-    noise = prepared.noise_variance if prepared.noise_variance else 1.0
-    rchi = float(np.sum(residual**2) / noise / max(residual.size - n_free, 1))
+    rchi = _reduced_chi_square(info.fun, problem, prepared.variance, n_free)
     products = _Products(prepared, problem, fitted, muse_image, hst_image)
     rms = products.residual_rms()
     report = _report(fitted, values, info, rchi, refits, messages, regrid)

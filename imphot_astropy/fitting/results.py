@@ -290,10 +290,12 @@ class FittedImagePhotometry(FittedPhotometry):
     fit_report : str
         The report of the final least-squares fit.
     rchi : float
-        The reduced chi-squared of the fit over the compared (windowed)
-        pixels, using the mean MUSE variance. The compared MUSE image has been
-        smoothed by the HST PSF and regridding filter, which lowers its noise,
-        so values below 1 are expected; compare it between fits.
+        The reduced chi-squared of the fit: each compared pixel's windowed
+        residual divided by its MUSE variance, per degree of freedom. The
+        compared MUSE image has been smoothed by the HST PSF and the
+        regridding filter, which lowers its noise to about 0.063 of the pixel
+        variance on a 0.2" grid, so a fit limited by noise gives about 0.063,
+        not 1.
     rms_error : float
         The RMS of the residual image pixels (MUSE units).
     covariance : `numpy.ndarray`, optional

@@ -139,3 +139,19 @@ def test_without_pixel_response_the_fwhm_would_be_too_large(pair):
     fit = fit_image_photometry(hst, muse, fix_beta=truth["beta"])
     box_broadened = np.hypot(truth["fwhm"], 0.2 * 0.5)
     assert abs(fit.fwhm.value - truth["fwhm"]) < abs(box_broadened - truth["fwhm"]) / 3
+
+
+def test_reduced_chi_square_is_the_filtered_noise_fraction():
+    """For a fit limited by noise, rchi is the fraction of white-noise
+    variance that the HST PSF and the regridding filter let through."""
+    from imphot_astropy.core.transfer import blackman_window
+    from imphot_astropy.core.moffat import moffat_fourier_transform
+
+    freq = np.fft.fftfreq(512, 0.2)
+    radius = np.hypot(*np.meshgrid(freq, freq))
+    response = blackman_window(radius / 2.5) * moffat_fourier_transform(radius, 0.085, 1.6)
+    expected = np.mean(response**2)
+    for noise in (0.02, 0.3):
+        hst, muse, truth = make_synthetic_pair(shape=(120, 120), noise=noise, seed=8)
+        fit = fit_image_photometry(hst, muse, fix_beta=2.5)
+        assert fit.rchi == pytest.approx(expected, rel=0.05)
