@@ -25,7 +25,8 @@ from ..core.transfer import (blackman_window, REGRID_FILTER_KEYWORD,
                              REGRID_CUTOFF_KEYWORD, BLACKMAN)
 from ..io.units import MUSE_FLUX_UNIT
 
-__all__ = ["SyntheticSource", "random_sky", "muse_wcs", "make_synthetic_pair"]
+__all__ = ["SyntheticSource", "random_sky", "muse_wcs", "sample_galaxies",
+           "make_synthetic_pair"]
 
 #: The flux unit of the synthetic images.
 SYNTHETIC_UNIT = u.Unit(1e-20 * MUSE_FLUX_UNIT)
@@ -121,23 +122,52 @@ def _fine_index(position, oversample, pad):
     return (position + 0.5 + pad) * oversample - 0.5
 
 
-def _render_galaxies(sources, fine_shape, oversample, pad, pixel_scale):
-    """Sample the galaxies' unit-sum profiles on the padded sub-pixel grid."""
-    yy, xx = np.mgrid[0:fine_shape[0], 0:fine_shape[1]]
-    xs = (xx + 0.5) / oversample - 0.5 - pad
-    ys = (yy + 0.5) / oversample - 0.5 - pad
-    sky = np.zeros(fine_shape)
+def sample_galaxies(sources, x, y, pixel_scale=0.2):
+    """The galaxies of ``sources``, sampled at points given in MUSE pixels.
+
+    Each exponential disk is normalised so that its samples sum to its flux;
+    stars are left out (they are added as exact points elsewhere).
+
+    Parameters
+    ----------
+    sources : list of `SyntheticSource`
+        The sky.
+    x, y : `numpy.ndarray`
+        The sample points, in MUSE pixel coordinates (any common shape).
+    pixel_scale : float
+        The MUSE pixel size (arcsec).
+
+    Returns
+    -------
+    sky : `numpy.ndarray`
+        The summed samples, of the shape of ``x``.
+
+    Examples
+    --------
+    >>> yy, xx = np.mgrid[0:20, 0:20] / 2.0
+    >>> sky = sample_galaxies([SyntheticSource(5, 5, 10.0, scale_length=0.3)], xx, yy)
+    >>> round(float(sky.sum()), 6)
+    10.0
+    """
+    sky = np.zeros(np.shape(x))
     for source in sources:
         if source.is_star:
             continue
-        u_ = (xs - source.x) * pixel_scale
-        v_ = (ys - source.y) * pixel_scale
+        u_ = (x - source.x) * pixel_scale
+        v_ = (y - source.y) * pixel_scale
         c, s = np.cos(source.angle), np.sin(source.angle)
         major = c * u_ + s * v_
         minor = (-s * u_ + c * v_) / source.axis_ratio
         profile = np.exp(-np.hypot(major, minor) / source.scale_length)
         sky += source.flux * profile / profile.sum()
     return sky
+
+
+def _render_galaxies(sources, fine_shape, oversample, pad, pixel_scale):
+    """Sample the galaxies' unit-sum profiles on the padded sub-pixel grid."""
+    yy, xx = np.mgrid[0:fine_shape[0], 0:fine_shape[1]]
+    return sample_galaxies(sources, (xx + 0.5) / oversample - 0.5 - pad,
+                           (yy + 0.5) / oversample - 0.5 - pad, pixel_scale)
 
 
 def _moffat_kernel_fft(fine_shape, sub, fwhm, beta):

@@ -11,7 +11,7 @@ from astropy.modeling.models import Moffat2D
 from astropy.wcs.utils import pixel_to_pixel
 
 from imphot_astropy.core.moffat import moffat_alpha
-from imphot_astropy.datasets.synthetic import muse_wcs
+from imphot_astropy.datasets.synthetic import muse_wcs, sample_galaxies
 
 
 def hst_wcs(shape, pixel_scale, ra, dec, rotation=0.0):
@@ -37,17 +37,7 @@ def render_raw_hst(sources, muse_wcs, muse_shape, shape, pixel_scale=0.03, rotat
                             yy.ravel().astype(float))
     mx = mx.reshape(shape)
     my = my.reshape(shape)
-    sky = np.zeros(shape)
-    for source in sources:
-        if source.is_star:
-            continue
-        u_ = (mx - source.x) * muse_pixel
-        v_ = (my - source.y) * muse_pixel
-        c, s = np.cos(source.angle), np.sin(source.angle)
-        major = c * u_ + s * v_
-        minor = (-s * u_ + c * v_) / source.axis_ratio
-        profile = np.exp(-np.hypot(major, minor) / source.scale_length)
-        sky += source.flux * profile / profile.sum()
+    sky = sample_galaxies(sources, mx, my, muse_pixel)
     spectrum = np.fft.rfft2(sky)
     fx = np.fft.rfftfreq(nx)
     fy = np.fft.fftfreq(ny)
