@@ -214,12 +214,13 @@ def write_exposure_cube(cube, path, overwrite=False):
     Examples
     --------
     >>> import os, tempfile
-    >>> cube, hst, truth = make_exposure_cube(shape=(20, 20), nplanes=5,
+    >>> cube, hst, truth = make_exposure_cube(shape=(30, 30), nplanes=5,
     ...                                       filters=["F606W"], noise=0)
     >>> path = os.path.join(tempfile.mkdtemp(), "exp.fits")
     >>> write_exposure_cube(cube, path)
     >>> from astropy.io import fits
-    >>> [h.name for h in fits.open(path)]
+    >>> with fits.open(path) as hdulist:
+    ...     print([h.name for h in hdulist])
     ['PRIMARY', 'DATA', 'STAT']
     """
     primary = fits.PrimaryHDU(header=fits.Header(cube.meta, copy=True))
