@@ -11,8 +11,11 @@ OFFSET_LIST table.
 from .fsf import *  # noqa: F401,F403
 from .results import *  # noqa: F401,F403
 from .cube_fit import *  # noqa: F401,F403
+from .offset_list import *  # noqa: F401,F403
 from .fsf import __all__ as _fsf_all
 from .results import __all__ as _results_all
 from .cube_fit import __all__ as _cube_fit_all
+from .offset_list import __all__ as _offset_list_all
 
-__all__ = list(_fsf_all) + list(_results_all) + list(_cube_fit_all)
+__all__ = (list(_fsf_all) + list(_results_all) + list(_cube_fit_all)
+           + list(_offset_list_all))

@@ -12,7 +12,7 @@ places the band at its effective wavelength instead.
 import numpy as np
 
 from ..core.fourier_model import FourierPlaneProblem
-from ..core.moffat import moffat_fourier_derivatives, MIN_BETA
+from ..core.moffat import moffat_fourier_transform, moffat_fourier_derivatives, MIN_BETA
 from ..core.transfer import regrid_filter_from_header, REGRID_FILTER_KEYWORD, \
     REGRID_CUTOFF_KEYWORD
 from ..core.masks import segmentation_mask
@@ -105,7 +105,7 @@ class BandProblem:
         self.node_l = normalised_wavelength(node_l, lbrange)
         self.effective_wavelength = float(np.sum(node_l * self.node_weights))
         self.sigma = 1.0
-        self._cache_key = self._cache = None
+        self._cache = {}
         self.set_shift(shift)
 
     def set_shift(self, shift):
@@ -144,34 +144,39 @@ class BandProblem:
             xshift=px * pixel_x, yshift=py * pixel_y)
         self.shift = (px, py)
         self.pixel_scales = (pixel_x, pixel_y)
-        self._cache_key = None
+        self._cache = {}
 
-    def _psf_tables(self, fwhm_coeffs, beta_coeffs):
-        """The band PSF and its derivatives by each coefficient, at the frequencies.
+    def _psf_tables(self, fwhm_coeffs, beta_coeffs, derivatives=True):
+        """The band PSF (and its derivatives by each coefficient) at the frequencies.
 
         The nodes' transforms are summed on the radial table first, so the
         costly interpolation to the 2D frequencies is done once per term.
+        Derivatives are computed only when a Jacobian is asked for.
         """
-        key = (tuple(fwhm_coeffs), tuple(beta_coeffs))
-        if key == self._cache_key:
-            return self._cache
+        key = (tuple(fwhm_coeffs), tuple(beta_coeffs), derivatives)
+        if key in self._cache:
+            return self._cache[key]
         radial = self.problem.radial
         powers_f = self.node_l[:, None] ** np.arange(len(fwhm_coeffs))
         powers_b = self.node_l[:, None] ** np.arange(len(beta_coeffs))
         fwhms = np.maximum(powers_f @ np.asarray(fwhm_coeffs), _MIN_FWHM)
         betas = np.maximum(powers_b @ np.asarray(beta_coeffs), MIN_BETA + 1e-3)
-        psf = 0.0
+        psf = np.zeros(radial.nodes.size)
         d_fwhm = np.zeros((len(fwhm_coeffs), radial.nodes.size))
         d_beta = np.zeros((len(beta_coeffs), radial.nodes.size))
         for k, weight in enumerate(self.node_weights):
+            if not derivatives:
+                psf += weight * moffat_fourier_transform(radial.nodes, fwhms[k], betas[k])
+                continue
             value, dfw, dbe = moffat_fourier_derivatives(radial.nodes, fwhms[k], betas[k])
-            psf = psf + weight * value
+            psf += weight * value
             d_fwhm += weight * powers_f[k][:, None] * dfw[None, :]
             d_beta += weight * powers_b[k][:, None] * dbe[None, :]
-        tables = np.vstack([psf[None, :], d_fwhm, d_beta])
-        self._cache = [radial.interpolate(t) for t in tables]
-        self._cache_key = key
-        return self._cache
+        tables = np.vstack([psf[None, :], d_fwhm, d_beta]) if derivatives else psf[None, :]
+        # Keep only the latest point: lmfit asks for the Jacobian where it
+        # has just evaluated the residual.
+        self._cache = {key: [radial.interpolate(t) for t in tables]}
+        return self._cache[key]
 
     def _shifted_hst(self, dx, dy):
         p = self.problem
@@ -188,7 +193,7 @@ class BandProblem:
             ``bg``, ``dx``, ``dy``, ``fwhm_c<j>`` and ``beta_c<j>``.
         """
         p = self.problem
-        tables = self._psf_tables(fwhm_coeffs, beta_coeffs)
+        tables = self._psf_tables(fwhm_coeffs, beta_coeffs, derivatives=jacobian)
         psf = tables[0]
         shifted = self._shifted_hst(dx, dy)
         convolved = psf * shifted
