@@ -17,7 +17,7 @@ from .fsf import FSFModel, DEFAULT_LBRANGE
 from .joint import JointProblem, band_parameter_name
 from .results import CubePhotometry, JointBandPhotometry, sky_offsets
 
-__all__ = ["fit_cube_photometry", "BAND_FIT_KEYWORDS"]
+__all__ = ["fit_cube_photometry", "fit_cube_file", "BAND_FIT_KEYWORDS"]
 
 #: The keywords of `fit_image_photometry` accepted, in common or per band.
 BAND_FIT_KEYWORDS = ("regions", "fix_scale", "fix_bg", "fix_dx", "fix_dy", "fix_fwhm",
@@ -265,6 +265,25 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
     result, refits = joint.fit_with_refits(params)
     return _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
                         spectra, source_light)
+
+
+def fit_cube_file(hst, cube, hst_images, **kwargs):
+    """`fit_cube_photometry` with the batch iterators' call signature.
+
+    The batch machinery (`~imphot_astropy.batch`) calls its fitter as
+    ``function(hst, muse, **kwargs)``; here ``hst`` is None (the cube's
+    HST images are named per band in ``hst_images``, so that each worker
+    reads, or finds in the cache, only the regridded images it needs).
+
+    Examples
+    --------
+    >>> from imphot_astropy.datasets import make_exposure_cube
+    >>> cube, hst, truth = make_exposure_cube(shape=(50, 50), nplanes=30,
+    ...                                       filters=("F775W",), seed=2)
+    >>> round(fit_cube_file(None, cube, hst, fix_beta=2.5).dx.value, 2)
+    0.06
+    """
+    return fit_cube_photometry(cube, hst_images, **kwargs)
 
 
 def _whole_pixels(single, image):

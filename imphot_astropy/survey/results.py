@@ -85,6 +85,13 @@ class CubePhotometry:
     def __init__(self, **attributes):
         self.__dict__.update(attributes)
 
+    def __getstate__(self):
+        # The minimizer's result holds the residual function (a closure over
+        # the images): it is not sent between processes.
+        state = dict(self.__dict__)
+        state["minimizer_result"] = None
+        return state
+
     def fwhm_at(self, lam):
         """The fitted FWHM (arcsec) and its 1-sigma error at wavelengths ``lam``.
 
