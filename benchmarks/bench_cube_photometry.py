@@ -130,6 +130,19 @@ def write_inputs(workdir, shape, levels=24, seed=3):
     return cube, hst_files
 
 
+CHILD_CURVES = r"""
+import json, sys
+sys.path.insert(0, {repo!r})
+import astropy.units as u
+from imphot_astropy.preparation.filter_curves import hst_filter_bandpass
+curves = {{}}
+for band in {bands!r}:
+    bp = hst_filter_bandpass(band)
+    curves[band] = (bp.waveset.to_value(u.AA).tolist(), bp(bp.waveset).value.tolist())
+with open({path!r}, "w") as handle:
+    json.dump(curves, handle)
+"""
+
 CHILD_OURS = r"""
 import json, resource, sys, time, warnings
 sys.path.insert(0, {repo!r})
@@ -190,8 +203,6 @@ def main(argv=None):
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the files")
     options = parser.parse_args(argv)
-    sys.path.insert(0, REPO)
-
     run_peer = not options.no_peer
     if run_peer and not (os.path.exists(PEER_PYTHON) and os.path.isdir(PEER)):
         print(f"peer skipped: {PEER_PYTHON} or {PEER} is missing")
@@ -199,7 +210,17 @@ def main(argv=None):
     workdir = tempfile.mkdtemp(prefix="bench_cube_photometry_", dir="/tmp")
     try:
         t0 = time.perf_counter()
-        cube, hst = write_inputs(workdir, tuple(options.shape))
+        # In a child, so that this process stays small: a child's peak RSS
+        # (ru_maxrss) starts from its parent's at fork.
+        done = subprocess.run(
+            [sys.executable, "-c", f"import sys, json; sys.path.insert(0, {REPO!r}); "
+             f"sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
+             "from bench_cube_photometry import write_inputs; "
+             f"print(json.dumps(write_inputs({workdir!r}, {tuple(options.shape)!r})))"],
+            capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr[-3000:])
+        cube, hst = json.loads(done.stdout.strip().splitlines()[-1])
         print(f"cube {tuple(options.shape)} float32 DATA+STAT, "
               f"{os.path.getsize(cube) / 1e9:.2f} GB, and 4 HST images written in "
               f"{time.perf_counter() - t0:.0f} s to {workdir}")
@@ -208,13 +229,9 @@ def main(argv=None):
                 pass
         env = dict(os.environ, PYTHONPATH=PEER)
         # The same filter curves for both (the peer's venv lacks our package).
-        import astropy.units as u
-        from imphot_astropy.preparation.filter_curves import hst_filter_bandpass
         curves = os.path.join(workdir, "curves.json")
-        with open(curves, "w") as handle:
-            json.dump({b: (hst_filter_bandpass(b).waveset.to_value(u.AA).tolist(),
-                           hst_filter_bandpass(b)(hst_filter_bandpass(b).waveset)
-                           .value.tolist()) for b in BANDS}, handle)
+        subprocess.run([sys.executable, "-c", CHILD_CURVES.format(
+            repo=REPO, bands=BANDS, path=curves)], check=True)
         ours, peer = [], []
         # Interleaved, so that a change in the shared machine's load
         # affects both alike.

@@ -60,7 +60,7 @@ def _parser(prog):
     parser.add_argument("--beta-degree", type=int, default=0, metavar="N")
     parser.add_argument("--fix-beta", type=float, default=None, metavar="BETA",
                         help="hold beta at this value")
-    parser.add_argument("--psf-nodes", type=int, default=8, metavar="N",
+    parser.add_argument("--psf-nodes", type=int, default=4, metavar="N",
                         help="PSF-mixture nodes per band (1: effective wavelength)")
     parser.add_argument("--margin", type=float, default=2.0, metavar="ARCSEC")
     parser.add_argument("--regions", default=None, metavar="FILE",

@@ -152,7 +152,7 @@ def _fitted(params, name):
     return FittedValue(p.value, stdev, fixed)
 
 
-def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_nodes=8,
+def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_nodes=4,
                         source_light=True, lbrange=DEFAULT_LBRANGE, band_options=None,
                         joint_parameters=None, cache_dir=None, nprocess=0,
                         progress_bar=False, **fit_keywords):

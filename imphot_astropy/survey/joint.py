@@ -174,7 +174,7 @@ class JointProblem:
         return self.model_jacobian(params) @ self._varying_transform(params)
 
     def fit(self, params):
-        """Minimise with lmfit (scipy's trust-region least squares).
+        """Minimise with lmfit (Levenberg-Marquardt, analytic Jacobian).
 
         Returns
         -------
@@ -186,9 +186,11 @@ class JointProblem:
         if unknown:
             raise UserError(f"joint parameters: missing {unknown}")
         minimizer = lmfit.Minimizer(lambda p: self.residual(p), params)
-        return minimizer.minimize(method="least_squares",
-                                  jac=lambda p, *a, **k: self.jacobian(p),
-                                  x_scale="jac", ftol=1e-10, xtol=1e-10, gtol=1e-10)
+        # MINPACK's Levenberg-Marquardt keeps one copy of the tall Jacobian
+        # (scipy's trust-region method keeps several, and its SVD), which
+        # matters for four full MUSE bands; lmfit maps bounds for it.
+        return minimizer.minimize(method="leastsq", Dfun=lambda p, *a, **k: self.jacobian(p),
+                                  ftol=1e-10, xtol=1e-10)
 
     def fit_with_refits(self, params):
         """Fit; if the offsets moved the images by a pixel or more, shift and refit."""

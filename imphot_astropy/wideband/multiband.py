@@ -117,11 +117,13 @@ def _sum_block(cube, bands, block):
                         variance=None if variance is None else variance[window],
                         mask=None if mask is None else mask[window])
         parts.append(sums)
-    values = np.asarray(data, dtype=np.float64)
-    bad = ~np.isfinite(values)
+    # The planes' light, for the PSF mixture's weights: NaN voxels are left
+    # out; flagged ones too when there is a mask (an exact sum is not
+    # needed, a float64 copy of the block would cost more than the sums).
+    values = np.asarray(data)
     if mask is not None:
-        bad |= np.asarray(mask) != 0
-    flux = np.where(bad, 0.0, values).sum(axis=(1, 2))
+        values = np.where(np.asarray(mask) != 0, np.nan, values)
+    flux = np.nansum(values, axis=(1, 2), dtype=np.float64)
     return parts, flux
 
 
