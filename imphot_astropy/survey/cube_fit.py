@@ -327,6 +327,7 @@ def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes
     report = lmfit_report(result, refits, psf_nodes)
     obj.fit_report = report
     obj.joint = {}
+    obj.scale = _mean_scale(params, joint, result)
     residual = result.residual
     rows = np.cumsum([0] + [b.problem.data.size for b in joint.bands])
     for b, band in enumerate(joint.bands):
@@ -344,6 +345,18 @@ def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes
         obj.joint[band.name] = JointBandPhotometry(band.muse_image, report, values, rms,
                                                    dxdy)
     return obj
+
+
+def _mean_scale(params, joint, result):
+    """The mean of the bands' joint scales, with its propagated uncertainty."""
+    names = [band_parameter_name("scale", b.name) for b in joint.bands]
+    value = float(np.mean([params[n].value for n in names]))
+    cov_names = list(result.var_names)
+    if result.covar is None or not all(n in cov_names for n in names):
+        return FittedValue(value, None, not any(params[n].vary for n in names))
+    index = [cov_names.index(n) for n in names]
+    cov = result.covar[np.ix_(index, index)]
+    return FittedValue(value, float(np.sqrt(cov.sum())) / len(names), False)
 
 
 def lmfit_report(result, refits, psf_nodes):

@@ -60,6 +60,9 @@ class CubePhotometry:
         Band -> `JointBandPhotometry`, the joint fit's values at the band.
     dx, dy, dra, ddec : `~imphot_astropy.fitting.FittedValue`
         The exposure's pointing offset (arcsec), as for a single image.
+    scale : `~imphot_astropy.fitting.FittedValue`
+        The mean of the bands' joint flux scales (MUSE/HST), for
+        `~imphot_astropy.corrections.apply_cube_corrections`.
     fsf : `~imphot_astropy.survey.FSFModel`
         The fitted PSF versus wavelength.
     parameters : `lmfit.Parameters`
