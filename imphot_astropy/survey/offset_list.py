@@ -76,7 +76,7 @@ def offset_list_row(result, flux_scale=None):
     _, dec = result.wcs.pixel_to_world_values((nx - 1) / 2.0, (ny - 1) / 2.0)
     row = {"DATE_OBS": str(result.date_obs),
            "MJD_OBS": np.nan if result.mjd_obs is None else float(result.mjd_obs),
-           "RA_OFFSET": result.dra.value / np.cos(np.deg2rad(float(dec))) / 3600.0,
+           "RA_OFFSET": float(result.dra.value / np.cos(np.deg2rad(float(dec))) / 3600.0),
            "DEC_OFFSET": result.ddec.value / 3600.0}
     if flux_scale is not None:
         row["FLUX_SCALE"] = _flux_scale(result, flux_scale)
