@@ -130,7 +130,9 @@ class JointProblem:
     def model_jacobian(self, params):
         """The derivatives of the residuals by every model parameter (columns)."""
         value, fwhm, beta = self._unpack(params)
-        jac = np.zeros((self._rows[-1], len(self.names)))
+        # Column-major: each band's columns are written contiguously, and
+        # MINPACK works on this layout without a copy.
+        jac = np.zeros((self._rows[-1], len(self.names)), order="F")
         index = {name: i for i, name in enumerate(self.names)}
         for b, band in enumerate(self.bands):
             scale_name = band_parameter_name("scale", band.name)
@@ -171,7 +173,14 @@ class JointProblem:
 
     def jacobian(self, params):
         """The Jacobian of the residuals by the varying parameters (lmfit order)."""
-        return self.model_jacobian(params) @ self._varying_transform(params)
+        transform = self._varying_transform(params)
+        jac = self.model_jacobian(params)
+        selection = np.argmax(transform, axis=0)
+        if np.array_equal(transform, np.eye(len(self.names))[:, selection]):
+            # No expressions: the varying columns themselves (a tall matrix
+            # product would cost as much as the model).
+            return jac[:, selection]
+        return jac @ transform
 
     def fit(self, params):
         """Minimise with lmfit (Levenberg-Marquardt, analytic Jacobian).
