@@ -14,9 +14,9 @@ from astropy.wcs.utils import proj_plane_pixel_scales
 
 from ..exceptions import UserError
 from .units import flux_unit_from_header
+from .hdus import select_data_hdu, header_from_meta
 
-__all__ = ["ImageData", "read_image", "read_mask", "celestial_wcs", "file_base_name",
-           "open_fits"]
+__all__ = ["ImageData", "read_image", "celestial_wcs", "file_base_name", "open_fits"]
 
 
 @dataclass
@@ -190,21 +190,22 @@ def celestial_wcs(header_or_wcs, argname="image", what="image"):
     if sorted((wcs.wcs.lng, wcs.wcs.lat)) != [0, 1]:
         raise UserError(f"{argname}: the celestial axes of the {what} must be its "
                         "first two WCS axes (its last two array axes)")
-    return wcs.celestial
+    celestial = wcs.celestial
+    _check_not_singular(celestial, argname, what)
+    return celestial
 
 
-def _select_data_hdu(hdulist, filename):
-    """Pick the HDU that holds the image: DATA, SCI, else the first with data."""
-    names = [hdu.name.upper() for hdu in hdulist]
-    for extname in ("DATA", "SCI"):
-        if extname in names:
-            hdu = hdulist[extname]
-            if hdu.data is not None:
-                return hdu
-    for hdu in hdulist:
-        if isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU)) and hdu.data is not None:
-            return hdu
-    raise UserError(f"{filename}: the file contains no image data")
+def _check_not_singular(wcs, argname, what):
+    """Refuse a WCS whose pixel-to-sky matrix cannot be inverted (say CD = 0)."""
+    try:
+        matrix = wcs.pixel_scale_matrix
+    except Exception:  # astropy raises many kinds for broken WCS
+        matrix = np.zeros((2, 2))
+    determinant = float(np.linalg.det(matrix)) if np.all(np.isfinite(matrix)) else np.nan
+    if not np.isfinite(determinant) or determinant == 0:
+        raise UserError(f"{argname}: the WCS of the {what} is singular (its CD or "
+                        f"PC x CDELT matrix {matrix.tolist()} has no inverse), so its "
+                        "pixels have no position on the sky")
 
 
 def _mask_from_dq(hdulist, shape, filename):
@@ -250,7 +251,7 @@ def file_base_name(filename):
 
 def _from_hdulist(hdulist, filename, argname, own=False):
     label = filename if filename is not None else argname
-    hdu = _select_data_hdu(hdulist, label)
+    hdu = hdulist[select_data_hdu(hdulist, label)]
     data = np.array(hdu.data, dtype=np.float64)
     if data.ndim != 2:
         raise UserError(f"{label}: expected a 2D image, but the data have "
@@ -312,7 +313,12 @@ def open_fits(path, argname, what="file"):
     if os.path.isdir(path):
         raise UserError(f"{argname}: {path} is a directory, not a FITS file")
     try:
-        return fits.open(path, memmap=True)
+        with warnings.catch_warnings():
+            # A truncated file is reported as an error when its data are chosen.
+            warnings.filterwarnings("ignore", "File may have been truncated")
+            hdulist = fits.open(path, memmap=True)
+            len(hdulist)  # read every header now, under the filter above
+            return hdulist
     except (OSError, ValueError) as exc:
         raise UserError(f"{argname}: {path} is not a readable FITS {what} ({exc})") from None
 
@@ -353,11 +359,7 @@ def _from_nddata(nd, argname):
                                 f"{type(nd.uncertainty).__name__} cannot be "
                                 "converted to a variance") from None
         mask |= ~np.isfinite(variance)
-    header = nd.meta if isinstance(nd.meta, fits.Header) else fits.Header()
-    if not isinstance(nd.meta, fits.Header) and nd.meta:
-        for key, value in nd.meta.items():
-            if isinstance(key, str) and len(key) <= 8 and np.isscalar(value):
-                header[key] = value
+    header = header_from_meta(nd.meta)
     wcs = celestial_wcs(nd.wcs, argname)
     notes = []
     if nd.unit is None:
@@ -424,45 +426,3 @@ def read_image(image, argname="image"):
         return _from_nddata(image, argname)
     raise UserError(f"{argname}: expected a FITS file name, an HDU or an "
                     f"NDData/CCDData image, not {type(image).__name__}")
-
-
-def read_mask(mask, reference, argname="extramask"):
-    """Read a boolean mask (True = bad) that must match a reference image.
-
-    Parameters
-    ----------
-    mask : `numpy.ndarray`, NDData/CCDData, or str
-        A boolean (or 0/1 integer) array of the reference's shape; an NDData
-        of integers (non-zero = masked) on the same pixel grid; or a FITS file
-        whose DATA extension (or primary HDU) holds such integers.
-    reference : `ImageData`
-        The image the mask applies to.
-    argname : str
-        The argument name to quote in error messages.
-
-    Returns
-    -------
-    mask : `numpy.ndarray` of bool
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from astropy.wcs import WCS
-    >>> w = WCS(naxis=2); w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    >>> ref = ImageData(np.zeros((2, 2)), np.zeros((2, 2), bool), None, None, w)
-    >>> read_mask(np.array([[0, 1], [0, 0]]), ref).sum()
-    np.int64(1)
-    """
-    from .grids import image_grids_aligned
-
-    if isinstance(mask, np.ndarray):
-        if mask.shape != reference.shape:
-            raise UserError(f"{argname}: the mask has shape {mask.shape}, but "
-                            f"the MUSE image has shape {reference.shape}")
-        return mask.astype(bool)
-    image = read_image(mask, argname)
-    if not image_grids_aligned(image, reference):
-        raise UserError(f"{argname}: the mask's pixel grid is not aligned with "
-                        "the MUSE image")
-    values = np.where(np.isfinite(image.data), image.data, 1.0)
-    return values != 0
