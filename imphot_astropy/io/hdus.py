@@ -202,7 +202,8 @@ def select_data_hdu(hdulist, label, ndims=(2,)):
         _refuse(hdulist, label, "the file has no DATA or SCI HDU, only auxiliary planes "
                 f"({', '.join(names[i] for i in auxiliary)}), which are not the data")
     _check_file_size(hdulist, label)
-    _refuse(hdulist, label, f"the file contains no {what} image data")
+    _refuse(hdulist, label, f"the file has no DATA extension and no {what} image "
+            "(nor a SCI extension)")
 
 
 def data_headers(hdulist, label, ndims=(2,)):

@@ -24,6 +24,11 @@ __all__ = ["bandpass_image", "FilterTruncationWarning", "worker_count"]
 # integrated response lies outside the cube.
 _WARN_LOST_FRACTION = 0.005
 
+# Warn when more than this fraction of the image's pixels have no valid
+# voxel. MUSE cubes have NaN borders (a rotated or dithered field leaves
+# 10-30% of the spaxels empty), which are no news; a cube mostly NaN is.
+_WARN_UNDEFINED_FRACTION = 0.5
+
 # Planes are handed to workers in blocks of about this many values (16 MB of
 # float32 per array): big enough that a worker's Python overhead is small,
 # small enough to bound memory and keep all workers busy. The blocks depend
@@ -168,6 +173,20 @@ def _combine_planes(cube, weights, start, stop, nworkers, progress_bar):
     return total
 
 
+def _check_undefined(mask, name, wave_lo, wave_hi):
+    """Refuse an image with no defined pixel; warn when most of it is undefined."""
+    where = f"in the planes the filter uses ({_describe_range(wave_lo, wave_hi)})"
+    if mask.all():
+        raise UserError(f"cube: {name}: every voxel {where} is NaN or masked, so the "
+                        "image would hold no value")
+    undefined = int(np.count_nonzero(mask))
+    if undefined > _WARN_UNDEFINED_FRACTION * mask.size:
+        warnings.warn(f"{name}: {100 * undefined / mask.size:.1f}% of the image's "
+                      f"pixels ({undefined} of {mask.size}) are NaN: every voxel "
+                      f"{where} is NaN or masked there", AstropyUserWarning,
+                      stacklevel=3)
+
+
 def _describe_range(lo, hi):
     return f"{lo:.1f}-{hi:.1f} Angstrom"
 
@@ -304,6 +323,7 @@ def bandpass_image(cube, wavelengths, sensitivities=None, unit_wave=u.AA,
         sums = _combine_planes(source, weights, start, stop, nworkers, progress_bar)
         data, variance, mask = sums.weighted_mean()
         used = np.concatenate([source.lower[start:stop], source.upper[start:stop]])
+        _check_undefined(mask, source.name, used.min(), used.max())
         meta = _result_header(source, curve, lost, used.min(), used.max())
         uncertainty = None if variance is None else VarianceUncertainty(variance)
         unit = source.unit if source.unit is not None else u.dimensionless_unscaled
