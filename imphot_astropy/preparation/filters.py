@@ -303,7 +303,7 @@ class HstFilterInfo:
         >>> round(float(bp.pivot().value) / 7692.4, 3)
         1.0
         """
-        from .filter_curves import hst_filter_bandpass
+        from ..bandpasses import hst_filter_bandpass
 
         if self.instrument != ACS_WFC:
             raise UserError(f"filter: no throughput curve of {self.instrument} "

@@ -1,7 +1,6 @@
 """Images with a filter's spectral response, extracted from spectral cubes."""
 
 import os
-import sys
 import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +12,7 @@ from astropy.nddata import CCDData, VarianceUncertainty
 from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
+from ..utils import NoProgress, progress_bar, worker_count
 from .cubes import open_cube
 from .curves import read_filter_curve
 from .planesums import WeightedPlaneSums
@@ -49,37 +49,6 @@ class FilterTruncationWarning(AstropyUserWarning):
     >>> warnings.simplefilter("error", FilterTruncationWarning)  # make it an error
     >>> warnings.resetwarnings()
     """
-
-
-def worker_count(nprocess):
-    """Return the number of workers that ``nprocess`` asks for.
-
-    Parameters
-    ----------
-    nprocess : int
-        0 for one per available CPU, a positive number for that many, or
-        -n for all CPUs but n (at least 1).
-
-    Returns
-    -------
-    n : int
-
-    Examples
-    --------
-    >>> worker_count(3)
-    3
-    >>> worker_count(-1000)
-    1
-    """
-    if isinstance(nprocess, bool) or not isinstance(nprocess, (int, np.integer)):
-        raise UserError(f"nprocess: expected an integer, not {nprocess!r}")
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    if nprocess > 0:
-        return int(nprocess)
-    return max(cpus + int(nprocess), 1)
 
 
 def _curve_in_angstrom(curve, cube):
@@ -119,26 +88,12 @@ def _sum_block(cube, weights, block):
     return sums
 
 
-class _NoProgress:
-    """Stands in for a tqdm bar when none is wanted (tqdm is then not needed)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def update(self, n):
-        pass
+# Kept under these names: tests spy on them.
+_NoProgress = NoProgress
 
 
 def _progress(total, show):
-    if not show:
-        return _NoProgress()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="plane", desc="bandpass image", file=sys.stderr,
-                delay=0.5)
+    return progress_bar(total, show, unit="plane", desc="bandpass image", delay=0.5)
 
 
 def _combine_planes(cube, weights, start, stop, nworkers, progress_bar):
