@@ -6,7 +6,7 @@ from astropy.io import fits
 from astropy.nddata import VarianceUncertainty
 
 from ..core.transfer import REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD
-from ..io import write_fits_atomically
+from ..io import write_fits_atomically, header_from_meta
 
 __all__ = ["regridded_hdulist", "write_regridded_hst"]
 
@@ -37,7 +37,7 @@ def regridded_hdulist(image):
     >>> [hdu.name for hdu in regridded_hdulist(ccd)]
     ['PRIMARY', 'DATA', 'DQ']
     """
-    meta = image.meta if isinstance(image.meta, fits.Header) else fits.Header()
+    meta = header_from_meta(image.meta)
     primary = fits.PrimaryHDU(header=fits.Header(meta, copy=True))
     wcs_header = image.wcs.to_header()
     data_header = fits.Header(wcs_header, copy=True)

@@ -373,7 +373,7 @@ def _rescale_imagedata(image, muse_unit, filter_name):
 
 
 def _rescale_ccddata(ccd, muse_unit, filter_name):
-    header = ccd.meta if isinstance(ccd.meta, fits.Header) else fits.Header()
+    header = header_from_meta(ccd.meta)
     name = str(header.get("FILENAME", "the HST image"))
     info = HstFilterInfo(header, filter_name=filter_name)
     hst_unit = _assumed_hst_unit(ccd.unit, info, name, header)
