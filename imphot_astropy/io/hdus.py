@@ -9,7 +9,8 @@ it. The priority (`select_data_hdu`):
    pipeline products), if exactly one HDU has that name.
 2. Otherwise, the one image HDU (primary or extension) with data of the
    accepted dimensions that is not an auxiliary plane (``STAT``, ``VAR``,
-   ``ERR``, ``DQ``, ``WHT``, ``CTX``, ...).
+   ``ERR``, ``DQ``, ``WHT``, ``CTX``, or CCDData's ``UNCERT`` and ``MASK``;
+   see `AUXILIARY_EXTNAMES`).
 
 Anything else is ambiguous and refused with a `~imphot_astropy.UserError`
 that names the file and lists its HDUs, rather than guessed: a file with
@@ -29,8 +30,11 @@ __all__ = ["select_data_hdu", "describe_hdus", "header_from_meta", "merged_heade
 
 #: The names of HDUs that hold planes beside the data (variance, errors,
 #: data-quality flags, weights, contexts); never chosen as the data.
-AUXILIARY_EXTNAMES = frozenset({"STAT", "VAR", "VARIANCE", "ERR", "ERROR", "DQ", "WHT",
-                                "CTX", "CON", "EXP", "HDRTAB", "SAMP", "TIME"})
+#: The names cover MUSE (STAT, DQ), HST (ERR, DQ, WHT, CTX, SAMP, TIME) and
+#: the files `~astropy.nddata.CCDData` writes (UNCERT, MASK, FLAGS).
+AUXILIARY_EXTNAMES = frozenset({"STAT", "VAR", "VARIANCE", "ERR", "ERROR", "SIGMA", "RMS",
+                                "NOISE", "DQ", "QUALITY", "MASK", "FLAGS", "UNCERT",
+                                "WHT", "WEIGHT", "CTX", "CON", "EXP", "SAMP", "TIME"})
 
 _DATA_EXTNAMES = ("DATA", "SCI")
 _IMAGE_HDUS = (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)
