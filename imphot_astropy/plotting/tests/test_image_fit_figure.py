@@ -7,7 +7,8 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from astropy.visualization.wcsaxes import WCSAxes
 
-from imphot_astropy.plotting import plot_image_fit, image_fit_images, IMAGE_FIT_PANELS
+from imphot_astropy.fitting import image_fit_images
+from imphot_astropy.plotting import plot_image_fit, IMAGE_FIT_PANELS
 from imphot_astropy.plotting.scales import NOT_COMPARED_COLOR
 from imphot_astropy.exceptions import UserError
 
