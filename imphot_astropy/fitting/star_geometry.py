@@ -113,7 +113,7 @@ def select_star_pixels(geometry, muse_bad, hst_bad):
     >>> hst_image, muse_image = read_aligned_pair(hst, muse)
     >>> geometry = StarGeometry((*truth["star_radec"][0], 1.0), muse_image)
     >>> int(select_star_pixels(geometry, muse_image.mask, hst_image.mask).sum())
-    81
+    80
     """
     where = f"within {geometry.radius}\" of the star at ({geometry.ra}, {geometry.dec})"
     if not (geometry.circle & ~muse_bad).any():
