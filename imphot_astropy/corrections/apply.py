@@ -418,7 +418,7 @@ def _file_names(inputs):
 def aligned_output(apply, resample, muse_filename, inputs=()):
     """Check the fitters' ``apply``/``resample``; return the output name or None.
 
-    The fitters call this before fitting, so that a fit whose corrected
+    The public fit functions call this before fitting, so that a fit whose corrected
     image could not be written fails at once and writes nothing.
 
     Parameters
