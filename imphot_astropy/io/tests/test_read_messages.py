@@ -14,7 +14,7 @@ from astropy.wcs import WCS
 
 from imphot_astropy.exceptions import UserError
 from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
-from imphot_astropy.fitting import fit_image_photometry
+from imphot_astropy.photometry import fit_image_photometry
 from imphot_astropy.io import read_image
 from imphot_astropy.preparation import (regrid_hst_like_muse, rescale_hst_like_muse,
                                         HstFilterInfo)
