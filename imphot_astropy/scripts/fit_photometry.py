@@ -16,8 +16,9 @@ import os
 import sys
 
 from ..exceptions import UserError, WorkerError
-from ..fitting import fit_image_photometry, fit_image_and_star_photometry
+from ..photometry import fit_image_photometry, fit_image_and_star_photometry
 from ..io import check_output_path
+from ..utils import progress_bar
 from ..batch import (FitImagePhotometryMP, FitImageAndStarPhotometryMP,
                      write_photometry_table, table_format)
 from .arguments import ImphotArgumentParser, FIT_BOTH, extract_function_args
@@ -98,13 +99,9 @@ def _fit_one(function, options, kwargs, report):
 
 
 def _fit_many(iterator_class, options, kwargs, report):
-    try:
-        from tqdm import tqdm
-    except ImportError:  # tqdm is optional: no progress bar without it
-        tqdm = None
     client = _dask_client(options.scheduler)
     try:
-        _iterate(iterator_class, options, kwargs, report, tqdm, client)
+        _iterate(iterator_class, options, kwargs, report, client)
     finally:
         if client is not None:
             client.close()
@@ -125,15 +122,10 @@ def _dask_client(address):
         raise UserError(f"--scheduler: cannot reach {address} ({exc})") from None
 
 
-def _iterate(iterator_class, options, kwargs, report, tqdm, client):
+def _iterate(iterator_class, options, kwargs, report, client):
     with iterator_class(options.hst_image, options.muse_images, kwargs,
                         nworker=options.nprocess, client=client) as fits:
-        if tqdm is None:
-            for item in fits:
-                report.add(item)
-            return
-        with tqdm(total=len(fits), file=sys.stderr, unit="image", desc=report.prog,
-                  leave=True) as bar:
+        with progress_bar(len(fits), unit="image", desc=report.prog, leave=True) as bar:
             report.write = lambda text: bar.write(text, file=sys.stdout)
             for item in fits:
                 report.add(item)

@@ -8,7 +8,7 @@ from astropy.time import Time
 
 from ..exceptions import UserError
 from ..io import read_image, image_grids_aligned
-from ..fitting import fit_image_photometry, FittedValue
+from ..fitting import measure_image_photometry, FittedValue
 from ..preparation import (regrid_hst_like_muse, rescale_hst_like_muse,
                            write_regridded_hst, HstFilterInfo)
 from ..wideband.multiband import bandpass_images
@@ -242,7 +242,7 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
     images, spectra = bandpass_images(cube, names, nprocess=nprocess,
                                       progress_bar=progress_bar, spectra=True)
     hst = {n: _hst_on_grid(hst_images[n], n, images[n], cache_dir) for n in names}
-    single = {n: fit_image_photometry(hst[n], images[n], **options[n]) for n in names}
+    single = {n: measure_image_photometry(hst[n], images[n], **options[n]) for n in names}
 
     start = {n: dict(scale=r.scale.value, bg=r.bg.value, dx=r.dx.value, dy=r.dy.value,
                      fwhm=r.fwhm.value, beta=r.beta.value, dx_err=r.dx.stdev)
