@@ -90,7 +90,7 @@ def _hst_on_grid(hst, band, image, cache_dir):
     return cached
 
 
-def _pivot(band, curve_spec=None):
+def _pivot(band):
     try:
         return float(HstFilterInfo(band).photplam)
     except UserError:
