@@ -22,6 +22,8 @@ from .batch import (FitPhotometryMP, FitImagePhotometryMP, FitStarPhotometryMP,
 from .scripts.arguments import (ImphotArgumentParser, extract_function_args,
                                 FIT_IMAGE, FIT_STAR, FIT_BOTH)
 from .scripts.fit_photometry import fit_photometry_main
+from .scripts.regrid_hst_to_muse import regrid_hst_to_muse_main
+from .scripts.make_wideband_image import make_wideband_image_main
 from . import pixtable, plotting
 from .pixtable import PixTable, Slicer
 
@@ -35,4 +37,5 @@ __all__ = ["UserError", "WorkerError", "image_grids_aligned",
            "write_muse_image", "FitPhotometryMP", "FitImagePhotometryMP",
            "FitStarPhotometryMP", "FitImageAndStarPhotometryMP", "write_photometry_table",
            "ImphotArgumentParser", "extract_function_args", "FIT_IMAGE", "FIT_STAR",
-           "FIT_BOTH", "fit_photometry_main", "pixtable", "plotting", "PixTable", "Slicer"]
+           "FIT_BOTH", "fit_photometry_main", "regrid_hst_to_muse_main",
+           "make_wideband_image_main", "pixtable", "plotting", "PixTable", "Slicer"]

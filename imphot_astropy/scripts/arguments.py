@@ -40,6 +40,22 @@ def _float_or_none(text):
         raise argparse.ArgumentTypeError(f"expected a number or 'none', not {text!r}")
 
 
+def _taper_width(text):
+    """An int for integer text ("9": the reference's Blackman bevel), else a float.
+
+    As for the fitters' ``taper`` keyword, the type chooses the bevel (see
+    `~imphot_astropy.core.masks.taper_weights`).
+    """
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of pixels, not {text!r}")
+
+
 def _str_or_none(text):
     """A string, or None for "none" or ""."""
     return None if text.strip().lower() in ("", "none") else text
@@ -93,9 +109,11 @@ _FITTER_OPTIONS = [
         help="a star at RA, DEC (degrees), fitted within RADIUS arcsec; the image fit "
              "is restricted to the same circle")),
     ("--taper", FIT_IMAGE, dict(
-        type=float, default=9, metavar="PIXELS",
-        help="width over which weights fall to zero at mask edges; < 2 disables "
-             "tapering (default: 9)")),
+        type=_taper_width, default=9.0, metavar="PIXELS",
+        help="width over which weights fall to zero at mask edges: an integer (9) "
+             "selects the reference tool's Blackman bevel (odd width, even values "
+             "rounded up), a number with a point (9.0, the default) the isotropic "
+             "raised-cosine ramp; < 2 disables tapering")),
     ("--extramask", FIT_IMAGE, dict(
         type=_str_or_none, default=None, metavar="FILE",
         help="FITS image of 0/1 values on the MUSE grid: the pixels to ignore (1)")),
