@@ -13,11 +13,9 @@ import os
 import sys
 import warnings
 
-import astropy.units as u
-
+# Only light modules at import time, so that --help starts fast: astropy
+# units and wideband (scipy...) are imported by the functions that use them.
 from ..exceptions import UserError
-from ..wideband import (bandpass_image, read_filter_curve, write_muse_image,
-                        wideband_image_name, FilterTruncationWarning)
 
 __all__ = ["main", "make_wideband_image_main"]
 
@@ -60,12 +58,14 @@ def _parser(prog=PROG):
 
 
 def _report_warning(message, category, filename, lineno, file=None, line=None):
+    from ..wideband import FilterTruncationWarning
     label = "WARNING" if issubclass(category, FilterTruncationWarning) else category.__name__
     print(f"{label}: {message}", file=sys.stderr)
 
 
 def _output_names(options):
     """The output file of each cube; refuses two cubes sharing one name."""
+    from ..wideband import wideband_image_name
     if options.output is not None:
         if len(options.muse_cubes) > 1:
             raise UserError("--output: give it with a single cube only; with several "
@@ -83,6 +83,7 @@ def _output_names(options):
 
 
 def _process(cube, output, curve, options, say):
+    from ..wideband import bandpass_image, write_muse_image, FilterTruncationWarning
     say(f"Extracting the image from cube: {cube}")
     with warnings.catch_warnings():
         warnings.simplefilter("always", FilterTruncationWarning)
@@ -120,6 +121,8 @@ def main(argv=None, prog=None):
     """
     prog = prog or PROG
     options = _parser(prog).parse_args(argv)
+    import astropy.units as u
+    from ..wideband import read_filter_curve
     say = (lambda text: None) if options.quiet else (lambda text: print(text))
     status = 0
     try:
