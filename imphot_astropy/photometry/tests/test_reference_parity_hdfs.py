@@ -102,3 +102,13 @@ def test_integer_taper_is_the_reference_bevel_on_hdfs(pair, global_fit):
     assert bevel.scale.value == pytest.approx(148.11, abs=0.01)
     assert bevel.fwhm.value == pytest.approx(0.592, abs=0.001)
     assert bevel.scale.value != global_fit.scale.value
+
+
+def test_command_line_default_regions_is_the_star_circle(pair, capsys):
+    # The reference command's --regions default is "star".
+    argv = [*pair, "--star", *map(str, STAR)]
+    assert fit_photometry(argv) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines()
+            if line.startswith("IMAGE-HDFS")]
+    restricted = fit_image_photometry(*pair, regions="star", star=STAR, fix_beta=2.5)
+    assert rows[0] == restricted.summary(header=False)
