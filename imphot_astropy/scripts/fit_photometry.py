@@ -18,6 +18,7 @@ import sys
 from ..exceptions import UserError, WorkerError
 from ..photometry import fit_image_photometry, fit_image_and_star_photometry
 from ..io import check_output_path
+from ..utils import progress_bar
 from ..batch import (FitImagePhotometryMP, FitImageAndStarPhotometryMP,
                      write_photometry_table, table_format)
 from .arguments import ImphotArgumentParser, FIT_BOTH, extract_function_args
@@ -95,18 +96,9 @@ def _fit_one(function, options, kwargs, report):
 
 
 def _fit_many(iterator_class, options, kwargs, report):
-    try:
-        from tqdm import tqdm
-    except ImportError:  # tqdm is optional: no progress bar without it
-        tqdm = None
     with iterator_class(options.hst_image, options.muse_images, kwargs,
                         nworker=options.nprocess) as fits:
-        if tqdm is None:
-            for item in fits:
-                report.add(item)
-            return
-        with tqdm(total=len(fits), file=sys.stderr, unit="image", desc=report.prog,
-                  leave=True) as bar:
+        with progress_bar(len(fits), unit="image", desc=report.prog, leave=True) as bar:
             report.write = lambda text: bar.write(text, file=sys.stdout)
             for item in fits:
                 report.add(item)
