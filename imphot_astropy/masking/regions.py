@@ -325,7 +325,7 @@ def fit_regions(regions, star=None, argname="regions"):
             return []
         return [star_region(star, include=regions.strip().lower() == "star")]
     if star is not None:
-        warnings.warn(f"{argname}: the region file is not used, because star is given "
+        warnings.warn(f"{argname}: these regions are not used, because star is given "
                       "(star overrides regions: the fit is restricted to the star's "
                       "circle)", AstropyUserWarning, stacklevel=2)
         return [star_region(star, include=True)]
