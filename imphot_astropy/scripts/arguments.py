@@ -9,7 +9,6 @@ function takes. To offer a new fitter keyword, add one line to
 """
 
 import argparse
-import inspect
 
 from ..exceptions import UserError
 
@@ -203,6 +202,7 @@ def extract_function_args(options, function):
     >>> extract_function_args({"star": None, "fix_beta": 2.5, "verbose": True}, fit)
     {'star': None, 'fix_beta': 2.5}
     """
+    import inspect  # here, not at the top: --help does not need it (start-up time)
     values = vars(options) if isinstance(options, argparse.Namespace) else dict(options)
     parameters = inspect.signature(function).parameters
     images = set(list(parameters)[:2])
