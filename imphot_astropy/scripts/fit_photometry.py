@@ -47,7 +47,7 @@ def _parser(prog):
 
 def _fitter(options):
     """The fitting function and the iterator class the options ask for."""
-    from ..fitting import fit_image_photometry, fit_image_and_star_photometry
+    from ..photometry import fit_image_photometry, fit_image_and_star_photometry
     from ..batch import FitImagePhotometryMP, FitImageAndStarPhotometryMP
     if options.star is None:
         return fit_image_photometry, FitImagePhotometryMP
