@@ -96,18 +96,10 @@ def _fit_one(function, options, kwargs, report):
 
 
 def _fit_many(iterator_class, options, kwargs, report):
-    try:
-        from tqdm import tqdm
-    except ImportError:  # tqdm is optional: no progress bar without it
-        tqdm = None
+    from ..utils import progress_bar
     with iterator_class(options.hst_image, options.muse_images, kwargs,
                         nworker=options.nprocess) as fits:
-        if tqdm is None:
-            for item in fits:
-                report.add(item)
-            return
-        with tqdm(total=len(fits), file=sys.stderr, unit="image", desc=report.prog,
-                  leave=True) as bar:
+        with progress_bar(len(fits), unit="image", desc=report.prog, leave=True) as bar:
             report.write = lambda text: bar.write(text, file=sys.stdout)
             for item in fits:
                 report.add(item)
