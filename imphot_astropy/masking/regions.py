@@ -7,18 +7,18 @@ import warnings
 import numpy as np
 import astropy.units as u
 from astropy.coordinates import SkyCoord
-from regions import (Regions, CircleSkyRegion, CirclePixelRegion, EllipseSkyRegion,
-                     EllipsePixelRegion, RectangleSkyRegion, RectanglePixelRegion)
 
 from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
 
+# The regions package (which imports matplotlib) is imported by the functions
+# that make or parse regions, not here: the fitters import this module, and
+# a fit without regions or a star should not pay for it.
+
 __all__ = ["read_ds9_regions", "regions_mask", "star_region", "parse_star",
            "fit_regions", "IgnoredRegionWarning"]
 
-_SUPPORTED = (CircleSkyRegion, CirclePixelRegion, EllipseSkyRegion, EllipsePixelRegion,
-              RectangleSkyRegion, RectanglePixelRegion)
 _SHAPE_NAMES = {"CircleSkyRegion": "circle", "CirclePixelRegion": "circle",
                 "EllipseSkyRegion": "ellipse", "EllipsePixelRegion": "ellipse",
                 "RectangleSkyRegion": "box", "RectanglePixelRegion": "box"}
@@ -96,10 +96,11 @@ def _parse_line(text, frame, where):
     own = _frame_of(text)
     if own is not None:
         body = text[text.index(";") + 1:] if ";" in text else ""
+    import regions
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            parsed = Regions.parse(f"{parse_frame}; {body}", format="ds9")
+            parsed = regions.Regions.parse(f"{parse_frame}; {body}", format="ds9")
         except Exception as exc:  # the parser raises many exception types
             raise UserError(f"{where}: malformed region '{text.strip()}' ({exc})") from None
     ignored = []
@@ -110,9 +111,12 @@ def _parse_line(text, frame, where):
             ignored.append(message.split('"')[1] if '"' in message else text.strip())
         elif "skip" in message:
             raise UserError(f"{where}: cannot read region '{text.strip()}' ({message})")
+    supported_types = (regions.CircleSkyRegion, regions.CirclePixelRegion,
+                       regions.EllipseSkyRegion, regions.EllipsePixelRegion,
+                       regions.RectangleSkyRegion, regions.RectanglePixelRegion)
     supported = []
     for region in parsed:
-        if isinstance(region, _SUPPORTED):
+        if isinstance(region, supported_types):
             supported.append(region)
         else:
             ignored.append(_shape_name(region))
@@ -271,6 +275,7 @@ def star_region(star, include=True):
     >>> r.radius, r.meta["include"]
     (<Quantity 2. arcsec>, False)
     """
+    from regions import CircleSkyRegion
     ra, dec, radius = parse_star(star)
     region = CircleSkyRegion(SkyCoord(ra * u.deg, dec * u.deg, frame="fk5"),
                              radius * u.arcsec)
