@@ -15,12 +15,10 @@ fitted, 1 otherwise (with a one-line message per failure).
 import os
 import sys
 
+# Only light modules at import time, so that --help starts fast: the
+# fitters, readers and batch iterators (scipy, regions, reproject...) are
+# imported by the functions that run a fit.
 from ..exceptions import UserError, WorkerError
-from ..photometry import fit_image_photometry, fit_image_and_star_photometry
-from ..io import check_output_path
-from ..utils import progress_bar
-from ..batch import (FitImagePhotometryMP, FitImageAndStarPhotometryMP,
-                     write_photometry_table, table_format)
 from .arguments import ImphotArgumentParser, FIT_BOTH, extract_function_args
 
 __all__ = ["main", "fit_photometry_main"]
@@ -52,6 +50,8 @@ def _parser(prog):
 
 def _fitter(options):
     """The fitting function and the iterator class the options ask for."""
+    from ..photometry import fit_image_photometry, fit_image_and_star_photometry
+    from ..batch import FitImagePhotometryMP, FitImageAndStarPhotometryMP
     if options.star is None:
         return fit_image_photometry, FitImagePhotometryMP
     return fit_image_and_star_photometry, FitImageAndStarPhotometryMP
@@ -123,6 +123,7 @@ def _dask_client(address):
 
 
 def _iterate(iterator_class, options, kwargs, report, client):
+    from ..utils import progress_bar
     with iterator_class(options.hst_image, options.muse_images, kwargs,
                         nworker=options.nprocess, client=client) as fits:
         with progress_bar(len(fits), unit="image", desc=report.prog, leave=True) as bar:
@@ -133,6 +134,8 @@ def _iterate(iterator_class, options, kwargs, report, client):
 
 
 def _run(options, prog):
+    from ..io import check_output_path
+    from ..batch import write_photometry_table, table_format
     inputs = [options.hst_image] + list(options.muse_images)
     if options.table is not None:
         # Refuse a bad table name before any fitting, not after.
