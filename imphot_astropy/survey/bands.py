@@ -15,12 +15,11 @@ from ..core.fourier_model import FourierPlaneProblem
 from ..core.moffat import moffat_fourier_transform, moffat_fourier_derivatives, MIN_BETA
 from ..core.transfer import regrid_filter_from_header, REGRID_FILTER_KEYWORD, \
     REGRID_CUTOFF_KEYWORD
-from ..core.masks import segmentation_mask
+from ..core.masks import segmentation_mask, is_integer_width
 from ..exceptions import UserError
 from ..io import read_mask
-from ..masking import regions_mask
-from ..fitting.image_fit import (read_aligned_pair, _region_list, _shift_by_pixels,
-                                 _Prepared)
+from ..masking import regions_mask, fit_regions
+from ..fitting.image_fit import read_aligned_pair, _shift_by_pixels, _Prepared
 from .fsf import normalised_wavelength
 
 __all__ = ["BandProblem", "psf_nodes"]
@@ -28,6 +27,11 @@ __all__ = ["BandProblem", "psf_nodes"]
 # The polynomials may stray below these during a fit; clipping keeps each
 # trial a valid Moffat.
 _MIN_FWHM = 0.05
+
+
+def _taper(value):
+    """The taper width as the image fit takes it (its type chooses the bevel)."""
+    return int(value) if is_integer_width(value) else float(value)
 
 
 def psf_nodes(wavelengths, weights, n):
@@ -122,7 +126,7 @@ class BandProblem:
         hst_bad = hst_image.mask
         hst_data = np.where(hst_bad, 0.0, hst_image.data)
         excluded = np.zeros(hst_bad.shape, dtype=bool)
-        region_list = _region_list(opts.get("regions"), opts.get("star"))
+        region_list = fit_regions(opts.get("regions"), opts.get("star"))
         restricted = any(region.meta.get("include", True) for region in region_list)
         if region_list:
             excluded |= regions_mask(region_list, hst_image.wcs, hst_image.shape)
@@ -136,7 +140,7 @@ class BandProblem:
             hst_data, hst_bad, excluded, px, py)
         self.prepared = _Prepared(muse_image.data, muse_bad, shifted, shifted_bad,
                                   shifted_excluded, muse_image.variance, margin_pixels,
-                                  float(opts.get("taper", 9)), guard=not restricted)
+                                  _taper(opts.get("taper", 9)), guard=not restricted)
         self.problem = FourierPlaneProblem(
             self.prepared.muse, self.prepared.hst, self.prepared.window, pixel_x, pixel_y,
             regrid.transfer, float(opts.get("hst_fwhm", 0.085)),
