@@ -15,10 +15,11 @@ import astropy.units as u
 from ..exceptions import UserError
 from .origin import NIFUS, decode_ifu, decode_slice, decode_xpix, decode_ypix
 from .sky import positioned_to_sky, projected_to_sky
-from .slicer import NSLICES, NSTACKS, Slicer
+from .slicer import NSLICES, NSTACKS, SLICES_PER_STACK, Slicer
 
 __all__ = ["LambdaCriterion", "IfuCriterion", "SliceCriterion",
            "XpixCriterion", "YpixCriterion", "ExpCriterion", "SkyCriterion",
+           "PixelSkyCriterion",
            "scan", "scan_mask", "parse_ranges", "parse_integers",
            "stack_slices", "ifu_numbers", "slice_numbers"]
 
@@ -388,17 +389,53 @@ class SkyCriterion(_Criterion):
         return mask
 
 
-def stack_slices(stacks):
-    """Return the CCD slice numbers of the given optical stacks (1-4).
+class PixelSkyCriterion(_Criterion):
+    """Rows inside one of the apertures of a table in pixel units.
+
+    Parameters
+    ----------
+    apertures : list of `~imphot_astropy.pixtable.sky.PixelAperture`
 
     Examples
     --------
-    >>> stack_slices([4]).tolist()
+    >>> import numpy as np
+    >>> from imphot_astropy.pixtable.sky import PixelAperture
+    >>> c = PixelSkyCriterion([PixelAperture(0.0, 0.0, 1.0, "C")])
+    >>> c.keep({"xpos": np.array([0.5, 2.0]), "ypos": np.zeros(2)}, None)
+    array([ True, False])
+    """
+
+    columns = ("xpos", "ypos")
+    cost = 4
+
+    def __init__(self, apertures):
+        self.apertures = apertures
+
+    def keep(self, columns, rows):
+        xpos, ypos = columns["xpos"], columns["ypos"]
+        mask = np.zeros(np.shape(xpos), dtype=bool)
+        for aperture in self.apertures:
+            mask |= aperture.contains(xpos, ypos)
+        return mask
+
+
+def stack_slices(stacks):
+    """Return the CCD slice numbers of the given stacks (1-4), numbered as
+    in MPDAF: stack ``k`` is sky slices ``12 (k - 1) + 1`` to ``12 k``
+    (optical stack ``5 - k``).
+
+    Examples
+    --------
+    >>> stack_slices([1]).tolist()
     [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+    >>> stack_slices(4).tolist() == Slicer.stack_ccd_slices(1).tolist()
+    True
     """
     stacks = parse_integers(stacks, "stack", 1, NSTACKS)
-    return np.sort(np.concatenate([Slicer.stack_ccd_slices(int(s))
-                                   for s in stacks]))
+    sky = np.concatenate([np.arange(SLICES_PER_STACK * (k - 1) + 1,
+                                    SLICES_PER_STACK * k + 1)
+                          for k in stacks.tolist()])
+    return np.sort(Slicer.sky2ccd(sky))
 
 
 def ifu_numbers(ifus):
