@@ -223,3 +223,27 @@ def test_bad_input(star_table, tmp_path):
                          dq=[0], stat=[1.0], origin=[0])
     with pytest.raises(UserError, match="angle"):
         fit_pixtable_star(in_pixels, (0.0, 0.0), lbda=(5000, 7000))
+
+
+def test_figure_of_the_fit(star_table, tmp_path):
+    plotting = pytest.importorskip("imphot_astropy.plotting.pixtable_star")
+    fit, samples = fit_pixtable_star(PixTable(star_table), (STAR[1], STAR[0]),
+                                     lbda=SLICES[:2], fwhm_model="linear",
+                                     return_samples=True)
+    assert [s.size for s in samples] == (fit["nsamples"]
+                                         + fit["nrejected"]).tolist()
+    fig = plotting.plot_pixtable_star(fit, samples)
+    profile, fwhm = fig.axes
+    assert (profile.get_label(), fwhm.get_label()) == plotting.PIXTABLE_STAR_PANELS
+    # The fitted curves start at the normalised peak of each slice's Moffat.
+    curves = [line for line in profile.get_lines()
+              if not line.get_label().startswith("_")]
+    assert len(curves) == 2
+    for line, row in zip(curves, fit):
+        gamma = row["fwhm"].value / (2 * np.sqrt(2 ** (1 / row["beta"]) - 1))
+        peak = 0.04 * (row["beta"] - 1) / (np.pi * gamma ** 2)
+        assert line.get_ydata()[0] == pytest.approx(peak, rel=1e-9)
+    fig.savefig(tmp_path / "star.png")
+    assert (tmp_path / "star.png").stat().st_size > 10000
+    with pytest.raises(UserError, match="samples"):
+        plotting.plot_pixtable_star(fit, samples[:1])
