@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import astropy.units as u
 from astropy.io import fits
+from astropy.table import Table
 from astropy.wcs import WCS
 
 from imphot_astropy.exceptions import UserError
@@ -299,3 +300,60 @@ def test_mask_column_refuses_bad_input(pixel_table, projected, tmp_path):
     with pytest.raises(UserError, match="input file"):
         PixTableMask(maskcol=[True], pixtable=projected.path).write(
             projected.path)
+
+
+# -- self-calibration factors ------------------------------------------------------
+
+def autocal_files(directory, nfiles=5, nseg=3, seed=8):
+    """AUTOCAL_FACTORS tables as the pipeline writes them: segments in the
+    primary header, one row per IFU, segment and slice; some factors from
+    no point, some outliers."""
+    rng = np.random.default_rng(seed)
+    names = []
+    ifu, quad, sli = [a.ravel() for a in np.meshgrid(
+        np.arange(1, 25), np.arange(1, nseg + 1), np.arange(1, 49),
+        indexing="ij")]
+    for i in range(nfiles):
+        corr = rng.normal(1.0, 0.01, ifu.size)
+        corr[rng.random(ifu.size) < 0.05] = 1.5
+        npts = rng.integers(0, 200, ifu.size)
+        npts[rng.random(ifu.size) < 0.05] = 0
+        table = fits.BinTableHDU.from_columns([
+            fits.Column(name="ifu", format="J", array=ifu),
+            fits.Column(name="sli", format="J", array=sli),
+            fits.Column(name="quad", format="J", array=quad),
+            fits.Column(name="npts", format="J", array=npts),
+            fits.Column(name="corr", format="D", array=corr),
+            fits.Column(name="corr_orig", format="D", array=corr)])
+        primary = fits.PrimaryHDU()
+        for seg in range(1, nseg + 1):
+            primary.header[f"HIERARCH ESO DRS MUSE LAMBDA{seg} MIN"] = (
+                4750.0 + 1500 * (seg - 1))
+            primary.header[f"HIERARCH ESO DRS MUSE LAMBDA{seg} MAX"] = (
+                4750.0 + 1500 * seg)
+        names.append(str(directory / f"autocal{i}.fits"))
+        fits.HDUList([primary, table]).writeto(names[-1])
+    return names
+
+
+def test_merge_autocal_factors_as_mpdaf(tmp_path):
+    from imphot_astropy.pixtable import merge_autocal_factors
+    names = autocal_files(tmp_path)
+    ours = merge_autocal_factors(names, outfile=tmp_path / "ours.fits")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = mpdaf_drs.merge_autocal_factors(
+            names, outfile=str(tmp_path / "theirs.fits"))
+    assert ours.colnames == theirs.colnames
+    for name in ours.colnames:
+        assert np.allclose(ours[name], theirs[name], equal_nan=True,
+                           rtol=1e-12, atol=0), name
+    assert (ours["nrej"] > 0).any() and (ours["nkeep"] < 5).any()
+    back = Table.read(tmp_path / "ours.fits")
+    assert np.array_equal(back["corr"], ours["corr"], equal_nan=True)
+    other = tmp_path / "two-segments"
+    other.mkdir()
+    with pytest.raises(UserError, match="rows"):
+        merge_autocal_factors(names + autocal_files(other, 1, 2, 1))
+    with pytest.raises(UserError, match="input"):
+        merge_autocal_factors(names, outfile=names[0])
