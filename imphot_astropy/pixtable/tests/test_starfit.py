@@ -247,3 +247,18 @@ def test_figure_of_the_fit(star_table, tmp_path):
     assert (tmp_path / "star.png").stat().st_size > 10000
     with pytest.raises(UserError, match="samples"):
         plotting.plot_pixtable_star(fit, samples[:1])
+
+
+def test_streams_through_the_file(star_table, monkeypatch):
+    """The fit reads the table in chunks and gathers the star's rows only:
+    no whole column is read or memory-mapped."""
+    from imphot_astropy.pixtable.storage import PixTableFile
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a whole column was read")
+    pix = PixTable(star_table, chunk_rows=50000)
+    assert pix.nrows > 4 * 50000
+    monkeypatch.setattr(PixTableFile, "read", refuse)
+    monkeypatch.setattr(PixTableFile, "memmap", refuse)
+    fit = fit_pixtable_star(pix, (STAR[1], STAR[0]), lbda=SLICES[:1])
+    assert fit["nsamples"][0] > 1000
