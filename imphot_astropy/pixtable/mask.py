@@ -160,7 +160,7 @@ def mask_column(pixtable, maskfile=None):
 
     Parameters
     ----------
-    pixtable : `~imphot_astropy.pixtable.PixTable`
+    pixtable : `~imphot_astropy.PixTable`
         A table with sky positions ('projected' or 'positioned').
     maskfile : str, `os.PathLike`, HDU or `~astropy.nddata.NDData`, optional
         The mask image, with a celestial WCS: 0 for the background, > 0 for

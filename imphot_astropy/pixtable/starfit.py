@@ -131,7 +131,7 @@ def fit_pixtable_star(pixtable, star, lbda, radius=3.0, nslices=None,
 
     Parameters
     ----------
-    pixtable : `~imphot_astropy.pixtable.PixTable`
+    pixtable : `~imphot_astropy.PixTable`
         A table with sky positions ('projected' or 'positioned').
     star : `~astropy.coordinates.SkyCoord` or (dec, ra)
         The star's position (degrees), as in the ``sky`` apertures.
