@@ -267,10 +267,11 @@ def _solve(p0, layout, samples, spaxel_area, clip):
 def _covariance(result, nparams):
     """The covariance of the parameters, scaled by the reduced chi-square
     so that it also holds when the variances are off by a factor."""
-    jac = result.jac
+    jac = np.ascontiguousarray(result.jac)
     dof = max(1, jac.shape[0] - nparams)
     rchi2 = float(np.sum(result.fun ** 2) / dof)
-    cov = np.linalg.pinv(jac.T @ jac) * rchi2
+    with threadpool_limits(1):      # see _solve
+        cov = np.linalg.pinv(jac.T @ jac) * rchi2
     return cov, rchi2
 
 
