@@ -10,13 +10,14 @@ import numbers
 import warnings
 
 import numpy as np
+import astropy.units as u
 from scipy import fft as sp_fft
 from scipy import ndimage
 from astropy.modeling.fitting import DogBoxLSQFitter
 from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
-from ..io import read_image, read_mask, image_grids_aligned
+from ..io import read_image, read_mask, image_grids_aligned, quantity_value
 from ..core.fourier_model import FourierPlaneProblem, FourierImageModel
 from ..core.masks import taper_weights, segmentation_mask, bounding_slices
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
@@ -38,10 +39,21 @@ _MAX_REFITS = 2
 _FIX_ARGUMENTS = ("fix_scale", "fix_bg", "fix_dx", "fix_dy", "fix_fwhm", "fix_beta")
 
 
+# The unit of each option given as a Quantity (fix_bg: the MUSE image's,
+# known only once it is read; see _flux_option).
+_OPTION_UNITS = dict(fix_dx=u.arcsec, fix_dy=u.arcsec, fix_fwhm=u.arcsec,
+                     hst_fwhm=u.arcsec, margin=u.arcsec, init_dx=u.arcsec,
+                     init_dy=u.arcsec)
+
+
 def _optional_number(value, argname, positive=False):
     """None, or a finite float; anything else is a UserError."""
     if value is None:
         return None
+    if argname == "fix_bg" and isinstance(value, u.Quantity):
+        _optional_number(value.value, argname)      # finite; unit checked later
+        return value
+    value = quantity_value(value, _OPTION_UNITS.get(argname, u.one), argname)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise UserError(f"{argname}: expected a number or None, not {value!r} "
                         f"({type(value).__name__})")
@@ -453,6 +465,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
         hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy))
     hst_image, muse_image = read_aligned_pair(hst, muse)
     regrid = check_image_fit_inputs(hst_image, muse_image, star)
+    opts["fix_bg"] = quantity_value(opts["fix_bg"], muse_image.unit, "fix_bg")
 
     muse_bad = muse_image.mask.copy()
     if extramask is not None and not (isinstance(extramask, str)

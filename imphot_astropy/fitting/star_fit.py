@@ -23,6 +23,7 @@ from astropy.modeling.models import Const2D
 from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
+from ..io import quantity_value
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                              REGRID_CUTOFF_KEYWORD)
 from .results import FittedValue, FittedPhotometry
@@ -40,10 +41,11 @@ _MODEL_NAMES = dict(flux="flux_0", dx="x_0_0", dy="y_0_0", fwhm="fwhm_0",
 _REPORTED = ("fwhm", "beta", "dx", "dy", "bg", "flux")
 
 
-def _optional_number(value, argname, minimum=None):
+def _optional_number(value, argname, minimum=None, unit=u.one):
     """None, or a finite float above ``minimum``; anything else is a UserError."""
     if value is None:
         return None
+    value = quantity_value(value, unit, argname)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise UserError(f"{argname}: expected a number or None, not {value!r}")
     value = float(value)
@@ -449,7 +451,7 @@ def check_star_fit_options(fix_fwhm=None, fix_beta=None):
     >>> check_star_fit_options(0.7, None)
     (0.7, None)
     """
-    return (_optional_number(fix_fwhm, "fix_fwhm", minimum=0.0),
+    return (_optional_number(fix_fwhm, "fix_fwhm", minimum=0.0, unit=u.arcsec),
             _optional_number(fix_beta, "fix_beta", minimum=1.0))
 
 

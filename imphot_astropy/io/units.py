@@ -2,7 +2,9 @@
 
 import astropy.units as u
 
-__all__ = ["flux_unit_from_header", "MUSE_FLUX_UNIT"]
+from ..exceptions import UserError
+
+__all__ = ["flux_unit_from_header", "MUSE_FLUX_UNIT", "quantity_value"]
 
 #: The flux-density unit in which MUSE pipeline products are calibrated,
 #: apart from the 1e-20 scale factor that is usually kept in FSCALE or BUNIT.
@@ -80,3 +82,53 @@ def flux_unit_from_header(header, filename="image"):
     return (u.dimensionless_unscaled,
             f"{filename}: no BUNIT or FSCALE keyword; the data are treated as "
             "dimensionless")
+
+
+def quantity_value(value, unit, argname):
+    """The number a keyword means in ``unit``, whether given as a Quantity or not.
+
+    A `~astropy.units.Quantity` is converted to ``unit`` (so ``0.7 * u.arcsec``,
+    ``700 * u.mas`` and ``0.7`` all mean (about) 0.7 arcsec when ``unit`` is arcsec);
+    anything else is returned unchanged, for the caller to check as a plain
+    number in ``unit``. None is returned as None.
+
+    Parameters
+    ----------
+    value : object
+        The keyword's value.
+    unit : `~astropy.units.UnitBase` or str
+        The unit the caller works in.
+    argname : str
+        The keyword's name, quoted in the error message.
+
+    Returns
+    -------
+    value : float or object
+
+    Raises
+    ------
+    UserError
+        If ``value`` is a Quantity that cannot be converted to ``unit``, or
+        is not a scalar.
+
+    Examples
+    --------
+    >>> quantity_value(0.5 * u.arcmin, u.arcsec, "fix_fwhm")
+    30.0
+    >>> quantity_value(0.7, u.arcsec, "fix_fwhm")
+    0.7
+    >>> quantity_value(2 * u.s, u.arcsec, "margin")
+    Traceback (most recent call last):
+    ...
+    imphot_astropy.exceptions.UserError: margin: 2.0 s cannot be converted to arcsec
+    """
+    if not isinstance(value, u.Quantity):
+        return value
+    if not value.isscalar:
+        raise UserError(f"{argname}: expected a scalar, not {value}")
+    unit = u.Unit(unit)
+    try:
+        return float(value.to_value(unit))
+    except u.UnitConversionError:
+        raise UserError(f"{argname}: {value} cannot be converted to "
+                        f"{unit.to_string()}") from None
