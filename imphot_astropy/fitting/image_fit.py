@@ -24,6 +24,7 @@ from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                               REGRID_CUTOFF_KEYWORD)
 from ..masking import read_ds9_regions, regions_mask, star_region, parse_star
 from .results import FittedValue, FittedImagePhotometry
+from .provenance import record_provenance
 
 __all__ = ["measure_image_photometry", "check_image_fit_options",
            "check_image_fit_inputs", "read_aligned_pair",
@@ -536,4 +537,9 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
     result = FittedImagePhotometry(muse_image, values, report, rchi, rms,
                                    covariance=dxdy_cov, products=products,
                                    regrid_filter=regrid.name)
-    return result
+    options = {key: opts[key] for key in ("fix_scale", "fix_bg", "fix_dx", "fix_dy",
+                                          "fix_fwhm", "fix_beta", "min_scale", "hst_fwhm",
+                                          "hst_beta", "margin", "taper", "init_dx",
+                                          "init_dy")}
+    options.update(regions=regions, segment=segment, star=star, extramask=extramask)
+    return record_provenance(result, hst_image, muse_image, options)

@@ -27,6 +27,7 @@ from ..io import quantity_value
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                              REGRID_CUTOFF_KEYWORD)
 from .results import FittedValue, FittedPhotometry
+from .provenance import record_provenance
 from .star_models import PixelIntegratedMoffat2D, BandLimitedMoffat2D, MIN_FWHM
 from .star_geometry import StarGeometry, select_star_pixels, require_enough_pixels
 from .image_fit import DEFAULT_HST_FWHM, DEFAULT_HST_BETA, read_aligned_pair
@@ -351,10 +352,11 @@ class FittedStarPhotometry(FittedPhotometry):
         self.products = products
 
     def _extra_row_values(self):
-        units = dict(fwhm=u.arcsec, dx=u.arcsec, dy=u.arcsec, beta=None,
-                     bg=self.unit, flux=self.unit)
         row = {}
         for prefix in ("muse", "hst"):
+            flux_unit = self.unit if prefix == "muse" else getattr(self, "hst_unit", None)
+            units = dict(fwhm=u.arcsec, dx=u.arcsec, dy=u.arcsec, beta=None,
+                         bg=flux_unit, flux=flux_unit)
             for name in _REPORTED:
                 fitted = getattr(self, f"{prefix}_{name}")
                 row[f"{prefix}_{name}"] = (fitted.value, units[name])
@@ -496,4 +498,6 @@ def measure_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None):
     hst_image, muse_image = read_aligned_pair(hst, muse)
     geometry = StarGeometry(star, muse_image)
     pixels = select_star_pixels(geometry, muse_image.mask, hst_image.mask)
-    return fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta)
+    result = fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta)
+    return record_provenance(result, hst_image, muse_image,
+                             dict(star=star, fix_fwhm=fix_fwhm, fix_beta=fix_beta))
