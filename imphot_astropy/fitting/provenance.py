@@ -80,8 +80,9 @@ def record_provenance(result, hst_image, muse_image, options):
     ----------
     result : `~imphot_astropy.fitting.FittedPhotometry`
         Modified in place: each `FittedValue` attribute gets ``unit``; the
-        result gets ``hst_filename``, ``hst_unit``, ``hst_filter`` and
-        ``options`` (a dict of the fit options, as `option_record` gives).
+        result gets ``pixel_scales`` (the MUSE pixel sizes, arcsec),
+        ``hst_filename``, ``hst_unit``, ``hst_filter`` and ``options`` (a
+        dict of the fit options, as `option_record` gives).
     hst_image, muse_image : `~imphot_astropy.io.ImageData`
         The images fitted.
     options : dict
@@ -106,6 +107,7 @@ def record_provenance(result, hst_image, muse_image, options):
         fitted = getattr(result, name, None)
         if fitted is not None and hasattr(fitted, "unit"):
             fitted.unit = unit
+    result.pixel_scales = tuple(float(v) for v in muse_image.pixel_scales)
     result.hst_filename = hst_image.filename
     result.hst_unit = hst_image.unit
     result.hst_filter = _hst_filter(hst_image)

@@ -245,6 +245,43 @@ class FittedPhotometry:
             self.dra.value, self.ddec.value, self.rms_error)
         return text
 
+    def psf_model(self, integrated=True, bbox_factor=10.0):
+        """The fitted MUSE PSF as a photutils PSF model, in MUSE pixel units.
+
+        Parameters
+        ----------
+        integrated : bool
+            True (default): the Moffat integrated over each MUSE pixel
+            (`~imphot_astropy.fitting.psf.MusePixelMoffatPSF`), which is
+            what the MUSE pixels record and what the fit measured. False:
+            photutils' point-sampled `~photutils.psf.MoffatPSF` with the
+            same FWHM and beta, which is more peaked than the stars on the
+            image and underestimates their fluxes (see
+            `~imphot_astropy.fitting.psf`).
+        bbox_factor : float
+            The size of the model's bounding box, in FWHM.
+
+        Returns
+        -------
+        model : `astropy.modeling.Fittable2DModel`
+            Parameters ``flux``, ``x_0``, ``y_0`` free and the shape fixed,
+            ready for `photutils.psf.PSFPhotometry`.
+
+        Examples
+        --------
+        >>> from imphot_astropy.fitting import measure_star_photometry
+        >>> from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
+        >>> hst, muse, truth = make_synthetic_pair(
+        ...     shape=(41, 41), sources=[SyntheticSource(20.3, 19.6, 300.0)], seed=1)
+        >>> fit = measure_star_photometry(hst, muse, (*truth["star_radec"][0], 2.0))
+        >>> round(float(fit.psf_model().fwhm.value), 2)     # 0.65" in 0.2" pixels
+        3.25
+        """
+        from .psf import psf_model    # photutils is imported only when asked for
+
+        return psf_model(self.fwhm.value, self.beta.value, self.pixel_scales,
+                         integrated=integrated, bbox_factor=bbox_factor)
+
     def _extra_row_values(self):
         """Method-specific columns (name -> (value, unit)); see subclasses."""
         return {}

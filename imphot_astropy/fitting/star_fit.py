@@ -28,7 +28,8 @@ from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                              REGRID_CUTOFF_KEYWORD)
 from .results import FittedValue, FittedPhotometry
 from .provenance import record_provenance
-from .star_models import PixelIntegratedMoffat2D, BandLimitedMoffat2D, MIN_FWHM
+from .star_models import (PixelIntegratedMoffat2D, BandLimitedMoffat2D, MIN_FWHM,
+                          flux_moffat2d)
 from .star_geometry import StarGeometry, select_star_pixels, require_enough_pixels
 from .image_fit import DEFAULT_HST_FWHM, DEFAULT_HST_BETA, read_aligned_pair
 
@@ -254,6 +255,13 @@ class _StarProducts:
         return fit.norm * fit.model(x_0 + radii, np.full_like(radii, y_0))
 
 
+def _fitted_moffat2d(fit):
+    """The astropy Moffat2D of a star fit, in arcsec from the star's (ra, dec)."""
+    values = {name: fit.values[name].value for name in ("flux", "dx", "dy", "fwhm", "beta")}
+    return flux_moffat2d(values["flux"], values["dx"], values["dy"], values["fwhm"],
+                         values["beta"])
+
+
 def _ratio(numerator, denominator):
     """A ratio of fitted values, with first-order error propagation."""
     value = numerator.value / denominator.value
@@ -318,6 +326,11 @@ class FittedStarPhotometry(FittedPhotometry):
         The position (degrees) the offsets are measured from.
     rchi : float
         The same as ``muse_rchi``.
+    muse_moffat, hst_moffat : `~astropy.modeling.functional_models.Moffat2D`
+        The fitted Moffat profiles before pixel integration (MUSE) or the
+        regridding filter (HST), in arcsec along the pixel axes from
+        (ra, dec), with amplitudes in flux per square arcsec (their
+        integrals are ``muse_flux`` and ``hst_flux``).
 
     Examples
     --------
@@ -337,6 +350,8 @@ class FittedStarPhotometry(FittedPhotometry):
             setattr(self, "hst_" + name, hst_fit.values[name])
         self.muse_rchi = muse_fit.rchi
         self.hst_rchi = hst_fit.rchi
+        self.muse_moffat = _fitted_moffat2d(muse_fit)
+        self.hst_moffat = _fitted_moffat2d(hst_fit)
         self.rchi = muse_fit.rchi
         self.ra = float(ra)
         self.dec = float(dec)
