@@ -25,7 +25,7 @@ import astropy.units as u
 from astropy.stats import sigma_clipped_stats
 from astropy.table import QTable
 from photutils.detection import find_peaks
-from photutils.segmentation import SourceFinder, SourceCatalog
+from photutils.segmentation import SourceFinder, SourceCatalog, SegmentationImage
 
 from ..exceptions import UserError
 from ..io import quantity_value
@@ -42,11 +42,32 @@ __all__ = ["find_point_sources"]
 # on its brightness or the HST PSF; galaxies spread their light further.
 _INNER_RADIUS = 1.5
 _OUTER_RADIUS = 4.0
-# A second peak in a fit circle marks a blend if it is at least this
-# fraction of the source's peak.
-_PEAK_CONTRAST = 0.01
+# The radius (pixels) within which the shape of a source is measured.
+_MOMENT_RADIUS = 3.0
 # The core, where saturated HST pixels are flagged (pixels).
 _CORE_RADIUS = 1.5
+
+
+def _core_ellipticity(data, mask, xs, ys):
+    """The ellipticity of each source within ``_MOMENT_RADIUS`` of its centroid.
+
+    Measured by photutils on discs rather than on the detection segments,
+    whose moments a neighbour's light in the same segment would distort.
+    """
+    ny, nx = data.shape
+    rows, cols = np.mgrid[0:ny, 0:nx]
+    labels = np.zeros(data.shape, dtype=int)
+    for label, (x, y) in enumerate(zip(xs, ys), start=1):
+        disc = ((cols - x) ** 2 + (rows - y) ** 2 <= _MOMENT_RADIUS**2) & (labels == 0)
+        labels[disc] = label
+    present = np.unique(labels[labels > 0])
+    ellipticity = np.full(len(xs), np.nan)
+    if present.size:
+        catalog = SourceCatalog(np.clip(data, 0.0, None), SegmentationImage(labels),
+                                mask=mask)
+        values = np.atleast_1d(u.Quantity(catalog.ellipticity).value)
+        ellipticity[np.atleast_1d(catalog.labels) - 1] = values
+    return ellipticity
 
 
 def _concentration(catalog):
@@ -86,7 +107,7 @@ def _circle(shape, x, y, radius_pixels):
 
 
 def _reason(source, segments, peaks, hst_image, muse_image, radius_pixels, saturation,
-            min_concentration, max_ellipticity):
+            min_concentration, max_ellipticity, blend_contrast):
     """Why a source cannot be fitted as a star, or "" if it can."""
     x, y = source["x"], source["y"]
     circle, on_image = _circle(hst_image.shape, x, y, radius_pixels)
@@ -106,9 +127,9 @@ def _reason(source, segments, peaks, hst_image, muse_image, radius_pixels, satur
     others = others[(others != 0) & (others != source["label"])]
     if others.size:
         return f"blended: source(s) {list(others.tolist())} within the fit circle"
-    # Peaks fainter than a percent of the source's own are noise on its
-    # wings rather than neighbours that would bias the fit.
-    bright = peaks[2] >= _PEAK_CONTRAST * (source["peak"] - peaks[3])
+    # Fainter peaks are noise on its wings or faint neighbours that bias
+    # the fit less than the fit's own errors.
+    bright = peaks[2] >= blend_contrast * (source["peak"] - peaks[3])
     n_peaks = int(circle[peaks[1][bright], peaks[0][bright]].sum())
     if n_peaks > 1:
         # Close pairs in one segment (detection does not deblend).
@@ -122,7 +143,8 @@ def _reason(source, segments, peaks, hst_image, muse_image, radius_pixels, satur
 
 
 def find_point_sources(hst, muse, radius=2.0, nsigma=5.0, npixels=5, saturation=None,
-                       concentration_tolerance=0.1, max_ellipticity=0.2):
+                       concentration_tolerance=0.1, max_ellipticity=0.2,
+                       blend_contrast=0.05):
     """Find isolated, unsaturated, fully covered stars for the star fit.
 
     Sources are detected in the HST image with photutils'
@@ -150,7 +172,11 @@ def find_point_sources(hst, muse, radius=2.0, nsigma=5.0, npixels=5, saturation=
         A point source's concentration index may fall this fraction below
         that of a model star.
     max_ellipticity : float
-        The largest ellipticity of a point source.
+        The largest ellipticity of a point source, measured within 3
+        pixels of its centroid.
+    blend_contrast : float
+        A second peak within the fit circle at least this fraction of the
+        source's peak makes it a blend.
 
     Returns
     -------
@@ -218,6 +244,8 @@ def find_point_sources(hst, muse, radius=2.0, nsigma=5.0, npixels=5, saturation=
     min_concentration = ((1.0 - concentration_tolerance)
                          * _reference_concentration(regrid, pixel_x, pixel_y))
     concentration = _concentration(catalog)
+    ellipticity = _core_ellipticity(data, hst_image.mask, catalog.x_centroid,
+                                    catalog.y_centroid)
     rows = []
     for index in range(len(catalog)):
         source = dict(label=int(catalog.labels[index]),
@@ -225,10 +253,10 @@ def find_point_sources(hst, muse, radius=2.0, nsigma=5.0, npixels=5, saturation=
                       hst_flux=float(catalog.segment_flux[index]),
                       peak=float(catalog.max_value[index]) + float(median),
                       concentration=float(concentration[index]),
-                      ellipticity=float(u.Quantity(catalog.ellipticity[index]).value))
+                      ellipticity=float(ellipticity[index]))
         source["reason"] = _reason(source, segments.data, peaks, hst_image, muse_image,
                                    radius_pixels, saturation, min_concentration,
-                                   max_ellipticity)
+                                   max_ellipticity, blend_contrast)
         rows.append(source)
     rows.sort(key=lambda s: (s["reason"] != "", -s["hst_flux"]))
     xs = np.array([s["x"] for s in rows])

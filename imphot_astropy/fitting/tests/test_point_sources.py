@@ -66,3 +66,15 @@ def test_a_row_is_a_star_for_the_star_fit(pair):
     fit = measure_star_photometry(hst, muse, table[0])
     assert fit.fwhm.value == pytest.approx(truth["fwhm"], abs=0.01)
     assert fit.scale.value == pytest.approx(truth["scale"], rel=0.01)
+
+
+def test_hdfs_brightest_point_source_is_the_reference_star(hdfs):
+    """The star the reference tool's users fitted by hand comes first."""
+    import os
+    from astropy.coordinates import SkyCoord
+
+    table = find_point_sources(os.path.join(hdfs, "HST-HDFS-on-MUSE-grid.fits"),
+                               os.path.join(hdfs, "IMAGE-HDFS-1.34.fits"))
+    assert table["accepted"][0]
+    star = SkyCoord(338.23763393, -60.55636994, unit="deg", frame="fk5")
+    assert table["sky_centroid"][0].separation(star).arcsec < 0.25
