@@ -25,6 +25,7 @@ from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
 from ..masking import read_ds9_regions, regions_mask, star_region, parse_star
 from .results import FittedValue, FittedImagePhotometry
 from .provenance import record_provenance
+from .reports import lmfit_layout_report
 
 __all__ = ["measure_image_photometry", "check_image_fit_options",
            "check_image_fit_inputs", "read_aligned_pair",
@@ -301,21 +302,18 @@ def _reduced_chi_square(residual, problem, variance, n_free):
     return float(chi_square / max(dof, 1.0))
 
 
-def _report(fitted, values, info, rchi, refits, messages, regrid):
-    lines = ["[[Fit Statistics]]",
-             "    fitting method     = dogleg trust region (astropy DogBoxLSQFitter)",
-             f"    function evals     = {info.nfev}",
-             f"    data points        = {info.fun.size}",
-             f"    reduced chi-square = {rchi:.6g}",
-             f"    refits             = {refits}",
-             f"    regrid filter      = {regrid.name} (cut-off {regrid.cutoff} cycles/pixel"
+def _report(fitted, values, info, rchi, refits, messages, regrid, initial=None):
+    """The fit's report in lmfit's layout (see `~imphot_astropy.fitting.reports`)."""
+    free = [n for n in fitted.param_names if not getattr(fitted, n).fixed]
+    cov = info.get("param_cov") if hasattr(info, "get") else None
+    notes = [f"refits = {refits}",
+             f"regrid filter = {regrid.name} (cut-off {regrid.cutoff} cycles/pixel"
              f"{', assumed' if regrid.assumed else ''})",
-             f"    status             = {info.message}",
-             "[[Variables]]"]
-    for name in fitted.param_names:
-        lines.append(f"    {name:6s} = {values[name]}")
-    lines += [f"    warning: {m}" for m in messages]
-    return "\n".join(lines)
+             f"status = {info.message}"]
+    return lmfit_layout_report(
+        None, "dogleg trust region (astropy DogBoxLSQFitter)", info.nfev, info.fun.size,
+        rchi, {name: values[name] for name in fitted.param_names}, initial, cov, free,
+        notes=notes, warnings=messages)
 
 
 class _Products:
@@ -533,7 +531,8 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
     rchi = _reduced_chi_square(info.fun, problem, prepared.variance, n_free)
     products = _Products(prepared, problem, fitted, muse_image, hst_image)
     rms = products.residual_rms()
-    report = _report(fitted, values, info, rchi, refits, messages, regrid)
+    report = _report(fitted, values, info, rchi, refits, messages, regrid,
+                     initial={n: float(getattr(model, n).value) for n in model.param_names})
     result = FittedImagePhotometry(muse_image, values, report, rchi, rms,
                                    covariance=dxdy_cov, products=products,
                                    regrid_filter=regrid.name)

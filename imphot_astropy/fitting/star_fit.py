@@ -28,6 +28,7 @@ from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                              REGRID_CUTOFF_KEYWORD)
 from .results import FittedValue, FittedPhotometry
 from .provenance import record_provenance
+from .reports import lmfit_layout_report
 from .star_models import (PixelIntegratedMoffat2D, BandLimitedMoffat2D, MIN_FWHM,
                           flux_moffat2d)
 from .star_geometry import StarGeometry, select_star_pixels, require_enough_pixels
@@ -151,6 +152,7 @@ class StarFit:
             fitted = fitter(model, u_, v_, values / guess.norm, maxiter=1000,
                             inplace=False)
         self.messages = [str(w.message) for w in caught]
+        self.initial = self._initial_values(model, geometry)
         self.model = fitted
         self.info = fitter.fit_info
         self.residual = values - guess.norm * fitted(u_, v_)
@@ -162,6 +164,17 @@ class StarFit:
         else:
             self.rchi = float(np.sum(self.residual**2) / dof)
         self._collect(fitted, geometry)
+
+    def _initial_values(self, model, geometry):
+        """The starting values, in the units of `values`."""
+        initial = {}
+        for name in _STAR_PARAMETERS:
+            value = float(getattr(model, _MODEL_NAMES[name]).value)
+            value *= self.norm if name in ("flux", "bg") else 1.0
+            value -= geometry.star_u if name == "dx" else 0.0
+            value -= geometry.star_v if name == "dy" else 0.0
+            initial[name] = value
+        return initial
 
     def _collect(self, fitted, geometry):
         free = [n for n in fitted.param_names if not fitted.fixed[n]]
@@ -197,19 +210,15 @@ class StarFit:
                                           for k in ("dx", "dy")])
 
     def report(self):
-        lines = [f"[[{self.label} star fit]]",
-                 "    fitting method     = trust region reflective "
-                 "(astropy TRFLSQFitter)",
-                 f"    function evals     = {self.info.get('nfev')}",
-                 f"    data points        = {self.n_pixels}",
-                 f"    free parameters    = {self.n_free}",
-                 f"    reduced chi-square = {self.rchi:.6g}",
-                 f"    status             = {self.info.get('message')}",
-                 "  [[Variables]]"]
-        for name in _STAR_PARAMETERS:
-            lines.append(f"    {name:6s} = {self.values[name]}")
-        lines += [f"    warning: {m}" for m in self.messages]
-        return "\n".join(lines)
+        """The fit's report in lmfit's layout, titled ``[[<label> star fit]]``."""
+        names = {key: name for name, key in _MODEL_NAMES.items()}
+        free = [n for n in self.model.param_names if not self.model.fixed[n]]
+        return lmfit_layout_report(
+            f"{self.label} star fit", "trust region reflective (astropy TRFLSQFitter)",
+            self.info.get("nfev"), self.n_pixels, self.rchi,
+            {name: self.values[name] for name in _STAR_PARAMETERS}, self.initial,
+            self.info.get("param_cov"), [names[n] for n in free],
+            notes=[f"status = {self.info.get('message')}"], warnings=self.messages)
 
 
 class _StarProducts:
