@@ -306,10 +306,10 @@ def _report(fitted, values, info, rchi, refits, messages, regrid, initial=None):
     """The fit's report in lmfit's layout (see `~imphot_astropy.fitting.reports`)."""
     free = [n for n in fitted.param_names if not getattr(fitted, n).fixed]
     cov = info.get("param_cov") if hasattr(info, "get") else None
-    notes = [f"refits = {refits}",
-             f"regrid filter = {regrid.name} (cut-off {regrid.cutoff} cycles/pixel"
-             f"{', assumed' if regrid.assumed else ''})",
-             f"status = {info.message}"]
+    notes = [("refits", refits),
+             ("regrid filter", f"{regrid.name} (cut-off {regrid.cutoff} cycles/pixel"
+                               f"{', assumed' if regrid.assumed else ''})"),
+             ("status", info.message)]
     return lmfit_layout_report(
         None, "dogleg trust region (astropy DogBoxLSQFitter)", info.nfev, info.fun.size,
         rchi, {name: values[name] for name in fitted.param_names}, initial, cov, free,

@@ -56,8 +56,8 @@ def lmfit_layout_report(title, method, nfev, ndata, redchi, values, initial=None
         The covariance of the ``free`` parameters, for the correlations.
     free : sequence of str
         The names of the covariance's rows.
-    notes : sequence of str
-        Extra ``key = value`` lines, under [[Notes]].
+    notes : sequence of (str, object)
+        Extra (key, value) lines, under [[Notes]], aligned like lmfit's.
     warnings : sequence of str
         Messages of the fitter, under [[Warnings]].
 
@@ -102,7 +102,7 @@ def lmfit_layout_report(title, method, nfev, ndata, redchi, values, initial=None
     lines.append(fit_report(result))
     if notes:
         lines.append("[[Notes]]")
-        lines += [f"    {note}" for note in notes]
+        lines += [f"    {key:18s} = {value}" for key, value in notes]
     if warnings:
         lines.append("[[Warnings]]")
         lines += [f"    {message}" for message in warnings]

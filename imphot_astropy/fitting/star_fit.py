@@ -218,7 +218,7 @@ class StarFit:
             self.info.get("nfev"), self.n_pixels, self.rchi,
             {name: self.values[name] for name in _STAR_PARAMETERS}, self.initial,
             self.info.get("param_cov"), [names[n] for n in free],
-            notes=[f"status = {self.info.get('message')}"], warnings=self.messages)
+            notes=[("status", self.info.get("message"))], warnings=self.messages)
 
 
 class _StarProducts:
