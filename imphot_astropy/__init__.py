@@ -9,11 +9,11 @@ offset. The public names and keywords are those of the MPDAF-based
 __version__ = "0.1.dev0"
 
 from .exceptions import UserError, WorkerError
-from .io import image_grids_aligned
+from .io import image_grids_aligned, read_muse_image, read_hst_image
 from .preparation import (HstFilterInfo, rescale_hst_like_muse, regrid_hst_like_muse,
                           write_regridded_hst, hst_filter_bandpass)
 from .fitting import (FittedValue, FittedPhotometry, FittedImagePhotometry,
-                      FittedStarPhotometry, photometry_table)
+                      FittedStarPhotometry, photometry_table, find_point_sources)
 from .photometry import (fit_image_photometry, fit_star_photometry,
                          fit_image_and_star_photometry)
 from .corrections import apply_corrections
@@ -26,7 +26,8 @@ from .scripts.fit_photometry import fit_photometry_main
 from . import pixtable, plotting
 from .pixtable import PixTable, Slicer
 
-__all__ = ["UserError", "WorkerError", "image_grids_aligned",
+__all__ = ["UserError", "WorkerError", "image_grids_aligned", "read_muse_image",
+           "read_hst_image", "find_point_sources",
            "HstFilterInfo", "rescale_hst_like_muse", "regrid_hst_like_muse",
            "write_regridded_hst", "hst_filter_bandpass",
            "FittedValue", "FittedPhotometry", "FittedImagePhotometry",

@@ -34,7 +34,7 @@ from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
 from .image_fit import read_aligned_pair, DEFAULT_HST_FWHM, DEFAULT_HST_BETA
 from .star_models import BandLimitedMoffat2D
 
-__all__ = ["find_point_sources"]
+__all__ = ["find_point_sources", "resolve_star", "is_auto_star"]
 
 # Aperture radii (pixels) of the concentration index: the fraction of the
 # flux within 4 pixels that lies within 1.5. The regridding window sets
@@ -278,3 +278,66 @@ def find_point_sources(hst, muse, radius=2.0, nsigma=5.0, npixels=5, saturation=
                        min_concentration=min_concentration, hst=hst_image.filename,
                        muse=muse_image.filename)
     return result
+
+
+def is_auto_star(star):
+    """True if ``star`` asks for the star to be found: "auto" or ("auto", radius).
+
+    Examples
+    --------
+    >>> is_auto_star("auto"), is_auto_star(("auto", 1.5)), is_auto_star((1, 2, 3))
+    (True, True, False)
+    """
+    if isinstance(star, str):
+        return star.strip().lower() == "auto"
+    return (isinstance(star, (tuple, list)) and len(star) == 2
+            and isinstance(star[0], str) and star[0].strip().lower() == "auto")
+
+
+def resolve_star(star, hst, muse, argname="star"):
+    """The star to fit: ``star`` itself, or the best one `find_point_sources` finds.
+
+    Parameters
+    ----------
+    star : object
+        "auto" (a 2" fit radius) or ("auto", radius) to choose the
+        brightest accepted point source; anything else is returned as it is.
+    hst, muse : image
+        The images (any form the fitters accept).
+    argname : str
+        Quoted in error messages.
+
+    Returns
+    -------
+    star : tuple or object
+        (ra, dec, radius) in degrees, degrees and arcsec when found.
+
+    Raises
+    ------
+    UserError
+        If no point source is accepted (the message gives the reasons of
+        the brightest rejected ones).
+
+    Examples
+    --------
+    >>> from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
+    >>> hst, muse, truth = make_synthetic_pair(
+    ...     shape=(50, 50), sources=[SyntheticSource(24.3, 25.6, 500.0)],
+    ...     hst_noise=0.01, seed=2)
+    >>> ra, dec, radius = resolve_star(("auto", 1.5), hst, muse)
+    >>> radius, bool(abs(ra - truth["star_radec"][0][0]) * 3600 < 0.02)
+    (1.5, True)
+    """
+    if not is_auto_star(star):
+        return star
+    radius = 2.0 if isinstance(star, str) else star[1]
+    table = find_point_sources(hst, muse, radius=radius)
+    accepted = table[table["accepted"]]
+    if len(accepted) == 0:
+        reasons = "; ".join(f"({row['x']:.1f}, {row['y']:.1f}): {row['reason']}"
+                            for row in table[:3])
+        raise UserError(f"{argname}: 'auto' found no isolated, unsaturated, fully covered "
+                        f"point source in the HST image"
+                        + (f" (the brightest rejected: {reasons})" if reasons else ""))
+    coord = accepted["sky_centroid"][0]
+    return (float(coord.ra.deg), float(coord.dec.deg), float(accepted["radius"][0].value))
