@@ -6,7 +6,6 @@ and corrected images are made by the public layer above it,
 `imphot_astropy.photometry`.
 """
 
-import numbers
 import warnings
 
 import numpy as np
@@ -17,7 +16,8 @@ from astropy.modeling.fitting import DogBoxLSQFitter
 from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
-from ..io import read_image, read_mask, image_grids_aligned, quantity_value
+from ..utils import optional_number, quantity_value
+from ..io import read_image, read_mask, image_grids_aligned
 from ..core.fourier_model import FourierPlaneProblem, FourierImageModel
 from ..core.masks import taper_weights, segmentation_mask, bounding_slices
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
@@ -42,40 +42,30 @@ _FIX_ARGUMENTS = ("fix_scale", "fix_bg", "fix_dx", "fix_dy", "fix_fwhm", "fix_be
 
 
 # The unit of each option given as a Quantity (fix_bg: the MUSE image's,
-# known only once it is read; see _flux_option).
+# known only once it is read, when measure_image_photometry converts it).
 _OPTION_UNITS = dict(fix_dx=u.arcsec, fix_dy=u.arcsec, fix_fwhm=u.arcsec,
                      hst_fwhm=u.arcsec, margin=u.arcsec, init_dx=u.arcsec,
                      init_dy=u.arcsec)
 
 
-def _optional_number(value, argname, positive=False):
-    """None, or a finite float; anything else is a UserError."""
-    if value is None:
-        return None
-    if argname == "fix_bg" and isinstance(value, u.Quantity):
-        _optional_number(value.value, argname)      # finite; unit checked later
+def _option(options, name, minimum=None):
+    """An option as a float in its unit (fix_bg may stay a flux Quantity)."""
+    value = options[name]
+    if name == "fix_bg" and isinstance(value, u.Quantity):
+        optional_number(value.value, name)      # finite; its unit is checked later
         return value
-    value = quantity_value(value, _OPTION_UNITS.get(argname, u.one), argname)
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise UserError(f"{argname}: expected a number or None, not {value!r} "
-                        f"({type(value).__name__})")
-    value = float(value)
-    if not np.isfinite(value):
-        raise UserError(f"{argname}: expected a finite number, not {value}")
-    if positive and value <= 0:
-        raise UserError(f"{argname}: must be > 0, not {value}")
-    return value
+    return optional_number(value, name, minimum=minimum, unit=_OPTION_UNITS.get(name))
 
 
 def _validated_options(options):
     checked = {}
     for name in _FIX_ARGUMENTS + ("init_dx", "init_dy"):
-        checked[name] = _optional_number(options[name], name,
-                                         positive=name in ("fix_fwhm",))
+        checked[name] = _option(options, name, minimum=0.0 if name == "fix_fwhm" else None)
     if checked["fix_beta"] is not None and checked["fix_beta"] <= 1.0:
         raise UserError(f"fix_beta: a Moffat beta must be > 1, not {checked['fix_beta']}")
     for name in ("hst_fwhm", "hst_beta", "margin", "min_scale", "taper"):
-        value = _optional_number(options[name], name, positive=name in ("hst_fwhm", "hst_beta"))
+        value = _option(options, name,
+                        minimum=0.0 if name in ("hst_fwhm", "hst_beta") else None)
         if value is None:
             raise UserError(f"{name}: a number is required, not None")
         checked[name] = value

@@ -28,7 +28,7 @@ from photutils.detection import find_peaks
 from photutils.segmentation import SourceFinder, SourceCatalog, SegmentationImage
 
 from ..exceptions import UserError
-from ..io import quantity_value
+from ..utils import quantity_value
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                              REGRID_CUTOFF_KEYWORD)
 from .image_fit import read_aligned_pair, DEFAULT_HST_FWHM, DEFAULT_HST_BETA

@@ -2,9 +2,7 @@
 
 import astropy.units as u
 
-from ..exceptions import UserError
-
-__all__ = ["flux_unit_from_header", "MUSE_FLUX_UNIT", "quantity_value"]
+__all__ = ["flux_unit_from_header", "unparseable_bunit", "MUSE_FLUX_UNIT"]
 
 #: The flux-density unit in which MUSE pipeline products are calibrated,
 #: apart from the 1e-20 scale factor that is usually kept in FSCALE or BUNIT.
@@ -56,13 +54,9 @@ def flux_unit_from_header(header, filename="image"):
     bunit = header.get("BUNIT")
     if isinstance(bunit, str) and bunit.strip():
         text = bunit.strip()
-        if text.upper() in _HST_UNIT_SPELLINGS:
-            return _HST_UNIT_SPELLINGS[text.upper()], None
-        for fmt in ("fits", "generic"):
-            try:
-                return u.Unit(text, format=fmt), None
-            except ValueError:
-                continue
+        unit = _parse_bunit(text)
+        if unit is not None:
+            return unit, None
         return (u.dimensionless_unscaled,
                 f"{filename}: BUNIT = '{text}' is not a unit astropy knows; "
                 "the data are treated as dimensionless")
@@ -84,51 +78,42 @@ def flux_unit_from_header(header, filename="image"):
             "dimensionless")
 
 
-def quantity_value(value, unit, argname):
-    """The number a keyword means in ``unit``, whether given as a Quantity or not.
+def _parse_bunit(text):
+    """The unit a BUNIT text means, or None if it cannot be parsed."""
+    if text.upper() in _HST_UNIT_SPELLINGS:
+        return _HST_UNIT_SPELLINGS[text.upper()]
+    for fmt in ("fits", "generic"):
+        try:
+            return u.Unit(text, format=fmt)
+        except ValueError:
+            continue
+    return None
 
-    A `~astropy.units.Quantity` is converted to ``unit`` (so ``0.7 * u.arcsec``,
-    ``700 * u.mas`` and ``0.7`` all mean (about) 0.7 arcsec when ``unit`` is arcsec);
-    anything else is returned unchanged, for the caller to check as a plain
-    number in ``unit``. None is returned as None.
+
+def unparseable_bunit(header):
+    """The text of a header's BUNIT if it is there but is no unit, else None.
+
+    Lets callers tell a BUNIT that cannot be parsed from a missing one.
 
     Parameters
     ----------
-    value : object
-        The keyword's value.
-    unit : `~astropy.units.UnitBase` or str
-        The unit the caller works in.
-    argname : str
-        The keyword's name, quoted in the error message.
+    header : `~astropy.io.fits.Header` or None
 
     Returns
     -------
-    value : float or object
-
-    Raises
-    ------
-    UserError
-        If ``value`` is a Quantity that cannot be converted to ``unit``, or
-        is not a scalar.
+    text : str or None
 
     Examples
     --------
-    >>> quantity_value(0.5 * u.arcmin, u.arcsec, "fix_fwhm")
-    30.0
-    >>> quantity_value(0.7, u.arcsec, "fix_fwhm")
-    0.7
-    >>> quantity_value(2 * u.s, u.arcsec, "margin")
-    Traceback (most recent call last):
-    ...
-    imphot_astropy.exceptions.UserError: margin: 2.0 s cannot be converted to arcsec
+    >>> from astropy.io import fits
+    >>> unparseable_bunit(fits.Header({"BUNIT": "furlongs per fortnight"}))
+    'furlongs per fortnight'
+    >>> unparseable_bunit(fits.Header({"BUNIT": "electrons/s"})) is None
+    True
     """
-    if not isinstance(value, u.Quantity):
-        return value
-    if not value.isscalar:
-        raise UserError(f"{argname}: expected a scalar, not {value}")
-    unit = u.Unit(unit)
-    try:
-        return float(value.to_value(unit))
-    except u.UnitConversionError:
-        raise UserError(f"{argname}: {value} cannot be converted to "
-                        f"{unit.to_string()}") from None
+    if header is None:
+        return None
+    bunit = header.get("BUNIT")
+    if isinstance(bunit, str) and bunit.strip() and _parse_bunit(bunit.strip()) is None:
+        return bunit.strip()
+    return None
