@@ -24,8 +24,6 @@ import numpy as np
 import astropy.units as u
 from astropy.stats import sigma_clipped_stats
 from astropy.table import QTable
-from photutils.detection import find_peaks
-from photutils.segmentation import SourceFinder, SourceCatalog, SegmentationImage
 
 from ..exceptions import UserError
 from ..utils import quantity_value
@@ -54,6 +52,8 @@ def _core_ellipticity(data, mask, xs, ys):
     Measured by photutils on discs rather than on the detection segments,
     whose moments a neighbour's light in the same segment would distort.
     """
+    from photutils.segmentation import SourceCatalog, SegmentationImage
+
     ny, nx = data.shape
     rows, cols = np.mgrid[0:ny, 0:nx]
     labels = np.zeros(data.shape, dtype=int)
@@ -207,6 +207,10 @@ def find_point_sources(hst, muse, radius=2.0, nsigma=5.0, npixels=5, saturation=
     >>> round(fit.fwhm.value, 2)
     0.65
     """
+    # photutils takes seconds to import: only those who look for stars pay.
+    from photutils.detection import find_peaks
+    from photutils.segmentation import SourceFinder, SourceCatalog
+
     radius = quantity_value(radius, u.arcsec, "radius")
     if not (isinstance(radius, (int, float)) and radius > 0):
         raise UserError(f"radius: expected a positive number of arcsec, not {radius!r}")

@@ -9,13 +9,13 @@ itself, rather than by a copy of its formatting.
 """
 
 import numpy as np
-from lmfit import Parameters, fit_report
-from lmfit.minimizer import MinimizerResult
 
 __all__ = ["lmfit_layout_report"]
 
 
 def _parameters(values, initial, covariance, free):
+    from lmfit import Parameters
+
     params = Parameters()
     for name, fitted in values.items():
         params.add(name, value=fitted.value, vary=not fitted.fixed)
@@ -87,6 +87,10 @@ def lmfit_layout_report(title, method, nfev, ndata, redchi, values, initial=None
         fwhm:  0.61000000 +/- 0.00200000 (0.33%) (init = 0.7)
         beta:  2.5 (fixed)
     """
+    # lmfit takes a second to import; it is needed only once a fit is done.
+    from lmfit import fit_report
+    from lmfit.minimizer import MinimizerResult
+
     params = _parameters(values, initial or {}, covariance, list(free))
     nvarys = sum(1 for p in params.values() if p.vary)
     ndata = int(ndata)

@@ -279,7 +279,11 @@ class FittedPhotometry:
         """
         from .psf import psf_model    # photutils is imported only when asked for
 
-        return psf_model(self.fwhm.value, self.beta.value, self.pixel_scales,
+        pixel_scales = getattr(self, "pixel_scales", None)
+        if pixel_scales is None:
+            raise ValueError("psf_model: this result does not record the MUSE pixel size "
+                             "(it was not made by the fitters of this package)")
+        return psf_model(self.fwhm.value, self.beta.value, pixel_scales,
                          integrated=integrated, bbox_factor=bbox_factor)
 
     def _extra_row_values(self):
