@@ -19,10 +19,11 @@ from ..exceptions import UserError
 from ..utils import optional_number, quantity_value
 from ..io import read_image, read_mask, image_grids_aligned
 from ..core.fourier_model import FourierPlaneProblem, FourierImageModel
-from ..core.masks import taper_weights, segmentation_mask, bounding_slices
+from ..core.masks import (taper_weights, is_integer_width, segmentation_mask,
+                          bounding_slices)
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                               REGRID_CUTOFF_KEYWORD)
-from ..masking import read_ds9_regions, regions_mask, star_region, parse_star
+from ..masking import fit_regions, regions_mask, parse_star
 from .results import FittedValue, FittedImagePhotometry
 from .provenance import record_provenance
 from .reports import lmfit_layout_report
@@ -69,6 +70,10 @@ def _validated_options(options):
         if value is None:
             raise UserError(f"{name}: a number is required, not None")
         checked[name] = value
+    # The type of taper chooses the bevel (core.masks.taper_weights): an
+    # integer the reference's Blackman bevel, a float the raised cosine.
+    if is_integer_width(options["taper"]):
+        checked["taper"] = int(options["taper"])
     if checked["hst_beta"] <= 1.0:
         raise UserError(f"hst_beta: a Moffat beta must be > 1, not {checked['hst_beta']}")
     if checked["margin"] < 0:
@@ -108,22 +113,6 @@ def read_aligned_pair(hst, muse):
                         f"aligned with those of the MUSE image ({muse_image.name}); "
                         "regrid it onto the MUSE grid first")
     return hst_image, muse_image
-
-
-def _region_list(regions, star):
-    """The regions to apply, from the ``regions`` and ``star`` arguments."""
-    if isinstance(regions, str) and regions.strip().lower() in ("", "none"):
-        regions = None
-    if regions is None:
-        return [star_region(star, include=True)] if star is not None else []
-    if isinstance(regions, str) and regions.strip().lower() in ("star", "notstar"):
-        if star is None:
-            return []
-        return [star_region(star, include=regions.strip().lower() == "star")]
-    found = read_ds9_regions(regions)
-    if star is not None:
-        found.append(star_region(star, include=True))
-    return found
 
 
 def _check_star_on_image(star, image):
@@ -340,7 +329,7 @@ class _Products:
 def check_image_fit_options(fix_scale=None, fix_bg=None, fix_dx=None, fix_dy=None,
                             fix_fwhm=None, fix_beta=None, min_scale=0,
                             hst_fwhm=DEFAULT_HST_FWHM, hst_beta=DEFAULT_HST_BETA,
-                            margin=2.0, taper=9, init_dx=None, init_dy=None):
+                            margin=2.0, taper=9.0, init_dx=None, init_dy=None):
     """Check the numeric options of an image fit, before anything is read.
 
     Parameters
@@ -351,7 +340,8 @@ def check_image_fit_options(fix_scale=None, fix_bg=None, fix_dx=None, fix_dy=Non
     Returns
     -------
     options : dict
-        The options as floats (None where not given).
+        The options as floats (None where not given), but ``taper`` stays
+        an integer if it was one (the reference's Blackman bevel).
 
     Raises
     ------
@@ -413,7 +403,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
                              fix_dx=None, fix_dy=None, fix_fwhm=None, fix_beta=None,
                              min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
                              hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
-                             star=None, taper=9, extramask=None, init_dx=None,
+                             star=None, taper=9.0, extramask=None, init_dx=None,
                              init_dy=None):
     """Measure the image fit of a MUSE image against an HST image (no side effects).
 
@@ -465,7 +455,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
     # Regions and segmentation are placed on the HST image, whose
     # coordinates we trust, and move with it.
     excluded = np.zeros(hst_bad.shape, dtype=bool)
-    region_list = _region_list(regions, star)
+    region_list = fit_regions(regions, star)
     # Where the caller chose the pixels to fit (include regions, a star), they
     # are all compared, even next to the edge of the HST coverage.
     restricted = any(region.meta.get("include", True) for region in region_list)
