@@ -70,6 +70,10 @@ def _value_units(result, muse_unit, hst_unit):
                       f"{prefix}_fwhm": u.arcsec, f"{prefix}_dx": u.arcsec,
                       f"{prefix}_dy": u.arcsec,
                       f"{prefix}_beta": u.dimensionless_unscaled})
+    # The reference tool's plain-Moffat figures of a star fit, if any.
+    units.update({"plain_" + name: unit for name, unit in list(units.items())
+                  if name in ("scale", "bg", "dx", "dy", "fwhm", "beta")})
+    units.update(plain_hst_fwhm=u.arcsec, plain_hst_beta=u.dimensionless_unscaled)
     return units
 
 
