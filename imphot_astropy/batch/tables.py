@@ -1,5 +1,6 @@
 """Writing the results of many fits to one table file, atomically."""
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -37,13 +38,32 @@ def table_format(path, argname="table"):
                     "table format to write")
 
 
+def _table_hdu(table):
+    """A FITS table HDU whose header keeps the whole meta.
+
+    FITS cards hold neither lists nor dicts, so the meta (package version,
+    input files, fit options) goes into one JSON string, IMPMETA, spread
+    over CONTINUE cards; IMPVERS repeats the package version.
+    """
+    plain = table.copy(copy_data=False)
+    plain.meta.clear()
+    hdu = fits.table_to_hdu(plain)
+    hdu.header["IMPVERS"] = (str(table.meta.get("imphot_astropy_version", "")),
+                             "imphot_astropy version")
+    hdu.header["IMPMETA"] = (json.dumps(dict(table.meta), default=str),
+                             "imphot_astropy table meta (JSON)")
+    return hdu
+
+
 def write_photometry_table(results, path, inputs=(), argname="table"):
     """Write photometry results to one ECSV or FITS table, atomically.
 
     The table is `~imphot_astropy.fitting.photometry_table` of the results:
     a row per result (an image fit and a star fit of one file are two rows).
     It is written under a temporary name and renamed when complete, and it
-    never replaces one of the ``inputs``.
+    never replaces one of the ``inputs``. The table's meta (package
+    version, input files, HST filter, fit options) is kept: in the ECSV
+    header, or as JSON in the IMPMETA keyword of a FITS table.
 
     Parameters
     ----------
@@ -80,7 +100,7 @@ def write_photometry_table(results, path, inputs=(), argname="table"):
         flat.extend(result if isinstance(result, (tuple, list)) else [result])
     table = photometry_table(flat)
     if kind == "fits":
-        hdulist = fits.HDUList([fits.PrimaryHDU(), fits.table_to_hdu(table)])
+        hdulist = fits.HDUList([fits.PrimaryHDU(), _table_hdu(table)])
         write_fits_atomically(hdulist, path, inputs, argname)
         return table
     target = Path(path)

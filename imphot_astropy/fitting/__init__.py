@@ -14,6 +14,8 @@ from .images import *  # noqa: F401,F403
 from .star_models import PixelIntegratedMoffat2D, BandLimitedMoffat2D
 from .star_fit import measure_star_photometry, FittedStarPhotometry  # noqa: F401
 from .combined import *  # noqa: F401,F403
+from .point_sources import find_point_sources
+from .psf import MusePixelMoffatPSF
 from .results import __all__ as _results_all
 from .images import __all__ as _images_all
 from .combined import __all__ as _combined_all
@@ -22,5 +24,6 @@ __all__ = (list(_results_all)
            + ["measure_image_photometry", "DEFAULT_HST_FWHM", "DEFAULT_HST_BETA"]
            + list(_images_all)
            + ["PixelIntegratedMoffat2D", "BandLimitedMoffat2D",
-              "measure_star_photometry", "FittedStarPhotometry"]
+              "measure_star_photometry", "FittedStarPhotometry", "find_point_sources",
+              "MusePixelMoffatPSF"]
            + list(_combined_all))

@@ -9,13 +9,14 @@ and corrected images are made by the public layer above it,
 import warnings
 
 import numpy as np
+import astropy.units as u
 from scipy import fft as sp_fft
 from scipy import ndimage
 from astropy.modeling.fitting import DogBoxLSQFitter
 from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
-from ..utils import optional_number
+from ..utils import optional_number, quantity_value
 from ..io import read_image, read_mask, image_grids_aligned
 from ..core.fourier_model import FourierPlaneProblem, FourierImageModel
 from ..core.masks import (taper_weights, is_integer_width, segmentation_mask,
@@ -24,6 +25,8 @@ from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                               REGRID_CUTOFF_KEYWORD)
 from ..masking import fit_regions, regions_mask, parse_star
 from .results import FittedValue, FittedImagePhotometry
+from .provenance import record_provenance
+from .reports import lmfit_layout_report
 
 __all__ = ["measure_image_photometry", "check_image_fit_options",
            "check_image_fit_inputs", "read_aligned_pair",
@@ -39,16 +42,31 @@ _MAX_REFITS = 2
 _FIX_ARGUMENTS = ("fix_scale", "fix_bg", "fix_dx", "fix_dy", "fix_fwhm", "fix_beta")
 
 
+# The unit of each option given as a Quantity (fix_bg: the MUSE image's,
+# known only once it is read, when measure_image_photometry converts it).
+_OPTION_UNITS = dict(fix_dx=u.arcsec, fix_dy=u.arcsec, fix_fwhm=u.arcsec,
+                     hst_fwhm=u.arcsec, margin=u.arcsec, init_dx=u.arcsec,
+                     init_dy=u.arcsec)
+
+
+def _option(options, name, minimum=None):
+    """An option as a float in its unit (fix_bg may stay a flux Quantity)."""
+    value = options[name]
+    if name == "fix_bg" and isinstance(value, u.Quantity):
+        optional_number(value.value, name)      # finite; its unit is checked later
+        return value
+    return optional_number(value, name, minimum=minimum, unit=_OPTION_UNITS.get(name))
+
+
 def _validated_options(options):
     checked = {}
     for name in _FIX_ARGUMENTS + ("init_dx", "init_dy"):
-        checked[name] = optional_number(options[name], name,
-                                        minimum=0.0 if name == "fix_fwhm" else None)
+        checked[name] = _option(options, name, minimum=0.0 if name == "fix_fwhm" else None)
     if checked["fix_beta"] is not None and checked["fix_beta"] <= 1.0:
         raise UserError(f"fix_beta: a Moffat beta must be > 1, not {checked['fix_beta']}")
     for name in ("hst_fwhm", "hst_beta", "margin", "min_scale", "taper"):
-        value = optional_number(options[name], name,
-                                minimum=0.0 if name in ("hst_fwhm", "hst_beta") else None)
+        value = _option(options, name,
+                        minimum=0.0 if name in ("hst_fwhm", "hst_beta") else None)
         if value is None:
             raise UserError(f"{name}: a number is required, not None")
         checked[name] = value
@@ -263,21 +281,18 @@ def _reduced_chi_square(residual, problem, variance, n_free):
     return float(chi_square / max(dof, 1.0))
 
 
-def _report(fitted, values, info, rchi, refits, messages, regrid):
-    lines = ["[[Fit Statistics]]",
-             "    fitting method     = dogleg trust region (astropy DogBoxLSQFitter)",
-             f"    function evals     = {info.nfev}",
-             f"    data points        = {info.fun.size}",
-             f"    reduced chi-square = {rchi:.6g}",
-             f"    refits             = {refits}",
-             f"    regrid filter      = {regrid.name} (cut-off {regrid.cutoff} cycles/pixel"
-             f"{', assumed' if regrid.assumed else ''})",
-             f"    status             = {info.message}",
-             "[[Variables]]"]
-    for name in fitted.param_names:
-        lines.append(f"    {name:6s} = {values[name]}")
-    lines += [f"    warning: {m}" for m in messages]
-    return "\n".join(lines)
+def _report(fitted, values, info, rchi, refits, messages, regrid, initial=None):
+    """The fit's report in lmfit's layout (see `~imphot_astropy.fitting.reports`)."""
+    free = [n for n in fitted.param_names if not getattr(fitted, n).fixed]
+    cov = info.get("param_cov") if hasattr(info, "get") else None
+    notes = [("refits", refits),
+             ("regrid filter", f"{regrid.name} (cut-off {regrid.cutoff} cycles/pixel"
+                               f"{', assumed' if regrid.assumed else ''})"),
+             ("status", info.message)]
+    return lmfit_layout_report(
+        None, "dogleg trust region (astropy DogBoxLSQFitter)", info.nfev, info.fun.size,
+        rchi, {name: values[name] for name in fitted.param_names}, initial, cov, free,
+        notes=notes, warnings=messages)
 
 
 class _Products:
@@ -429,6 +444,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
         hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy))
     hst_image, muse_image = read_aligned_pair(hst, muse)
     regrid = check_image_fit_inputs(hst_image, muse_image, star)
+    opts["fix_bg"] = quantity_value(opts["fix_bg"], muse_image.unit, "fix_bg")
 
     muse_bad = muse_image.mask.copy()
     if extramask is not None and not (isinstance(extramask, str)
@@ -495,8 +511,14 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
     rchi = _reduced_chi_square(info.fun, problem, prepared.variance, n_free)
     products = _Products(prepared, problem, fitted, muse_image, hst_image)
     rms = products.residual_rms()
-    report = _report(fitted, values, info, rchi, refits, messages, regrid)
+    report = _report(fitted, values, info, rchi, refits, messages, regrid,
+                     initial={n: float(getattr(model, n).value) for n in model.param_names})
     result = FittedImagePhotometry(muse_image, values, report, rchi, rms,
                                    covariance=dxdy_cov, products=products,
                                    regrid_filter=regrid.name)
-    return result
+    options = {key: opts[key] for key in ("fix_scale", "fix_bg", "fix_dx", "fix_dy",
+                                          "fix_fwhm", "fix_beta", "min_scale", "hst_fwhm",
+                                          "hst_beta", "margin", "taper", "init_dx",
+                                          "init_dy")}
+    options.update(regions=regions, segment=segment, star=star, extramask=extramask)
+    return record_provenance(result, hst_image, muse_image, options)

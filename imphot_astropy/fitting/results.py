@@ -5,6 +5,8 @@ import astropy.units as u
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
+from .provenance import table_meta
+
 __all__ = ["FittedValue", "FittedPhotometry", "FittedImagePhotometry",
            "photometry_table"]
 
@@ -18,25 +20,66 @@ class FittedValue:
 
     Parameters
     ----------
-    value : float
-        The best-fit value.
+    value : float or `lmfit.Parameter`
+        The best-fit value; or an lmfit Parameter, from which the value,
+        ``stderr`` and ``vary`` are taken (as the reference tool's
+        ``param=`` argument).
     stdev : float or None
         The estimated 1-sigma uncertainty (None if it could not be
         estimated; 0 for a fixed parameter).
     fixed : bool
         True if the parameter was held fixed during the fit.
+    param : `lmfit.Parameter`, optional
+        The reference tool's way of passing an lmfit Parameter.
+    unit : `~astropy.units.UnitBase`, optional
+        The unit of ``value`` and ``stdev`` (the fitters set it).
+
+    Attributes
+    ----------
+    quantity : `~astropy.units.Quantity`
+        ``value`` in ``unit`` (dimensionless if no unit is known).
+    stdev_quantity : `~astropy.units.Quantity` or None
+        ``stdev`` in the same unit.
 
     Examples
     --------
     >>> v = FittedValue(0.61, 0.002, False)
     >>> print(v)
     0.61 +/- 0.002
+    >>> import astropy.units as u
+    >>> FittedValue(0.61, 0.002, False, unit=u.arcsec).quantity.to(u.mas)
+    <Quantity 610. mas>
+    >>> from lmfit import Parameter
+    >>> p = Parameter("fwhm", value=0.61, vary=False)
+    >>> FittedValue(param=p)
+    FittedValue(value=0.61, stdev=0.0, fixed=True)
     """
 
-    def __init__(self, value=None, stdev=None, fixed=None):
+    def __init__(self, value=None, stdev=None, fixed=None, param=None, unit=None):
+        if param is None and _is_lmfit_parameter(value):
+            param, value = value, None
+        if param is not None:
+            value, stdev, fixed = _from_lmfit(param)
         self.value = None if value is None else float(value)
         self.stdev = None if stdev is None else float(stdev)
         self.fixed = None if fixed is None else bool(fixed)
+        self.unit = None if unit is None else u.Unit(unit)
+
+    @property
+    def quantity(self):
+        """The value as a `~astropy.units.Quantity` in ``unit``."""
+        return u.Quantity(np.nan if self.value is None else self.value,
+                          self.unit or u.dimensionless_unscaled)
+
+    @property
+    def stdev_quantity(self):
+        """The uncertainty as a `~astropy.units.Quantity`, or None."""
+        if self.stdev is None:
+            return None
+        return u.Quantity(self.stdev, self.unit or u.dimensionless_unscaled)
+
+    def __float__(self):
+        return float(self.value)
 
     def __repr__(self):
         return f"FittedValue(value={self.value!r}, stdev={self.stdev!r}, fixed={self.fixed!r})"
@@ -54,7 +97,23 @@ class FittedValue:
         return (self.value, self.stdev, self.fixed) == (other.value, other.stdev, other.fixed)
 
     def __reduce__(self):
-        return (self.__class__, (self.value, self.stdev, self.fixed))
+        return (self.__class__, (self.value, self.stdev, self.fixed, None, self.unit))
+
+
+def _is_lmfit_parameter(value):
+    # Checked by name, so that lmfit is imported only by those who use it.
+    return type(value).__name__ == "Parameter" and hasattr(value, "vary")
+
+
+def _from_lmfit(param):
+    """(value, stdev, fixed) of an lmfit Parameter (stdev 0 if fixed).
+
+    A parameter tied to others by an expression is not fixed: its stderr,
+    propagated by lmfit, is kept.
+    """
+    fixed = not param.vary and param.expr is None
+    stdev = 0.0 if fixed else param.stderr
+    return param.value, stdev, fixed
 
 
 def _sky_offsets(wcs, shape, dx, dy, pixel_scales):
@@ -186,6 +245,47 @@ class FittedPhotometry:
             self.dra.value, self.ddec.value, self.rms_error)
         return text
 
+    def psf_model(self, integrated=True, bbox_factor=10.0):
+        """The fitted MUSE PSF as a photutils PSF model, in MUSE pixel units.
+
+        Parameters
+        ----------
+        integrated : bool
+            True (default): the Moffat integrated over each MUSE pixel
+            (`~imphot_astropy.fitting.psf.MusePixelMoffatPSF`), which is
+            what the MUSE pixels record and what the fit measured. False:
+            photutils' point-sampled `~photutils.psf.MoffatPSF` with the
+            same FWHM and beta, which is more peaked than the stars on the
+            image and underestimates their fluxes (see
+            `~imphot_astropy.fitting.psf`).
+        bbox_factor : float
+            The size of the model's bounding box, in FWHM.
+
+        Returns
+        -------
+        model : `astropy.modeling.Fittable2DModel`
+            Parameters ``flux``, ``x_0``, ``y_0`` free and the shape fixed,
+            ready for `photutils.psf.PSFPhotometry`.
+
+        Examples
+        --------
+        >>> from imphot_astropy.fitting import measure_star_photometry
+        >>> from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
+        >>> hst, muse, truth = make_synthetic_pair(
+        ...     shape=(41, 41), sources=[SyntheticSource(20.3, 19.6, 300.0)], seed=1)
+        >>> fit = measure_star_photometry(hst, muse, (*truth["star_radec"][0], 2.0))
+        >>> round(float(fit.psf_model().fwhm.value), 2)     # 0.65" in 0.2" pixels
+        3.25
+        """
+        from .psf import psf_model    # photutils is imported only when asked for
+
+        pixel_scales = getattr(self, "pixel_scales", None)
+        if pixel_scales is None:
+            raise ValueError("psf_model: this result does not record the MUSE pixel size "
+                             "(it was not made by the fitters of this package)")
+        return psf_model(self.fwhm.value, self.beta.value, pixel_scales,
+                         integrated=integrated, bbox_factor=bbox_factor)
+
     def _extra_row_values(self):
         """Method-specific columns (name -> (value, unit)); see subclasses."""
         return {}
@@ -221,6 +321,8 @@ def _column_unit(name, result):
         return u.arcsec
     if base in ("bg", "rms_error"):
         return result.unit
+    if base == "scale":
+        return result.scale.unit
     extra = result._extra_row_values()
     if name in extra:
         return extra[name][1]
@@ -259,7 +361,7 @@ def photometry_table(results):
     if not rows:
         return Table(names=names[:len(names)],
                      dtype=[str, str] + [float, float, bool] * len(_COMMON_PARAMETERS)
-                     + [float])
+                     + [float], meta=table_meta([]))
     columns = {}
     for name in names:
         values = [row.get(name) for row in rows]
@@ -271,6 +373,7 @@ def photometry_table(results):
         else:
             columns[name] = values
     table = Table(columns, names=names)
+    table.meta.update(table_meta(results))
     for name in names:
         unit = _column_unit(name, results[0])
         if unit is not None:

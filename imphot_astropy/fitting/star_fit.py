@@ -26,7 +26,10 @@ from ..utils import optional_number
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                              REGRID_CUTOFF_KEYWORD)
 from .results import FittedValue, FittedPhotometry
-from .star_models import PixelIntegratedMoffat2D, BandLimitedMoffat2D, MIN_FWHM
+from .provenance import record_provenance
+from .reports import lmfit_layout_report
+from .star_models import (PixelIntegratedMoffat2D, BandLimitedMoffat2D, MIN_FWHM,
+                          flux_moffat2d)
 from .star_geometry import StarGeometry, select_star_pixels, require_enough_pixels
 from .image_fit import DEFAULT_HST_FWHM, DEFAULT_HST_BETA, read_aligned_pair
 
@@ -133,6 +136,7 @@ class StarFit:
             fitted = fitter(model, u_, v_, values / guess.norm, maxiter=1000,
                             inplace=False)
         self.messages = [str(w.message) for w in caught]
+        self.initial = self._initial_values(model, geometry)
         self.model = fitted
         self.info = fitter.fit_info
         self.residual = values - guess.norm * fitted(u_, v_)
@@ -144,6 +148,17 @@ class StarFit:
         else:
             self.rchi = float(np.sum(self.residual**2) / dof)
         self._collect(fitted, geometry)
+
+    def _initial_values(self, model, geometry):
+        """The starting values, in the units of `values`."""
+        initial = {}
+        for name in _STAR_PARAMETERS:
+            value = float(getattr(model, _MODEL_NAMES[name]).value)
+            value *= self.norm if name in ("flux", "bg") else 1.0
+            value -= geometry.star_u if name == "dx" else 0.0
+            value -= geometry.star_v if name == "dy" else 0.0
+            initial[name] = value
+        return initial
 
     def _collect(self, fitted, geometry):
         free = [n for n in fitted.param_names if not fitted.fixed[n]]
@@ -179,19 +194,15 @@ class StarFit:
                                           for k in ("dx", "dy")])
 
     def report(self):
-        lines = [f"[[{self.label} star fit]]",
-                 "    fitting method     = trust region reflective "
-                 "(astropy TRFLSQFitter)",
-                 f"    function evals     = {self.info.get('nfev')}",
-                 f"    data points        = {self.n_pixels}",
-                 f"    free parameters    = {self.n_free}",
-                 f"    reduced chi-square = {self.rchi:.6g}",
-                 f"    status             = {self.info.get('message')}",
-                 "  [[Variables]]"]
-        for name in _STAR_PARAMETERS:
-            lines.append(f"    {name:6s} = {self.values[name]}")
-        lines += [f"    warning: {m}" for m in self.messages]
-        return "\n".join(lines)
+        """The fit's report in lmfit's layout, titled ``[[<label> star fit]]``."""
+        names = {key: name for name, key in _MODEL_NAMES.items()}
+        free = [n for n in self.model.param_names if not self.model.fixed[n]]
+        return lmfit_layout_report(
+            f"{self.label} star fit", "trust region reflective (astropy TRFLSQFitter)",
+            self.info.get("nfev"), self.n_pixels, self.rchi,
+            {name: self.values[name] for name in _STAR_PARAMETERS}, self.initial,
+            self.info.get("param_cov"), [names[n] for n in free],
+            notes=[("status", self.info.get("message"))], warnings=self.messages)
 
 
 class _StarProducts:
@@ -235,6 +246,13 @@ class _StarProducts:
         x_0 = float(getattr(fit.model, _MODEL_NAMES["dx"]).value)
         y_0 = float(getattr(fit.model, _MODEL_NAMES["dy"]).value)
         return fit.norm * fit.model(x_0 + radii, np.full_like(radii, y_0))
+
+
+def _fitted_moffat2d(fit):
+    """The astropy Moffat2D of a star fit, in arcsec from the star's (ra, dec)."""
+    values = {name: fit.values[name].value for name in ("flux", "dx", "dy", "fwhm", "beta")}
+    return flux_moffat2d(values["flux"], values["dx"], values["dy"], values["fwhm"],
+                         values["beta"])
 
 
 def _ratio(numerator, denominator):
@@ -342,6 +360,11 @@ class FittedStarPhotometry(FittedPhotometry):
         The position (degrees) the offsets are measured from.
     rchi : float
         The same as ``muse_rchi``.
+    muse_moffat, hst_moffat : `~astropy.modeling.functional_models.Moffat2D`
+        The fitted Moffat profiles before pixel integration (MUSE) or the
+        regridding filter (HST), in arcsec along the pixel axes from
+        (ra, dec), with amplitudes in flux per square arcsec (their
+        integrals are ``muse_flux`` and ``hst_flux``).
     plain_scale, plain_bg, plain_dx, plain_dy, plain_fwhm, plain_beta : `~imphot_astropy.fitting.FittedValue`
         The figures of the reference (MPDAF-based) tool, for comparison with
         its tables: ``scale``, ``bg``, ``dx``, ``dy``, ``fwhm`` and ``beta``
@@ -375,6 +398,8 @@ class FittedStarPhotometry(FittedPhotometry):
             setattr(self, "hst_" + name, hst_fit.values[name])
         self.muse_rchi = muse_fit.rchi
         self.hst_rchi = hst_fit.rchi
+        self.muse_moffat = _fitted_moffat2d(muse_fit)
+        self.hst_moffat = _fitted_moffat2d(hst_fit)
         self.rchi = muse_fit.rchi
         self.ra = float(ra)
         self.dec = float(dec)
@@ -392,10 +417,11 @@ class FittedStarPhotometry(FittedPhotometry):
         self.products = products
 
     def _extra_row_values(self):
-        units = dict(fwhm=u.arcsec, dx=u.arcsec, dy=u.arcsec, beta=None,
-                     bg=self.unit, flux=self.unit)
         row = {}
         for prefix in ("muse", "hst"):
+            flux_unit = self.unit if prefix == "muse" else getattr(self, "hst_unit", None)
+            units = dict(fwhm=u.arcsec, dx=u.arcsec, dy=u.arcsec, beta=None,
+                         bg=flux_unit, flux=flux_unit)
             for name in _REPORTED:
                 fitted = getattr(self, f"{prefix}_{name}")
                 row[f"{prefix}_{name}"] = (fitted.value, units[name])
@@ -499,7 +525,7 @@ def check_star_fit_options(fix_fwhm=None, fix_beta=None):
     >>> check_star_fit_options(0.7, None)
     (0.7, None)
     """
-    return (optional_number(fix_fwhm, "fix_fwhm", minimum=0.0),
+    return (optional_number(fix_fwhm, "fix_fwhm", minimum=0.0, unit=u.arcsec),
             optional_number(fix_beta, "fix_beta", minimum=1.0))
 
 
@@ -544,4 +570,6 @@ def measure_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None):
     hst_image, muse_image = read_aligned_pair(hst, muse)
     geometry = StarGeometry(star, muse_image)
     pixels = select_star_pixels(geometry, muse_image.mask, hst_image.mask)
-    return fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta)
+    result = fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta)
+    return record_provenance(result, hst_image, muse_image,
+                             dict(star=star, fix_fwhm=fix_fwhm, fix_beta=fix_beta))

@@ -28,12 +28,13 @@ noiseless image), and positions and the FWHM are in arcsec.
 import numpy as np
 from scipy import fft as sp_fft
 from astropy.modeling import Fittable2DModel, Parameter
+from astropy.modeling.models import Moffat2D
 
 from ..core.moffat import moffat_alpha, moffat_fourier_transform, MIN_BETA
 from ..core.fourier_model import MAX_BETA
 
 __all__ = ["PixelIntegratedMoffat2D", "BandLimitedMoffat2D", "MIN_FWHM",
-           "GAUSS_LEGENDRE_NODES"]
+           "GAUSS_LEGENDRE_NODES", "flux_moffat2d"]
 
 #: The smallest FWHM (arcsec) either model accepts while fitting.
 MIN_FWHM = 0.01
@@ -48,6 +49,44 @@ GAUSS_LEGENDRE_NODES = 5
 
 def _scalar(value):
     return float(np.ravel(value)[0])
+
+
+def flux_moffat2d(flux, x_0, y_0, fwhm, beta):
+    """The astropy `~astropy.modeling.functional_models.Moffat2D` of a given total flux.
+
+    Astropy's Moffat2D is ``amplitude * (1 + r**2 / gamma**2)**-alpha``: its
+    ``gamma`` is the core width (called alpha in the Moffat literature and in
+    `~imphot_astropy.core.moffat`) and its ``alpha`` the exponent beta. Its
+    volume is ``amplitude * pi * gamma**2 / (alpha - 1)``, so the amplitude
+    that gives a total flux ``flux`` is ``flux * (beta - 1) / (pi gamma**2)``.
+
+    Parameters
+    ----------
+    flux : float
+        The total (integrated) flux.
+    x_0, y_0 : float
+        The centre.
+    fwhm : float
+        The FWHM, in the units of x and y.
+    beta : float
+        The Moffat exponent (> 1).
+
+    Returns
+    -------
+    model : `~astropy.modeling.functional_models.Moffat2D`
+
+    Examples
+    --------
+    >>> m = flux_moffat2d(10.0, 0.0, 0.0, 0.6, 2.5)
+    >>> round(float(m.fwhm), 12), float(m.alpha.value)
+    (0.6, 2.5)
+    >>> y, x = np.mgrid[-300:301, -300:301] * 0.01
+    >>> round(float(m(x, y).sum() * 0.01**2), 2)    # nearly all of the flux
+    9.96
+    """
+    gamma = moffat_alpha(fwhm, beta)
+    amplitude = flux * (beta - 1.0) / (np.pi * gamma**2)
+    return Moffat2D(amplitude=amplitude, x_0=x_0, y_0=y_0, gamma=gamma, alpha=beta)
 
 
 class PixelIntegratedMoffat2D(Fittable2DModel):
@@ -94,18 +133,27 @@ class PixelIntegratedMoffat2D(Fittable2DModel):
         self._weights = weights / 2.0
         super().__init__(**kwargs)
 
+    def moffat2d(self):
+        """The astropy Moffat2D this model integrates, at the current parameters."""
+        return flux_moffat2d(*(_scalar(getattr(self, name).value)
+                               for name in ("flux", "x_0", "y_0", "fwhm", "beta")))
+
     def evaluate(self, x, y, flux, x_0, y_0, fwhm, beta):
+        # The Moffat2D of unit amplitude, evaluated at the quadrature nodes
+        # of each pixel and summed with their weights, then scaled to the
+        # flux (in that order, which keeps the results of the fits made
+        # before this model was built on Moffat2D bit for bit).
         fwhm, beta = _scalar(fwhm), _scalar(beta)
-        alpha2 = moffat_alpha(fwhm, beta) ** 2
+        gamma = moffat_alpha(fwhm, beta)
         x = np.asarray(x, dtype=float) - _scalar(x_0)
         y = np.asarray(y, dtype=float) - _scalar(y_0)
         total = np.zeros(np.broadcast(x, y).shape)
         for ox, wx in zip(self._offsets * self.pixel_x, self._weights):
-            dx2 = (x + ox) ** 2
             for oy, wy in zip(self._offsets * self.pixel_y, self._weights):
-                total += (wx * wy) * (1.0 + (dx2 + (y + oy) ** 2) / alpha2) ** (-beta)
+                total += (wx * wy) * Moffat2D.evaluate(x + ox, y + oy, 1.0, 0.0, 0.0,
+                                                       gamma, beta)
         area = self.pixel_x * self.pixel_y
-        return _scalar(flux) * (beta - 1.0) / (np.pi * alpha2) * area * total
+        return _scalar(flux) * (beta - 1.0) / (np.pi * gamma**2) * area * total
 
 
 class BandLimitedMoffat2D(Fittable2DModel):
@@ -173,7 +221,16 @@ class BandLimitedMoffat2D(Fittable2DModel):
         self._cache_key = self._cache = None
         super().__init__(**kwargs)
 
+    def moffat2d(self):
+        """The astropy Moffat2D (the HST PSF) this model filters, at the current parameters."""
+        return flux_moffat2d(*(_scalar(getattr(self, name).value)
+                               for name in ("flux", "x_0", "y_0", "fwhm", "beta")))
+
     def _transform(self, x_0, y_0, fwhm, beta):
+        # The 2D Fourier transform of the unit-volume Moffat2D of this FWHM
+        # and beta (astropy.modeling has no Fourier transforms; the
+        # analytic form is in core.moffat, and a test checks it against the
+        # FFT of a finely sampled Moffat2D), times the regridding window.
         psf = moffat_fourier_transform(self._radius, fwhm, beta) * self._window
         return psf * np.exp(-2j * np.pi * (self._fx * x_0 + self._fy * y_0))
 

@@ -11,6 +11,7 @@ from astropy.coordinates import SkyCoord
 from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
+from .inputs import parse_star, region_objects
 
 # The regions package (which imports matplotlib) is imported by the functions
 # that make or parse regions, not here: the fitters import this module, and
@@ -140,8 +141,9 @@ def read_ds9_regions(regions, argname="regions"):
 
     Parameters
     ----------
-    regions : str, `os.PathLike`, or iterable of str
-        A ds9 region file name, or the lines of one. Regions may be in fk5 or
+    regions : str, `os.PathLike`, iterable of str, or regions objects
+        A ds9 region file name, or the lines of one; or a `regions.Regions`
+        or list of sky/pixel regions, returned as they are. Regions may be in fk5 or
         icrs sky coordinates (other astropy sky frames are converted), or in
         image/physical pixel coordinates; a leading ``-`` marks a region to
         exclude.
@@ -167,6 +169,9 @@ def read_ds9_regions(regions, argname="regions"):
     >>> [(type(r).__name__, bool(r.meta["include"])) for r in regs]
     [('CircleSkyRegion', True), ('RectanglePixelRegion', False)]
     """
+    given = region_objects(regions, argname)   # regions objects need no reading
+    if given is not None:
+        return given
     source, lines = _read_lines(regions, argname)
     frame = None
     found = []
@@ -242,28 +247,6 @@ def regions_mask(regions, wcs, shape):
         else:
             excluded |= inside
     return excluded | (~included if have_includes else False)
-
-
-def parse_star(star, argname="star"):
-    """Check a ``star=(ra, dec, radius)`` argument and return its parts.
-
-    Examples
-    --------
-    >>> parse_star((338.2, -60.5, 2))
-    (338.2, -60.5, 2.0)
-    """
-    try:
-        ra, dec, radius = (float(v) for v in star)
-    except (TypeError, ValueError):
-        raise UserError(f"{argname}: expected (ra, dec, radius) in degrees, degrees "
-                        f"and arcsec, not {star!r}") from None
-    if not np.isfinite([ra, dec, radius]).all():
-        raise UserError(f"{argname}: the values must be finite, not {star!r}")
-    if radius <= 0:
-        raise UserError(f"{argname}: the radius must be > 0 arcsec, not {radius}")
-    if not -90 <= dec <= 90:
-        raise UserError(f"{argname}: the declination {dec} is not in [-90, 90]")
-    return ra, dec, radius
 
 
 def star_region(star, include=True):

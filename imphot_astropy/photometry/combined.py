@@ -12,6 +12,7 @@ from ..corrections import aligned_output, write_aligned_image
 from ..fitting.image_fit import read_aligned_pair, DEFAULT_HST_FWHM, DEFAULT_HST_BETA
 from ..fitting.star_fit import check_star_fit_options
 from ..fitting.star_geometry import StarGeometry
+from ..fitting.point_sources import resolve_star
 from ..fitting.combined import measure_image_and_star_photometry
 from .products import FitOutputs
 
@@ -51,8 +52,9 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
     ----------
     hst, muse : str, HDU, NDData/CCDData
         The HST image regridded onto the MUSE grid, and the MUSE image.
-    star : (ra, dec, radius)
-        The star (degrees) and the radius (arcsec) of the circle fitted.
+    star : (ra, dec, radius), (SkyCoord, radius), table row, or "auto"
+        The star (degrees) and the radius (arcsec) of the circle fitted; the
+        forms of `~imphot_astropy.photometry.fit_star_photometry`'s ``star``.
     regions : None, "none", "", "star", "notstar", str or iterable of str
         The regions of the image fit (see ``fit_image_photometry``): None,
         "none" or "" for none (a global image fit), "star" (the default) to
@@ -112,6 +114,7 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
                               hardcopy=hardcopy, title=title)
     fix_fwhm, fix_beta = check_star_fit_options(fix_fwhm, fix_beta)
     hst_image, muse_image = read_aligned_pair(hst, muse)
+    star = resolve_star(star, hst_image, muse_image)    # "auto": find_point_sources
     StarGeometry(star, muse_image)      # the star is on the image, the radius a pixel
     output = aligned_output(bool(choice), resample, muse_image.filename,
                             [hst_image.filename])

@@ -45,16 +45,19 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         without them MPDAF's Blackman window is assumed.
     muse : str, HDU, NDData/CCDData
         The MUSE image (FITS: DATA, STAT and DQ extensions).
-    regions : None, "none", "", "star", "notstar", str or iterable of str
+    regions : None, "none", "", "star", "notstar", str, iterable of str, or regions
         ds9 regions (a file name, or lines) of circles, ellipses and boxes in
         fk5/icrs or image/physical coordinates; regions marked ``-`` are
         excluded, and if any region is included, everything outside the
         included regions is excluded. "star" keeps only the ``star`` circle,
         "notstar" excludes it. Other ds9 shapes are ignored with an
         `~imphot_astropy.masking.IgnoredRegionWarning` (a file of nothing
-        else is refused).
-    fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta : float or None
-        Hold that parameter at the given value (dx, dy, fwhm in arcsec).
+        else is refused). A `regions.Regions` or a list of sky or pixel
+        regions is used as it is (a region whose ``meta["include"]`` is
+        False is excluded).
+    fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta : float, Quantity or None
+        Hold that parameter at the given value (dx, dy, fwhm in arcsec; an
+        angle Quantity for them, or a flux Quantity for bg, is converted).
     min_scale : float
         The lowest allowed flux scale.
     hst_fwhm, hst_beta : float

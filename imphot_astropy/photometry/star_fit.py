@@ -9,6 +9,7 @@ from ..corrections import aligned_output, write_aligned_image
 from ..fitting.image_fit import read_aligned_pair
 from ..fitting.star_fit import measure_star_photometry, check_star_fit_options
 from ..fitting.star_geometry import StarGeometry
+from ..fitting.point_sources import resolve_star
 from .products import FitOutputs
 
 __all__ = ["fit_star_photometry"]
@@ -44,11 +45,18 @@ def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, display=F
         The HST image regridded onto the MUSE pixel grid, in MUSE flux units.
     muse : str, HDU, NDData/CCDData
         The MUSE image.
-    star : (ra, dec, radius)
+    star : (ra, dec, radius), (SkyCoord, radius), table row, or "auto"
         The star's position (degrees) and the radius (arcsec) of the circle
-        of pixels to fit, at least one pixel.
-    fix_fwhm, fix_beta : float or None
-        Hold the FWHM (arcsec) or beta of the MUSE star's Moffat profile;
+        of pixels to fit, at least one pixel. The position may be a
+        `~astropy.coordinates.SkyCoord` and any of them an angle Quantity;
+        a row of a table with a sky position (``sky_centroid`` or ra/dec
+        columns, as `~imphot_astropy.fitting.find_point_sources` returns)
+        is accepted (see `~imphot_astropy.masking.parse_star`). "auto" or
+        ("auto", radius) fits the brightest isolated, unsaturated, fully
+        covered point source that `~imphot_astropy.fitting.find_point_sources`
+        finds in the HST image (radius 2" by default).
+    fix_fwhm, fix_beta : float, Quantity or None
+        Hold the FWHM (arcsec or an angle Quantity) or beta of the MUSE star's Moffat profile;
         the HST star's are always fitted.
     display : bool
         Show the figure of the fit (`~imphot_astropy.plotting.plot_star_fit`:
@@ -107,6 +115,7 @@ def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, display=F
     outputs = FitOutputs(display=display, nowait=nowait, hardcopy=hardcopy, title=title,
                          fig=fig)
     hst_image, muse_image = read_aligned_pair(hst, muse)
+    star = resolve_star(star, hst_image, muse_image)    # "auto": find_point_sources
     StarGeometry(star, muse_image)      # the star is on the image, the radius a pixel
     output = aligned_output(apply, resample, muse_image.filename, [hst_image.filename])
     result = measure_star_photometry(hst_image, muse_image, star, fix_fwhm, fix_beta)

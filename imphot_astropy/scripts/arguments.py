@@ -67,6 +67,30 @@ def _str_or_none(text):
     return None if text.strip().lower() in ("", "none") else text
 
 
+class _StoreStar(argparse.Action):
+    """--star RA DEC RADIUS, --star auto or --star auto RADIUS."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if values and values[0].strip().lower() == "auto":
+            if len(values) > 2:
+                parser.error(f"{option_string}: expected 'auto' or 'auto RADIUS'")
+            star = "auto" if len(values) == 1 else ("auto", _number(parser, values[1],
+                                                                     option_string))
+        elif len(values) == 3:
+            star = tuple(_number(parser, v, option_string) for v in values)
+        else:
+            parser.error(f"{option_string}: expected RA DEC RADIUS, 'auto' or "
+                         "'auto RADIUS'")
+        setattr(namespace, self.dest, star)
+
+
+def _number(parser, text, option_string):
+    try:
+        return float(text)
+    except ValueError:
+        parser.error(f"{option_string}: {text!r} is not a number")
+
+
 class _StoreTuple(argparse.Action):
     """Store the values of a several-value option as a tuple."""
 
@@ -112,11 +136,12 @@ _FITTER_OPTIONS = [
         action="store_true", default=False,
         help="fit only pixels of significant objects, found in the HST image")),
     ("--star", FIT_BOTH, dict(
-        type=float, nargs=3, default=None, action=_StoreTuple,
-        metavar=("RA", "DEC", "RADIUS"),
-        help="a star at RA, DEC (degrees), fitted within RADIUS arcsec beside the "
-             "image fit; with --regions star (the default) the image fit is "
-             "restricted to the same circle")),
+        nargs="+", default=None, action=_StoreStar, metavar="STAR",
+        help="RA DEC RADIUS: a star at RA, DEC (degrees), fitted within RADIUS arcsec "
+             "beside the image fit; with --regions star (the default) the image fit is "
+             "restricted to the same circle. 'auto' (or 'auto RADIUS') fits the "
+             "brightest isolated, unsaturated, fully covered point source that "
+             "find_point_sources finds in the HST image, within 2 (or RADIUS) arcsec")),
     ("--taper", FIT_IMAGE, dict(
         type=_taper_width, default=9.0, metavar="PIXELS",
         help="width over which weights fall to zero at mask edges: an integer (9) "
