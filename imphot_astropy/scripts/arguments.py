@@ -91,13 +91,6 @@ def _number(parser, text, option_string):
         parser.error(f"{option_string}: {text!r} is not a number")
 
 
-class _StoreTuple(argparse.Action):
-    """Store the values of a several-value option as a tuple."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        setattr(namespace, self.dest, tuple(values))
-
-
 def _fix(what, unit=""):
     return dict(type=_float_or_none, default=None, metavar="VALUE",
                 help=f"hold the {what} at VALUE{unit} ('none': fit it; default: fit it)")
