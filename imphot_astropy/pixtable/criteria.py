@@ -1,10 +1,10 @@
 """Row-selection criteria of pixel tables, evaluated chunk by chunk.
 
 Each criterion says which columns it needs and returns, for a set of rows,
-which of them it keeps. `~imphot_astropy.pixtable.scan.scan` runs a list of criteria over a table in
-chunks of rows, combining them with 'and' (each criterion only sees the
-rows the previous ones kept, cheapest first) or 'or', so that no column is
-ever held whole in memory.
+which of them it keeps. `~imphot_astropy.pixtable.scan.scan` runs a list of
+criteria over a table in chunks of rows, combining them with 'and' (each
+criterion only sees the rows the previous ones kept, cheapest first) or
+'or', so that no column is ever held whole in memory.
 """
 
 import numpy as np
