@@ -173,7 +173,8 @@ class LocalProcessPool:
 
     def __init__(self, spec, hst_filename, muse_filenames, kwargs, nworker=0,
                  mp_context=None):
-        self._task_args = (spec, str(hst_filename), dict(kwargs))
+        self._task_args = (spec, None if hst_filename is None else str(hst_filename),
+                           dict(kwargs))
         self._queue = deque(enumerate(str(name) for name in muse_filenames))
         self._nworker = min(resolve_nworker(nworker), max(len(self._queue), 1))
         self._context = _context(mp_context)

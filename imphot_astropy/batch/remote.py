@@ -29,7 +29,8 @@ class _FuturesPool:
     def __init__(self, spec, hst_filename, muse_filenames, kwargs):
         self._files = {}
         self.closed = False
-        self._submit_all(spec, str(hst_filename), [str(m) for m in muse_filenames],
+        self._submit_all(spec, None if hst_filename is None else str(hst_filename),
+                         [str(m) for m in muse_filenames],
                          dict(kwargs))
 
     def __iter__(self):

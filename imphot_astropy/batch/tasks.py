@@ -209,7 +209,8 @@ def fit_one_file(spec, hst_filename, muse_filename, kwargs, index=0):
         ``"module:name"`` of the fitting function, called as
         ``function(hst, muse_filename, **kwargs)``.
     hst_filename, muse_filename : str
-        The input files.
+        The input files (``hst_filename`` None: the fitter gets None and
+        reads its own HST images).
     kwargs : dict
         Keyword arguments of the fitter.
     index : int
@@ -230,7 +231,8 @@ def fit_one_file(spec, hst_filename, muse_filename, kwargs, index=0):
     outcome = TaskOutcome(index=index, filename=str(muse_filename), pid=os.getpid())
     try:
         function = resolve_function(spec)
-        hst = _cached_hst(hst_filename)
+        # None: the fitter reads its own HST images (a cube in several bands).
+        hst = None if hst_filename is None else _cached_hst(hst_filename)
         outcome.result = function(hst, muse_filename, **kwargs)
     except Exception as exc:  # reported per file, never raised: see module doc
         outcome.message = _error_message(muse_filename, exc)

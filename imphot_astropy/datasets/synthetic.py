@@ -211,6 +211,19 @@ def _sky_fft(sources, shape, oversample, pad, pixel_scale):
     return sky_fft, fine_shape, sub
 
 
+def _hst_on_muse_grid(sky_fft, fine_shape, sub, oversample, crop, hst_fwhm, hst_beta):
+    """The HST-PSF-convolved sky, anti-alias filtered, sampled at MUSE pixels."""
+    fy = np.fft.fftfreq(fine_shape[0], 1.0 / oversample)
+    fx = np.fft.rfftfreq(fine_shape[1], 1.0 / oversample)
+    # Frequencies in cycles per MUSE pixel; the window cuts at 0.5 (Nyquist).
+    window = blackman_window(np.hypot(fx[None, :], fy[:, None]) / 0.5)
+    hst_fine = _convolve_and_shift(sky_fft * window, fine_shape,
+                                   _moffat_kernel_fft(fine_shape, sub, hst_fwhm, hst_beta),
+                                   0.0, 0.0, sub)[crop]
+    centre = oversample // 2
+    return hst_fine[centre::oversample, centre::oversample] * oversample**2
+
+
 def make_synthetic_pair(shape=(150, 150), fwhm=0.65, beta=2.5, scale=1.2, bg=0.05,
                         dx=0.06, dy=-0.04, noise=0.02, hst_fwhm=0.085, hst_beta=1.6,
                         rotation=0.0, pixel_scale=0.2, oversample=5, sources=None,
@@ -278,15 +291,7 @@ def make_synthetic_pair(shape=(150, 150), fwhm=0.65, beta=2.5, scale=1.2, bg=0.0
     rng = np.random.default_rng(seed + 1)
     muse = scale * muse + bg + rng.normal(0.0, noise, size=shape) if noise > 0 else scale * muse + bg
 
-    fy = np.fft.fftfreq(fine_shape[0], 1.0 / oversample)
-    fx = np.fft.rfftfreq(fine_shape[1], 1.0 / oversample)
-    # Frequencies in cycles per MUSE pixel; the window cuts at 0.5 (Nyquist).
-    window = blackman_window(np.hypot(fx[None, :], fy[:, None]) / 0.5)
-    hst_fine = _convolve_and_shift(sky_fft * window, fine_shape,
-                                   _moffat_kernel_fft(fine_shape, sub, hst_fwhm, hst_beta),
-                                   0.0, 0.0, sub)[crop]
-    centre = oversample // 2
-    hst = hst_fine[centre::oversample, centre::oversample] * oversample**2
+    hst = _hst_on_muse_grid(sky_fft, fine_shape, sub, oversample, crop, hst_fwhm, hst_beta)
     if hst_noise > 0:
         hst = hst + np.random.default_rng(seed + 2).normal(0.0, hst_noise, size=shape)
 

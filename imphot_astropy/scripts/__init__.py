@@ -1,7 +1,8 @@
 """Command-line programs: each parses its arguments and calls the public API.
 
-The programs are the modules ``fit_photometry``, ``regrid_hst_to_muse`` and
-``make_wideband_image`` (each with ``main(argv=None)``); ``arguments`` holds
+The programs are the modules ``fit_photometry``, ``regrid_hst_to_muse``,
+``make_wideband_image`` and ``fit_cube_photometry`` (each with
+``main(argv=None)``); ``arguments`` holds
 the option parser shared with user programs.
 """
 

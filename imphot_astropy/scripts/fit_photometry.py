@@ -37,6 +37,9 @@ def _parser(prog):
     parser.add_argument("--nprocess", type=int, default=0, metavar="N",
                         help="worker processes when fitting several images: 0 (default) "
                              "one per core, -n all cores but n")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="fit on the Dask cluster of this scheduler (needs the "
+                             "optional 'distributed' package) instead of local workers")
     parser.add_argument("--table", metavar="FILE", default=None,
                         help="also write every result to FILE, an .ecsv or .fits table")
     parser.add_argument("--verbose", "-v", action="store_true",
@@ -96,15 +99,38 @@ def _fit_one(function, options, kwargs, report):
 
 
 def _fit_many(iterator_class, options, kwargs, report):
+    client = _dask_client(options.scheduler)
+    try:
+        _iterate(iterator_class, options, kwargs, report, client)
+    finally:
+        if client is not None:
+            client.close()
+    report.write = print
+
+
+def _dask_client(address):
+    if address is None:
+        return None
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UserError("--scheduler: the optional 'distributed' package is not "
+                        "installed") from None
+    try:
+        return Client(address, timeout=30)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UserError(f"--scheduler: cannot reach {address} ({exc})") from None
+
+
+def _iterate(iterator_class, options, kwargs, report, client):
     from ..utils import progress_bar
     with iterator_class(options.hst_image, options.muse_images, kwargs,
-                        nworker=options.nprocess) as fits:
+                        nworker=options.nprocess, client=client) as fits:
         with progress_bar(len(fits), unit="image", desc=report.prog, leave=True) as bar:
             report.write = lambda text: bar.write(text, file=sys.stdout)
             for item in fits:
                 report.add(item)
                 bar.update(1)
-    report.write = print
 
 
 def _run(options, prog):
@@ -123,7 +149,7 @@ def _run(options, prog):
     function, iterator_class = _fitter(options)
     kwargs = extract_function_args(options, function)
     report = _Report(prog, print)
-    if len(options.muse_images) == 1:
+    if len(options.muse_images) == 1 and options.scheduler is None:
         _fit_one(function, options, kwargs, report)
     else:
         _fit_many(iterator_class, options, kwargs, report)

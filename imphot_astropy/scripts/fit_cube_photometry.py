@@ -1,0 +1,263 @@
+"""The ``fit_cube_photometry`` command: a survey's exposure cubes against HST bands.
+
+Usage::
+
+    fit_cube_photometry CUBE [CUBE ...] --hst F606W=hst_f606w.fits
+        --hst F775W=hst_f775w.fits ... [--table fits.ecsv]
+        [--offset-list OFFSET_LIST.fits] [--fsf-keywords [COMBINED_CUBE]]
+        [--nprocess N | --scheduler ADDRESS] [--force]
+
+Each cube is fitted by `~imphot_astropy.survey.fit_cube_photometry` (one
+pass over the cube for all the bands, each band fitted, then the joint fit
+of all of them), in local worker processes or on a Dask cluster, with a
+progress bar. ``--table`` collects one row per exposure and band plus the
+joint rows (with DATE-OBS, MJD-OBS, filter and pivot wavelength); cubes
+already in it are skipped unless ``--force``, so an interrupted run
+resumes. ``--offset-list`` writes (or updates) the MUSE pipeline's
+OFFSET_LIST; ``--fsf-keywords`` writes MPDAF's FSF keywords into copies of
+the cubes (``<cube>_fsf.fits``), or, given a combined cube, the mean model
+of the exposures into a copy of it.
+
+This module imports only argparse until it runs, so ``--help`` is fast.
+"""
+
+import argparse
+import os
+import sys
+
+__all__ = ["main"]
+
+_DESCRIPTION = ("Fit MUSE exposure cubes against HST images in several bands: one "
+                "pass over each cube, a fit per band, then a joint fit with one "
+                "pointing offset and the PSF's FWHM and beta versus wavelength; "
+                "write a table, the pipeline's OFFSET_LIST and MPDAF FSF keywords.")
+
+
+def _band_file(text):
+    band, sep, path = text.partition("=")
+    if not sep or not band.strip() or not path.strip():
+        raise argparse.ArgumentTypeError(f"expected FILTER=FILE, not {text!r}")
+    return band.strip().upper(), path.strip()
+
+
+def _parser(prog):
+    parser = argparse.ArgumentParser(prog=prog, description=_DESCRIPTION)
+    parser.add_argument("cubes", metavar="CUBE", nargs="+", help="MUSE exposure cubes")
+    parser.add_argument("--hst", metavar="FILTER=FILE", type=_band_file, action="append",
+                        required=True, help="the HST image of a band (repeat per band)")
+    parser.add_argument("--table", metavar="FILE",
+                        help="write the per-band and joint results to FILE (.ecsv or "
+                             ".fits); cubes already in it are skipped unless --force")
+    parser.add_argument("--offset-list", metavar="FILE",
+                        help="write or update the pipeline's OFFSET_LIST table")
+    parser.add_argument("--flux-scale", action="store_true",
+                        help="with --offset-list, add FLUX_SCALE (1 / mean joint scale)")
+    parser.add_argument("--fsf-keywords", metavar="COMBINED_CUBE", nargs="?",
+                        const="", default=None,
+                        help="write MPDAF FSF keywords into copies of the cubes, or of "
+                             "COMBINED_CUBE (the mean model of the exposures)")
+    parser.add_argument("--fwhm-degree", type=int, default=1, metavar="N")
+    parser.add_argument("--beta-degree", type=int, default=0, metavar="N")
+    parser.add_argument("--fix-beta", type=float, default=None, metavar="BETA",
+                        help="hold beta at this value")
+    parser.add_argument("--psf-nodes", type=int, default=4, metavar="N",
+                        help="PSF-mixture nodes per band (1: effective wavelength)")
+    parser.add_argument("--margin", type=float, default=2.0, metavar="ARCSEC")
+    parser.add_argument("--regions", default=None, metavar="FILE",
+                        help="ds9 regions applied in every band")
+    parser.add_argument("--cache-dir", default=None, metavar="DIR",
+                        help="keep regridded HST images here, reused across exposures")
+    workers = parser.add_mutually_exclusive_group()
+    workers.add_argument("--nprocess", type=int, default=0, metavar="N",
+                         help="local worker processes: 0 one per core, -n all but n")
+    workers.add_argument("--scheduler", metavar="ADDRESS",
+                         help="run on the Dask cluster of this scheduler")
+    parser.add_argument("--force", action="store_true",
+                        help="refit cubes that are already in the table")
+    return parser
+
+
+def _fit_keywords(options, hst_images):
+    kwargs = dict(hst_images=hst_images, fwhm_degree=options.fwhm_degree,
+                  beta_degree=options.beta_degree, psf_nodes=options.psf_nodes,
+                  margin=options.margin, cache_dir=options.cache_dir, nprocess=1)
+    if options.fix_beta is not None:
+        kwargs["fix_beta"] = options.fix_beta
+    if options.regions is not None:
+        kwargs["regions"] = options.regions
+    return kwargs
+
+
+def _done_names(table_path):
+    """Cubes (by name) already in an existing results table."""
+    from astropy.table import Table
+
+    if table_path is None or not os.path.exists(table_path):
+        return None, set()
+    table = Table.read(table_path)
+    return table, {str(n) for n in table["name"]}
+
+
+def _cube_name(path):
+    return os.path.basename(path).rsplit(".fits", 1)[0]
+
+
+def _pool(options, cubes, kwargs):
+    from ..batch.local import LocalProcessPool
+    spec = "imphot_astropy.survey.cube_fit:fit_cube_file"
+    if options.scheduler is None:
+        return LocalProcessPool(spec, None, cubes, kwargs, nworker=options.nprocess), None
+    from ..batch.remote import DaskPool
+    from .fit_photometry import _dask_client
+    client = _dask_client(options.scheduler)
+    return DaskPool(client, spec, None, cubes, kwargs), client
+
+
+def _run_fits(options, cubes, kwargs, prog):
+    from tqdm import tqdm
+
+    results, errors = [], []
+    pool, client = _pool(options, cubes, kwargs)
+    try:
+        with tqdm(total=len(cubes), file=sys.stderr, unit="cube", desc=prog) as bar:
+            for outcome in pool:
+                if outcome.failed:
+                    errors.append(outcome)
+                    bar.write(f"{prog}: error: {' '.join(outcome.message.split())}",
+                              file=sys.stderr)
+                else:
+                    results.append(outcome.result)
+                    bar.write(f"{outcome.result.name}: dx {outcome.result.dx} dy "
+                              f"{outcome.result.dy} arcsec", file=sys.stdout)
+                bar.update(1)
+    finally:
+        pool.close()
+        if client is not None:
+            client.close()
+    return results, errors
+
+
+def _write_table(path, previous, results, inputs):
+    from astropy.table import vstack
+    from ..batch import table_format
+    from ..io import check_output_path
+
+    check_output_path(path, inputs, "--table")
+    names = {r.name for r in results}
+    tables = [r.to_table() for r in results]
+    if previous is not None:
+        keep = [str(n) not in names for n in previous["name"]]
+        tables.insert(0, previous[keep])
+    table = vstack(tables, metadata_conflicts="silent")
+    fmt = table_format(path, "--table")
+    tmp = f"{path}.tmp{os.getpid()}" + (".fits" if fmt == "fits" else ".ecsv")
+    table.write(tmp, format=fmt, overwrite=True)
+    os.replace(tmp, path)
+
+
+def _write_fsf(target, fsf, inputs):
+    """Copy ``target`` beside itself with the FSF keywords in its primary header."""
+    import shutil
+    from astropy.io import fits
+    from ..io import check_output_path
+
+    base = target[:-5] if target.endswith(".fits") else target
+    output = f"{base}_fsf.fits"
+    check_output_path(output, inputs, "--fsf-keywords")
+    tmp = f"{output}.tmp{os.getpid()}"
+    shutil.copyfile(target, tmp)
+    try:
+        with fits.open(tmp, mode="update") as hdulist:
+            fsf.to_header(hdulist[0].header)
+        os.replace(tmp, output)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return output
+
+
+def _mean_fsf(results):
+    import numpy as np
+    from ..survey import FSFModel
+
+    degree_f = max(len(r.fsf.fwhm_coeffs) for r in results)
+    degree_b = max(len(r.fsf.beta_coeffs) for r in results)
+    pad = lambda c, n: np.pad(c, (0, n - len(c)))  # noqa: E731
+    return FSFModel(np.mean([pad(r.fsf.fwhm_coeffs, degree_f) for r in results], axis=0),
+                    np.mean([pad(r.fsf.beta_coeffs, degree_b) for r in results], axis=0),
+                    results[0].fsf.lbrange)
+
+
+def _run(options, prog):
+    from ..exceptions import UserError
+
+    hst_images = dict(options.hst)
+    if len(hst_images) != len(options.hst):
+        raise UserError("--hst: a filter is given twice")
+    inputs = list(options.cubes) + list(hst_images.values())
+    for path in inputs:
+        if not os.path.isfile(path):
+            raise UserError(f"{path}: no such file")
+    previous, done = _done_names(options.table)
+    cubes = [c for c in options.cubes if options.force or _cube_name(c) not in done]
+    skipped = len(options.cubes) - len(cubes)
+    if skipped:
+        print(f"{prog}: {skipped} cube(s) already in {options.table} skipped "
+              "(--force refits them)", file=sys.stderr)
+    results, errors = _run_fits(options, cubes, _fit_keywords(options, hst_images), prog) \
+        if cubes else ([], [])
+    if options.table is not None and results:
+        _write_table(options.table, previous, results, inputs)
+    if options.offset_list is not None and results:
+        from ..survey import write_offset_list
+        write_offset_list(results, options.offset_list,
+                          flux_scale="mean" if options.flux_scale else None, inputs=inputs)
+    if options.fsf_keywords is not None and results:
+        if options.fsf_keywords:
+            written = [_write_fsf(options.fsf_keywords, _mean_fsf(results), inputs)]
+        else:
+            written = [_write_fsf(r.filename, r.fsf, inputs) for r in results]
+        for path in written:
+            print(f"{prog}: FSF keywords written to {path}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def main(argv=None, prog=None):
+    """Run the ``fit_cube_photometry`` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments, without the program name (default: ``sys.argv[1:]``).
+    prog : str, optional
+        The program name shown in messages.
+
+    Returns
+    -------
+    status : int
+        0 if every cube was fitted, 1 after an error, 2 for bad options.
+
+    Examples
+    --------
+    >>> main(["--help"])  # doctest: +ELLIPSIS
+    usage: fit_cube_photometry [-h] ...
+    0
+    """
+    prog = prog or "fit_cube_photometry"
+    try:
+        options = _parser(prog).parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    from ..exceptions import UserError
+    try:
+        return _run(options, prog)
+    except UserError as err:
+        print(f"{prog}: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

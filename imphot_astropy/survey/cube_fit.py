@@ -1,0 +1,375 @@
+"""`fit_cube_photometry`: an exposure cube against HST images in several bands."""
+
+import hashlib
+import os
+
+import numpy as np
+from astropy.time import Time
+
+from ..exceptions import UserError
+from ..io import read_image, image_grids_aligned
+from ..fitting import measure_image_photometry, FittedValue
+from ..preparation import (regrid_hst_like_muse, rescale_hst_like_muse,
+                           write_regridded_hst, HstFilterInfo)
+from ..wideband.multiband import bandpass_images
+from .bands import BandProblem
+from .fsf import FSFModel, DEFAULT_LBRANGE
+from .joint import JointProblem, band_parameter_name
+from .results import CubePhotometry, JointBandPhotometry, sky_offsets
+
+__all__ = ["fit_cube_photometry", "fit_cube_file", "BAND_FIT_KEYWORDS"]
+
+#: The keywords of `fit_image_photometry` accepted, in common or per band.
+BAND_FIT_KEYWORDS = ("regions", "fix_scale", "fix_bg", "fix_dx", "fix_dy", "fix_fwhm",
+                     "fix_beta", "min_scale", "hst_fwhm", "hst_beta", "margin",
+                     "segment", "star", "taper", "extramask", "init_dx", "init_dy")
+
+# Of those, the ones that shape a band's problem in the joint fit.
+_PROBLEM_KEYWORDS = ("regions", "star", "segment", "extramask", "margin", "taper",
+                     "hst_fwhm", "hst_beta")
+
+
+def _check_keywords(options, where):
+    unknown = sorted(set(options) - set(BAND_FIT_KEYWORDS))
+    if unknown:
+        raise UserError(f"{where}: {', '.join(unknown)} not accepted; the fit keywords "
+                        f"are {', '.join(BAND_FIT_KEYWORDS)}")
+
+
+def _band_options(names, common, band_options):
+    band_options = dict(band_options or {})
+    _check_keywords(common, "fit keywords")
+    unknown = sorted(set(band_options) - set(names))
+    if unknown:
+        raise UserError(f"band_options: no HST image is given for {unknown}")
+    options = {}
+    for name in names:
+        own = dict(band_options.get(name) or {})
+        _check_keywords(own, f"band_options[{name!r}]")
+        options[name] = {**common, **own}
+    return options
+
+
+def _cache_path(cache_dir, hst, band, image):
+    """A file name unique to this HST file (and its version), band and grid."""
+    stat = os.stat(hst)
+    key = "|".join([os.path.abspath(hst), str(stat.st_mtime_ns), str(stat.st_size), band,
+                    str(image.shape), image.wcs.to_header_string()])
+    digest = hashlib.sha1(key.encode()).hexdigest()[:16]
+    base = os.path.splitext(os.path.basename(hst))[0]
+    return os.path.join(cache_dir, f"{base}_{band}_{digest}.fits")
+
+
+def _hst_on_grid(hst, band, image, cache_dir):
+    """The HST image on the band image's grid in its unit, regridded if needed.
+
+    An image already on the grid is taken as it is (in MUSE units, as for
+    `fit_image_photometry`). Otherwise it is regridded and rescaled; from a
+    file and with a ``cache_dir``, the result is kept there and reused by
+    every exposure on the same grid.
+    """
+    try:
+        on_grid = image_grids_aligned(read_image(hst, f"hst_images[{band!r}]"),
+                                      read_image(image, "band image"))
+    except UserError:
+        on_grid = False
+    if on_grid:
+        return hst
+    cached = None
+    if cache_dir is not None and isinstance(hst, (str, os.PathLike)):
+        os.makedirs(cache_dir, exist_ok=True)
+        cached = _cache_path(cache_dir, os.fspath(hst), band, image)
+        if os.path.exists(cached):
+            return cached
+    regridded = regrid_hst_like_muse(hst, image, inplace=False, filter_name=band)
+    regridded = rescale_hst_like_muse(regridded, image, inplace=True, filter_name=band)
+    if cached is None:
+        return regridded
+    write_regridded_hst(regridded, cached,
+                        inputs=[os.fspath(hst)] if isinstance(hst, (str, os.PathLike)) else ())
+    return cached
+
+
+def _pivot(band):
+    try:
+        return float(HstFilterInfo(band).photplam)
+    except UserError:
+        return float("nan")
+
+
+def _observation(cube, image):
+    """DATE-OBS and MJD-OBS from the cube's headers (or an NDData's meta)."""
+    headers = [image.meta, getattr(cube, "meta", None) or {}]
+    date = mjd = None
+    for header in headers:
+        date = date or header.get("DATE-OBS")
+        mjd = mjd if mjd is not None else header.get("MJD-OBS")
+    if mjd is None and date:
+        try:
+            mjd = float(Time(date, format="isot", scale="utc").mjd)
+        except ValueError:
+            mjd = None
+    return (None if date is None else str(date)), (None if mjd is None else float(mjd))
+
+
+def _apply_joint_options(params, common, options, bands, joint_parameters):
+    """Fixed values from the fit keywords, then the caller's own settings."""
+    if common.get("fix_dx") is not None:
+        params["dx"].set(value=float(common["fix_dx"]), vary=False)
+    if common.get("fix_dy") is not None:
+        params["dy"].set(value=float(common["fix_dy"]), vary=False)
+    for prefix in ("fwhm", "beta"):
+        if common.get(f"fix_{prefix}") is not None:
+            for name in [n for n in params if n.startswith(f"{prefix}_c")]:
+                params[name].set(value=0.0, vary=False)
+            params[f"{prefix}_c0"].set(value=float(common[f"fix_{prefix}"]), vary=False)
+    for band in bands:
+        for prefix in ("scale", "bg"):
+            value = options[band][f"fix_{prefix}"] if f"fix_{prefix}" in options[band] \
+                else None
+            if value is not None:
+                params[band_parameter_name(prefix, band)].set(value=float(value), vary=False)
+    if joint_parameters is None:
+        return params
+    if callable(joint_parameters):
+        joint_parameters(params)
+        return params
+    for name, settings in dict(joint_parameters).items():
+        if name not in params:
+            raise UserError(f"joint_parameters: no parameter {name!r}; the parameters "
+                            f"are {', '.join(params)}")
+        try:
+            params[name].set(**dict(settings))
+        except (TypeError, NameError, SyntaxError) as exc:
+            raise UserError(f"joint_parameters[{name!r}]: {exc}") from None
+    return params
+
+
+def _fitted(params, name):
+    p = params[name]
+    fixed = not p.vary and not p.expr
+    stdev = 0.0 if fixed else (None if p.stderr is None else float(p.stderr))
+    return FittedValue(p.value, stdev, fixed)
+
+
+def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_nodes=4,
+                        source_light=True, lbrange=DEFAULT_LBRANGE, band_options=None,
+                        joint_parameters=None, cache_dir=None, nprocess=0,
+                        progress_bar=False, **fit_keywords):
+    """Fit an exposure cube against HST images in several bands, jointly.
+
+    The image of each band is made from one pass over the cube
+    (`~imphot_astropy.wideband.bandpass_images`); each HST image is
+    regridded and rescaled to that grid (kept in ``cache_dir`` and reused
+    by the other exposures of the same field) unless it is on it already;
+    each band is fitted alone (`~imphot_astropy.fit_image_photometry`);
+    then all the bands are fitted at once with lmfit: one pointing offset,
+    the FWHM and beta as polynomials in wavelength, and a flux scale and
+    background per band.
+
+    A band image's PSF is the mixture of the cube's PSFs over the band's
+    planes, weighted by the filter and the sources' light; with
+    ``psf_nodes`` > 1 the joint model is that mixture (the band's planes
+    grouped into that many nodes of equal weight). With 1, each band is a
+    single Moffat at its effective wavelength. Either way a band does not
+    sit at the filter's pivot when MUSE cuts the filter (F850LP's image is
+    centred near 8800 A, not at its 9033 A pivot).
+
+    Parameters
+    ----------
+    cube : str, `os.PathLike`, NDData, ...
+        The exposure cube (see `~imphot_astropy.wideband.bandpass_image`).
+    hst_images : dict
+        Filter name (``"F606W"``, ...) -> HST image or file. An image on
+        the cube's spatial grid is used as is (in MUSE flux units);
+        others are regridded and rescaled.
+    fwhm_degree, beta_degree : int
+        Degrees of the FWHM and beta polynomials in wavelength.
+    psf_nodes : int
+        PSF-mixture nodes per band (1: effective wavelength only).
+    source_light : bool
+        Weight each plane's PSF by the sources' light in it (the summed
+        plane) as well as by the filter.
+    lbrange : (float, float)
+        The reference wavelengths of MPDAF's normalised wavelength.
+    band_options : dict, optional
+        Band -> dict of `fit_image_photometry` keywords for that band only
+        (its regions, masks, margin, ``fix_*``...). ``fix_scale`` and
+        ``fix_bg`` also fix the band's joint scale and background;
+        ``fix_fwhm`` and ``fix_beta`` apply to its single-band fit.
+    joint_parameters : dict or callable, optional
+        Parameter name -> dict of `lmfit.Parameter.set` arguments
+        (``value``, ``vary``, ``min``, ``max``, ``expr``), or a function
+        that modifies the `lmfit.Parameters` in place. Names: ``dx``,
+        ``dy``, ``fwhm_c0``..., ``beta_c0``..., ``scale_<band>``,
+        ``bg_<band>``.
+    cache_dir : str, optional
+        Where to keep regridded HST images.
+    nprocess, progress_bar
+        For the band images (see `bandpass_images`).
+    **fit_keywords
+        `fit_image_photometry` keywords for every band (`BAND_FIT_KEYWORDS`).
+        ``fix_dx``, ``fix_dy``, ``fix_fwhm`` and ``fix_beta`` given here
+        also fix the joint offset or make the FWHM or beta constant.
+
+    Returns
+    -------
+    result : `~imphot_astropy.survey.CubePhotometry`
+
+    Raises
+    ------
+    UserError
+        For bad inputs, unknown keywords or filters, or no overlap.
+
+    Examples
+    --------
+    >>> from imphot_astropy.datasets import make_exposure_cube
+    >>> cube, hst, truth = make_exposure_cube(shape=(60, 60), nplanes=60,
+    ...                                       filters=("F606W", "F814W"), seed=5)
+    >>> fit = fit_cube_photometry(cube, hst, fix_beta=2.5)
+    >>> round(fit.dx.value, 2), round(fit.dy.value, 2)
+    (0.06, -0.04)
+    >>> round(float(fit.fsf.fwhm(7000.0)), 2)
+    0.65
+    """
+    if not isinstance(hst_images, dict) or not hst_images:
+        raise UserError("hst_images: expected a dict of filter name -> HST image or file")
+    if isinstance(psf_nodes, bool) or not isinstance(psf_nodes, (int, np.integer)) \
+            or psf_nodes < 1:
+        raise UserError(f"psf_nodes: expected an integer >= 1, not {psf_nodes!r}")
+    names = [str(n) for n in hst_images]
+    options = _band_options(names, fit_keywords, band_options)
+    images, spectra = bandpass_images(cube, names, nprocess=nprocess,
+                                      progress_bar=progress_bar, spectra=True)
+    hst = {n: _hst_on_grid(hst_images[n], n, images[n], cache_dir) for n in names}
+    single = {n: measure_image_photometry(hst[n], images[n], **options[n]) for n in names}
+
+    start = {n: dict(scale=r.scale.value, bg=r.bg.value, dx=r.dx.value, dy=r.dy.value,
+                     fwhm=r.fwhm.value, beta=r.beta.value, dx_err=r.dx.stdev)
+             for n, r in single.items()}
+    bands = []
+    for n in names:
+        px, py = _whole_pixels(single, images[n])
+        problem_options = {k: v for k, v in options[n].items() if k in _PROBLEM_KEYWORDS}
+        band = BandProblem(n, hst[n], images[n], spectra[n].wavelengths,
+                           spectra[n].mixture_weights(source_light), problem_options,
+                           lbrange, nodes=psf_nodes, shift=(px, py))
+        s = start[n]
+        model, _ = band.evaluate(s["scale"], s["bg"], s["dx"], s["dy"], [s["fwhm"]],
+                                 [s["beta"]])
+        band.sigma = max(float(np.sqrt(np.mean((model - band.problem.data) ** 2))), 1e-30)
+        bands.append(band)
+    joint = JointProblem(bands, fwhm_degree, beta_degree)
+    params = _apply_joint_options(joint.initial_parameters(start), fit_keywords, options,
+                                  names, joint_parameters)
+    result, refits = joint.fit_with_refits(params)
+    return _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
+                        spectra, source_light)
+
+
+def fit_cube_file(hst, cube, hst_images, **kwargs):
+    """`fit_cube_photometry` with the batch iterators' call signature.
+
+    The batch machinery (`~imphot_astropy.batch`) calls its fitter as
+    ``function(hst, muse, **kwargs)``; here ``hst`` is None (the cube's
+    HST images are named per band in ``hst_images``, so that each worker
+    reads, or finds in the cache, only the regridded images it needs).
+
+    Examples
+    --------
+    >>> from imphot_astropy.datasets import make_exposure_cube
+    >>> cube, hst, truth = make_exposure_cube(shape=(50, 50), nplanes=30,
+    ...                                       filters=("F775W",), seed=2)
+    >>> round(fit_cube_file(None, cube, hst, fix_beta=2.5).dx.value, 2)
+    0.06
+    """
+    return fit_cube_photometry(cube, hst_images, **kwargs)
+
+
+def _whole_pixels(single, image):
+    """The whole-pixel HST shift nearest the mean single-band offset."""
+    im = read_image(image, "band image")
+    dx = np.mean([r.dx.value for r in single.values()])
+    dy = np.mean([r.dy.value for r in single.values()])
+    return (int(np.floor(dx / im.pixel_scales[0] + 0.5)),
+            int(np.floor(dy / im.pixel_scales[1] + 0.5)))
+
+
+def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
+                 spectra, source_light):
+    params = result.params
+    fsf = FSFModel([params[n].value for n in joint.fwhm_names],
+                   [params[n].value for n in joint.beta_names], lbrange)
+    covariance = result.covar if result.covar is not None else None
+    cov_names = list(result.var_names)
+    first = joint.bands[0]
+    dxdy = np.zeros((2, 2))
+    for a, na in enumerate(("dx", "dy")):
+        for b, nb in enumerate(("dx", "dy")):
+            if covariance is not None and na in cov_names and nb in cov_names:
+                dxdy[a, b] = covariance[cov_names.index(na), cov_names.index(nb)]
+    dx, dy = _fitted(params, "dx"), _fitted(params, "dy")
+    dra, ddec = sky_offsets(first.muse_image, dx.value, dy.value, dxdy,
+                            bool(dx.fixed and dy.fixed))
+    obj = CubePhotometry(fsf=fsf, parameters=params, covariance=covariance,
+                         covariance_names=cov_names, minimizer_result=result,
+                         dx=dx, dy=dy, dra=dra, ddec=ddec, bands=single,
+                         psf_nodes=psf_nodes, refits=refits)
+    obj.pivots = {n: _pivot(n) for n in images}
+    obj.effective_wavelengths = {n: spectra[n].effective_wavelength(source_light)
+                                 for n in images}
+    obj.date_obs, obj.mjd_obs = _observation(cube, images[first.name])
+    obj.filename = os.fspath(cube) if isinstance(cube, (str, os.PathLike)) else None
+    obj.name = (os.path.basename(obj.filename).rsplit(".fits", 1)[0]
+                if obj.filename else "cube")
+    obj.wcs = first.muse_image.wcs
+    obj.shape = first.muse_image.shape
+    report = lmfit_report(result, refits, psf_nodes)
+    obj.fit_report = report
+    obj.joint = {}
+    obj.scale = _mean_scale(params, joint, result)
+    residual = result.residual
+    rows = np.cumsum([0] + [b.problem.data.size for b in joint.bands])
+    for b, band in enumerate(joint.bands):
+        lam = band.effective_wavelength
+        fwhm, fwhm_err = obj.fwhm_at(lam)
+        beta, beta_err = obj.beta_at(lam)
+        values = dict(scale=_fitted(params, band_parameter_name("scale", band.name)),
+                      bg=_fitted(params, band_parameter_name("bg", band.name)),
+                      dx=dx, dy=dy,
+                      fwhm=FittedValue(fwhm, fwhm_err, params["fwhm_c0"].vary is False
+                                       and fwhm_err == 0),
+                      beta=FittedValue(beta, beta_err, not any(
+                          params[n].vary for n in joint.beta_names)))
+        rms = float(np.sqrt(np.mean((residual[rows[b]:rows[b + 1]] * band.sigma) ** 2)))
+        obj.joint[band.name] = JointBandPhotometry(band.muse_image, report, values, rms,
+                                                   dxdy)
+    return obj
+
+
+def _mean_scale(params, joint, result):
+    """The mean of the bands' joint scales, with its propagated uncertainty."""
+    names = [band_parameter_name("scale", b.name) for b in joint.bands]
+    value = float(np.mean([params[n].value for n in names]))
+    cov_names = list(result.var_names)
+    if result.covar is None or not all(n in cov_names for n in names):
+        return FittedValue(value, None, not any(params[n].vary for n in names))
+    index = [cov_names.index(n) for n in names]
+    cov = result.covar[np.ix_(index, index)]
+    return FittedValue(value, float(np.sqrt(cov.sum())) / len(names), False)
+
+
+def lmfit_report(result, refits, psf_nodes):
+    """The lmfit report of the joint fit, with how the bands' PSFs were modelled.
+
+    Examples
+    --------
+    >>> callable(lmfit_report)
+    True
+    """
+    import lmfit
+
+    how = (f"{psf_nodes} PSF-mixture nodes per band" if psf_nodes > 1
+           else "each band at its effective wavelength")
+    return (f"[[Joint fit]]\n    band PSFs = {how}\n    refits = {refits}\n"
+            + lmfit.fit_report(result))

@@ -1,0 +1,48 @@
+"""Raw HST files are regridded once per field and band, then read from the cache."""
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from imphot_astropy.datasets import make_exposure_cube, random_sky
+from imphot_astropy.preparation import HstFilterInfo
+from imphot_astropy.preparation.tests._raw_hst import render_raw_hst
+from imphot_astropy.survey import fit_cube_photometry
+
+SHAPE = (60, 60)
+
+
+def test_raw_hst_regridded_and_cached(tmp_path):
+    sky = random_sky(SHAPE, n_galaxies=20, seed=7)
+    cube, hst, truth = make_exposure_cube(shape=SHAPE, nplanes=40, filters=("F775W",),
+                                          sources=sky, dx=0.07, dy=-0.03, seed=7)
+    image, wcs = render_raw_hst(sky, hst["F775W"].wcs, SHAPE, (260, 260),
+                                pixel_scale=0.06)
+    per_rate = HstFilterInfo("F775W").photflam / 1e-20 * truth["scales"]["F775W"]
+    raw = tmp_path / "hst_f775w.fits"
+    fits.HDUList([fits.PrimaryHDU(header=fits.Header({"FILTER": "F775W",
+                                                      "INSTRUME": "ACS"})),
+                  fits.ImageHDU((image / per_rate).astype(np.float32),
+                                wcs.to_header(), name="SCI")]).writeto(raw)
+    with fits.open(raw, mode="update") as hdulist:
+        hdulist["SCI"].header["BUNIT"] = "ELECTRONS/S"
+    cache = tmp_path / "regridded"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = fit_cube_photometry(cube, {"F775W": str(raw)}, fix_beta=2.5,
+                                    cache_dir=str(cache))
+        cached = os.listdir(cache)
+        mtime = os.path.getmtime(cache / cached[0])
+        second = fit_cube_photometry(cube, {"F775W": str(raw)}, fix_beta=2.5,
+                                     cache_dir=str(cache))
+    assert len(cached) == 1 and os.listdir(cache) == cached
+    assert os.path.getmtime(cache / cached[0]) == mtime
+    assert second.dx.value == first.dx.value
+    # Regridded and rescaled: the offset and the scale are recovered.
+    assert abs(first.dx.value - truth["dx"]) < 0.01
+    assert abs(first.dy.value - truth["dy"]) < 0.01
+    assert first.joint["F775W"].scale.value == pytest.approx(truth["scales"]["F775W"],
+                                                             rel=0.02)
