@@ -18,6 +18,7 @@ from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
 from ..masking import read_ds9_regions, regions_mask, star_region, parse_star
 from .results import FittedValue, FittedImagePhotometry
 from .products import FitOutputs
+from .uncertainties import image_fit_covariance
 from ..corrections import aligned_output, write_aligned_image
 
 __all__ = ["fit_image_photometry", "DEFAULT_HST_FWHM", "DEFAULT_HST_BETA"]
@@ -181,9 +182,15 @@ class _Prepared:
         self.hst = np.zeros(shape)
         self.hst[self.sky_slice] = np.where(hst_bad[self.crop], 0.0, hst[self.crop])
         self.variance = None
+        self.noise_variance = None
         if muse_variance is not None:
             self.variance = np.zeros(shape)
             self.variance[self.sky_slice] = np.where(compare, muse_variance[self.crop], 0.0)
+            # The noise of every unmasked MUSE pixel reaches the compared
+            # pixels through the filter (see fitting.uncertainties).
+            self.noise_variance = np.zeros(shape)
+            self.noise_variance[self.sky_slice] = np.where(
+                muse_bad[self.crop], 0.0, np.nan_to_num(muse_variance[self.crop]))
 
 
 def _initial_model(problem, opts):
@@ -221,25 +228,15 @@ def _run_fit(model, problem):
     return fitted, fitter.fit_info, messages
 
 
-def _fitted_values(fitted, info):
-    free = [n for n in fitted.param_names if not getattr(fitted, n).fixed]
-    cov = info.get("param_cov") if hasattr(info, "get") else None
-    stdevs = {}
-    if cov is not None and np.all(np.isfinite(cov)):
-        for i, name in enumerate(free):
-            stdevs[name] = float(np.sqrt(max(cov[i, i], 0.0)))
+def _fitted_values(fitted, covariance):
+    """The fitted values with the sandwich uncertainties of `FitCovariance`."""
     values = {}
     for name in fitted.param_names:
         param = getattr(fitted, name)
-        values[name] = FittedValue(param.value, 0.0 if param.fixed else stdevs.get(name),
+        values[name] = FittedValue(param.value,
+                                   0.0 if param.fixed else covariance.stdev(name),
                                    bool(param.fixed))
-    dxdy = np.zeros((2, 2))
-    if cov is not None:
-        for a, na in enumerate(("dx", "dy")):
-            for b, nb in enumerate(("dx", "dy")):
-                if na in free and nb in free:
-                    dxdy[a, b] = cov[free.index(na), free.index(nb)]
-    return values, dxdy
+    return values, covariance.submatrix(("dx", "dy"))
 
 
 def _reduced_chi_square(residual, problem, variance, n_free):
@@ -259,12 +256,15 @@ def _reduced_chi_square(residual, problem, variance, n_free):
     return float(chi_square / max(dof, 1.0))
 
 
-def _report(fitted, values, info, rchi, refits, messages, regrid):
+def _report(fitted, values, info, rchi, refits, messages, regrid, covariance):
     lines = ["[[Fit Statistics]]",
              "    fitting method     = dogleg trust region (astropy DogBoxLSQFitter)",
              f"    function evals     = {info.nfev}",
              f"    data points        = {info.fun.size}",
              f"    reduced chi-square = {rchi:.6g}",
+             f"    goodness of fit    = {covariance.goodness:.4g} (1 if noise-limited)",
+             f"    uncertainties      = sandwich covariance, residual correlation "
+             f"within {covariance.max_lag:.1f} pixels",
              f"    refits             = {refits}",
              f"    regrid filter      = {regrid.name} (cut-off {regrid.cutoff} cycles/pixel"
              f"{', assumed' if regrid.assumed else ''})",
@@ -503,16 +503,18 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         opts["dx0"] = float(fitted.dx.value)
         opts["dy0"] = float(fitted.dy.value)
 
-    values, dxdy_cov = _fitted_values(fitted, info)
+    covariance = image_fit_covariance(fitted, info, problem, prepared.noise_variance)
+    values, dxdy_cov = _fitted_values(fitted, covariance)
     n_free = sum(not getattr(fitted, n).fixed for n in fitted.param_names)
     residual = info.fun
     rchi = _reduced_chi_square(info.fun, problem, prepared.variance, n_free)
     products = _Products(prepared, problem, fitted, muse_image, hst_image)
     rms = products.residual_rms()
-    report = _report(fitted, values, info, rchi, refits, messages, regrid)
+    report = _report(fitted, values, info, rchi, refits, messages, regrid, covariance)
     result = FittedImagePhotometry(muse_image, values, report, rchi, rms,
                                    covariance=dxdy_cov, products=products,
                                    regrid_filter=regrid.name)
+    result.goodness = covariance.goodness
     if output is not None:
         write_aligned_image(muse_image, result, resample=resample,
                             inputs=[hst_image.filename, extramask], output=output)

@@ -2,7 +2,6 @@
 
 import numpy as np
 import astropy.units as u
-from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 __all__ = ["FittedValue", "FittedPhotometry", "FittedImagePhotometry",
@@ -65,12 +64,19 @@ def _sky_offsets(wcs, shape, dx, dy, pixel_scales):
     """
     ny, nx = shape
     cx, cy = (nx - 1) / 2.0, (ny - 1) / 2.0
-    centre = SkyCoord.from_pixel(cx, cy, wcs, origin=0)
-    # One arcsec along each pixel axis, mapped to RA/Dec offsets.
-    ends = SkyCoord.from_pixel(np.array([cx + 1.0 / pixel_scales[0], cx]),
-                               np.array([cy, cy + 1.0 / pixel_scales[1]]), wcs, origin=0)
-    dlon, dlat = centre.spherical_offsets_to(ends)
-    return np.array([dlon.to_value(u.arcsec), dlat.to_value(u.arcsec)])
+    # One arcsec along each pixel axis, mapped to RA/Dec offsets: the
+    # longitude and latitude in the frame rotated to put the centre at
+    # (0, 0), as SkyCoord.spherical_offsets_to gives, written out because
+    # SkyCoord frames took ~0.1 s per fit.
+    ra, dec = (np.deg2rad(np.asarray(v, dtype=float)) for v in wcs.pixel_to_world_values(
+        np.array([cx, cx + 1.0 / pixel_scales[0], cx]),
+        np.array([cy, cy, cy + 1.0 / pixel_scales[1]])))
+    dra, dec0, dec = ra[1:] - ra[0], dec[0], dec[1:]
+    dlon = np.arctan2(np.cos(dec) * np.sin(dra),
+                      np.sin(dec0) * np.sin(dec) + np.cos(dec0) * np.cos(dec) * np.cos(dra))
+    dlat = np.arcsin(np.cos(dec0) * np.sin(dec)
+                     - np.sin(dec0) * np.cos(dec) * np.cos(dra))
+    return np.rad2deg(np.array([dlon, dlat])) * 3600.0
 
 
 class FittedPhotometry:
