@@ -64,7 +64,8 @@ def _lag_taper(shape, max_lag):
     lx = np.fft.fftfreq(nx, 1.0 / nx)
     radius = np.hypot(ly[:, None], lx[None, :])
     outer = 1.5 * max_lag
-    return np.clip((outer - radius) / max(outer - max_lag, 1e-9), 0.0, 1.0)
+    ramp = np.clip((outer - radius) / max(outer - max_lag, 1e-9), 0.0, 1.0)
+    return np.where(radius <= max_lag, 1.0, ramp)
 
 
 def residual_correlation(residual, amplitude, max_lag, n_free=0):
@@ -130,7 +131,7 @@ def sandwich_covariance(jacobian, amplitude, rho):
     Returns
     -------
     covariance : `numpy.ndarray`
-        ``(p, p)``; NaN if ``J^T J`` is singular.
+        ``(p, p)``; NaN if ``J^T J`` cannot be inverted.
     meat : `numpy.ndarray`
         ``M = J^T C J``.
 
@@ -139,7 +140,7 @@ def sandwich_covariance(jacobian, amplitude, rho):
     >>> J = np.zeros((1, 8, 8)); J[0, 2:6, 2:6] = 1.0  # a mean of 16 pixels
     >>> rho = np.zeros((16, 16)); rho[0, 0] = 4.0       # white, variance 4
     >>> cov, _ = sandwich_covariance(J, (J[0] > 0).astype(float), rho)
-    >>> float(cov[0, 0])  # 4 / 16
+    >>> round(float(cov[0, 0]), 12)  # 4 / 16
     0.25
     """
     jacobian = np.asarray(jacobian, dtype=float)
@@ -162,7 +163,9 @@ def sandwich_covariance(jacobian, amplitude, rho):
     meat = 0.5 * (meat + meat.T)
     meat = _positive(meat)
     try:
-        inverse = np.linalg.inv(bread)
+        # A pseudo-inverse, as scipy's least-squares covariance uses, so that
+        # a parameter the data do not constrain does not spoil the others.
+        inverse = np.linalg.pinv(bread, rcond=1e-15, hermitian=True)
     except np.linalg.LinAlgError:
         return np.full((p, p), np.nan), meat
     covariance = inverse @ meat @ inverse

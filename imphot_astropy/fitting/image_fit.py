@@ -19,6 +19,7 @@ from ..masking import read_ds9_regions, regions_mask, star_region, parse_star
 from .results import FittedValue, FittedImagePhotometry
 from .products import FitOutputs
 from .uncertainties import image_fit_covariance
+from .quality import image_quality, muse_band
 from ..corrections import aligned_output, write_aligned_image
 
 __all__ = ["fit_image_photometry", "DEFAULT_HST_FWHM", "DEFAULT_HST_BETA"]
@@ -514,7 +515,10 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     result = FittedImagePhotometry(muse_image, values, report, rchi, rms,
                                    covariance=dxdy_cov, products=products,
                                    regrid_filter=regrid.name)
-    result.goodness = covariance.goodness
+    result.quality = image_quality(
+        fitted, covariance.goodness, int(prepared.good.sum()), int((~excluded).sum()),
+        prepared.hst[prepared.sky_slice][prepared.good], hst_image.name,
+        muse_band(muse_image))
     if output is not None:
         write_aligned_image(muse_image, result, resample=resample,
                             inputs=[hst_image.filename, extramask], output=output)

@@ -2,6 +2,8 @@
 
 import numpy as np
 import astropy.units as u
+
+from .quality import quality_columns
 from astropy.table import Table
 
 __all__ = ["FittedValue", "FittedPhotometry", "FittedImagePhotometry",
@@ -127,6 +129,21 @@ class FittedPhotometry:
     muse      image  1.19...
     """
 
+    #: The `~imphot_astropy.fitting.quality.FitQuality` of the fit (flags,
+    #: goodness of fit, pixels used), set by the fitter.
+    quality = None
+
+    @property
+    def goodness(self):
+        """The goodness of fit: about 1 for a fit limited by noise, given the
+        filtering of the compared images (NaN if unknown)."""
+        return np.nan if self.quality is None else self.quality.goodness
+
+    @property
+    def flags(self):
+        """The names of the quality flags raised (see `quality`)."""
+        return [] if self.quality is None else self.quality.names()
+
     def __init__(self, method, muse, fit_report, scale, bg, dx, dy, fwhm, beta,
                  rms_error, covariance=None):
         self.method = method
@@ -181,15 +198,17 @@ class FittedPhotometry:
         text = ""
         if header:
             text = ("#%-*s Method  Flux    FWHM    beta     Flux    x-offset  y-offset  "
-                    "ra-offset dec-offset  RMS\n" % (width - 1, " MUSE ID"))
+                    "ra-offset dec-offset  RMS     GoF\n" % (width - 1, " MUSE ID"))
             text += ("#%*s         scale  arcsec           offset    arcsec    arcsec    "
-                     "arcsec    arcsec    error\n" % (width - 1, ""))
+                     "arcsec    arcsec    error   fit\n" % (width - 1, ""))
             text += ("#%s ------ ------- ------- ------- --------- --------- --------- "
-                     "--------- --------- -------\n" % ("-" * (width - 1)))
+                     "--------- --------- ------- -------\n" % ("-" * (width - 1)))
         text += "%-*s %6s % 7.4f % 7.4f % 7.4f % 9.5f % 9.5f % 9.5f % 9.5f % 9.5f %7.4f" % (
             width, self.name, self.method, self.scale.value, self.fwhm.value,
             self.beta.value, self.bg.value, self.dx.value, self.dy.value,
             self.dra.value, self.ddec.value, self.rms_error)
+        # The goodness of fit, after the reference tool's columns (issue 16).
+        text += " %7.3f" % self.goodness
         return text
 
     def _extra_row_values(self):
@@ -214,6 +233,7 @@ class FittedPhotometry:
             row[param + "_fixed"] = bool(fitted.fixed)
         row["rms_error"] = self.rms_error
         row.update({key: value for key, (value, _) in self._extra_row_values().items()})
+        row.update(quality_columns(self))
         return row
 
     def to_table(self):
