@@ -20,6 +20,10 @@ from .results import FittedValue, FittedImagePhotometry
 from .products import FitOutputs
 from .uncertainties import image_fit_covariance
 from .quality import image_quality, muse_band
+from .robust import (inconsistent_sources, exclusion_mask, exclusion_radius,
+                     ROBUST_ROUNDS)
+from ..core.moffat import moffat_alpha
+from ..core.covariance import filtered_noise_variance
 from ..corrections import aligned_output, write_aligned_image
 
 __all__ = ["fit_image_photometry", "DEFAULT_HST_FWHM", "DEFAULT_HST_BETA"]
@@ -308,13 +312,93 @@ class _Products:
         return float(np.sqrt(np.mean(residual**2)))
 
 
+def _fit_with_refits(inputs, excluded, opts):
+    """Fit, then refit after moving the HST image by the whole pixels found."""
+    muse_image, muse_bad, hst_data, hst_bad, regrid, margin_pixels, restricted = inputs
+    pixel_x, pixel_y = muse_image.pixel_scales
+    refits = 0
+    while True:
+        px = int(np.floor(opts["dx0"] / pixel_x + 0.5))
+        py = int(np.floor(opts["dy0"] / pixel_y + 0.5))
+        shifted, shifted_bad, shifted_excluded = _shift_by_pixels(
+            hst_data, hst_bad, excluded, px, py)
+        if (muse_bad | shifted_bad | shifted_excluded).all():
+            raise UserError("muse/hst: the images have no unmasked pixels in common")
+        prepared = _Prepared(muse_image.data, muse_bad, shifted, shifted_bad,
+                             shifted_excluded, muse_image.variance, margin_pixels,
+                             opts["taper"], guard=not restricted)
+        prepared.shift = (px, py)
+        problem = FourierPlaneProblem(
+            prepared.muse, prepared.hst, prepared.window, pixel_x, pixel_y,
+            regrid.transfer, opts["hst_fwhm"], opts["hst_beta"], median=prepared.median,
+            xshift=px * pixel_x, yshift=py * pixel_y)
+        if problem.data.size == 0 or not np.any(np.abs(problem.hst) > 0):
+            raise UserError("hst: the HST image is zero wherever the MUSE image is "
+                            "unmasked")
+        model = _initial_model(problem, opts)
+        fitted, info, messages = _run_fit(model, problem)
+        moved_x = abs(fitted.dx.value / pixel_x - px) >= 1.0
+        moved_y = abs(fitted.dy.value / pixel_y - py) >= 1.0
+        if not (moved_x or moved_y) or refits >= _MAX_REFITS:
+            return fitted, info, messages, prepared, problem, refits
+        # The shift moved the masks by a pixel or more: shift the HST image
+        # and its masks by the whole pixels found, so that both images mask
+        # the same sky, and fit again.
+        refits += 1
+        opts["dx0"] = float(fitted.dx.value)
+        opts["dy0"] = float(fitted.dy.value)
+
+
+def _refit_robustly(inputs, excluded, opts, fitted, info, messages, prepared, problem,
+                    refits):
+    """Exclude inconsistent point sources (`fitting.robust`) and fit again."""
+    muse_image = inputs[0]
+    sources = []
+    for _ in range(ROBUST_ROUNDS):
+        products = _Products(prepared, problem, fitted, muse_image, muse_image)
+        residual = np.where(products.good, products.muse - products.model, 0.0)
+        sigma = None
+        if prepared.noise_variance is not None:
+            kernel = problem.to_image(problem.muse_filter)
+            sigma = np.sqrt(filtered_noise_variance(prepared.noise_variance,
+                                                    kernel))[prepared.sky_slice]
+        radius = max(1.0, 1.5 * float(fitted.fwhm.value)) / min(muse_image.pixel_scales)
+        good = products.good & (products.window > 0.5)
+        found, _ = inconsistent_sources(products.model - prepared.median, residual,
+                                        sigma, good, radius)
+        if not found:
+            break
+        # From the cropped MUSE grid to the HST image's own pixels.
+        px, py = prepared.shift
+        on_hst = [(x + prepared.crop[1].start - px, y + prepared.crop[0].start - py)
+                  for x, y, _ in found]
+        # Mask each source out to where its MUSE image falls to the noise.
+        noise = float(np.median(sigma[good])) if sigma is not None else float(
+            np.std(residual[good]))
+        alpha = moffat_alpha(fitted.fwhm.value, fitted.beta.value) / min(
+            muse_image.pixel_scales)
+        radii = [exclusion_radius(peak, noise, alpha, fitted.beta.value, radius,
+                                  max(inputs[5]))
+                 for _, _, peak in found]
+        sources += on_hst
+        excluded = excluded | exclusion_mask(excluded.shape, on_hst, radii)
+        opts["dx0"], opts["dy0"] = float(fitted.dx.value), float(fitted.dy.value)
+        fitted, info, messages, prepared, problem, more = _fit_with_refits(
+            inputs, excluded, opts)
+        refits += more + 1
+    wcs = muse_image.wcs
+    sky = [tuple(float(v) for v in wcs.pixel_to_world_values(x, y)) for x, y in sources]
+    return fitted, info, messages, prepared, problem, refits, excluded, sky
+
+
 def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
                          fix_dx=None, fix_dy=None, fix_fwhm=None, fix_beta=None,
                          min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
                          hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
                          display=False, nowait=False, hardcopy=None, title=None,
                          star=None, save=False, fig=None, taper=9, extramask=None,
-                         init_dx=None, init_dy=None, apply=False, resample=False):
+                         init_dx=None, init_dy=None, apply=False, resample=False,
+                         robust=False):
     """Fit a MUSE image with an HST image of the same sky on the same grid.
 
     The HST image is convolved with a Moffat PSF, scaled, offset and shifted
@@ -411,6 +495,13 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     resample : bool
         With ``apply``: correct the pointing by moving the pixels within the
         grid (True) or by changing CRPIX1/2 (False).
+    robust : bool
+        If True, after the fit look for bright point sources whose residual
+        is far above the noise and the other sources' (stars with proper
+        motion, variable sources), exclude a circle around each on the
+        HST image and fit again (up to 3 rounds). Their sky positions are
+        reported in ``result.quality.excluded`` and the ``excluded`` table
+        column, for checking. See `~imphot_astropy.fitting.robust`.
 
     Returns
     -------
@@ -473,37 +564,15 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     opts["dy0"] = opts["fix_dy"] if opts["fix_dy"] is not None else (opts["init_dy"] or 0.0)
     margin_pixels = (int(np.ceil(opts["margin"] / pixel_y)),
                      int(np.ceil(opts["margin"] / pixel_x)))
-    refits = 0
-    while True:
-        px = int(np.floor(opts["dx0"] / pixel_x + 0.5))
-        py = int(np.floor(opts["dy0"] / pixel_y + 0.5))
-        shifted, shifted_bad, shifted_excluded = _shift_by_pixels(
-            hst_data, hst_bad, excluded, px, py)
-        if (muse_bad | shifted_bad | shifted_excluded).all():
-            raise UserError("muse/hst: the images have no unmasked pixels in common")
-        prepared = _Prepared(muse_image.data, muse_bad, shifted, shifted_bad,
-                             shifted_excluded, muse_image.variance, margin_pixels,
-                             opts["taper"], guard=not restricted)
-        problem = FourierPlaneProblem(
-            prepared.muse, prepared.hst, prepared.window, pixel_x, pixel_y,
-            regrid.transfer, opts["hst_fwhm"], opts["hst_beta"], median=prepared.median,
-            xshift=px * pixel_x, yshift=py * pixel_y)
-        if problem.data.size == 0 or not np.any(np.abs(problem.hst) > 0):
-            raise UserError("hst: the HST image is zero wherever the MUSE image is "
-                            "unmasked")
-        model = _initial_model(problem, opts)
-        fitted, info, messages = _run_fit(model, problem)
-        moved_x = abs(fitted.dx.value / pixel_x - px) >= 1.0
-        moved_y = abs(fitted.dy.value / pixel_y - py) >= 1.0
-        if not (moved_x or moved_y) or refits >= _MAX_REFITS:
-            break
-        # The shift moved the masks by a pixel or more: shift the HST image
-        # and its masks by the whole pixels found, so that both images mask
-        # the same sky, and fit again.
-        refits += 1
-        opts["dx0"] = float(fitted.dx.value)
-        opts["dy0"] = float(fitted.dy.value)
-
+    inputs = (muse_image, muse_bad, hst_data, hst_bad, regrid, margin_pixels, restricted)
+    fitted, info, messages, prepared, problem, refits = _fit_with_refits(
+        inputs, excluded, opts)
+    excluded_sources = []
+    if robust:
+        # Issue 16: leave out point sources that disagree, then fit again.
+        fitted, info, messages, prepared, problem, refits, excluded, excluded_sources = (
+            _refit_robustly(inputs, excluded, opts, fitted, info, messages, prepared,
+                            problem, refits))
     covariance = image_fit_covariance(fitted, info, problem, prepared.noise_variance)
     values, dxdy_cov = _fitted_values(fitted, covariance)
     n_free = sum(not getattr(fitted, n).fixed for n in fitted.param_names)
@@ -518,7 +587,7 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     result.quality = image_quality(
         fitted, covariance.goodness, int(prepared.good.sum()), int((~excluded).sum()),
         prepared.hst[prepared.sky_slice][prepared.good], hst_image.name,
-        muse_band(muse_image))
+        muse_band(muse_image), excluded_sources)
     if output is not None:
         write_aligned_image(muse_image, result, resample=resample,
                             inputs=[hst_image.filename, extramask], output=output)

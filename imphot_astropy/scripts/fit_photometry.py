@@ -21,6 +21,7 @@ from ..io import check_output_path
 from ..batch import (FitImagePhotometryMP, FitImageAndStarPhotometryMP,
                      write_photometry_table, table_format)
 from .arguments import ImphotArgumentParser, FIT_BOTH, extract_function_args
+from ..fitting.quality import print_quality_flags
 
 __all__ = ["main", "fit_photometry_main"]
 
@@ -133,6 +134,7 @@ def _run(options, prog):
     else:
         _fit_many(iterator_class, options, kwargs, report)
     sys.stdout.flush()
+    print_quality_flags(report.results, file=sys.stderr)  # issue 16
     if options.table is not None:
         write_photometry_table(report.results, options.table, inputs, "--table")
     if options.verbose:
