@@ -39,18 +39,37 @@ import numpy as np
 from scipy import fft as sp_fft
 from scipy.signal import fftconvolve
 
-__all__ = ["residual_correlation", "sandwich_covariance",
-           "residual_sandwich_covariance", "filtered_noise_variance",
-           "correlation_length"]
+__all__ = ["lag_grid_shape", "residual_correlation", "kernel_correlation", "Sandwich",
+           "sandwich_covariance", "residual_sandwich_covariance",
+           "expected_residual_square", "filtered_noise_variance", "correlation_length"]
 
 
-def _padded(array, pad):
-    """Zero-pad the last two axes so that lags up to ``pad`` do not wrap."""
+def lag_grid_shape(shape, max_lag):
+    """The periodic grid on which lags up to ``1.5 max_lag`` of an image of
+    ``shape`` do not wrap around.
+
+    Examples
+    --------
+    >>> lag_grid_shape((40, 50), 4)
+    (48, 60)
+    """
+    pad = int(np.ceil(1.5 * max_lag)) + 1
+    return tuple(sp_fft.next_fast_len(int(n) + pad) for n in shape)
+
+
+def _padded(array, shape):
+    """Zero-pad the last two axes to ``shape``."""
     ny, nx = array.shape[-2:]
-    shape = (sp_fft.next_fast_len(ny + pad), sp_fft.next_fast_len(nx + pad))
-    out = np.zeros(array.shape[:-2] + shape)
+    out = np.zeros(array.shape[:-2] + tuple(shape))
     out[..., :ny, :nx] = array
     return out
+
+
+def _lag_radius(shape):
+    ny, nx = shape
+    ly = np.fft.fftfreq(ny, 1.0 / ny)
+    lx = np.fft.fftfreq(nx, 1.0 / nx)
+    return np.hypot(ly[:, None], lx[None, :])
 
 
 def _lag_taper(shape, max_lag):
@@ -59,16 +78,13 @@ def _lag_taper(shape, max_lag):
     A flat top keeps the sum of the correlation (what the sandwich needs
     for smooth Jacobians) unbiased; the linear fall avoids a sharp cut.
     """
-    ny, nx = shape
-    ly = np.fft.fftfreq(ny, 1.0 / ny)
-    lx = np.fft.fftfreq(nx, 1.0 / nx)
-    radius = np.hypot(ly[:, None], lx[None, :])
+    radius = _lag_radius(shape)
     outer = 1.5 * max_lag
     ramp = np.clip((outer - radius) / max(outer - max_lag, 1e-9), 0.0, 1.0)
     return np.where(radius <= max_lag, 1.0, ramp)
 
 
-def residual_correlation(residual, amplitude, max_lag, n_free=0):
+def residual_correlation(residual, amplitude, max_lag):
     """The correlation function of the standardised residuals, tapered.
 
     Parameters
@@ -80,15 +96,14 @@ def residual_correlation(residual, amplitude, max_lag, n_free=0):
         elsewhere; the residual there is ``a_j e_j`` with ``e`` stationary.
     max_lag : float
         The largest lag (pixels) kept at full weight.
-    n_free : int
-        The number of fitted parameters, for the degrees-of-freedom
-        correction ``n / (n - n_free)``.
 
     Returns
     -------
     rho : `numpy.ndarray`
-        ``rho(tau)`` on a zero-padded periodic grid (lag 0 at index
-        ``[0, 0]``), already multiplied by the lag taper.
+        ``rho(tau)`` on the periodic grid of `lag_grid_shape` (lag 0 at
+        index ``[0, 0]``), already multiplied by the lag taper. It is not
+        corrected for the fitted parameters (see
+        `residual_sandwich_covariance`).
 
     Examples
     --------
@@ -99,22 +114,58 @@ def residual_correlation(residual, amplitude, max_lag, n_free=0):
     (1.0, True)
     """
     fitted = amplitude > 0
-    n_pixels = int(np.count_nonzero(fitted))
     standard = np.where(fitted, residual / np.where(fitted, amplitude, 1.0), 0.0)
-    pad = int(np.ceil(1.5 * max_lag)) + 1
-    standard = _padded(standard, pad)
-    indicator = _padded(fitted.astype(float), pad)
+    shape = lag_grid_shape(residual.shape, max_lag)
+    standard = _padded(standard, shape)
+    indicator = _padded(fitted.astype(float), shape)
     power = np.abs(sp_fft.rfft2(standard)) ** 2
-    pairs = sp_fft.irfft2(np.abs(sp_fft.rfft2(indicator)) ** 2, s=standard.shape)
-    products = sp_fft.irfft2(power, s=standard.shape)
-    taper = _lag_taper(standard.shape, max_lag)
+    pairs = sp_fft.irfft2(np.abs(sp_fft.rfft2(indicator)) ** 2, s=shape)
+    products = sp_fft.irfft2(power, s=shape)
     # Lags with too few pairs are unreliable and are beyond the taper anyway.
-    rho = np.where(pairs > 0.5, products / np.maximum(pairs, 1.0), 0.0) * taper
-    return rho * n_pixels / max(n_pixels - n_free, 1)
+    return np.where(pairs > 0.5, products / np.maximum(pairs, 1.0), 0.0) * _lag_taper(
+        shape, max_lag)
 
 
-def sandwich_covariance(jacobian, amplitude, rho):
-    """The sandwich covariance ``B^-1 M B^-1`` for a given noise correlation.
+def kernel_correlation(kernel, shape, max_lag):
+    """The correlation of white noise filtered by a kernel, on a lag grid.
+
+    ``(k * k)(tau) / sum(k**2)``, for lags within ``1.5 max_lag``, placed on
+    a periodic grid of ``shape`` (from `lag_grid_shape`).
+
+    Parameters
+    ----------
+    kernel : `numpy.ndarray`
+        The kernel on a periodic grid (centre at ``[0, 0]``).
+    shape : tuple of int
+        The lag grid.
+    max_lag : float
+        The correlation length (pixels).
+
+    Returns
+    -------
+    rho : `numpy.ndarray`
+
+    Examples
+    --------
+    >>> k = np.zeros((16, 16)); k[0, 0] = k[0, 1] = 0.5
+    >>> rho = kernel_correlation(k, (8, 8), 2)
+    >>> float(rho[0, 0]), float(rho[0, 1]), float(rho[0, -1])
+    (1.0, 0.5, 0.5)
+    """
+    auto = sp_fft.irfft2(np.abs(sp_fft.rfft2(kernel)) ** 2, s=np.shape(kernel))
+    auto = auto / auto[0, 0]
+    reach = int(np.ceil(1.5 * max_lag))
+    out = np.zeros(shape)
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            if dx * dx + dy * dy <= (1.5 * max_lag) ** 2:
+                out[dy % shape[0], dx % shape[1]] = auto[dy % auto.shape[0],
+                                                         dx % auto.shape[1]]
+    return out
+
+
+class Sandwich:
+    """The sandwich ``B^-1 M B^-1`` of a fit for a given noise correlation.
 
     Parameters
     ----------
@@ -126,14 +177,60 @@ def sandwich_covariance(jacobian, amplitude, rho):
         Shape ``(ny, nx)``: the noise amplitude of each fitted pixel.
     rho : `numpy.ndarray`
         The noise correlation of lags on a periodic grid at least
-        ``(ny, nx)`` plus the largest lag, as `residual_correlation` gives.
+        ``(ny, nx)`` plus the largest lag (`lag_grid_shape`).
+
+    Attributes
+    ----------
+    bread, meat, covariance : `numpy.ndarray`
+        ``B = J^T J``, ``M = J^T C J`` and ``B^-1 M B^-1`` (``(p, p)``).
+
+    Examples
+    --------
+    >>> J = np.zeros((1, 8, 8)); J[0, 2:6, 2:6] = 1.0  # a mean of 16 pixels
+    >>> rho = np.zeros((16, 16)); rho[0, 0] = 4.0       # white, variance 4
+    >>> round(float(Sandwich(J, (J[0] > 0) * 1.0, rho).covariance[0, 0]), 12)
+    0.25
+    """
+
+    def __init__(self, jacobian, amplitude, rho):
+        self.jacobian = np.asarray(jacobian, dtype=float)
+        p, ny, nx = self.jacobian.shape
+        flat = self.jacobian.reshape(p, -1)
+        self.bread = flat @ flat.T
+        # A pseudo-inverse, as scipy's least-squares covariance uses, so that
+        # a parameter the data do not constrain does not spoil the others.
+        self.inverse = np.linalg.pinv(self.bread, rcond=1e-15, hermitian=True)
+        weighted = _padded(self.jacobian * amplitude, rho.shape)
+        # rho is even, so its transform is real and the convolution with it
+        # is also the correlation: C J = a (rho * (a J)).
+        spectrum = sp_fft.rfft2(rho).real
+        spread = sp_fft.irfft2(sp_fft.rfft2(weighted) * spectrum, s=rho.shape)
+        self.cj = amplitude * spread[:, :ny, :nx]
+        meat = flat @ self.cj.reshape(p, -1).T
+        self.meat = _positive(0.5 * (meat + meat.T))
+        covariance = self.inverse @ self.meat @ self.inverse
+        self.covariance = 0.5 * (covariance + covariance.T)
+
+    def projection_loss(self, weights):
+        """``sum_j weights_j (2 (P C)_jj - (P C P)_jj)``, P the fit's projection.
+
+        The fit absorbs part of the noise: the expected weighted sum of
+        squared residuals is ``sum_j weights_j C_jj`` less this.
+        """
+        j = self.jacobian
+        u = np.einsum("aij,ab,bij->ij", j, self.inverse, self.cj)
+        v = np.einsum("aij,ab,bij->ij", j, self.covariance, j)
+        return float(np.sum(weights * (2.0 * u - v)))
+
+
+def sandwich_covariance(jacobian, amplitude, rho):
+    """The sandwich covariance ``B^-1 M B^-1`` for a given noise correlation.
+
+    See `Sandwich` for the parameters.
 
     Returns
     -------
-    covariance : `numpy.ndarray`
-        ``(p, p)``; NaN if ``J^T J`` cannot be inverted.
-    meat : `numpy.ndarray`
-        ``M = J^T C J``.
+    covariance, meat : `numpy.ndarray`
 
     Examples
     --------
@@ -143,33 +240,8 @@ def sandwich_covariance(jacobian, amplitude, rho):
     >>> round(float(cov[0, 0]), 12)  # 4 / 16
     0.25
     """
-    jacobian = np.asarray(jacobian, dtype=float)
-    p = jacobian.shape[0]
-    flat = jacobian.reshape(p, -1)
-    bread = flat @ flat.T
-    weighted = np.zeros(jacobian.shape[:1] + rho.shape)
-    ny, nx = jacobian.shape[1:]
-    weighted[:, :ny, :nx] = jacobian * amplitude
-    spectra = sp_fft.rfft2(weighted)
-    rho_spectrum = sp_fft.rfft2(rho).real  # rho is even: its transform is real
-    # Parseval over the half plane of the real FFT: columns other than 0
-    # (and the Nyquist column of even sizes) stand for two frequencies.
-    counts = np.full(spectra.shape[-1], 2.0)
-    counts[0] = 1.0
-    if rho.shape[1] % 2 == 0:
-        counts[-1] = 1.0
-    weights = (rho_spectrum * counts) / rho.size
-    meat = np.einsum("aij,ij,bij->ab", spectra.conj(), weights, spectra).real
-    meat = 0.5 * (meat + meat.T)
-    meat = _positive(meat)
-    try:
-        # A pseudo-inverse, as scipy's least-squares covariance uses, so that
-        # a parameter the data do not constrain does not spoil the others.
-        inverse = np.linalg.pinv(bread, rcond=1e-15, hermitian=True)
-    except np.linalg.LinAlgError:
-        return np.full((p, p), np.nan), meat
-    covariance = inverse @ meat @ inverse
-    return 0.5 * (covariance + covariance.T), meat
+    sandwich = Sandwich(jacobian, amplitude, rho)
+    return sandwich.covariance, sandwich.meat
 
 
 def _positive(matrix):
@@ -182,28 +254,32 @@ def _positive(matrix):
     return (vectors * np.maximum(values, floor)) @ vectors.T
 
 
-def residual_sandwich_covariance(jacobian, residual, amplitude, max_lag, n_free=None):
+def residual_sandwich_covariance(jacobian, residual, amplitude, max_lag):
     """The sandwich covariance with the noise correlation from the residuals.
 
-    `residual_correlation` followed by `sandwich_covariance`.
+    `residual_correlation`, then `Sandwich`, then a correction for the
+    noise the fit absorbed: the residuals are smaller than the noise by
+    ``(I - P)``, so the estimated correlation is scaled by ``kappa`` such
+    that the expected sum of squared standardised residuals,
+    ``kappa (n rho(0) - loss)``, equals the observed ``n rho(0)``
+    (``n / (n - p)`` for independent pixels, more when the residuals are
+    correlated, because each parameter then absorbs more noise).
 
     Parameters
     ----------
     jacobian : `numpy.ndarray`
-        ``(p, ny, nx)``, see `sandwich_covariance`.
+        ``(p, ny, nx)``, see `Sandwich`.
     residual, amplitude : `numpy.ndarray`
         ``(ny, nx)``, see `residual_correlation`.
     max_lag : float
         The correlation length kept, in pixels.
-    n_free : int, optional
-        Defaults to ``p``.
 
     Returns
     -------
     covariance : `numpy.ndarray`
         ``(p, p)``.
     rho0 : float
-        The variance of the standardised residual, ``rho(0)``.
+        The corrected variance of the standardised noise, ``rho(0)``.
 
     Examples
     --------
@@ -214,10 +290,44 @@ def residual_sandwich_covariance(jacobian, residual, amplitude, max_lag, n_free=
     >>> round(float(np.sqrt(cov[0, 0]) * 40), 1)       # ~ 1/sqrt(1600)
     1.0
     """
-    p = np.shape(jacobian)[0]
-    rho = residual_correlation(residual, amplitude, max_lag, p if n_free is None else n_free)
-    covariance, _ = sandwich_covariance(jacobian, amplitude, rho)
-    return covariance, float(rho[0, 0])
+    rho = residual_correlation(residual, amplitude, max_lag)
+    sandwich = Sandwich(jacobian, amplitude, rho)
+    fitted = amplitude > 0
+    observed = np.count_nonzero(fitted) * rho[0, 0]
+    weights = np.where(fitted, 1.0 / np.where(fitted, amplitude, 1.0) ** 2, 0.0)
+    loss = sandwich.projection_loss(weights)
+    # Never more than a factor 4 (a fit with as many parameters as samples).
+    kappa = observed / max(observed - loss, 0.25 * observed)
+    return kappa * sandwich.covariance, float(kappa * rho[0, 0])
+
+
+def expected_residual_square(jacobian, amplitude, rho, weights):
+    """The expected weighted sum of squared residuals for a noise model.
+
+    ``sum_j weights_j E[r_j**2]`` for noise of covariance
+    ``C_jk = a_j a_k rho(j - k)``, after a linear least-squares fit of the
+    Jacobian's columns: ``sum_j weights_j C_jj`` less `Sandwich.projection_loss`.
+
+    Parameters
+    ----------
+    jacobian, amplitude, rho : `numpy.ndarray`
+        See `Sandwich`.
+    weights : `numpy.ndarray`
+        The weight of each pixel's squared residual.
+
+    Returns
+    -------
+    expected : float
+
+    Examples
+    --------
+    >>> J = np.ones((1, 10, 10)); rho = np.zeros((12, 12)); rho[0, 0] = 1.0
+    >>> round(expected_residual_square(J, np.ones((10, 10)), rho, np.ones((10, 10))), 6)
+    99.0
+    """
+    sandwich = Sandwich(jacobian, amplitude, rho)
+    total = float(np.sum(weights * amplitude ** 2) * rho[0, 0])
+    return total - sandwich.projection_loss(weights)
 
 
 def filtered_noise_variance(variance, kernel):

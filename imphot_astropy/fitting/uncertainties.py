@@ -12,7 +12,8 @@ its ``fit_info``.
 import numpy as np
 
 from ..core.covariance import (residual_sandwich_covariance, filtered_noise_variance,
-                               correlation_length)
+                               correlation_length, kernel_correlation, lag_grid_shape,
+                               expected_residual_square)
 
 __all__ = ["FitCovariance", "image_fit_covariance", "star_fit_covariance",
            "STAR_CORRELATION_LAG", "EXTRA_CORRELATION_LAG"]
@@ -131,9 +132,13 @@ def image_fit_covariance(fitted, info, problem, noise_variance=None):
     covariance, _ = residual_sandwich_covariance(jacobian, residual, amplitude, max_lag)
     goodness = np.nan
     if noise_variance is not None and usable.any():
-        chi_square = np.sum((residual[usable] / sigma[usable]) ** 2)
-        dof = np.sum(window[usable] ** 2) - len(free)
-        goodness = chi_square / max(dof, 1.0)
+        # Against what white MUSE noise of the STAT variance, filtered as the
+        # fit filters the MUSE image and partly absorbed by the fit, gives.
+        weights = np.where(usable, 1.0 / np.where(usable, sigma, 1.0) ** 2, 0.0)
+        chi_square = np.sum(residual ** 2 * weights)
+        rho = kernel_correlation(kernel, lag_grid_shape(inside.shape, max_lag), max_lag)
+        expected = expected_residual_square(jacobian, amplitude, rho, weights)
+        goodness = chi_square / max(expected, 1.0)
     return FitCovariance(free, covariance, goodness, max_lag, np.count_nonzero(inside))
 
 

@@ -14,7 +14,9 @@ and the fitter): with the default beta = 1.6, 1.4% of the HST light lies
 beyond 2", where the periodic synthetic renderer wraps it around, and the
 fit's scale and bg are off by 0.2% and 0.006: a systematic error of the
 model of the HST PSF, which the uncertainties do not claim to cover (see
-docs/method.rst). Run this file as a script to print the table.
+docs/method.rst). What remains of such model errors (0.2-0.3 sigma in scale
+and FWHM at this noise level) is why the noise is not lower. Run this file
+as a script to print the table.
 """
 
 import sys
@@ -27,7 +29,7 @@ from astropy.nddata import CCDData, VarianceUncertainty
 from imphot_astropy import fit_image_photometry, fit_star_photometry
 from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource, resampled_noise
 
-SIGMA = {"image": 0.05, "star": 0.02}
+SIGMA = {"image": 0.08, "star": 0.02}
 HST_BETA = 3.0
 # Realisations per scenario: enough for the bounds to be meaningful, few
 # enough to keep the module under about a minute on a quiet machine.
@@ -69,8 +71,7 @@ def monte_carlo(method, noise, fix_beta, n):
         for i in range(n):
             muse = _noisy(clean, SIGMA[method], noise, 1000 + i)
             if method == "image":
-                fit = fit_image_photometry(hst, muse, fix_beta=fix_beta, hst_beta=HST_BETA,
-                                           margin=1.0)
+                fit = fit_image_photometry(hst, muse, fix_beta=fix_beta, hst_beta=HST_BETA)
             else:
                 fit = fit_star_photometry(hst, muse, truth["star_radec"][0] + (1.5,),
                                           fix_beta=fix_beta)
@@ -103,8 +104,8 @@ def test_normalised_errors_have_unit_scatter(method, noise, fix_beta, n):
 def test_goodness_is_far_above_one_for_a_wrong_model():
     hst, clean, truth = _image_scene()
     muse = _noisy(clean, SIGMA["image"], "white", 5)
-    right = fit_image_photometry(hst, muse, fix_beta=2.5, hst_beta=HST_BETA, margin=1.0)
-    wrong = fit_image_photometry(hst, muse, fix_beta=1.5, hst_beta=HST_BETA, margin=1.0)
+    right = fit_image_photometry(hst, muse, fix_beta=2.5, hst_beta=HST_BETA)
+    wrong = fit_image_photometry(hst, muse, fix_beta=1.5, hst_beta=HST_BETA)
     assert 0.8 <= right.goodness <= 1.25
     assert wrong.goodness > 3.0
     assert "goodness" in wrong.flags and "goodness" not in right.flags
