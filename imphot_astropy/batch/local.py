@@ -42,7 +42,7 @@ __all__ = ["LocalProcessPool", "resolve_nworker", "available_cores"]
 # caller before it forks, so that each worker starts with them loaded. The
 # fitters import scipy.optimize and scipy.linalg only when first called
 # (200 modules, 0.2-0.4 s): a worker would pay that for its first file.
-_PRELOAD = ["imphot_astropy.batch.local", "imphot_astropy.fitting", "scipy.optimize",
+_PRELOAD = ["imphot_astropy.batch.local", "imphot_astropy.photometry", "scipy.optimize",
             "scipy.linalg"]
 
 # How long close() lets workers exit by themselves before killing them.
@@ -183,7 +183,7 @@ class LocalProcessPool:
 
     Examples
     --------
-    >>> pool = LocalProcessPool("imphot_astropy.fitting:fit_image_photometry",
+    >>> pool = LocalProcessPool("imphot_astropy.photometry:fit_image_photometry",
     ...                         "no-hst.fits", ["a.fits", "b.fits"], {}, nworker=1)
     >>> sorted(o.filename for o in pool)
     ['a.fits', 'b.fits']

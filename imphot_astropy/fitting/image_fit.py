@@ -1,4 +1,10 @@
-"""The global image fit in the Fourier plane: `fit_image_photometry`."""
+"""The global image fit in the Fourier plane: `measure_image_photometry`.
+
+This module only measures: it reads the images, fits them and returns the
+result with the arrays a figure or a product needs. Figures, FITS products
+and corrected images are made by the public layer above it,
+`imphot_astropy.photometry`.
+"""
 
 import numbers
 import warnings
@@ -17,16 +23,13 @@ from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                               REGRID_CUTOFF_KEYWORD)
 from ..masking import read_ds9_regions, regions_mask, star_region, parse_star
 from .results import FittedValue, FittedImagePhotometry
-from .products import FitOutputs
 from .uncertainties import image_fit_covariance
 from .quality import image_quality, muse_band
-from .robust import (inconsistent_sources, exclusion_mask, exclusion_radius,
-                     ROBUST_ROUNDS)
-from ..core.moffat import moffat_alpha
-from ..core.covariance import filtered_noise_variance
-from ..corrections import aligned_output, write_aligned_image
+from .robust import refit_without_inconsistent_sources
 
-__all__ = ["fit_image_photometry", "DEFAULT_HST_FWHM", "DEFAULT_HST_BETA"]
+__all__ = ["measure_image_photometry", "check_image_fit_options",
+           "check_image_fit_inputs", "read_aligned_pair",
+           "DEFAULT_HST_FWHM", "DEFAULT_HST_BETA"]
 
 #: The FWHM (arcsec) and beta of a Moffat model of the dithered HST PSF, from
 #: Moffat fits to stars in HST UDF images with 30 mas pixels (reference tool).
@@ -73,7 +76,30 @@ def _validated_options(options):
 
 
 def read_aligned_pair(hst, muse):
-    """Read the HST and MUSE images and check that they share a pixel grid."""
+    """Read the HST and MUSE images and check that they share a pixel grid.
+
+    Parameters
+    ----------
+    hst, muse : str, HDU, NDData/CCDData or `~imphot_astropy.io.ImageData`
+        The HST image regridded onto the MUSE grid, and the MUSE image.
+
+    Returns
+    -------
+    hst_image, muse_image : `~imphot_astropy.io.ImageData`
+
+    Raises
+    ------
+    UserError
+        If an image cannot be read or the grids differ.
+
+    Examples
+    --------
+    >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> hst, muse, truth = make_synthetic_pair(shape=(40, 40), seed=3)
+    >>> hst_image, muse_image = read_aligned_pair(hst, muse)
+    >>> hst_image.shape == muse_image.shape
+    True
+    """
     hst_image = read_image(hst, "hst")
     muse_image = read_image(muse, "muse")
     if not image_grids_aligned(hst_image, muse_image):
@@ -312,6 +338,18 @@ class _Products:
         return float(np.sqrt(np.mean(residual**2)))
 
 
+class _FitState:
+    """One fit's model, fitter information and the arrays it was made from."""
+
+    def __init__(self, fitted, info, messages, prepared, problem, refits):
+        self.fitted, self.info, self.messages = fitted, info, messages
+        self.prepared, self.problem, self.refits = prepared, problem, refits
+
+    def products(self, muse_image):
+        """The compared images and model (see `_Products`)."""
+        return _Products(self.prepared, self.problem, self.fitted, muse_image, muse_image)
+
+
 def _fit_with_refits(inputs, excluded, opts):
     """Fit, then refit after moving the HST image by the whole pixels found."""
     muse_image, muse_bad, hst_data, hst_bad, regrid, margin_pixels, restricted = inputs
@@ -337,188 +375,125 @@ def _fit_with_refits(inputs, excluded, opts):
                             "unmasked")
         model = _initial_model(problem, opts)
         fitted, info, messages = _run_fit(model, problem)
+        opts["dx0"], opts["dy0"] = float(fitted.dx.value), float(fitted.dy.value)
         moved_x = abs(fitted.dx.value / pixel_x - px) >= 1.0
         moved_y = abs(fitted.dy.value / pixel_y - py) >= 1.0
         if not (moved_x or moved_y) or refits >= _MAX_REFITS:
-            return fitted, info, messages, prepared, problem, refits
+            return _FitState(fitted, info, messages, prepared, problem, refits)
         # The shift moved the masks by a pixel or more: shift the HST image
         # and its masks by the whole pixels found, so that both images mask
         # the same sky, and fit again.
         refits += 1
-        opts["dx0"] = float(fitted.dx.value)
-        opts["dy0"] = float(fitted.dy.value)
 
 
-def _refit_robustly(inputs, excluded, opts, fitted, info, messages, prepared, problem,
-                    refits):
-    """Exclude inconsistent point sources (`fitting.robust`) and fit again."""
-    muse_image = inputs[0]
-    sources = []
-    for _ in range(ROBUST_ROUNDS):
-        products = _Products(prepared, problem, fitted, muse_image, muse_image)
-        residual = np.where(products.good, products.muse - products.model, 0.0)
-        sigma = None
-        if prepared.noise_variance is not None:
-            kernel = problem.to_image(problem.muse_filter)
-            sigma = np.sqrt(filtered_noise_variance(prepared.noise_variance,
-                                                    kernel))[prepared.sky_slice]
-        radius = max(1.0, 1.5 * float(fitted.fwhm.value)) / min(muse_image.pixel_scales)
-        good = products.good & (products.window > 0.5)
-        found, _ = inconsistent_sources(products.model - prepared.median, residual,
-                                        sigma, good, radius)
-        if not found:
-            break
-        # From the cropped MUSE grid to the HST image's own pixels.
-        px, py = prepared.shift
-        on_hst = [(x + prepared.crop[1].start - px, y + prepared.crop[0].start - py)
-                  for x, y, _ in found]
-        # Mask each source out to where its MUSE image falls to the noise.
-        noise = float(np.median(sigma[good])) if sigma is not None else float(
-            np.std(residual[good]))
-        alpha = moffat_alpha(fitted.fwhm.value, fitted.beta.value) / min(
-            muse_image.pixel_scales)
-        radii = [exclusion_radius(peak, noise, alpha, fitted.beta.value, radius,
-                                  max(inputs[5]))
-                 for _, _, peak in found]
-        sources += on_hst
-        excluded = excluded | exclusion_mask(excluded.shape, on_hst, radii)
-        opts["dx0"], opts["dy0"] = float(fitted.dx.value), float(fitted.dy.value)
-        fitted, info, messages, prepared, problem, more = _fit_with_refits(
-            inputs, excluded, opts)
-        refits += more + 1
-    wcs = muse_image.wcs
-    sky = [tuple(float(v) for v in wcs.pixel_to_world_values(x, y)) for x, y in sources]
-    return fitted, info, messages, prepared, problem, refits, excluded, sky
-
-
-def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
-                         fix_dx=None, fix_dy=None, fix_fwhm=None, fix_beta=None,
-                         min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
-                         hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
-                         display=False, nowait=False, hardcopy=None, title=None,
-                         star=None, save=False, fig=None, taper=9, extramask=None,
-                         init_dx=None, init_dy=None, apply=False, resample=False,
-                         robust=False):
-    """Fit a MUSE image with an HST image of the same sky on the same grid.
-
-    The HST image is convolved with a Moffat PSF, scaled, offset and shifted
-    until it best reproduces the MUSE image. The convolution and shift are
-    done in the Fourier plane with the analytic Moffat transform, and the
-    two images are compared pixel by pixel inside a tapered window (see
-    `~imphot_astropy.core.fourier_model`). The model includes the 0.2"
-    pixel response of MUSE, which the regridded HST image lacks, so that
-    ``fwhm`` and ``beta`` describe the PSF itself. (The MPDAF-based tool left
-    it out; its FWHM is 1-3.5% larger at 0.55-0.72" seeing.) Unlike that
-    tool, the window is applied after the convolution, which removes the
-    biases that masks cutting through sources caused there (up to 1.4% in
-    scale and 0.02" in offsets on synthetic truth).
+def check_image_fit_options(fix_scale=None, fix_bg=None, fix_dx=None, fix_dy=None,
+                            fix_fwhm=None, fix_beta=None, min_scale=0,
+                            hst_fwhm=DEFAULT_HST_FWHM, hst_beta=DEFAULT_HST_BETA,
+                            margin=2.0, taper=9, init_dx=None, init_dy=None):
+    """Check the numeric options of an image fit, before anything is read.
 
     Parameters
     ----------
-    hst : str, HDU, NDData/CCDData
-        The HST image, regridded onto the MUSE pixel grid in MUSE flux units
-        (for example by ``regrid_hst_like_muse``). Its header may name the
-        anti-aliasing filter of the regridding (``IMPFILT``/``IMPFCUT``);
-        without them MPDAF's Blackman window is assumed.
-    muse : str, HDU, NDData/CCDData
-        The MUSE image (FITS: DATA, STAT and DQ extensions).
-    regions : None, "none", "", "star", "notstar", str or iterable of str
-        ds9 regions (a file name, or lines) of circles, ellipses and boxes in
-        fk5/icrs or image/physical coordinates; regions marked ``-`` are
-        excluded, and if any region is included, everything outside the
-        included regions is excluded. "star" keeps only the ``star`` circle,
-        "notstar" excludes it.
-    fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta : float or None
-        Hold that parameter at the given value (dx, dy, fwhm in arcsec).
-    min_scale : float
-        The lowest allowed flux scale.
-    hst_fwhm, hst_beta : float
-        The Moffat model of the HST PSF (defaults from fits to UDF stars).
-    margin : float
-        A width in arcsec, which should exceed the largest expected PSF
-        width and pointing error. MUSE pixels closer than this to places
-        where the HST image has no data (outside its coverage, NaN or
-        flagged, or beyond the array) are not compared, because the model
-        there would lack the light that the MUSE PSF spreads from HST sources
-        beyond the edge. It is also the zero padding that keeps the periodic
-        FFT from wrapping shifted or widened features around.
-    segment : bool
-        If True, ignore pixels that hold no significant object (below the
-        median of a morphologically opened HST image).
-    display : bool
-        Show the figure of the fit (`~imphot_astropy.plotting.plot_image_fit`:
-        the MUSE image as compared, the model from the HST image, their
-        difference, their Fourier amplitudes and the fitted values). Without
-        a screen (no DISPLAY, or matplotlib's Agg backend) this warns and the
-        fit goes on.
-    nowait : bool
-        With ``display``, return at once instead of waiting for the figure
-        window to be closed.
-    hardcopy : str or None
-        A graphics format ("png", "pdf", "jpg", "eps", ...): write the figure
-        to ``<muse name>_image_fit.<format>`` beside the MUSE file (in the
-        current directory, as ``muse_image_fit.<format>``, if the MUSE image
-        came from no file). None, "" or "none": no file.
-    title : str or None
-        The figure title: None or "none" for the default
-        ("MUSE image: <name>"), "" for no title.
+    fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, min_scale, hst_fwhm, hst_beta, margin, taper, init_dx, init_dy
+        As for `measure_image_photometry`.
+
+    Returns
+    -------
+    options : dict
+        The options as floats (None where not given).
+
+    Raises
+    ------
+    UserError
+        Naming the first bad option.
+
+    Examples
+    --------
+    >>> check_image_fit_options(fix_beta=2.5)["fix_beta"]
+    2.5
+    >>> check_image_fit_options(fix_beta=0.5)
+    Traceback (most recent call last):
+    ...
+    imphot_astropy.exceptions.UserError: fix_beta: a Moffat beta must be > 1, not 0.5
+    """
+    return _validated_options(dict(
+        fix_scale=fix_scale, fix_bg=fix_bg, fix_dx=fix_dx, fix_dy=fix_dy,
+        fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
+        hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy))
+
+
+def check_image_fit_inputs(hst_image, muse_image, star=None):
+    """Check what an image fit needs of its read images, before fitting.
+
+    Parameters
+    ----------
+    hst_image, muse_image : `~imphot_astropy.io.ImageData`
+        The images, from `read_aligned_pair`.
     star : (ra, dec, radius), optional
-        Degrees, degrees and arcsec. With ``regions`` None, "none" or "" the
-        fit is restricted to this circle; see ``regions`` for "star" and
-        "notstar"; with a region file, the circle is added as an include
-        region.
-    save : bool
-        Write the MUSE image as compared, the model, their difference and the
-        Fourier amplitudes of the MUSE image and the model as FITS files
-        beside the MUSE file (``<muse name>_image_fit_muse.fits``,
-        ``_model``, ``_residual``, ``_muse_fft``, ``_model_fft``; see
-        `~imphot_astropy.fitting.products`).
-    fig : `matplotlib.figure.Figure`, optional
-        Draw the figure into this one (it is cleared). With ``display``, it
-        must come from ``matplotlib.pyplot.figure()``.
-    taper : float
-        The width (pixels) over which weights fall to zero at mask edges,
-        so that sources cut by a mask do not pull the fitted offsets; below
-        2 disables tapering.
-    extramask : array, NDData/CCDData or str, optional
-        More MUSE pixels to ignore: a boolean array (True = ignore), or an
-        image (or FITS file with a DATA extension) of 0/1 values on the MUSE
-        grid.
-    init_dx, init_dy : float or None
-        Initial pointing offsets (arcsec); ignored when fixed.
-    apply : bool
-        If True, correct the MUSE image with the fitted offsets, scale and
-        flux offset (`~imphot_astropy.corrections.apply_corrections`) and
-        write it to ``<muse file>_aligned.fits`` (``muse_aligned.fits`` in
-        the current directory if it came from no file), via a temporary
-        name, never replacing an input file.
-    resample : bool
-        With ``apply``: correct the pointing by moving the pixels within the
-        grid (True) or by changing CRPIX1/2 (False).
-    robust : bool
-        If True, after the fit look for bright point sources whose residual
-        is far above the noise and the other sources' (stars with proper
-        motion, variable sources), exclude a circle around each on the
-        HST image and fit again (up to 3 rounds). Their sky positions are
-        reported in ``result.quality.excluded`` and the ``excluded`` table
-        column, for checking. See `~imphot_astropy.fitting.robust`.
+        Must lie on the MUSE image, with a radius of at least a pixel.
+
+    Returns
+    -------
+    regrid : object
+        The regridding filter named by the HST header (see
+        `~imphot_astropy.core.transfer.regrid_filter_from_header`).
+
+    Raises
+    ------
+    UserError
+        For a bad regridding-filter keyword or a star off the image.
+
+    Examples
+    --------
+    >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> hst, muse, truth = make_synthetic_pair(shape=(40, 40), seed=3)
+    >>> hst_image, muse_image = read_aligned_pair(hst, muse)
+    >>> check_image_fit_inputs(hst_image, muse_image).name
+    'BLACKMAN'
+    """
+    regrid = regrid_filter_from_header(
+        hst_image.keywords(REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD), hst_image.name)
+    if star is not None:
+        _check_star_on_image(star, muse_image)
+    return regrid
+
+
+def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
+                             fix_dx=None, fix_dy=None, fix_fwhm=None, fix_beta=None,
+                             min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
+                             hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
+                             star=None, taper=9, extramask=None, init_dx=None,
+                             init_dy=None, robust=False):
+    """Measure the image fit of a MUSE image against an HST image (no side effects).
+
+    The measuring core of `~imphot_astropy.photometry.fit_image_photometry`,
+    which documents the method and the arguments; this function takes the
+    fit options only, and neither draws, saves nor corrects anything.
+
+    Parameters
+    ----------
+    hst, muse : str, HDU, NDData/CCDData or `~imphot_astropy.io.ImageData`
+        The HST image regridded onto the MUSE grid, and the MUSE image.
+    regions, fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, min_scale, hst_fwhm, hst_beta, margin, segment, star, taper, extramask, init_dx, init_dy, robust
+        See `~imphot_astropy.photometry.fit_image_photometry`.
 
     Returns
     -------
     result : `~imphot_astropy.fitting.FittedImagePhotometry`
+        With ``products``: the arrays of the compared area that figures and
+        FITS products show (see `~imphot_astropy.fitting.image_fit_images`).
 
     Raises
     ------
     UserError
         For unreadable or misaligned images, bad region files or arguments,
-        no unmasked pixel in common, or (with ``display``, ``hardcopy`` or
-        ``fig``) if matplotlib is not installed.
+        or no unmasked pixel in common.
 
     Examples
     --------
     >>> from imphot_astropy.datasets import make_synthetic_pair
     >>> hst, muse, truth = make_synthetic_pair(shape=(60, 60), seed=3)
-    >>> fit = fit_image_photometry(hst, muse, fix_beta=2.5)
+    >>> fit = measure_image_photometry(hst, muse, fix_beta=2.5)
     >>> round(fit.fwhm.value, 2), round(fit.scale.value, 2)
     (0.65, 1.2)
     """
@@ -526,15 +501,8 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         fix_scale=fix_scale, fix_bg=fix_bg, fix_dx=fix_dx, fix_dy=fix_dy,
         fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
         hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy))
-    outputs = FitOutputs(display=display, nowait=nowait, hardcopy=hardcopy, title=title,
-                         fig=fig, save=save)
     hst_image, muse_image = read_aligned_pair(hst, muse)
-    regrid = regrid_filter_from_header(
-        hst_image.keywords(REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD), hst_image.name)
-    if star is not None:
-        _check_star_on_image(star, muse_image)
-    output = aligned_output(apply, resample, muse_image.filename,
-                            [hst_image.filename, extramask])
+    regrid = check_image_fit_inputs(hst_image, muse_image, star)
 
     muse_bad = muse_image.mask.copy()
     if extramask is not None and not (isinstance(extramask, str)
@@ -565,14 +533,16 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     margin_pixels = (int(np.ceil(opts["margin"] / pixel_y)),
                      int(np.ceil(opts["margin"] / pixel_x)))
     inputs = (muse_image, muse_bad, hst_data, hst_bad, regrid, margin_pixels, restricted)
-    fitted, info, messages, prepared, problem, refits = _fit_with_refits(
-        inputs, excluded, opts)
+    state = _fit_with_refits(inputs, excluded, opts)
     excluded_sources = []
     if robust:
         # Issue 16: leave out point sources that disagree, then fit again.
-        fitted, info, messages, prepared, problem, refits, excluded, excluded_sources = (
-            _refit_robustly(inputs, excluded, opts, fitted, info, messages, prepared,
-                            problem, refits))
+        state, excluded, excluded_sources = refit_without_inconsistent_sources(
+            state, excluded, lambda mask: _fit_with_refits(inputs, mask, opts),
+            muse_image, max(margin_pixels))
+    fitted, info, messages, prepared, problem, refits = (
+        state.fitted, state.info, state.messages, state.prepared, state.problem,
+        state.refits)
     covariance = image_fit_covariance(fitted, info, problem, prepared.noise_variance)
     values, dxdy_cov = _fitted_values(fitted, covariance)
     n_free = sum(not getattr(fitted, n).fixed for n in fitted.param_names)
@@ -588,8 +558,4 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         fitted, covariance.goodness, int(prepared.good.sum()), int((~excluded).sum()),
         prepared.hst[prepared.sky_slice][prepared.good], hst_image.name,
         muse_band(muse_image), excluded_sources)
-    if output is not None:
-        write_aligned_image(muse_image, result, resample=resample,
-                            inputs=[hst_image.filename, extramask], output=output)
-    outputs.image_fit(result)
     return result

@@ -16,7 +16,11 @@ positions so that the user can check them.
 import numpy as np
 from photutils.detection import find_peaks
 
-__all__ = ["inconsistent_sources", "exclusion_radius", "exclusion_mask", "ROBUST_LIMIT", "ROBUST_ROUNDS"]
+from ..core.covariance import filtered_noise_variance
+from ..core.moffat import moffat_alpha
+
+__all__ = ["inconsistent_sources", "exclusion_radius", "exclusion_mask",
+           "refit_without_inconsistent_sources", "ROBUST_LIMIT", "ROBUST_ROUNDS"]
 
 #: A peak is inconsistent if its mean squared standardised residual exceeds
 #: this, and this times the median over all peaks.
@@ -126,3 +130,78 @@ def exclusion_mask(shape, positions, radii):
     for (x, y), radius in zip(positions, radii):
         mask |= (xx - x) ** 2 + (yy - y) ** 2 <= radius ** 2
     return mask
+
+
+def refit_without_inconsistent_sources(state, excluded, refit, muse_image, max_radius,
+                                       rounds=ROBUST_ROUNDS):
+    """Exclude inconsistent point sources from an image fit and fit again.
+
+    Parameters
+    ----------
+    state : object
+        The image fit: ``fitted`` (the model), ``prepared`` (its arrays:
+        ``noise_variance``, ``sky_slice``, ``crop``, ``shift``, ``median``),
+        ``problem`` and ``products(muse_image)`` (the compared images).
+    excluded : `numpy.ndarray` of bool
+        The pixels of the HST image excluded so far.
+    refit : callable
+        ``refit(excluded)`` fits again with another exclusion mask and
+        returns a new state.
+    muse_image : `~imphot_astropy.io.ImageData`
+        The MUSE image (pixel sizes and WCS).
+    max_radius : float
+        The largest radius (pixels) of an exclusion circle.
+    rounds : int
+        At most this many rounds.
+
+    Returns
+    -------
+    state : object
+        The last fit.
+    excluded : `numpy.ndarray` of bool
+        The final exclusion mask.
+    sky : list of (float, float)
+        The (ra, dec) of the excluded sources, in degrees.
+
+    Examples
+    --------
+    >>> from imphot_astropy.fitting import measure_image_photometry
+    >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> hst, muse, _ = make_synthetic_pair(shape=(48, 48), seed=3)
+    >>> measure_image_photometry(hst, muse, robust=True).quality.excluded
+    []
+    """
+    pixel = min(muse_image.pixel_scales)
+    sources = []
+    for _ in range(rounds):
+        fitted, prepared = state.fitted, state.prepared
+        products = state.products(muse_image)
+        residual = np.where(products.good, products.muse - products.model, 0.0)
+        sigma = None
+        if prepared.noise_variance is not None:
+            kernel = state.problem.to_image(state.problem.muse_filter)
+            sigma = np.sqrt(filtered_noise_variance(prepared.noise_variance,
+                                                    kernel))[prepared.sky_slice]
+        radius = max(1.0, 1.5 * float(fitted.fwhm.value)) / pixel
+        good = products.good & (products.window > 0.5)
+        found, _ = inconsistent_sources(products.model - prepared.median, residual,
+                                        sigma, good, radius)
+        if not found:
+            break
+        # From the cropped MUSE grid to the HST image's own pixels.
+        px, py = prepared.shift
+        on_hst = [(x + prepared.crop[1].start - px, y + prepared.crop[0].start - py)
+                  for x, y, _ in found]
+        # Mask each source out to where its MUSE image falls to the noise.
+        noise = (float(np.median(sigma[good])) if sigma is not None
+                 else _robust_scatter(residual[good]))
+        beta = float(fitted.beta.value)
+        alpha = moffat_alpha(float(fitted.fwhm.value), beta) / pixel
+        radii = [exclusion_radius(peak, noise, alpha, beta, radius, max_radius)
+                 for _, _, peak in found]
+        sources += on_hst
+        excluded = excluded | exclusion_mask(excluded.shape, on_hst, radii)
+        state = refit(excluded)
+    sky = [tuple(float(v) for v in muse_image.wcs.pixel_to_world_values(x, y))
+           for x, y in sources]
+    return state, excluded, sky

@@ -16,7 +16,7 @@ import os
 import sys
 
 from ..exceptions import UserError, WorkerError
-from ..fitting import fit_image_photometry, fit_image_and_star_photometry
+from ..photometry import fit_image_photometry, fit_image_and_star_photometry
 from ..io import check_output_path
 from ..batch import (FitImagePhotometryMP, FitImageAndStarPhotometryMP,
                      write_photometry_table, table_format)
