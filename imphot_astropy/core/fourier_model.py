@@ -88,7 +88,8 @@ class FourierPlaneProblem:
         # follows from it, see core.covariance).
         self.muse_filter = transfer[self.selection] * hst_psf
         muse_fft = np.zeros(transfer.shape, dtype=complex)
-        muse_fft[self.selection] = sp_fft.rfft2(muse)[self.selection] * self.muse_filter
+        muse_fft[self.selection] = (sp_fft.rfft2(muse)[self.selection]
+                                    * transfer[self.selection] * hst_psf)
         self.inside = window > 0
         # Flat indices gather ~7x faster than a boolean mask, on every trial.
         self._flat_inside = np.flatnonzero(self.inside)
