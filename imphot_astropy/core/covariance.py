@@ -41,7 +41,8 @@ from scipy.signal import fftconvolve
 
 __all__ = ["lag_grid_shape", "residual_correlation", "kernel_correlation", "Sandwich",
            "sandwich_covariance", "residual_sandwich_covariance",
-           "expected_residual_square", "filtered_noise_variance", "correlation_length"]
+           "expected_residual_square", "small_fit_covariance", "filtered_noise_variance",
+           "correlation_length"]
 
 
 def lag_grid_shape(shape, max_lag):
@@ -395,3 +396,79 @@ def correlation_length(kernel, fraction=1e-3):
     radius = np.hypot(ly[:, None], lx[None, :])
     strong = np.abs(auto) > fraction * auto[0, 0]
     return float(radius[strong].max())
+
+
+def small_fit_covariance(jacobian, residual, amplitude, max_lag):
+    """The sandwich covariance of a small fit, its noise correlation unbiased.
+
+    For fits of a few hundred pixels (a star), the residuals' correlation
+    at small lags is biased by the fit itself (the residual is orthogonal
+    to the Jacobian's columns, which are concentrated on the star). Here
+    the correlation ``rho`` at the lags within ``max_lag`` is the one whose
+    expected residual correlation, ``(I - P) C(rho) (I - P)`` averaged over
+    the pairs of pixels at each lag, equals the observed one: a linear
+    system of one equation per lag, solved exactly with dense matrices.
+
+    Parameters
+    ----------
+    jacobian : `numpy.ndarray`
+        ``(p, ny, nx)``, zero where nothing was fitted.
+    residual, amplitude : `numpy.ndarray`
+        ``(ny, nx)``; the noise of fitted pixel ``j`` is ``amplitude_j e_j``.
+    max_lag : float
+        The largest lag (pixels) of the correlation.
+
+    Returns
+    -------
+    covariance : `numpy.ndarray`
+        ``(p, p)``.
+    rho : dict
+        The correlation at each lag ``(dy, dx)`` (and its opposite).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(4)
+    >>> J = np.ones((1, 20, 20))                        # fit a constant
+    >>> r = rng.normal(size=(20, 20)); r -= r.mean()
+    >>> cov, rho = small_fit_covariance(J, r, np.ones((20, 20)), 1)
+    >>> 0.8 < float(np.sqrt(cov[0, 0]) * 20) < 1.2      # ~ 1/sqrt(400)
+    True
+    """
+    fitted = amplitude > 0
+    rows, cols = np.nonzero(fitted)
+    jac = np.asarray(jacobian, dtype=float)[:, rows, cols].T  # (n, p)
+    a = amplitude[rows, cols]
+    e = residual[rows, cols] / a
+    dy = rows[:, None] - rows[None, :]
+    dx = cols[:, None] - cols[None, :]
+    # Lag classes: (dy, dx) with its opposite, within max_lag; -1 elsewhere.
+    flip = (dy < 0) | ((dy == 0) & (dx < 0))
+    ky, kx = np.where(flip, -dy, dy), np.where(flip, -dx, dx)
+    reach = int(np.floor(max_lag))
+    lags = [(ly, lx) for ly in range(reach + 1) for lx in range(-reach, reach + 1)
+            if (ly > 0 or lx >= 0) and ly * ly + lx * lx <= max_lag ** 2]
+    label = np.full(dy.shape, -1)
+    for k, (ly, lx) in enumerate(lags):
+        label[(ky == ly) & (kx == lx)] = k
+    inside = label >= 0
+    counts = np.bincount(label[inside], minlength=len(lags)).astype(float)
+    observed = np.bincount(label[inside], weights=np.outer(e, e)[inside],
+                           minlength=len(lags)) / counts
+    bread = jac.T @ jac
+    binv = np.linalg.pinv(bread, rcond=1e-15, hermitian=True)
+    aa = np.outer(a, a)
+    design = np.empty((len(lags), len(lags)))
+    for m in range(len(lags)):
+        c_m = np.where(label == m, aa, 0.0)
+        t = jac.T @ c_m                                   # J^T C_m, (p, n)
+        pc = jac @ (binv @ t)
+        pcp = jac @ (binv @ (t @ jac) @ binv) @ jac.T
+        expected = (c_m - pc - pc.T + pcp) / aa
+        design[:, m] = np.bincount(label[inside], weights=expected[inside],
+                                   minlength=len(lags)) / counts
+    rho = np.linalg.lstsq(design, observed, rcond=None)[0]
+    correlation = np.zeros(aa.shape)
+    correlation[inside] = rho[label[inside]]
+    meat = _positive(jac.T @ (correlation * aa) @ jac)
+    covariance = binv @ meat @ binv
+    return 0.5 * (covariance + covariance.T), dict(zip(lags, rho))

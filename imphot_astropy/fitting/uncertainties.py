@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core.covariance import (residual_sandwich_covariance, filtered_noise_variance,
                                correlation_length, kernel_correlation, lag_grid_shape,
-                               expected_residual_square)
+                               expected_residual_square, small_fit_covariance)
 
 __all__ = ["FitCovariance", "image_fit_covariance", "star_fit_covariance",
            "STAR_CORRELATION_LAG", "EXTRA_CORRELATION_LAG"]
@@ -187,7 +187,7 @@ def star_fit_covariance(fitted, info, pixels, variance=None, goodness=np.nan,
     residual = _on_grid(info.fun, where)
     amplitude = _on_grid(amplitude_values, where)
     jacobian = _on_grid(np.asarray(info.jac).T, where)
-    covariance, _ = residual_sandwich_covariance(jacobian, residual, amplitude, max_lag)
+    covariance, _ = small_fit_covariance(jacobian, residual, amplitude, max_lag)
     return FitCovariance(free, covariance, goodness, max_lag, n_pixels)
 
 
