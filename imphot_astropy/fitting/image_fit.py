@@ -557,5 +557,5 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
     result.quality = image_quality(
         fitted, covariance.goodness, int(prepared.good.sum()), int((~excluded).sum()),
         prepared.hst[prepared.sky_slice][prepared.good], hst_image.name,
-        muse_band(muse_image), excluded_sources)
+        muse_band(muse_image), excluded_sources, min(muse_image.pixel_scales))
     return result

@@ -250,7 +250,7 @@ def _masked_flags(masked_fraction, limit, where, n_pixels):
 
 
 def image_quality(model, goodness, compared, candidates, hst_values, hst_name="",
-                  band="", excluded=()):
+                  band="", excluded=(), pixel_size=None):
     """The quality of an image fit.
 
     Parameters
@@ -270,6 +270,10 @@ def image_quality(model, goodness, compared, candidates, hst_values, hst_name=""
         For grouping exposures (see `flag_outliers`).
     excluded : list of (ra, dec)
         Point sources excluded by a robust fit.
+    pixel_size : float, optional
+        The MUSE pixel size (arcsec): a fitted FWHM below it is flagged as
+        ``bound`` too (no MUSE PSF is narrower than a pixel; the HST and
+        MUSE images were probably swapped).
 
     Returns
     -------
@@ -284,6 +288,12 @@ def image_quality(model, goodness, compared, candidates, hst_values, hst_name=""
     """
     masked = 1.0 - compared / max(candidates, 1)
     flags = _bound_flags(parameters_at_bounds(model))
+    fwhm = getattr(model, "fwhm", None)
+    if (pixel_size is not None and fwhm is not None and not fwhm.fixed
+            and fwhm.value < pixel_size and not any("fwhm" in f.reason for f in flags)):
+        flags.append(QualityFlag("bound", f"fwhm = {fwhm.value:.3g}\" is below the "
+                                          f"{pixel_size:.3g}\" pixel (HST and MUSE "
+                                          "images swapped?)"))
     flags += _masked_flags(masked, IMAGE_MASKED_LIMIT, "the image", compared)
     reason = hst_blank_reason(hst_values)
     if reason is not None:
