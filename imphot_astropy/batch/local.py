@@ -26,14 +26,12 @@ themselves if the parent disappears (their pipe closes).
 import importlib
 import multiprocessing
 import multiprocessing.connection
-import numbers
-import os
 import signal
 import threading
 import time
 from collections import deque
 
-from ..exceptions import UserError
+from ..utils import available_cores, worker_count
 from .tasks import TaskOutcome, fit_one_file, limit_blas_threads
 
 __all__ = ["LocalProcessPool", "resolve_nworker", "available_cores"]
@@ -47,19 +45,6 @@ _PRELOAD = ["imphot_astropy.batch.local", "imphot_astropy.photometry", "scipy.op
 
 # How long close() lets workers exit by themselves before killing them.
 _EXIT_GRACE_SECONDS = 2.0
-
-
-def available_cores():
-    """The number of cores this process may run on.
-
-    Examples
-    --------
-    >>> available_cores() >= 1
-    True
-    """
-    if hasattr(os, "sched_getaffinity"):
-        return max(len(os.sched_getaffinity(0)), 1)
-    return max(os.cpu_count() or 1, 1)
 
 
 def resolve_nworker(nworker, argname="nworker"):
@@ -78,12 +63,7 @@ def resolve_nworker(nworker, argname="nworker"):
     >>> resolve_nworker(-1000)
     1
     """
-    if isinstance(nworker, bool) or not isinstance(nworker, numbers.Integral):
-        raise UserError(f"{argname}: expected an integer, not {nworker!r}")
-    nworker = int(nworker)
-    if nworker > 0:
-        return nworker
-    return max(available_cores() + nworker, 1)
+    return worker_count(nworker, argname)
 
 
 def _context(mp_context=None):

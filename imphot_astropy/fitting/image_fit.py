@@ -6,7 +6,6 @@ and corrected images are made by the public layer above it,
 `imphot_astropy.photometry`.
 """
 
-import numbers
 import warnings
 
 import numpy as np
@@ -16,6 +15,7 @@ from astropy.modeling.fitting import DogBoxLSQFitter
 from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
+from ..utils import optional_number
 from ..io import read_image, read_mask, image_grids_aligned
 from ..core.fourier_model import FourierPlaneProblem, FourierImageModel
 from ..core.masks import taper_weights, segmentation_mask, bounding_slices
@@ -41,30 +41,16 @@ _MAX_REFITS = 2
 _FIX_ARGUMENTS = ("fix_scale", "fix_bg", "fix_dx", "fix_dy", "fix_fwhm", "fix_beta")
 
 
-def _optional_number(value, argname, positive=False):
-    """None, or a finite float; anything else is a UserError."""
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise UserError(f"{argname}: expected a number or None, not {value!r} "
-                        f"({type(value).__name__})")
-    value = float(value)
-    if not np.isfinite(value):
-        raise UserError(f"{argname}: expected a finite number, not {value}")
-    if positive and value <= 0:
-        raise UserError(f"{argname}: must be > 0, not {value}")
-    return value
-
-
 def _validated_options(options):
     checked = {}
     for name in _FIX_ARGUMENTS + ("init_dx", "init_dy"):
-        checked[name] = _optional_number(options[name], name,
-                                         positive=name in ("fix_fwhm",))
+        checked[name] = optional_number(options[name], name,
+                                        minimum=0.0 if name == "fix_fwhm" else None)
     if checked["fix_beta"] is not None and checked["fix_beta"] <= 1.0:
         raise UserError(f"fix_beta: a Moffat beta must be > 1, not {checked['fix_beta']}")
     for name in ("hst_fwhm", "hst_beta", "margin", "min_scale", "taper"):
-        value = _optional_number(options[name], name, positive=name in ("hst_fwhm", "hst_beta"))
+        value = optional_number(options[name], name,
+                                minimum=0.0 if name in ("hst_fwhm", "hst_beta") else None)
         if value is None:
             raise UserError(f"{name}: a number is required, not None")
         checked[name] = value

@@ -13,7 +13,6 @@ own and comparable with the image fitter's, and the HST Moffat is filtered
 by the regridding's anti-aliasing window.
 """
 
-import numbers
 import warnings
 
 import numpy as np
@@ -23,6 +22,7 @@ from astropy.modeling.models import Const2D
 from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
+from ..utils import optional_number
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                              REGRID_CUTOFF_KEYWORD)
 from .results import FittedValue, FittedPhotometry
@@ -40,20 +40,6 @@ _STAR_PARAMETERS = ("flux", "dx", "dy", "fwhm", "beta", "bg")
 _MODEL_NAMES = dict(flux="flux_0", dx="x_0_0", dy="y_0_0", fwhm="fwhm_0",
                     beta="beta_0", bg="amplitude_1")
 _REPORTED = ("fwhm", "beta", "dx", "dy", "bg", "flux")
-
-
-def _optional_number(value, argname, minimum=None):
-    """None, or a finite float above ``minimum``; anything else is a UserError."""
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise UserError(f"{argname}: expected a number or None, not {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise UserError(f"{argname}: expected a finite number, not {value}")
-    if minimum is not None and value <= minimum:
-        raise UserError(f"{argname}: must be > {minimum}, not {value}")
-    return value
 
 
 class _Guess:
@@ -467,8 +453,8 @@ def check_star_fit_options(fix_fwhm=None, fix_beta=None):
     >>> check_star_fit_options(0.7, None)
     (0.7, None)
     """
-    return (_optional_number(fix_fwhm, "fix_fwhm", minimum=0.0),
-            _optional_number(fix_beta, "fix_beta", minimum=1.0))
+    return (optional_number(fix_fwhm, "fix_fwhm", minimum=0.0),
+            optional_number(fix_beta, "fix_beta", minimum=1.0))
 
 
 def measure_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None):

@@ -7,15 +7,15 @@ import warnings
 import numpy as np
 import astropy.units as u
 from astropy.coordinates import SkyCoord
-from regions import (Regions, CircleSkyRegion, CirclePixelRegion, EllipseSkyRegion,
-                     EllipsePixelRegion, RectangleSkyRegion, RectanglePixelRegion)
 
 from ..exceptions import UserError
 
+# The regions package (which imports matplotlib) is imported by the functions
+# that make or parse regions, not here: the fitters import this module, and
+# a fit without regions or a star should not pay for it.
+
 __all__ = ["read_ds9_regions", "regions_mask", "star_region", "parse_star"]
 
-_SUPPORTED = (CircleSkyRegion, CirclePixelRegion, EllipseSkyRegion, EllipsePixelRegion,
-              RectangleSkyRegion, RectanglePixelRegion)
 _SHAPE_NAMES = {"CircleSkyRegion": "circle", "CirclePixelRegion": "circle",
                 "EllipseSkyRegion": "ellipse", "EllipsePixelRegion": "ellipse",
                 "RectangleSkyRegion": "box", "RectanglePixelRegion": "box"}
@@ -68,17 +68,21 @@ def _parse_line(text, frame, where):
     own = _frame_of(text)
     if own is not None:
         body = text[text.index(";") + 1:] if ";" in text else ""
+    import regions
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            parsed = Regions.parse(f"{parse_frame}; {body}", format="ds9")
+            parsed = regions.Regions.parse(f"{parse_frame}; {body}", format="ds9")
         except Exception as exc:  # the parser raises many exception types
             raise UserError(f"{where}: malformed region '{text.strip()}' ({exc})") from None
     skipped = [str(w.message) for w in caught if "skipping" in str(w.message)]
     if skipped:
         raise UserError(f"{where}: cannot read region '{text.strip()}' ({skipped[0]})")
+    supported = (regions.CircleSkyRegion, regions.CirclePixelRegion,
+                 regions.EllipseSkyRegion, regions.EllipsePixelRegion,
+                 regions.RectangleSkyRegion, regions.RectanglePixelRegion)
     for region in parsed:
-        if not isinstance(region, _SUPPORTED):
+        if not isinstance(region, supported):
             shape = type(region).__name__.replace("SkyRegion", "").replace("PixelRegion", "")
             raise UserError(f"{where}: the region shape '{shape.lower()}' is not "
                             "supported; use circle, ellipse or box")
@@ -214,6 +218,7 @@ def star_region(star, include=True):
     >>> r.radius, r.meta["include"]
     (<Quantity 2. arcsec>, False)
     """
+    from regions import CircleSkyRegion
     ra, dec, radius = parse_star(star)
     region = CircleSkyRegion(SkyCoord(ra * u.deg, dec * u.deg, frame="fk5"),
                              radius * u.arcsec)

@@ -9,10 +9,8 @@ function takes. To offer a new fitter keyword, add one line to
 """
 
 import argparse
-import inspect
 
 from ..exceptions import UserError
-from ..fitting.image_fit import DEFAULT_HST_BETA, DEFAULT_HST_FWHM
 
 __all__ = ["ImphotArgumentParser", "extract_function_args", "FIT_IMAGE", "FIT_STAR",
            "FIT_BOTH"]
@@ -23,6 +21,14 @@ FIT_IMAGE = 1
 FIT_STAR = 2
 #: Options of both (``FIT_IMAGE + FIT_STAR``).
 FIT_BOTH = FIT_IMAGE + FIT_STAR
+
+# The defaults of the HST PSF model, as in the fitters' signatures
+# (fitting.image_fit.DEFAULT_HST_FWHM and DEFAULT_HST_BETA). Written here,
+# not imported, so that building a parser (``--help``) does not import the
+# fitters and scipy; scripts/tests checks that every option's default is the
+# fitter's.
+_HST_FWHM = 0.085
+_HST_BETA = 1.6
 
 #: The value of ``--fix_beta`` when it is not given, as in the reference
 #: tool: on the command line the Moffat beta is fixed unless freed by
@@ -76,11 +82,11 @@ _FITTER_OPTIONS = [
         type=float, default=0.0, metavar="VALUE",
         help="the lowest flux scale factor allowed (default: 0)")),
     ("--hst_fwhm", FIT_IMAGE, dict(
-        type=float, default=DEFAULT_HST_FWHM, metavar="ARCSEC",
-        help=f"FWHM of the Moffat model of the HST PSF (default: {DEFAULT_HST_FWHM})")),
+        type=float, default=_HST_FWHM, metavar="ARCSEC",
+        help=f"FWHM of the Moffat model of the HST PSF (default: {_HST_FWHM})")),
     ("--hst_beta", FIT_IMAGE, dict(
-        type=float, default=DEFAULT_HST_BETA, metavar="VALUE",
-        help=f"beta of the Moffat model of the HST PSF (default: {DEFAULT_HST_BETA})")),
+        type=float, default=_HST_BETA, metavar="VALUE",
+        help=f"beta of the Moffat model of the HST PSF (default: {_HST_BETA})")),
     ("--margin", FIT_IMAGE, dict(
         type=float, default=2.0, metavar="ARCSEC",
         help="width of the zero margin that keeps the FFTs from wrapping (default: 2.0)")),
@@ -200,6 +206,7 @@ def extract_function_args(options, function):
     >>> extract_function_args({"star": None, "fix_beta": 2.5, "verbose": True}, fit)
     {'star': None, 'fix_beta': 2.5}
     """
+    import inspect  # here, not at the top: --help does not need it (start-up time)
     values = vars(options) if isinstance(options, argparse.Namespace) else dict(options)
     parameters = inspect.signature(function).parameters
     images = set(list(parameters)[:2])

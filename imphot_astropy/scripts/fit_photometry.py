@@ -15,11 +15,10 @@ fitted, 1 otherwise (with a one-line message per failure).
 import os
 import sys
 
+# Only light modules at import time, so that --help starts fast: the
+# fitters, readers and batch iterators (scipy, regions, reproject...) are
+# imported by the functions that run a fit.
 from ..exceptions import UserError, WorkerError
-from ..photometry import fit_image_photometry, fit_image_and_star_photometry
-from ..io import check_output_path
-from ..batch import (FitImagePhotometryMP, FitImageAndStarPhotometryMP,
-                     write_photometry_table, table_format)
 from .arguments import ImphotArgumentParser, FIT_BOTH, extract_function_args
 from ..fitting.quality import print_quality_flags
 
@@ -49,6 +48,8 @@ def _parser(prog):
 
 def _fitter(options):
     """The fitting function and the iterator class the options ask for."""
+    from ..photometry import fit_image_photometry, fit_image_and_star_photometry
+    from ..batch import FitImagePhotometryMP, FitImageAndStarPhotometryMP
     if options.star is None:
         return fit_image_photometry, FitImagePhotometryMP
     return fit_image_and_star_photometry, FitImageAndStarPhotometryMP
@@ -96,18 +97,10 @@ def _fit_one(function, options, kwargs, report):
 
 
 def _fit_many(iterator_class, options, kwargs, report):
-    try:
-        from tqdm import tqdm
-    except ImportError:  # tqdm is optional: no progress bar without it
-        tqdm = None
+    from ..utils import progress_bar
     with iterator_class(options.hst_image, options.muse_images, kwargs,
                         nworker=options.nprocess) as fits:
-        if tqdm is None:
-            for item in fits:
-                report.add(item)
-            return
-        with tqdm(total=len(fits), file=sys.stderr, unit="image", desc=report.prog,
-                  leave=True) as bar:
+        with progress_bar(len(fits), unit="image", desc=report.prog, leave=True) as bar:
             report.write = lambda text: bar.write(text, file=sys.stdout)
             for item in fits:
                 report.add(item)
@@ -116,6 +109,8 @@ def _fit_many(iterator_class, options, kwargs, report):
 
 
 def _run(options, prog):
+    from ..io import check_output_path
+    from ..batch import write_photometry_table, table_format
     inputs = [options.hst_image] + list(options.muse_images)
     if options.table is not None:
         # Refuse a bad table name before any fitting, not after.

@@ -10,11 +10,9 @@ import argparse
 import sys
 import warnings
 
-import astropy.units as u
-
+# Only light modules at import time, so that --help starts fast: astropy
+# units and wideband (scipy...) are imported by the functions that use them.
 from ..exceptions import UserError
-from ..wideband import (bandpass_image, read_filter_curve, write_muse_image,
-                        wideband_image_name, FilterTruncationWarning)
 
 __all__ = ["main"]
 
@@ -50,6 +48,7 @@ def _parser():
 
 
 def _report_warning(message, category, filename, lineno, file=None, line=None):
+    from ..wideband import FilterTruncationWarning
     label = "WARNING" if issubclass(category, FilterTruncationWarning) else category.__name__
     print(f"{label}: {message}", file=sys.stderr)
 
@@ -63,6 +62,9 @@ def main(argv=None):
     1
     """
     options = _parser().parse_args(argv)
+    import astropy.units as u
+    from ..wideband import (bandpass_image, read_filter_curve, write_muse_image,
+                            wideband_image_name, FilterTruncationWarning)
     say = (lambda text: None) if options.quiet else (lambda text: print(text))
     try:
         try:

@@ -12,9 +12,9 @@ import os
 import sys
 import warnings
 
+# Only light modules at import time, so that --help starts fast: preparation
+# (reproject, scipy...) is imported by the functions that use it.
 from ..exceptions import UserError
-from ..preparation import (HstFilterInfo, read_muse_reference, regrid_hst_like_muse,
-                           rescale_hst_like_muse, write_regridded_hst)
 
 __all__ = ["main"]
 
@@ -69,6 +69,8 @@ class _PrintHandler(logging.Handler):
 
 
 def _process(hst_path, muse, options, field, say):
+    from ..preparation import (HstFilterInfo, regrid_hst_like_muse, rescale_hst_like_muse,
+                               write_regridded_hst)
     say(f"Reading HST image: {hst_path}")
     info = HstFilterInfo(hst_path, filter_name=options.filter)
     output = os.path.join(options.output_dir, f"hst_{info.filter_name}_for_{field}.fits")
@@ -111,6 +113,7 @@ def main(argv=None):
                     raise UserError(f"--output-dir: {options.output_dir} is not a "
                                     "directory")
                 say(f"Reading MUSE image or cube: {options.muse}")
+                from ..preparation import read_muse_reference
                 muse = read_muse_reference(options.muse, "MUSE_IMAGE_OR_CUBE")
                 field = _field_name(options)
             except UserError as exc:
