@@ -297,8 +297,9 @@ def residual_sandwich_covariance(jacobian, residual, amplitude, max_lag):
     observed = np.count_nonzero(fitted) * rho[0, 0]
     weights = np.where(fitted, 1.0 / np.where(fitted, amplitude, 1.0) ** 2, 0.0)
     loss = sandwich.projection_loss(weights)
-    # Never more than a factor 4 (a fit with as many parameters as samples).
-    kappa = observed / max(observed - loss, 0.25 * observed)
+    # A fit only absorbs noise (kappa >= 1; uneven amplitudes can make the
+    # weighted loss negative), and never more than 3/4 of it.
+    kappa = observed / min(max(observed - loss, 0.25 * observed), observed)
     return kappa * sandwich.covariance, float(kappa * rho[0, 0])
 
 

@@ -236,9 +236,13 @@ def hst_blank_reason(hst_values):
 
 def _goodness_flags(goodness):
     low, high = GOODNESS_RANGE
-    if np.isfinite(goodness) and not low <= goodness <= high:
-        return [QualityFlag("goodness", f"goodness of fit {goodness:.3g} is outside "
-                                        f"{low}-{high}")]
+    if np.isfinite(goodness) and goodness < low:
+        return [QualityFlag("goodness", f"goodness of fit {goodness:.3g} < {low}: the "
+                                        "variance (STAT) overstates the noise")]
+    if np.isfinite(goodness) and goodness > high:
+        return [QualityFlag("goodness", f"goodness of fit {goodness:.3g} > {high}: the "
+                                        "model misses features larger than the noise, "
+                                        "or the variance understates it")]
     return []
 
 

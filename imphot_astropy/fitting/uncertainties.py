@@ -16,7 +16,7 @@ from ..core.covariance import (residual_sandwich_covariance, filtered_noise_vari
                                expected_residual_square, small_fit_covariance)
 
 __all__ = ["FitCovariance", "image_fit_covariance", "star_fit_covariance",
-           "STAR_CORRELATION_LAG", "EXTRA_CORRELATION_LAG"]
+           "STAR_CORRELATION_LAG", "EXTRA_CORRELATION_LAG", "STAT_RANGE"]
 
 #: Lags (pixels) of intrinsic MUSE noise correlation allowed for in the star
 #: fit, whose pixels are not filtered: resampling a cube onto an image grid
@@ -25,6 +25,8 @@ STAR_CORRELATION_LAG = 2.0
 #: The same allowance, added to the filter's own correlation length in the
 #: image fit.
 EXTRA_CORRELATION_LAG = 2.0
+#: The expected noise of a pixel is kept within this factor of the median.
+STAT_RANGE = 3.0
 
 
 class FitCovariance:
@@ -122,6 +124,11 @@ def image_fit_covariance(fitted, info, problem, noise_variance=None):
         expected = filtered_noise_variance(noise_variance, kernel)
         sigma = np.where(inside, np.sqrt(expected), 0.0)
         usable = inside & (sigma > 0)
+        # STAT values far from the typical one (poorly exposed edges, a few
+        # bad values) are not trusted to describe the noise pixel by pixel.
+        typical = np.median(sigma[usable]) if usable.any() else 1.0
+        sigma = np.where(usable, np.clip(sigma, typical / STAT_RANGE,
+                                         typical * STAT_RANGE), 0.0)
     else:
         sigma = inside.astype(float)
         usable = inside
@@ -181,7 +188,8 @@ def star_fit_covariance(fitted, info, pixels, variance=None, goodness=np.nan,
     amplitude_values = np.ones(n_pixels)
     known = variance is not None and np.all(np.isfinite(variance)) and np.all(variance > 0)
     if known:
-        amplitude_values = np.sqrt(variance / np.median(variance))
+        amplitude_values = np.clip(np.sqrt(variance / np.median(variance)),
+                                   1.0 / STAT_RANGE, STAT_RANGE)
     crop = _crop(pixels)
     where = pixels[crop]
     residual = _on_grid(info.fun, where)
