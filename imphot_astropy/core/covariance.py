@@ -219,8 +219,8 @@ class Sandwich:
         squared residuals is ``sum_j weights_j C_jj`` less this.
         """
         j = self.jacobian
-        u = np.einsum("aij,ab,bij->ij", j, self.inverse, self.cj)
-        v = np.einsum("aij,ab,bij->ij", j, self.covariance, j)
+        u = np.sum(j * np.tensordot(self.inverse, self.cj, axes=1), axis=0)
+        v = np.sum(j * np.tensordot(self.covariance, j, axes=1), axis=0)
         return float(np.sum(weights * (2.0 * u - v)))
 
 

@@ -212,8 +212,9 @@ class _Prepared:
 
 def _initial_model(problem, opts):
     """The model with initial values, fixed flags and bounds."""
-    fwhm0 = opts["fix_fwhm"] if opts["fix_fwhm"] is not None else 0.7
-    beta0 = opts["fix_beta"] if opts["fix_beta"] is not None else 2.5
+    # A refit starts from the PSF of the fit before it (see _fit_with_refits).
+    fwhm0 = opts["fix_fwhm"] if opts["fix_fwhm"] is not None else opts.get("fwhm0", 0.7)
+    beta0 = opts["fix_beta"] if opts["fix_beta"] is not None else opts.get("beta0", 2.5)
     dx0, dy0 = opts["dx0"], opts["dy0"]
     scale0, bg0 = problem.initial_scale_and_background(fwhm0, beta0, dx0, dy0)
     if opts["fix_scale"] is not None:
@@ -362,6 +363,10 @@ def _fit_with_refits(inputs, excluded, opts):
         model = _initial_model(problem, opts)
         fitted, info, messages = _run_fit(model, problem)
         opts["dx0"], opts["dy0"] = float(fitted.dx.value), float(fitted.dy.value)
+        # Start any refit from this PSF (unless it ended near a bound): the
+        # refit then needs a few iterations, not a whole fit.
+        if 0.05 < fitted.fwhm.value < 5.0 and 1.2 < fitted.beta.value < 20.0:
+            opts["fwhm0"], opts["beta0"] = float(fitted.fwhm.value), float(fitted.beta.value)
         moved_x = abs(fitted.dx.value / pixel_x - px) >= 1.0
         moved_y = abs(fitted.dy.value / pixel_y - py) >= 1.0
         if not (moved_x or moved_y) or refits >= _MAX_REFITS:
