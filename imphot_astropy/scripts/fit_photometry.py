@@ -20,7 +20,6 @@ import sys
 # imported by the functions that run a fit.
 from ..exceptions import UserError, WorkerError
 from .arguments import ImphotArgumentParser, FIT_BOTH, extract_function_args
-from ..fitting.quality import print_quality_flags
 
 __all__ = ["main", "fit_photometry_main"]
 
@@ -129,6 +128,7 @@ def _run(options, prog):
     else:
         _fit_many(iterator_class, options, kwargs, report)
     sys.stdout.flush()
+    from ..fitting.quality import print_quality_flags
     print_quality_flags(report.results, file=sys.stderr)  # issue 16
     if options.table is not None:
         write_photometry_table(report.results, options.table, inputs, "--table")
