@@ -51,6 +51,8 @@ _LAZY_NAMES = {
     "FIT_STAR": ".scripts.arguments",
     "FIT_BOTH": ".scripts.arguments",
     "fit_photometry_main": ".scripts.fit_photometry",
+    "regrid_hst_to_muse_main": ".scripts.regrid_hst_to_muse",
+    "make_wideband_image_main": ".scripts.make_wideband_image",
     "pixtable": None,
     "plotting": None,
     "PixTable": ".pixtable",

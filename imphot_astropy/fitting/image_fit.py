@@ -18,10 +18,11 @@ from ..exceptions import UserError
 from ..utils import optional_number
 from ..io import read_image, read_mask, image_grids_aligned
 from ..core.fourier_model import FourierPlaneProblem, FourierImageModel
-from ..core.masks import taper_weights, segmentation_mask, bounding_slices
+from ..core.masks import (taper_weights, is_integer_width, segmentation_mask,
+                          bounding_slices)
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                               REGRID_CUTOFF_KEYWORD)
-from ..masking import read_ds9_regions, regions_mask, star_region, parse_star
+from ..masking import fit_regions, regions_mask, parse_star
 from .results import FittedValue, FittedImagePhotometry
 from .uncertainties import image_fit_covariance
 from .quality import image_quality, muse_band
@@ -54,6 +55,10 @@ def _validated_options(options):
         if value is None:
             raise UserError(f"{name}: a number is required, not None")
         checked[name] = value
+    # The type of taper chooses the bevel (core.masks.taper_weights): an
+    # integer the reference's Blackman bevel, a float the raised cosine.
+    if is_integer_width(options["taper"]):
+        checked["taper"] = int(options["taper"])
     if checked["hst_beta"] <= 1.0:
         raise UserError(f"hst_beta: a Moffat beta must be > 1, not {checked['hst_beta']}")
     if checked["margin"] < 0:
@@ -93,22 +98,6 @@ def read_aligned_pair(hst, muse):
                         f"aligned with those of the MUSE image ({muse_image.name}); "
                         "regrid it onto the MUSE grid first")
     return hst_image, muse_image
-
-
-def _region_list(regions, star):
-    """The regions to apply, from the ``regions`` and ``star`` arguments."""
-    if isinstance(regions, str) and regions.strip().lower() in ("", "none"):
-        regions = None
-    if regions is None:
-        return [star_region(star, include=True)] if star is not None else []
-    if isinstance(regions, str) and regions.strip().lower() in ("star", "notstar"):
-        if star is None:
-            return []
-        return [star_region(star, include=regions.strip().lower() == "star")]
-    found = read_ds9_regions(regions)
-    if star is not None:
-        found.append(star_region(star, include=True))
-    return found
 
 
 def _check_star_on_image(star, image):
@@ -380,7 +369,7 @@ def _fit_with_refits(inputs, excluded, opts):
 def check_image_fit_options(fix_scale=None, fix_bg=None, fix_dx=None, fix_dy=None,
                             fix_fwhm=None, fix_beta=None, min_scale=0,
                             hst_fwhm=DEFAULT_HST_FWHM, hst_beta=DEFAULT_HST_BETA,
-                            margin=2.0, taper=9, init_dx=None, init_dy=None):
+                            margin=2.0, taper=9.0, init_dx=None, init_dy=None):
     """Check the numeric options of an image fit, before anything is read.
 
     Parameters
@@ -391,7 +380,8 @@ def check_image_fit_options(fix_scale=None, fix_bg=None, fix_dx=None, fix_dy=Non
     Returns
     -------
     options : dict
-        The options as floats (None where not given).
+        The options as floats (None where not given), but ``taper`` stays
+        an integer if it was one (the reference's Blackman bevel).
 
     Raises
     ------
@@ -453,7 +443,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
                              fix_dx=None, fix_dy=None, fix_fwhm=None, fix_beta=None,
                              min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
                              hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
-                             star=None, taper=9, extramask=None, init_dx=None,
+                             star=None, taper=9.0, extramask=None, init_dx=None,
                              init_dy=None, robust=False):
     """Measure the image fit of a MUSE image against an HST image (no side effects).
 
@@ -504,7 +494,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
     # Regions and segmentation are placed on the HST image, whose
     # coordinates we trust, and move with it.
     excluded = np.zeros(hst_bad.shape, dtype=bool)
-    region_list = _region_list(regions, star)
+    region_list = fit_regions(regions, star)
     # Where the caller chose the pixels to fit (include regions, a star), they
     # are all compared, even next to the edge of the HST coverage.
     restricted = any(region.meta.get("include", True) for region in region_list)

@@ -46,6 +46,22 @@ def _float_or_none(text):
         raise argparse.ArgumentTypeError(f"expected a number or 'none', not {text!r}")
 
 
+def _taper_width(text):
+    """An int for integer text ("9": the reference's Blackman bevel), else a float.
+
+    As for the fitters' ``taper`` keyword, the type chooses the bevel (see
+    `~imphot_astropy.core.masks.taper_weights`).
+    """
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of pixels, not {text!r}")
+
+
 def _str_or_none(text):
     """A string, or None for "none" or ""."""
     return None if text.strip().lower() in ("", "none") else text
@@ -66,9 +82,11 @@ def _fix(what, unit=""):
 # (option, the fitters that take it, argparse.add_argument keywords).
 _FITTER_OPTIONS = [
     ("--regions", FIT_IMAGE, dict(
-        type=_str_or_none, default=None, metavar="FILE",
-        help="ds9 region file of areas to include/exclude in the image fit, or 'star' "
-             "(only the --star circle) or 'notstar' (all but it); 'none' for no regions")),
+        type=_str_or_none, default="star", metavar="FILE",
+        help="ds9 region file of areas to include/exclude in the image fit, 'star' "
+             "(the default, as in the reference tool: only the --star circle, or no "
+             "regions without --star), 'notstar' (all but the circle), or 'none' (no "
+             "regions: with --star, a global image fit beside the star fit)")),
     ("--fix_scale", FIT_IMAGE, _fix("flux scale factor (MUSE/HST)")),
     ("--fix_bg", FIT_IMAGE, _fix("flux offset (MUSE-HST)", " (MUSE flux units)")),
     ("--fix_dx", FIT_IMAGE, _fix("x-axis pointing offset", " arcsec")),
@@ -96,12 +114,15 @@ _FITTER_OPTIONS = [
     ("--star", FIT_BOTH, dict(
         type=float, nargs=3, default=None, action=_StoreTuple,
         metavar=("RA", "DEC", "RADIUS"),
-        help="a star at RA, DEC (degrees), fitted within RADIUS arcsec; the image fit "
-             "is restricted to the same circle")),
+        help="a star at RA, DEC (degrees), fitted within RADIUS arcsec beside the "
+             "image fit; with --regions star (the default) the image fit is "
+             "restricted to the same circle")),
     ("--taper", FIT_IMAGE, dict(
-        type=float, default=9, metavar="PIXELS",
-        help="width over which weights fall to zero at mask edges; < 2 disables "
-             "tapering (default: 9)")),
+        type=_taper_width, default=9.0, metavar="PIXELS",
+        help="width over which weights fall to zero at mask edges: an integer (9) "
+             "selects the reference tool's Blackman bevel (odd width, even values "
+             "rounded up), a number with a point (9.0, the default) the isotropic "
+             "raised-cosine ramp; < 2 disables tapering")),
     ("--extramask", FIT_IMAGE, dict(
         type=_str_or_none, default=None, metavar="FILE",
         help="FITS image of 0/1 values on the MUSE grid: the pixels to ignore (1)")),

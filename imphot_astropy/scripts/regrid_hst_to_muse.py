@@ -16,14 +16,14 @@ import warnings
 # (reproject, scipy...) is imported by the functions that use it.
 from ..exceptions import UserError
 
-__all__ = ["main"]
+__all__ = ["main", "regrid_hst_to_muse_main"]
 
 PROG = "regrid_hst_to_muse"
 
 
-def _parser():
+def _parser(prog=PROG):
     parser = argparse.ArgumentParser(
-        prog=PROG,
+        prog=prog,
         description="Resample HST images onto the pixel grid of a MUSE image or "
                     "cube (with the radial Blackman anti-aliasing filter that the "
                     "image fitter assumes, flux conserving), convert their pixels "
@@ -88,15 +88,28 @@ def _process(hst_path, muse, options, field, say):
     write_regridded_hst(image, output, inputs=[options.muse, *options.hst])
 
 
-def main(argv=None):
+def main(argv=None, prog=None):
     """Run regrid_hst_to_muse; return the exit status (0, or 1 on any error).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments, without the program name (default: ``sys.argv[1:]``).
+    prog : str, optional
+        The program name shown in messages.
+
+    Returns
+    -------
+    status : int
+        0 if every HST image was regridded, 1 after any error.
 
     Examples
     --------
     >>> main(["no_such_muse.fits", "no_such_hst.fits", "--quiet"])
     1
     """
-    options = _parser().parse_args(argv)
+    prog = prog or PROG
+    options = _parser(prog).parse_args(argv)
     say = (lambda text: None) if options.quiet else (lambda text: print(text))
     status = 0
     logger = logging.getLogger("imphot_astropy.preparation")
@@ -117,13 +130,13 @@ def main(argv=None):
                 muse = read_muse_reference(options.muse, "MUSE_IMAGE_OR_CUBE")
                 field = _field_name(options)
             except UserError as exc:
-                print(f"{PROG}: {exc}", file=sys.stderr)
+                print(f"{prog}: {exc}", file=sys.stderr)
                 return 1
             for hst_path in options.hst:
                 try:
                     _process(hst_path, muse, options, field, say)
                 except UserError as exc:
-                    print(f"{PROG}: {exc}", file=sys.stderr)
+                    print(f"{prog}: {exc}", file=sys.stderr)
                     status = 1
     except KeyboardInterrupt:
         return 1
@@ -131,6 +144,30 @@ def main(argv=None):
         logger.removeHandler(handler)
         logger.setLevel(old_level)
     return status
+
+
+def regrid_hst_to_muse_main(argv=None):
+    """The reference tool's entry point: ``regrid_hst_to_muse_main()``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The whole command line, program name first (default: ``sys.argv``).
+
+    Returns
+    -------
+    status : int
+        As for `main`.
+
+    Examples
+    --------
+    >>> regrid_hst_to_muse_main(["regrid_hst_to_muse", "missing_muse.fits",
+    ...                          "missing_hst.fits", "--quiet"])
+    1
+    """
+    argv = sys.argv if argv is None else list(argv)
+    prog = os.path.basename(argv[0]) if argv and argv[0] else None
+    return main(argv[1:], prog=prog)
 
 
 if __name__ == "__main__":
