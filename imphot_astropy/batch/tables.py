@@ -10,6 +10,7 @@ from astropy.io import fits
 from ..exceptions import UserError
 from ..io import check_output_path, write_fits_atomically
 from ..fitting import photometry_table
+from ..fitting.quality import flag_outliers
 
 __all__ = ["write_photometry_table", "table_format"]
 
@@ -98,7 +99,8 @@ def write_photometry_table(results, path, inputs=(), argname="table"):
     flat = []
     for result in results:
         flat.extend(result if isinstance(result, (tuple, list)) else [result])
-    table = photometry_table(flat)
+    # The outlier flag compares the exposures of one HST image and band.
+    table = flag_outliers(photometry_table(flat), results=flat)
     if kind == "fits":
         hdulist = fits.HDUList([fits.PrimaryHDU(), _table_hdu(table)])
         write_fits_atomically(hdulist, path, inputs, argname)

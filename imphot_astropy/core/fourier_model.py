@@ -84,6 +84,9 @@ class FourierPlaneProblem:
         self.radial = RadialTable(np.hypot(self.fx, self.fy))
         hst_psf = self.radial.evaluate(
             lambda q: moffat_fourier_transform(q, hst_fwhm, hst_beta))
+        # The filter applied to the MUSE image (its noise covariance
+        # follows from it, see core.covariance).
+        self.muse_filter = transfer[self.selection] * hst_psf
         muse_fft = np.zeros(transfer.shape, dtype=complex)
         muse_fft[self.selection] = (sp_fft.rfft2(muse)[self.selection]
                                     * transfer[self.selection] * hst_psf)

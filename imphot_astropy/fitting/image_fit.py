@@ -27,6 +27,9 @@ from ..masking import fit_regions, regions_mask, parse_star
 from .results import FittedValue, FittedImagePhotometry
 from .provenance import record_provenance
 from .reports import lmfit_layout_report
+from .uncertainties import image_fit_covariance
+from .quality import image_quality, muse_band
+from .robust import refit_without_inconsistent_sources
 
 __all__ = ["measure_image_photometry", "check_image_fit_options",
            "check_image_fit_inputs", "read_aligned_pair",
@@ -203,15 +206,22 @@ class _Prepared:
         self.hst = np.zeros(shape)
         self.hst[self.sky_slice] = np.where(hst_bad[self.crop], 0.0, hst[self.crop])
         self.variance = None
+        self.noise_variance = None
         if muse_variance is not None:
             self.variance = np.zeros(shape)
             self.variance[self.sky_slice] = np.where(compare, muse_variance[self.crop], 0.0)
+            # The noise of every unmasked MUSE pixel reaches the compared
+            # pixels through the filter (see fitting.uncertainties).
+            self.noise_variance = np.zeros(shape)
+            self.noise_variance[self.sky_slice] = np.where(
+                muse_bad[self.crop], 0.0, np.nan_to_num(muse_variance[self.crop]))
 
 
 def _initial_model(problem, opts):
     """The model with initial values, fixed flags and bounds."""
-    fwhm0 = opts["fix_fwhm"] if opts["fix_fwhm"] is not None else 0.7
-    beta0 = opts["fix_beta"] if opts["fix_beta"] is not None else 2.5
+    # A refit starts from the PSF of the fit before it (see _fit_with_refits).
+    fwhm0 = opts["fix_fwhm"] if opts["fix_fwhm"] is not None else opts.get("fwhm0", 0.7)
+    beta0 = opts["fix_beta"] if opts["fix_beta"] is not None else opts.get("beta0", 2.5)
     dx0, dy0 = opts["dx0"], opts["dy0"]
     scale0, bg0 = problem.initial_scale_and_background(fwhm0, beta0, dx0, dy0)
     if opts["fix_scale"] is not None:
@@ -243,25 +253,15 @@ def _run_fit(model, problem):
     return fitted, fitter.fit_info, messages
 
 
-def _fitted_values(fitted, info):
-    free = [n for n in fitted.param_names if not getattr(fitted, n).fixed]
-    cov = info.get("param_cov") if hasattr(info, "get") else None
-    stdevs = {}
-    if cov is not None and np.all(np.isfinite(cov)):
-        for i, name in enumerate(free):
-            stdevs[name] = float(np.sqrt(max(cov[i, i], 0.0)))
+def _fitted_values(fitted, covariance):
+    """The fitted values with the sandwich uncertainties of `FitCovariance`."""
     values = {}
     for name in fitted.param_names:
         param = getattr(fitted, name)
-        values[name] = FittedValue(param.value, 0.0 if param.fixed else stdevs.get(name),
+        values[name] = FittedValue(param.value,
+                                   0.0 if param.fixed else covariance.stdev(name),
                                    bool(param.fixed))
-    dxdy = np.zeros((2, 2))
-    if cov is not None:
-        for a, na in enumerate(("dx", "dy")):
-            for b, nb in enumerate(("dx", "dy")):
-                if na in free and nb in free:
-                    dxdy[a, b] = cov[free.index(na), free.index(nb)]
-    return values, dxdy
+    return values, covariance.submatrix(("dx", "dy"))
 
 
 def _reduced_chi_square(residual, problem, variance, n_free):
@@ -281,18 +281,20 @@ def _reduced_chi_square(residual, problem, variance, n_free):
     return float(chi_square / max(dof, 1.0))
 
 
-def _report(fitted, values, info, rchi, refits, messages, regrid, initial=None):
+def _report(fitted, values, info, rchi, refits, messages, regrid, covariance,
+            initial=None):
     """The fit's report in lmfit's layout (see `~imphot_astropy.fitting.reports`)."""
-    free = [n for n in fitted.param_names if not getattr(fitted, n).fixed]
-    cov = info.get("param_cov") if hasattr(info, "get") else None
-    notes = [("refits", refits),
+    notes = [("goodness of fit", f"{covariance.goodness:.4g} (1 if noise-limited)"),
+             ("uncertainties", f"sandwich covariance, residual correlation within "
+                               f"{covariance.max_lag:.1f} pixels"),
+             ("refits", refits),
              ("regrid filter", f"{regrid.name} (cut-off {regrid.cutoff} cycles/pixel"
                                f"{', assumed' if regrid.assumed else ''})"),
              ("status", info.message)]
     return lmfit_layout_report(
         None, "dogleg trust region (astropy DogBoxLSQFitter)", info.nfev, info.fun.size,
-        rchi, {name: values[name] for name in fitted.param_names}, initial, cov, free,
-        notes=notes, warnings=messages)
+        rchi, {name: values[name] for name in fitted.param_names}, initial,
+        covariance.covariance, covariance.names, notes=notes, warnings=messages)
 
 
 class _Products:
@@ -324,6 +326,61 @@ class _Products:
         """The RMS of the residual at the compared pixels."""
         residual = (self.muse - self.model)[self.good]
         return float(np.sqrt(np.mean(residual**2)))
+
+
+class _FitState:
+    """One fit's model, fitter information and the arrays it was made from."""
+
+    def __init__(self, fitted, info, messages, prepared, problem, refits, initial):
+        self.fitted, self.info, self.messages = fitted, info, messages
+        self.prepared, self.problem, self.refits = prepared, problem, refits
+        # The last fit's starting values, for the report.
+        self.initial = initial
+
+    def products(self, muse_image):
+        """The compared images and model (see `_Products`)."""
+        return _Products(self.prepared, self.problem, self.fitted, muse_image, muse_image)
+
+
+def _fit_with_refits(inputs, excluded, opts):
+    """Fit, then refit after moving the HST image by the whole pixels found."""
+    muse_image, muse_bad, hst_data, hst_bad, regrid, margin_pixels, restricted = inputs
+    pixel_x, pixel_y = muse_image.pixel_scales
+    refits = 0
+    while True:
+        px = int(np.floor(opts["dx0"] / pixel_x + 0.5))
+        py = int(np.floor(opts["dy0"] / pixel_y + 0.5))
+        shifted, shifted_bad, shifted_excluded = _shift_by_pixels(
+            hst_data, hst_bad, excluded, px, py)
+        if (muse_bad | shifted_bad | shifted_excluded).all():
+            raise UserError("muse/hst: the images have no unmasked pixels in common")
+        prepared = _Prepared(muse_image.data, muse_bad, shifted, shifted_bad,
+                             shifted_excluded, muse_image.variance, margin_pixels,
+                             opts["taper"], guard=not restricted)
+        prepared.shift = (px, py)
+        problem = FourierPlaneProblem(
+            prepared.muse, prepared.hst, prepared.window, pixel_x, pixel_y,
+            regrid.transfer, opts["hst_fwhm"], opts["hst_beta"], median=prepared.median,
+            xshift=px * pixel_x, yshift=py * pixel_y)
+        if problem.data.size == 0 or not np.any(np.abs(problem.hst) > 0):
+            raise UserError("hst: the HST image is zero wherever the MUSE image is "
+                            "unmasked")
+        model = _initial_model(problem, opts)
+        initial = {n: float(getattr(model, n).value) for n in model.param_names}
+        fitted, info, messages = _run_fit(model, problem)
+        opts["dx0"], opts["dy0"] = float(fitted.dx.value), float(fitted.dy.value)
+        # Start any refit from this PSF (unless it ended near a bound): the
+        # refit then needs a few iterations, not a whole fit.
+        if 0.05 < fitted.fwhm.value < 5.0 and 1.2 < fitted.beta.value < 20.0:
+            opts["fwhm0"], opts["beta0"] = float(fitted.fwhm.value), float(fitted.beta.value)
+        moved_x = abs(fitted.dx.value / pixel_x - px) >= 1.0
+        moved_y = abs(fitted.dy.value / pixel_y - py) >= 1.0
+        if not (moved_x or moved_y) or refits >= _MAX_REFITS:
+            return _FitState(fitted, info, messages, prepared, problem, refits, initial)
+        # The shift moved the masks by a pixel or more: shift the HST image
+        # and its masks by the whole pixels found, so that both images mask
+        # the same sky, and fit again.
+        refits += 1
 
 
 def check_image_fit_options(fix_scale=None, fix_bg=None, fix_dx=None, fix_dy=None,
@@ -404,7 +461,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
                              min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
                              hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
                              star=None, taper=9.0, extramask=None, init_dx=None,
-                             init_dy=None):
+                             init_dy=None, robust=False):
     """Measure the image fit of a MUSE image against an HST image (no side effects).
 
     The measuring core of `~imphot_astropy.photometry.fit_image_photometry`,
@@ -415,7 +472,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
     ----------
     hst, muse : str, HDU, NDData/CCDData or `~imphot_astropy.io.ImageData`
         The HST image regridded onto the MUSE grid, and the MUSE image.
-    regions, fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, min_scale, hst_fwhm, hst_beta, margin, segment, star, taper, extramask, init_dx, init_dy
+    regions, fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, min_scale, hst_fwhm, hst_beta, margin, segment, star, taper, extramask, init_dx, init_dy, robust
         See `~imphot_astropy.photometry.fit_image_photometry`.
 
     Returns
@@ -474,51 +531,36 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
     opts["dy0"] = opts["fix_dy"] if opts["fix_dy"] is not None else (opts["init_dy"] or 0.0)
     margin_pixels = (int(np.ceil(opts["margin"] / pixel_y)),
                      int(np.ceil(opts["margin"] / pixel_x)))
-    refits = 0
-    while True:
-        px = int(np.floor(opts["dx0"] / pixel_x + 0.5))
-        py = int(np.floor(opts["dy0"] / pixel_y + 0.5))
-        shifted, shifted_bad, shifted_excluded = _shift_by_pixels(
-            hst_data, hst_bad, excluded, px, py)
-        if (muse_bad | shifted_bad | shifted_excluded).all():
-            raise UserError("muse/hst: the images have no unmasked pixels in common")
-        prepared = _Prepared(muse_image.data, muse_bad, shifted, shifted_bad,
-                             shifted_excluded, muse_image.variance, margin_pixels,
-                             opts["taper"], guard=not restricted)
-        problem = FourierPlaneProblem(
-            prepared.muse, prepared.hst, prepared.window, pixel_x, pixel_y,
-            regrid.transfer, opts["hst_fwhm"], opts["hst_beta"], median=prepared.median,
-            xshift=px * pixel_x, yshift=py * pixel_y)
-        if problem.data.size == 0 or not np.any(np.abs(problem.hst) > 0):
-            raise UserError("hst: the HST image is zero wherever the MUSE image is "
-                            "unmasked")
-        model = _initial_model(problem, opts)
-        fitted, info, messages = _run_fit(model, problem)
-        moved_x = abs(fitted.dx.value / pixel_x - px) >= 1.0
-        moved_y = abs(fitted.dy.value / pixel_y - py) >= 1.0
-        if not (moved_x or moved_y) or refits >= _MAX_REFITS:
-            break
-        # The shift moved the masks by a pixel or more: shift the HST image
-        # and its masks by the whole pixels found, so that both images mask
-        # the same sky, and fit again.
-        refits += 1
-        opts["dx0"] = float(fitted.dx.value)
-        opts["dy0"] = float(fitted.dy.value)
-
-    values, dxdy_cov = _fitted_values(fitted, info)
+    inputs = (muse_image, muse_bad, hst_data, hst_bad, regrid, margin_pixels, restricted)
+    state = _fit_with_refits(inputs, excluded, opts)
+    excluded_sources = []
+    if robust:
+        # Issue 16: leave out point sources that disagree, then fit again.
+        state, excluded, excluded_sources = refit_without_inconsistent_sources(
+            state, excluded, lambda mask: _fit_with_refits(inputs, mask, opts),
+            muse_image, max(margin_pixels))
+    fitted, info, messages, prepared, problem, refits = (
+        state.fitted, state.info, state.messages, state.prepared, state.problem,
+        state.refits)
+    covariance = image_fit_covariance(fitted, info, problem, prepared.noise_variance)
+    values, dxdy_cov = _fitted_values(fitted, covariance)
     n_free = sum(not getattr(fitted, n).fixed for n in fitted.param_names)
-    residual = info.fun
     rchi = _reduced_chi_square(info.fun, problem, prepared.variance, n_free)
     products = _Products(prepared, problem, fitted, muse_image, hst_image)
     rms = products.residual_rms()
-    report = _report(fitted, values, info, rchi, refits, messages, regrid,
-                     initial={n: float(getattr(model, n).value) for n in model.param_names})
+    report = _report(fitted, values, info, rchi, refits, messages, regrid, covariance,
+                     initial=state.initial)
     result = FittedImagePhotometry(muse_image, values, report, rchi, rms,
                                    covariance=dxdy_cov, products=products,
                                    regrid_filter=regrid.name)
+    result.quality = image_quality(
+        fitted, covariance.goodness, int(prepared.good.sum()), int((~excluded).sum()),
+        prepared.hst[prepared.sky_slice][prepared.good], hst_image.name,
+        muse_band(muse_image), excluded_sources, min(muse_image.pixel_scales))
     options = {key: opts[key] for key in ("fix_scale", "fix_bg", "fix_dx", "fix_dy",
                                           "fix_fwhm", "fix_beta", "min_scale", "hst_fwhm",
                                           "hst_beta", "margin", "taper", "init_dx",
                                           "init_dy")}
-    options.update(regions=regions, segment=segment, star=star, extramask=extramask)
+    options.update(regions=regions, segment=segment, star=star, extramask=extramask,
+                   robust=robust)
     return record_provenance(result, hst_image, muse_image, options)

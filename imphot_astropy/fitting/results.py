@@ -2,7 +2,8 @@
 
 import numpy as np
 import astropy.units as u
-from astropy.coordinates import SkyCoord
+
+from .quality import quality_columns
 from astropy.table import Table
 
 from .provenance import table_meta
@@ -124,12 +125,19 @@ def _sky_offsets(wcs, shape, dx, dy, pixel_scales):
     """
     ny, nx = shape
     cx, cy = (nx - 1) / 2.0, (ny - 1) / 2.0
-    centre = SkyCoord.from_pixel(cx, cy, wcs, origin=0)
-    # One arcsec along each pixel axis, mapped to RA/Dec offsets.
-    ends = SkyCoord.from_pixel(np.array([cx + 1.0 / pixel_scales[0], cx]),
-                               np.array([cy, cy + 1.0 / pixel_scales[1]]), wcs, origin=0)
-    dlon, dlat = centre.spherical_offsets_to(ends)
-    return np.array([dlon.to_value(u.arcsec), dlat.to_value(u.arcsec)])
+    # One arcsec along each pixel axis, mapped to RA/Dec offsets: the
+    # longitude and latitude in the frame rotated to put the centre at
+    # (0, 0), as SkyCoord.spherical_offsets_to gives, written out because
+    # SkyCoord frames took ~0.1 s per fit.
+    ra, dec = (np.deg2rad(np.asarray(v, dtype=float)) for v in wcs.pixel_to_world_values(
+        np.array([cx, cx + 1.0 / pixel_scales[0], cx]),
+        np.array([cy, cy, cy + 1.0 / pixel_scales[1]])))
+    dra, dec0, dec = ra[1:] - ra[0], dec[0], dec[1:]
+    dlon = np.arctan2(np.cos(dec) * np.sin(dra),
+                      np.sin(dec0) * np.sin(dec) + np.cos(dec0) * np.cos(dec) * np.cos(dra))
+    dlat = np.arcsin(np.cos(dec0) * np.sin(dec)
+                     - np.sin(dec0) * np.cos(dec) * np.cos(dra))
+    return np.rad2deg(np.array([dlon, dlat])) * 3600.0
 
 
 class FittedPhotometry:
@@ -179,6 +187,21 @@ class FittedPhotometry:
     >>> print(fit.summary(header=False))  # doctest: +ELLIPSIS
     muse      image  1.19...
     """
+
+    #: The `~imphot_astropy.fitting.quality.FitQuality` of the fit (flags,
+    #: goodness of fit, pixels used), set by the fitter.
+    quality = None
+
+    @property
+    def goodness(self):
+        """The goodness of fit: about 1 for a fit limited by noise, given the
+        filtering of the compared images (NaN if unknown)."""
+        return np.nan if self.quality is None else self.quality.goodness
+
+    @property
+    def flags(self):
+        """The names of the quality flags raised (see `quality`)."""
+        return [] if self.quality is None else self.quality.names()
 
     def __init__(self, method, muse, fit_report, scale, bg, dx, dy, fwhm, beta,
                  rms_error, covariance=None):
@@ -234,15 +257,17 @@ class FittedPhotometry:
         text = ""
         if header:
             text = ("#%-*s Method  Flux    FWHM    beta     Flux    x-offset  y-offset  "
-                    "ra-offset dec-offset  RMS\n" % (width - 1, " MUSE ID"))
+                    "ra-offset dec-offset  RMS     GoF\n" % (width - 1, " MUSE ID"))
             text += ("#%*s         scale  arcsec           offset    arcsec    arcsec    "
-                     "arcsec    arcsec    error\n" % (width - 1, ""))
+                     "arcsec    arcsec    error   fit\n" % (width - 1, ""))
             text += ("#%s ------ ------- ------- ------- --------- --------- --------- "
-                     "--------- --------- -------\n" % ("-" * (width - 1)))
+                     "--------- --------- ------- -------\n" % ("-" * (width - 1)))
         text += "%-*s %6s % 7.4f % 7.4f % 7.4f % 9.5f % 9.5f % 9.5f % 9.5f % 9.5f %7.4f" % (
             width, self.name, self.method, self.scale.value, self.fwhm.value,
             self.beta.value, self.bg.value, self.dx.value, self.dy.value,
             self.dra.value, self.ddec.value, self.rms_error)
+        # The goodness of fit, after the reference tool's columns (issue 16).
+        text += " %7.3f" % self.goodness
         return text
 
     def psf_model(self, integrated=True, bbox_factor=10.0):
@@ -308,6 +333,7 @@ class FittedPhotometry:
             row[param + "_fixed"] = bool(fitted.fixed)
         row["rms_error"] = self.rms_error
         row.update({key: value for key, (value, _) in self._extra_row_values().items()})
+        row.update(quality_columns(self))
         return row
 
     def to_table(self):

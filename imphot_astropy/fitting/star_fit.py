@@ -28,6 +28,8 @@ from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
 from .results import FittedValue, FittedPhotometry
 from .provenance import record_provenance
 from .reports import lmfit_layout_report
+from .uncertainties import star_fit_covariance
+from .quality import star_quality, muse_band
 from .star_models import (PixelIntegratedMoffat2D, BandLimitedMoffat2D, MIN_FWHM,
                           flux_moffat2d)
 from .star_geometry import StarGeometry, select_star_pixels, require_enough_pixels
@@ -127,7 +129,8 @@ class StarFit:
         The fitted model in normalised units (multiply by ``norm``).
     """
 
-    def __init__(self, label, model, u_, v_, values, variance, guess, geometry):
+    def __init__(self, label, model, u_, v_, values, variance, guess, geometry,
+                 pixels=None):
         self.label = label
         self.norm = guess.norm
         fitter = TRFLSQFitter(calc_uncertainties=True)
@@ -143,10 +146,19 @@ class StarFit:
         self.n_pixels = values.size
         self.n_free = sum(not fitted.fixed[n] for n in fitted.param_names)
         dof = max(self.n_pixels - self.n_free, 1)
-        if variance is not None and np.all(np.isfinite(variance)) and np.all(variance > 0):
+        known = (variance is not None and np.all(np.isfinite(variance))
+                 and np.all(variance > 0))
+        if known:
             self.rchi = float(np.sum(self.residual**2 / variance) / dof)
         else:
             self.rchi = float(np.sum(self.residual**2) / dof)
+        # The goodness of fit: the reduced chi-squared when the noise is known.
+        self.goodness = self.rchi if known else float("nan")
+        # Uncertainties that allow for correlated pixel noise (issue 16).
+        self.sandwich = None
+        if pixels is not None:
+            self.sandwich = star_fit_covariance(fitted, self.info, pixels, variance,
+                                                self.goodness)
         self._collect(fitted, geometry)
 
     def _initial_values(self, model, geometry):
@@ -162,7 +174,7 @@ class StarFit:
 
     def _collect(self, fitted, geometry):
         free = [n for n in fitted.param_names if not fitted.fixed[n]]
-        cov = self.info.get("param_cov")
+        cov = self._covariance()
         usable = cov is not None and np.all(np.isfinite(cov))
         self.values = {}
         for name in _STAR_PARAMETERS:
@@ -201,8 +213,15 @@ class StarFit:
             f"{self.label} star fit", "trust region reflective (astropy TRFLSQFitter)",
             self.info.get("nfev"), self.n_pixels, self.rchi,
             {name: self.values[name] for name in _STAR_PARAMETERS}, self.initial,
-            self.info.get("param_cov"), [names[n] for n in free],
-            notes=[("status", self.info.get("message"))], warnings=self.messages)
+            self._covariance(), [names[n] for n in free],
+            notes=[("goodness of fit", f"{self.goodness:.4g} (1 if noise-limited)"),
+                   ("status", self.info.get("message"))], warnings=self.messages)
+
+    def _covariance(self):
+        """The free parameters' covariance: the sandwich one where it was made."""
+        if self.sandwich is None:
+            return self.info.get("param_cov")
+        return self.sandwich.covariance
 
 
 class _StarProducts:
@@ -481,7 +500,7 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
                              muse_guess.fwhm, 2.5, fix_fwhm, fix_beta)
     variance = None if muse_image.variance is None else muse_image.variance[pixels]
     muse_fit = StarFit("MUSE", muse_model, u_, v_, muse_values, variance, muse_guess,
-                       geometry)
+                       geometry, pixels=pixels)
 
     hst_values = hst_image.data[pixels]
     hst_guess = _Guess(u_, v_, hst_values, geometry)
@@ -493,14 +512,19 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
         hst_guess, geometry, DEFAULT_HST_FWHM, DEFAULT_HST_BETA, None, None)
     hst_variance = None if hst_image.variance is None else hst_image.variance[pixels]
     hst_fit = StarFit("HST", hst_model, u_, v_, hst_values, hst_variance, hst_guess,
-                      geometry)
+                      geometry, pixels=pixels)
     if not hst_fit.values["flux"].value > 0:
         raise UserError(f"star: the HST star fit found no positive flux at "
                         f"({geometry.ra}, {geometry.dec}); is there a star?")
     products = _StarProducts(geometry, pixels, muse_image, hst_image, muse_fit, hst_fit)
     plain = _plain_fits(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta)
-    return FittedStarPhotometry(muse_image, muse_fit, hst_fit, geometry.ra, geometry.dec,
-                                products=products, plain=plain)
+    result = FittedStarPhotometry(muse_image, muse_fit, hst_fit, geometry.ra, geometry.dec,
+                                  products=products, plain=plain)
+    result.quality = star_quality(
+        muse_fit.model, hst_fit.model, {v: k for k, v in _MODEL_NAMES.items()},
+        muse_fit.goodness, int(pixels.sum()), int(geometry.circle.sum()), hst_values,
+        hst_image.name, muse_band(muse_image))
+    return result
 
 
 def check_star_fit_options(fix_fwhm=None, fix_beta=None):

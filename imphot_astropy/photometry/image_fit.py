@@ -21,7 +21,8 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
                          hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
                          display=False, nowait=False, hardcopy=None, title=None,
                          star=None, save=False, fig=None, taper=9.0, extramask=None,
-                         init_dx=None, init_dy=None, apply=False, resample=False):
+                         init_dx=None, init_dy=None, apply=False, resample=False,
+                         robust=False):
     """Fit a MUSE image with an HST image of the same sky on the same grid.
 
     The HST image is convolved with a Moffat PSF, scaled, offset and shifted
@@ -126,6 +127,14 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     resample : bool
         With ``apply``: correct the pointing by moving the pixels within the
         grid (True) or by changing CRPIX1/2 (False).
+    robust : bool
+        If True, after the fit look for bright point sources whose residual
+        is far above the noise and the other sources' (stars with proper
+        motion, variable sources), exclude each on the HST image out to
+        where its MUSE image falls to the noise, and fit again (up to 3
+        rounds). Their sky positions are in ``result.quality.excluded`` and
+        the ``excluded`` table column, for checking. See
+        `~imphot_astropy.fitting.robust`.
 
     Returns
     -------
@@ -161,7 +170,7 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         fix_dx=fix_dx, fix_dy=fix_dy, fix_fwhm=fix_fwhm, fix_beta=fix_beta,
         min_scale=min_scale, hst_fwhm=hst_fwhm, hst_beta=hst_beta, margin=margin,
         segment=segment, star=star, taper=taper, extramask=extramask, init_dx=init_dx,
-        init_dy=init_dy)
+        init_dy=init_dy, robust=robust)
     if output is not None:
         write_aligned_image(muse_image, result, resample=resample,
                             inputs=[hst_image.filename, extramask], output=output)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..fitting.images import image_fit_images
 from .figures import require_matplotlib, new_figure, resolve_title
-from .text import fitted_value_lines, unit_label
+from .text import fitted_value_lines, unit_label, quality_lines
 from .scales import residual_norm, residual_colorbar, colormap
 
 __all__ = ["plot_image_fit", "IMAGE_FIT_PANELS", "IMAGE_FIT_FIGSIZE"]
@@ -100,6 +100,7 @@ def _values_text(result, images):
     if rchi is not None:
         lines.append(f"reduced χ²    {rchi:.4g}")
     lines.append(f"compared px   {int(images.compared.sum())}")
+    lines += quality_lines(result)
     regrid = getattr(result, "regrid_filter", None)
     if regrid:
         lines.append(f"regrid filter {regrid}")

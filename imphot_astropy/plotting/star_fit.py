@@ -12,7 +12,7 @@ import numpy as np
 
 from ..exceptions import UserError
 from .figures import require_matplotlib, new_figure, resolve_title
-from .text import format_fitted_value, fitted_value_lines, unit_label
+from .text import format_fitted_value, fitted_value_lines, unit_label, quality_lines
 from .scales import residual_norm, residual_colorbar, colormap
 
 __all__ = ["StarFitPanel", "moffat_profile", "plot_star_fit", "star_fit_panels",
@@ -277,7 +277,7 @@ def _values_text(result, muse, hst):
             lines += [f"{panel.label} FWHM {format_fitted_value(fwhm, '″')}",
                       f"{panel.label} beta {format_fitted_value(beta)}"]
     lines += ["", f"RMS residual  {result.rms_error:.4g}",
-              f"fit radius    {muse.fit_radius:.3g}″", "",
+              f"fit radius    {muse.fit_radius:.3g}″", *quality_lines(result), "",
               "grey pixels: not fitted"]
     return "\n".join(lines)
 

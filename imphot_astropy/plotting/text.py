@@ -4,7 +4,7 @@ import math
 
 import astropy.units as u
 
-__all__ = ["format_fitted_value", "fitted_value_lines", "unit_label"]
+__all__ = ["format_fitted_value", "fitted_value_lines", "unit_label", "quality_lines"]
 
 
 def _decimals_for(stdev, significant=2):
@@ -102,3 +102,35 @@ def fitted_value_lines(result):
             f"dDec    {format_fitted_value(result.ddec, arcsec)}",
             f"FWHM    {format_fitted_value(result.fwhm, arcsec)}",
             f"beta    {format_fitted_value(result.beta)}"]
+
+
+def quality_lines(result):
+    """Lines giving a fit's goodness of fit, pixels used and quality flags.
+
+    Parameters
+    ----------
+    result : `~imphot_astropy.FittedPhotometry`
+        A result with a ``quality`` (see `~imphot_astropy.fitting.quality`).
+
+    Returns
+    -------
+    lines : list of str
+
+    Examples
+    --------
+    >>> from imphot_astropy.fitting.quality import FitQuality
+    >>> class Result:
+    ...     quality = FitQuality(1.03, 812, 0.02, [])
+    >>> quality_lines(Result())
+    ['goodness     1.03 (1: noise)', 'pixels used  812', 'flags        none']
+    """
+    quality = getattr(result, "quality", None)
+    if quality is None:
+        return []
+    lines = [f"goodness     {quality.goodness:.3g} (1: noise)",
+             f"pixels used  {quality.n_pixels}"]
+    names = quality.names()
+    lines.append("flags        " + (", ".join(names) if names else "none"))
+    if quality.excluded:
+        lines.append(f"excluded     {len(quality.excluded)} point source(s)")
+    return lines

@@ -150,6 +150,10 @@ _FITTER_OPTIONS = [
     ("--init_dy", FIT_IMAGE, dict(
         type=_float_or_none, default=None, metavar="ARCSEC",
         help="initial y-axis pointing offset (default: 0)")),
+    ("--robust", FIT_IMAGE, dict(
+        action="store_true", default=False,
+        help="exclude bright point sources whose residual is inconsistent (moved or "
+             "varied) and fit again; their positions are printed with the flags")),
     ("--display", FIT_BOTH, dict(
         action="store_true", default=False,
         help="show the figure of each fit (one MUSE image at a time)")),

@@ -50,7 +50,10 @@ def assert_unchanged(fit, expected):
         value, stdev = expected[name]
         fitted = getattr(fit, name)
         assert fitted.value == pytest.approx(value, rel=1e-12, abs=0), name
-        assert fitted.stdev == pytest.approx(stdev, rel=1e-12, abs=0), name
+        # The uncertainties changed on purpose after the move (issue 16: the
+        # sandwich covariance, tested by fitting/tests/test_uncertainties_mc);
+        # only whether a parameter has one is pinned here.
+        assert (fitted.stdev == 0) == (stdev == 0), name
     rms, rchi = expected["statistics"]
     assert fit.rms_error == pytest.approx(rms, rel=1e-12, abs=0)
     assert fit.rchi == pytest.approx(rchi, rel=1e-12, abs=0)
