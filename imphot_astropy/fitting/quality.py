@@ -31,7 +31,7 @@ import numpy as np
 
 __all__ = ["QualityFlag", "FitQuality", "FLAG_NAMES", "parameters_at_bounds",
            "hst_blank_reason", "muse_band", "image_quality", "star_quality", "quality_columns",
-           "flag_outliers", "print_quality_flags", "GOODNESS_RANGE", "STAR_MASKED_LIMIT", "IMAGE_MASKED_LIMIT",
+           "flag_outliers", "GOODNESS_RANGE", "STAR_MASKED_LIMIT", "IMAGE_MASKED_LIMIT",
            "HST_ZERO_LIMIT", "OUTLIER_LIMIT"]
 
 #: The flag names, in the order of their table columns.
@@ -442,48 +442,3 @@ def flag_outliers(table, limit=OUTLIER_LIMIT, results=None):
                         quality.add(flag)
     table["flags"] = table["flags"].astype(str)
     return table
-
-
-def print_quality_flags(results, file=None):
-    """Print the raised flags of each result, one line per flagged fit.
-
-    Batches of 3 or more results of the same HST image, band and method are
-    first checked for outliers (`flag_outliers`), which adds the
-    ``outlier`` flag to their ``quality``.
-
-    Parameters
-    ----------
-    results : list of `~imphot_astropy.fitting.FittedPhotometry`
-    file : file-like, optional
-        Where to print (default: standard output).
-
-    Returns
-    -------
-    n_flagged : int
-        The number of results with a flag.
-
-    Examples
-    --------
-    >>> class R:
-    ...     name, method = "exp1", "image"
-    ...     quality = FitQuality(40.0, 900, 0.0, [QualityFlag("goodness", "40 > 2")])
-    >>> print_quality_flags([R()])
-    flags: exp1 image: goodness: 40 > 2
-    1
-    """
-    results = list(results)
-    if len(results) >= 3:
-        from .results import photometry_table  # results imports this module
-        flag_outliers(photometry_table(results), results=results)
-    flagged = 0
-    for result in results:
-        quality = getattr(result, "quality", None)
-        if quality is None or (quality.ok and not quality.excluded):
-            continue
-        flagged += not quality.ok
-        text = quality.text() if not quality.ok else "no flag"
-        if quality.excluded:
-            text += "; excluded point sources (ra, dec): " + ", ".join(
-                f"({ra:.6f}, {dec:.6f})" for ra, dec in quality.excluded)
-        print(f"flags: {result.name} {result.method}: {text}", file=file)
-    return flagged

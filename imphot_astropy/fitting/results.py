@@ -3,13 +3,13 @@
 import numpy as np
 import astropy.units as u
 
-from .quality import quality_columns
+from .quality import quality_columns, flag_outliers
 from astropy.table import Table
 
 from .provenance import table_meta
 
 __all__ = ["FittedValue", "FittedPhotometry", "FittedImagePhotometry",
-           "photometry_table"]
+           "photometry_table", "print_quality_flags"]
 
 # The parameters every method reports, in the column order of summary().
 _COMMON_PARAMETERS = ("scale", "fwhm", "beta", "bg", "dx", "dy", "dra", "ddec")
@@ -472,3 +472,48 @@ def _rebuild(cls, state):
     obj = cls.__new__(cls)
     obj.__dict__.update(state)
     return obj
+
+
+def print_quality_flags(results, file=None):
+    """Print the raised flags of each result, one line per flagged fit.
+
+    Batches of 3 or more results of the same HST image, band and method are
+    first checked for outliers (`flag_outliers`), which adds the
+    ``outlier`` flag to their ``quality``.
+
+    Parameters
+    ----------
+    results : list of `~imphot_astropy.fitting.FittedPhotometry`
+    file : file-like, optional
+        Where to print (default: standard output).
+
+    Returns
+    -------
+    n_flagged : int
+        The number of results with a flag.
+
+    Examples
+    --------
+    >>> from imphot_astropy.fitting.quality import FitQuality, QualityFlag
+    >>> class R:
+    ...     name, method = "exp1", "image"
+    ...     quality = FitQuality(40.0, 900, 0.0, [QualityFlag("goodness", "40 > 2")])
+    >>> print_quality_flags([R()])
+    flags: exp1 image: goodness: 40 > 2
+    1
+    """
+    results = list(results)
+    if len(results) >= 3:
+        flag_outliers(photometry_table(results), results=results)
+    flagged = 0
+    for result in results:
+        quality = getattr(result, "quality", None)
+        if quality is None or (quality.ok and not quality.excluded):
+            continue
+        flagged += not quality.ok
+        text = quality.text() if not quality.ok else "no flag"
+        if quality.excluded:
+            text += "; excluded point sources (ra, dec): " + ", ".join(
+                f"({ra:.6f}, {dec:.6f})" for ra, dec in quality.excluded)
+        print(f"flags: {result.name} {result.method}: {text}", file=file)
+    return flagged

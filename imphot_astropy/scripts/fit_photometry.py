@@ -154,7 +154,7 @@ def _run(options, prog):
     else:
         _fit_many(iterator_class, options, kwargs, report)
     sys.stdout.flush()
-    from ..fitting.quality import print_quality_flags
+    from ..fitting.results import print_quality_flags
     print_quality_flags(report.results, file=sys.stderr)  # issue 16
     if options.table is not None:
         write_photometry_table(report.results, options.table, inputs, "--table")

@@ -10,7 +10,8 @@ from astropy.nddata import CCDData, VarianceUncertainty
 from imphot_astropy import fit_image_photometry, fit_star_photometry
 from imphot_astropy.datasets import make_synthetic_pair, random_sky, SyntheticSource
 from imphot_astropy.fitting import photometry_table
-from imphot_astropy.fitting.quality import flag_outliers, print_quality_flags
+from imphot_astropy.fitting.quality import flag_outliers
+from imphot_astropy.fitting.results import print_quality_flags
 
 
 @pytest.fixture(scope="module")
