@@ -46,11 +46,8 @@ def _umask():
 
 def _probe_directory(directory, path, argname):
     """Refuse a directory this process cannot create files in."""
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise UserError(f"{argname}: cannot write {path}: no write permission in "
-                        f"{directory}")
-    # os.access does not see a read-only file system for root, nor a full
-    # one: create (and remove) an empty file, as the write will.
+    # Create (and remove) an empty file, as the write will: os.access does
+    # not see a read-only file system for root, nor does a permission test.
     try:
         fd, probe = tempfile.mkstemp(prefix=".imphot-probe.", dir=directory)
     except OSError as exc:
