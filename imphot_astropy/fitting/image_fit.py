@@ -9,6 +9,8 @@ from scipy import ndimage
 from astropy.modeling.fitting import DogBoxLSQFitter
 from astropy.utils.exceptions import AstropyUserWarning
 
+from .checks import (check_not_swapped, check_informative, check_star_size,
+                     parameters_at_bound, warn_at_bound)
 from ..exceptions import UserError
 from ..io import read_image, read_mask, image_grids_aligned
 from ..core.fourier_model import FourierPlaneProblem, FourierImageModel
@@ -70,6 +72,9 @@ def read_aligned_pair(hst, muse):
     """Read the HST and MUSE images and check that they share a pixel grid."""
     hst_image = read_image(hst, "hst")
     muse_image = read_image(muse, "muse")
+    check_not_swapped(hst_image, muse_image)
+    check_informative(muse_image, "muse")
+    check_informative(hst_image, "hst")
     if not image_grids_aligned(hst_image, muse_image):
         raise UserError(f"hst: the pixels of the HST image ({hst_image.name}) are not "
                         f"aligned with those of the MUSE image ({muse_image.name}); "
@@ -85,7 +90,8 @@ def _region_list(regions, star):
         return [star_region(star, include=True)] if star is not None else []
     if isinstance(regions, str) and regions.strip().lower() in ("star", "notstar"):
         if star is None:
-            return []
+            raise UserError(f"regions: {regions.strip()!r} needs the star argument, "
+                            "star=(ra, dec, radius)")
         return [star_region(star, include=regions.strip().lower() == "star")]
     found = read_ds9_regions(regions)
     if star is not None:
@@ -95,6 +101,7 @@ def _region_list(regions, star):
 
 def _check_star_on_image(star, image):
     ra, dec, radius = parse_star(star)
+    check_star_size(star, image)
     x, y = image.wcs.world_to_pixel_values(ra, dec)
     ny, nx = image.shape
     if not (np.isfinite(x) and np.isfinite(y)
@@ -503,6 +510,7 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         opts["dx0"] = float(fitted.dx.value)
         opts["dy0"] = float(fitted.dy.value)
 
+    at_bound = warn_at_bound(parameters_at_bound(fitted), muse_image.name, "image")
     values, dxdy_cov = _fitted_values(fitted, info)
     n_free = sum(not getattr(fitted, n).fixed for n in fitted.param_names)
     residual = info.fun
@@ -513,6 +521,7 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     result = FittedImagePhotometry(muse_image, values, report, rchi, rms,
                                    covariance=dxdy_cov, products=products,
                                    regrid_filter=regrid.name)
+    result.at_bound = at_bound
     if output is not None:
         write_aligned_image(muse_image, result, resample=resample,
                             inputs=[hst_image.filename, extramask], output=output)

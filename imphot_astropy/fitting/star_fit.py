@@ -31,6 +31,7 @@ from ..corrections import aligned_output, write_aligned_image
 from .results import FittedValue, FittedPhotometry
 from .products import FitOutputs
 from .star_models import PixelIntegratedMoffat2D, BandLimitedMoffat2D, MIN_FWHM
+from .checks import check_star_size, parameters_at_bound, warn_at_bound
 from .image_fit import DEFAULT_HST_FWHM, DEFAULT_HST_BETA, read_aligned_pair
 
 __all__ = ["fit_star_photometry", "FittedStarPhotometry"]
@@ -87,6 +88,7 @@ class StarGeometry:
                             f"{image.name} (pixel x={x:.1f}, y={y:.1f}; the image is "
                             f"{nx} x {ny})")
         self.pixel_x, self.pixel_y = (float(v) for v in image.pixel_scales)
+        check_star_size(star, image)
         if self.radius < min(self.pixel_x, self.pixel_y):
             raise UserError(f"star: the radius {self.radius}\" is smaller than a pixel "
                             f"({min(self.pixel_x, self.pixel_y):.3g}\")")
@@ -519,8 +521,12 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
         raise UserError(f"star: the HST star fit found no positive flux at "
                         f"({geometry.ra}, {geometry.dec}); is there a star?")
     products = _StarProducts(geometry, pixels, muse_image, hst_image, muse_fit, hst_fit)
-    return FittedStarPhotometry(muse_image, muse_fit, hst_fit, geometry.ra, geometry.dec,
-                                products=products)
+    result = FittedStarPhotometry(muse_image, muse_fit, hst_fit, geometry.ra, geometry.dec,
+                                  products=products)
+    result.at_bound = warn_at_bound(
+        [f"{fit.label} {name}" for fit in (muse_fit, hst_fit)
+         for name in parameters_at_bound(fit.model)], muse_image.name, "star")
+    return result
 
 
 def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, display=False,

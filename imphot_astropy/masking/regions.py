@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import astropy.units as u
 from astropy.coordinates import SkyCoord
-from regions import (Regions, CircleSkyRegion, CirclePixelRegion, EllipseSkyRegion,
+from regions import (PixCoord, Regions, CircleSkyRegion, CirclePixelRegion, EllipseSkyRegion,
                      EllipsePixelRegion, RectangleSkyRegion, RectanglePixelRegion)
 
 from ..exceptions import UserError
@@ -74,7 +74,9 @@ def _parse_line(text, frame, where):
             parsed = Regions.parse(f"{parse_frame}; {body}", format="ds9")
         except Exception as exc:  # the parser raises many exception types
             raise UserError(f"{where}: malformed region '{text.strip()}' ({exc})") from None
-    skipped = [str(w.message) for w in caught if "skipping" in str(w.message)]
+    # The parser warns and drops what it cannot read (an "inf" radius...).
+    skipped = [str(w.message) for w in caught
+               if "skipping" in str(w.message) or "Cannot parse" in str(w.message)]
     if skipped:
         raise UserError(f"{where}: cannot read region '{text.strip()}' ({skipped[0]})")
     for region in parsed:
@@ -82,7 +84,25 @@ def _parse_line(text, frame, where):
             shape = type(region).__name__.replace("SkyRegion", "").replace("PixelRegion", "")
             raise UserError(f"{where}: the region shape '{shape.lower()}' is not "
                             "supported; use circle, ellipse or box")
+        _check_finite(region, where, text)
     return list(parsed)
+
+
+def _check_finite(region, where, text):
+    """Refuse a region with a NaN or infinite centre or size."""
+    numbers = []
+    center = region.center
+    if hasattr(center, "ra"):
+        numbers += [center.spherical.lon.deg, center.spherical.lat.deg]
+    else:
+        numbers += [center.x, center.y]
+    for name in ("radius", "width", "height", "angle"):
+        value = getattr(region, name, None)
+        if value is not None:
+            numbers.append(getattr(value, "value", value))
+    if not np.all(np.isfinite(np.asarray(numbers, dtype=float))):
+        raise UserError(f"{where}: the region '{text.strip()}' has a value that is not "
+                        "a finite number")
 
 
 def read_ds9_regions(regions, argname="regions"):
@@ -136,6 +156,12 @@ def read_ds9_regions(regions, argname="regions"):
 
 def _pixel_mask(region, wcs, shape):
     pixel_region = region if not hasattr(region, "to_pixel") else region.to_pixel(wcs)
+    bbox = pixel_region.bounding_box
+    if bbox.shape[0] * bbox.shape[1] > 4 * shape[0] * shape[1]:
+        # to_mask() would allocate the whole bounding box (terabytes for a
+        # circle of 1e6"): test the image's pixel centres instead.
+        yy, xx = np.mgrid[:shape[0], :shape[1]]
+        return np.asarray(pixel_region.contains(PixCoord(xx, yy)), dtype=bool)
     mask = pixel_region.to_mask(mode="center").to_image(shape)
     if mask is None:
         return np.zeros(shape, dtype=bool)
@@ -191,6 +217,10 @@ def parse_star(star, argname="star"):
     >>> parse_star((338.2, -60.5, 2))
     (338.2, -60.5, 2.0)
     """
+    if isinstance(star, (str, bytes)):
+        # A string is iterable: '123' would be read as (1, 2, 3).
+        raise UserError(f"{argname}: expected (ra, dec, radius) as three numbers, not "
+                        f"the string {star!r}")
     try:
         ra, dec, radius = (float(v) for v in star)
     except (TypeError, ValueError):
