@@ -13,6 +13,7 @@ import warnings
 import astropy.units as u
 
 from ..exceptions import UserError
+from ..io import check_output_path
 from ..wideband import (bandpass_image, read_filter_curve, write_muse_image,
                         wideband_image_name, FilterTruncationWarning)
 
@@ -71,6 +72,9 @@ def main(argv=None):
             raise UserError(f"--wave-unit: '{options.wave_unit}' is not a unit") from None
         curve = read_filter_curve(options.filter, unit_wave=wave_unit, argname="FILTER")
         output = options.output or wideband_image_name(options.filter, options.cube)
+        # Before the (long) extraction: an input, a directory, a read-only or
+        # missing directory is refused now, not after.
+        check_output_path(output, [options.cube, options.filter], "--output")
         say(f"Reading filter: {options.filter} ({curve.name})")
         say(f"Extracting the image from cube: {options.cube}")
         with warnings.catch_warnings():

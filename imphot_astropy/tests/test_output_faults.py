@@ -258,3 +258,17 @@ def test_write_regridded_hst_may_not_replace_its_source(hdfs, tmp_path):
     write_regridded_hst(image, out)
     write_regridded_hst(image, out)
     assert sorted(os.listdir(out.parent)) == ["HST-HDFS.fits"]
+
+
+@linux_only
+def test_make_wideband_image_output_checked_before_the_extraction(hdfs, readonly_disk,
+                                                                   tmp_path, capsys):
+    from imphot_astropy.scripts import make_wideband_image
+    out = str(readonly_disk / "F775W.fits")
+    assert make_wideband_image.main(["F775W", str(hdfs / "CUBE.fits"), "--output", out,
+                                     "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "--output: cannot write" in err and "Read-only file system" in err
+    assert make_wideband_image.main(["F775W", str(hdfs / "CUBE.fits"), "--output",
+                                     str(tmp_path), "--quiet"]) == 1
+    assert "--output: " in capsys.readouterr().err
