@@ -131,9 +131,13 @@ def die_with_parent(parent_pid=None, use_signal=True):
 
     Examples
     --------
-    In a worker process::
+    The first thing a worker process does:
 
-        die_with_parent(parent_pid)
+    >>> import multiprocessing, os
+    >>> context = multiprocessing.get_context("fork")
+    >>> worker = context.Process(target=die_with_parent, args=(os.getpid(),))
+    >>> worker.start(); worker.join(); worker.exitcode
+    0
     """
     if parent_pid is None:
         parent_pid = os.getppid()
