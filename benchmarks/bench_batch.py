@@ -70,7 +70,7 @@ def make_field(nfiles, size):
 def child_direct(hst_path, muses):
     from imphot_astropy.batch.tasks import limit_blas_threads
     from imphot_astropy.io import read_image
-    from imphot_astropy.fitting import fit_image_photometry
+    from imphot_astropy.photometry import fit_image_photometry
     limit_blas_threads(1)
     start = time.perf_counter()
     hst = read_image(hst_path, "hst")

@@ -78,7 +78,7 @@ import json, resource, sys, time, warnings
 sys.path.insert(0, {repo!r})
 import numpy as np
 from imphot_astropy.wideband import bandpass_image
-from imphot_astropy.preparation.filter_curves import hst_filter_bandpass
+from imphot_astropy.bandpasses import hst_filter_bandpass
 bp = hst_filter_bandpass("F606W")
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 r0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -101,7 +101,7 @@ sys.path.insert(0, {repo!r})
 import numpy as np
 import astropy.units as u
 from mpdaf.obj import Cube
-from imphot_astropy.preparation.filter_curves import hst_filter_bandpass
+from imphot_astropy.bandpasses import hst_filter_bandpass
 logging.getLogger("mpdaf").setLevel(logging.ERROR)
 bp = hst_filter_bandpass("F606W")
 wave = bp.waveset.to_value(u.AA); thru = bp(bp.waveset).value

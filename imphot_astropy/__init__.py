@@ -13,8 +13,9 @@ from .io import image_grids_aligned
 from .preparation import (HstFilterInfo, rescale_hst_like_muse, regrid_hst_like_muse,
                           write_regridded_hst, hst_filter_bandpass)
 from .fitting import (FittedValue, FittedPhotometry, FittedImagePhotometry,
-                      FittedStarPhotometry, photometry_table, fit_image_photometry,
-                      fit_star_photometry, fit_image_and_star_photometry)
+                      FittedStarPhotometry, photometry_table)
+from .photometry import (fit_image_photometry, fit_star_photometry,
+                         fit_image_and_star_photometry)
 from .corrections import apply_corrections
 from .wideband import bandpass_image, FilterTruncationWarning, write_muse_image
 from .batch import (FitPhotometryMP, FitImagePhotometryMP, FitStarPhotometryMP,

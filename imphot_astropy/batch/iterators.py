@@ -13,9 +13,9 @@ __all__ = ["FitPhotometryMP", "FitImagePhotometryMP", "FitStarPhotometryMP",
 
 # The fitters are named, not imported: worker processes and cluster workers
 # import them by these names (see tasks.function_spec).
-_FIT_IMAGE_SPEC = "imphot_astropy.fitting.image_fit:fit_image_photometry"
-_FIT_STAR_SPEC = "imphot_astropy.fitting.star_fit:fit_star_photometry"
-_FIT_BOTH_SPEC = "imphot_astropy.fitting.combined:fit_image_and_star_photometry"
+_FIT_IMAGE_SPEC = "imphot_astropy.photometry.image_fit:fit_image_photometry"
+_FIT_STAR_SPEC = "imphot_astropy.photometry.star_fit:fit_star_photometry"
+_FIT_BOTH_SPEC = "imphot_astropy.photometry.combined:fit_image_and_star_photometry"
 
 
 def _checked_filenames(muse_filenames):
@@ -132,7 +132,7 @@ class FitPhotometryMP:
     >>> with open(os.path.join(d, "bad.fits"), "w") as f:
     ...     _ = f.write("not FITS")
     >>> files = [os.path.join(d, name) for name in ("good.fits", "bad.fits")]
-    >>> with FitPhotometryMP("imphot_astropy.fitting:fit_image_photometry",
+    >>> with FitPhotometryMP("imphot_astropy.photometry:fit_image_photometry",
     ...                      os.path.join(d, "hst.fits"), files, nworker=2) as fits:
     ...     items = sorted(fits, key=lambda item: item.filename)
     >>> type(items[0]).__name__, os.path.basename(items[0].filename)

@@ -38,6 +38,7 @@ import time
 from collections import deque
 
 from ..exceptions import UserError
+from ..utils import available_cores, worker_count
 from .lifeline import die_with_parent, forget_parent_ends, register_parent_end
 from .tasks import TaskOutcome, fit_one_file, limit_blas_threads
 
@@ -47,24 +48,11 @@ __all__ = ["LocalProcessPool", "resolve_nworker", "available_cores", "checked_ti
 # caller before it forks, so that each worker starts with them loaded. The
 # fitters import scipy.optimize and scipy.linalg only when first called
 # (200 modules, 0.2-0.4 s): a worker would pay that for its first file.
-_PRELOAD = ["imphot_astropy.batch.local", "imphot_astropy.fitting", "scipy.optimize",
+_PRELOAD = ["imphot_astropy.batch.local", "imphot_astropy.photometry", "scipy.optimize",
             "scipy.linalg"]
 
 # How long close() lets workers exit by themselves before killing them.
 _EXIT_GRACE_SECONDS = 2.0
-
-
-def available_cores():
-    """The number of cores this process may run on.
-
-    Examples
-    --------
-    >>> available_cores() >= 1
-    True
-    """
-    if hasattr(os, "sched_getaffinity"):
-        return max(len(os.sched_getaffinity(0)), 1)
-    return max(os.cpu_count() or 1, 1)
 
 
 def resolve_nworker(nworker, argname="nworker"):
@@ -83,12 +71,7 @@ def resolve_nworker(nworker, argname="nworker"):
     >>> resolve_nworker(-1000)
     1
     """
-    if isinstance(nworker, bool) or not isinstance(nworker, numbers.Integral):
-        raise UserError(f"{argname}: expected an integer, not {nworker!r}")
-    nworker = int(nworker)
-    if nworker > 0:
-        return nworker
-    return max(available_cores() + nworker, 1)
+    return worker_count(nworker, argname)
 
 
 def _context(mp_context=None):
@@ -210,7 +193,7 @@ class LocalProcessPool:
 
     Examples
     --------
-    >>> pool = LocalProcessPool("imphot_astropy.fitting:fit_image_photometry",
+    >>> pool = LocalProcessPool("imphot_astropy.photometry:fit_image_photometry",
     ...                         "no-hst.fits", ["a.fits", "b.fits"], {}, nworker=1)
     >>> sorted(o.filename for o in pool)
     ['a.fits', 'b.fits']

@@ -74,7 +74,7 @@ class ExecutorPool(_FuturesPool):
     --------
     >>> from concurrent.futures import ThreadPoolExecutor
     >>> with ThreadPoolExecutor(1) as ex:
-    ...     pool = ExecutorPool(ex, "imphot_astropy.fitting:fit_image_photometry",
+    ...     pool = ExecutorPool(ex, "imphot_astropy.photometry:fit_image_photometry",
     ...                         "no-hst.fits", ["a.fits"], {})
     ...     print(next(pool).message)
     a.fits: hst: the file no-hst.fits does not exist
@@ -127,7 +127,7 @@ class DaskPool(_FuturesPool):
 
     >>> from distributed import Client  # doctest: +SKIP
     >>> client = Client("tcp://scheduler:8786")  # doctest: +SKIP
-    >>> pool = DaskPool(client, "imphot_astropy.fitting:fit_image_photometry",
+    >>> pool = DaskPool(client, "imphot_astropy.photometry:fit_image_photometry",
     ...                 "/data/hst.fits", ["/data/muse1.fits"], {})  # doctest: +SKIP
     >>> [outcome.filename for outcome in pool]  # doctest: +SKIP
     ['/data/muse1.fits']

@@ -92,9 +92,9 @@ def function_spec(function):
 
     Examples
     --------
-    >>> from imphot_astropy.fitting import fit_image_photometry
+    >>> from imphot_astropy.photometry import fit_image_photometry
     >>> function_spec(fit_image_photometry)
-    'imphot_astropy.fitting.image_fit:fit_image_photometry'
+    'imphot_astropy.photometry.image_fit:fit_image_photometry'
     """
     if isinstance(function, str):
         module, sep, name = function.partition(":")
@@ -221,7 +221,7 @@ def fit_one_file(spec, hst_filename, muse_filename, kwargs, index=0):
 
     Examples
     --------
-    >>> out = fit_one_file("imphot_astropy.fitting:fit_image_photometry",
+    >>> out = fit_one_file("imphot_astropy.photometry:fit_image_photometry",
     ...                    "no-such-hst.fits", "no-such-muse.fits", {})
     >>> out.failed, out.message
     (True, 'no-such-muse.fits: hst: the file no-such-hst.fits does not exist')

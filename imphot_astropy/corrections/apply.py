@@ -341,7 +341,7 @@ def apply_corrections(im, imfit, corrections="xy,scale,zero", resample=False,
     Examples
     --------
     >>> from imphot_astropy.datasets import make_synthetic_pair
-    >>> from imphot_astropy.fitting import fit_image_photometry
+    >>> from imphot_astropy.photometry import fit_image_photometry
     >>> hst, muse, truth = make_synthetic_pair(shape=(60, 60), seed=3)
     >>> fit = fit_image_photometry(hst, muse, fix_beta=2.5)
     >>> fixed = apply_corrections(muse, fit)
@@ -418,7 +418,7 @@ def _file_names(inputs):
 def aligned_output(apply, resample, muse_filename, inputs=()):
     """Check the fitters' ``apply``/``resample``; return the output name or None.
 
-    The fitters call this before fitting, so that a fit whose corrected
+    The public fit functions call this before fitting, so that a fit whose corrected
     image could not be written fails at once and writes nothing.
 
     Parameters
@@ -525,7 +525,7 @@ def write_aligned_image(muse, imfit, resample=False, inputs=(), output=None):
     --------
     >>> import os, tempfile
     >>> from imphot_astropy.datasets import make_synthetic_pair
-    >>> from imphot_astropy.fitting import fit_image_photometry
+    >>> from imphot_astropy.photometry import fit_image_photometry
     >>> hst, muse, truth = make_synthetic_pair(shape=(60, 60), seed=3)
     >>> fit = fit_image_photometry(hst, muse, fix_beta=2.5)
     >>> out = os.path.join(tempfile.mkdtemp(), "fixed.fits")

@@ -1,15 +1,26 @@
-"""The fitters and their results."""
+"""The fitters and their results: this layer only measures.
+
+`measure_image_photometry`, `measure_star_photometry` and
+`measure_image_and_star_photometry` take images (and masks, regions, fit
+options) and return results holding the arrays that a figure or a product
+needs (`image_fit_images`). They draw, write and correct nothing: the public
+fit functions that do, on request, are in `imphot_astropy.photometry`.
+"""
 
 from .results import *  # noqa: F401,F403
-from .image_fit import *  # noqa: F401,F403
+from .image_fit import (measure_image_photometry, DEFAULT_HST_FWHM,  # noqa: F401
+                        DEFAULT_HST_BETA)
+from .images import *  # noqa: F401,F403
 from .star_models import PixelIntegratedMoffat2D, BandLimitedMoffat2D
-from .star_fit import *  # noqa: F401,F403
+from .star_fit import measure_star_photometry, FittedStarPhotometry  # noqa: F401
 from .combined import *  # noqa: F401,F403
 from .results import __all__ as _results_all
-from .image_fit import __all__ as _image_fit_all
-from .star_fit import __all__ as _star_fit_all
+from .images import __all__ as _images_all
 from .combined import __all__ as _combined_all
 
-__all__ = (list(_results_all) + list(_image_fit_all)
-           + ["PixelIntegratedMoffat2D", "BandLimitedMoffat2D"] + list(_star_fit_all)
+__all__ = (list(_results_all)
+           + ["measure_image_photometry", "DEFAULT_HST_FWHM", "DEFAULT_HST_BETA"]
+           + list(_images_all)
+           + ["PixelIntegratedMoffat2D", "BandLimitedMoffat2D",
+              "measure_star_photometry", "FittedStarPhotometry"]
            + list(_combined_all))

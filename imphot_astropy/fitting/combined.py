@@ -1,32 +1,19 @@
-"""Both methods on one star: `fit_image_and_star_photometry`."""
+"""Both methods on one star: `measure_image_and_star_photometry`."""
 
 import numpy as np
 
-from ..exceptions import UserError
-from ..corrections import aligned_output, write_aligned_image
-from .image_fit import fit_image_photometry, DEFAULT_HST_FWHM, DEFAULT_HST_BETA
-from .products import FitOutputs
-from .star_fit import (read_aligned_pair, StarGeometry, select_star_pixels,
-                       require_enough_pixels, fit_star_pixels, _optional_number)
+from .image_fit import (measure_image_photometry, read_aligned_pair, DEFAULT_HST_FWHM,
+                        DEFAULT_HST_BETA)
+from .star_fit import fit_star_pixels, check_star_fit_options
+from .star_geometry import StarGeometry, select_star_pixels, require_enough_pixels
 
-__all__ = ["fit_image_and_star_photometry"]
+__all__ = ["measure_image_and_star_photometry"]
 
 
 def _image_fit_uses_circle(regions):
     """True if the image fit, given ``star``, compares only the star's circle."""
     return regions is None or (isinstance(regions, str)
                                and regions.strip().lower() in ("star", "", "none"))
-
-
-def _apply_choice(apply):
-    """False, "image" or "star" from the ``apply`` argument."""
-    if apply is False or apply is None or (isinstance(apply, np.bool_) and not apply):
-        return False
-    if apply is True or isinstance(apply, np.bool_):
-        return "image"
-    if isinstance(apply, str) and apply.strip().lower() in ("image", "star"):
-        return apply.strip().lower()
-    raise UserError(f"apply: expected False, True, 'image' or 'star', not {apply!r}")
 
 
 def _image_fit_pixels(image_fit, shape):
@@ -39,56 +26,27 @@ def _image_fit_pixels(image_fit, shape):
     return pixels
 
 
-def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=None,
-                                  fix_bg=None, fix_dx=None, fix_dy=None, fix_fwhm=None,
-                                  fix_beta=None, hst_fwhm=DEFAULT_HST_FWHM,
-                                  hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
-                                  display=False, nowait=False, hardcopy=None, title=None,
-                                  save=False, fig=None, apply=False, resample=False):
-    """Fit one MUSE image by both methods: the image fit and the star fit.
+def measure_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=None,
+                                      fix_bg=None, fix_dx=None, fix_dy=None,
+                                      fix_fwhm=None, fix_beta=None,
+                                      hst_fwhm=DEFAULT_HST_FWHM, hst_beta=DEFAULT_HST_BETA,
+                                      margin=2.0, segment=False):
+    """Measure one MUSE image by both methods, the image fit and the star fit.
 
-    First `~imphot_astropy.fitting.fit_image_photometry` (with ``regions``
-    and ``star``), then `~imphot_astropy.fitting.fit_star_photometry` on
-    the star. With ``regions="star"`` both fit exactly the same pixels: the
-    star fit is given the pixels that the image fit compared (the circle of
-    ``radius`` around the star, unmasked in both images), so their results
-    can be compared directly. (So do ``regions`` None, "" and "none", with
-    which the image fit is restricted to the circle too.)
+    The measuring core of
+    `~imphot_astropy.photometry.fit_image_and_star_photometry`, which
+    documents the arguments; this function neither draws nor corrects
+    anything. With ``regions`` "star", None, "" or "none", the star fit is
+    given exactly the pixels that the image fit compared.
 
     Parameters
     ----------
-    hst, muse : str, HDU, NDData/CCDData
+    hst, muse : str, HDU, NDData/CCDData or `~imphot_astropy.io.ImageData`
         The HST image regridded onto the MUSE grid, and the MUSE image.
     star : (ra, dec, radius)
         The star (degrees) and the radius (arcsec) of the circle fitted.
-    regions : None, "none", "", "star", "notstar", str or iterable of str
-        The regions of the image fit (see ``fit_image_photometry``);
-        "star" restricts it to the star's circle.
-    fix_scale, fix_bg, fix_dx, fix_dy : float or None
-        Hold that parameter of the image fit (the star fit has no such
-        parameters: its scale, offset and shifts compare two fits).
-    fix_fwhm, fix_beta : float or None
-        Hold the MUSE PSF's FWHM (arcsec) or beta, in both fits.
-    hst_fwhm, hst_beta : float
-        The HST PSF model of the image fit (the star fit fits its own).
-    margin : float
-        The image fit's zero-padding margin (arcsec).
-    segment : bool
-        Restrict the image fit to significant objects in the HST image.
-    display, nowait, hardcopy, title : see ``fit_image_photometry``
-        Both figures (``<muse name>_image_fit.<format>`` and
-        ``<muse name>_star_fit.<format>`` for ``hardcopy``).
-    save : bool
-        Write the image fit's FITS products (see ``fit_image_photometry``).
-    fig : `matplotlib.figure.Figure`, optional
-        The figure to draw the image fit into; the star fit gets its own.
-    apply : bool or {"image", "star"}
-        Write the MUSE image corrected by the image fit (True or "image")
-        or by the star fit ("star") to ``<muse file>_aligned.fits`` (see
-        ``fit_image_photometry``); False writes nothing.
-    resample : bool
-        With ``apply``: correct the pointing by moving the pixels (True) or
-        by changing CRPIX1/2 (False).
+    regions, fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, hst_fwhm, hst_beta, margin, segment
+        See `~imphot_astropy.photometry.fit_image_and_star_photometry`.
 
     Returns
     -------
@@ -97,7 +55,7 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
     Raises
     ------
     UserError
-        For anything either fit refuses (see those functions).
+        For anything either fit refuses.
 
     Examples
     --------
@@ -105,27 +63,18 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
     >>> hst, muse, truth = make_synthetic_pair(
     ...     shape=(41, 41), sources=[SyntheticSource(20.3, 19.6, 300.0)], seed=1)
     >>> ra, dec = truth["star_radec"][0]
-    >>> image, star = fit_image_and_star_photometry(hst, muse, (ra, dec, 2.0))
+    >>> image, star = measure_image_and_star_photometry(hst, muse, (ra, dec, 2.0))
     >>> round(image.fwhm.value, 2), round(star.fwhm.value, 2)
     (0.65, 0.65)
     """
-    choice = _apply_choice(apply)
-    image_outputs = FitOutputs(display=display, nowait=nowait, hardcopy=hardcopy,
-                               title=title, fig=fig, save=save)
-    # (display was turned off, with one warning, if there is no screen.)
-    star_outputs = FitOutputs(display=image_outputs.display, nowait=nowait,
-                              hardcopy=hardcopy, title=title)
-    fix_fwhm = _optional_number(fix_fwhm, "fix_fwhm", minimum=0.0)
-    fix_beta = _optional_number(fix_beta, "fix_beta", minimum=1.0)
+    fix_fwhm, fix_beta = check_star_fit_options(fix_fwhm, fix_beta)
     hst_image, muse_image = read_aligned_pair(hst, muse)
     geometry = StarGeometry(star, muse_image)
-    output = aligned_output(bool(choice), resample, muse_image.filename,
-                            [hst_image.filename])
     # Check the star's pixels before the (longer) image fit.
     circle_pixels = select_star_pixels(geometry, muse_image.mask, hst_image.mask)
     require_enough_pixels(geometry, circle_pixels)
 
-    image_fit = fit_image_photometry(
+    image_fit = measure_image_photometry(
         hst_image, muse_image, regions=regions, fix_scale=fix_scale, fix_bg=fix_bg,
         fix_dx=fix_dx, fix_dy=fix_dy, fix_fwhm=fix_fwhm, fix_beta=fix_beta,
         hst_fwhm=hst_fwhm, hst_beta=hst_beta, margin=margin, segment=segment, star=star)
@@ -135,11 +84,4 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
         if compared is not None:
             pixels = compared
     star_fit = fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta)
-
-    if output is not None:
-        chosen = image_fit if choice == "image" else star_fit
-        write_aligned_image(muse_image, chosen, resample=resample,
-                            inputs=[hst_image.filename], output=output)
-    image_outputs.image_fit(image_fit)
-    star_outputs.star_fit(star_fit)
     return image_fit, star_fit

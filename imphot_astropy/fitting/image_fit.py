@@ -1,4 +1,10 @@
-"""The global image fit in the Fourier plane: `fit_image_photometry`."""
+"""The global image fit in the Fourier plane: `measure_image_photometry`.
+
+This module only measures: it reads the images, fits them and returns the
+result with the arrays a figure or a product needs. Figures, FITS products
+and corrected images are made by the public layer above it,
+`imphot_astropy.photometry`.
+"""
 
 import numbers
 import warnings
@@ -19,10 +25,10 @@ from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                               REGRID_CUTOFF_KEYWORD)
 from ..masking import read_ds9_regions, regions_mask, star_region, parse_star
 from .results import FittedValue, FittedImagePhotometry
-from .products import FitOutputs
-from ..corrections import aligned_output, write_aligned_image
 
-__all__ = ["fit_image_photometry", "DEFAULT_HST_FWHM", "DEFAULT_HST_BETA"]
+__all__ = ["measure_image_photometry", "check_image_fit_options",
+           "check_image_fit_inputs", "read_aligned_pair",
+           "DEFAULT_HST_FWHM", "DEFAULT_HST_BETA"]
 
 #: The FWHM (arcsec) and beta of a Moffat model of the dithered HST PSF, from
 #: Moffat fits to stars in HST UDF images with 30 mas pixels (reference tool).
@@ -69,7 +75,30 @@ def _validated_options(options):
 
 
 def read_aligned_pair(hst, muse):
-    """Read the HST and MUSE images and check that they share a pixel grid."""
+    """Read the HST and MUSE images and check that they share a pixel grid.
+
+    Parameters
+    ----------
+    hst, muse : str, HDU, NDData/CCDData or `~imphot_astropy.io.ImageData`
+        The HST image regridded onto the MUSE grid, and the MUSE image.
+
+    Returns
+    -------
+    hst_image, muse_image : `~imphot_astropy.io.ImageData`
+
+    Raises
+    ------
+    UserError
+        If an image cannot be read or the grids differ.
+
+    Examples
+    --------
+    >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> hst, muse, truth = make_synthetic_pair(shape=(40, 40), seed=3)
+    >>> hst_image, muse_image = read_aligned_pair(hst, muse)
+    >>> hst_image.shape == muse_image.shape
+    True
+    """
     hst_image = read_image(hst, "hst")
     muse_image = read_image(muse, "muse")
     check_not_swapped(hst_image, muse_image)
@@ -314,126 +343,114 @@ class _Products:
         return float(np.sqrt(np.mean(residual**2)))
 
 
-def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
-                         fix_dx=None, fix_dy=None, fix_fwhm=None, fix_beta=None,
-                         min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
-                         hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
-                         display=False, nowait=False, hardcopy=None, title=None,
-                         star=None, save=False, fig=None, taper=9, extramask=None,
-                         init_dx=None, init_dy=None, apply=False, resample=False):
-    """Fit a MUSE image with an HST image of the same sky on the same grid.
-
-    The HST image is convolved with a Moffat PSF, scaled, offset and shifted
-    until it best reproduces the MUSE image. The convolution and shift are
-    done in the Fourier plane with the analytic Moffat transform, and the
-    two images are compared pixel by pixel inside a tapered window (see
-    `~imphot_astropy.core.fourier_model`). The model includes the 0.2"
-    pixel response of MUSE, which the regridded HST image lacks, so that
-    ``fwhm`` and ``beta`` describe the PSF itself. (The MPDAF-based tool left
-    it out; its FWHM is 1-3.5% larger at 0.55-0.72" seeing.) Unlike that
-    tool, the window is applied after the convolution, which removes the
-    biases that masks cutting through sources caused there (up to 1.4% in
-    scale and 0.02" in offsets on synthetic truth).
+def check_image_fit_options(fix_scale=None, fix_bg=None, fix_dx=None, fix_dy=None,
+                            fix_fwhm=None, fix_beta=None, min_scale=0,
+                            hst_fwhm=DEFAULT_HST_FWHM, hst_beta=DEFAULT_HST_BETA,
+                            margin=2.0, taper=9, init_dx=None, init_dy=None):
+    """Check the numeric options of an image fit, before anything is read.
 
     Parameters
     ----------
-    hst : str, HDU, NDData/CCDData
-        The HST image, regridded onto the MUSE pixel grid in MUSE flux units
-        (for example by ``regrid_hst_like_muse``). Its header may name the
-        anti-aliasing filter of the regridding (``IMPFILT``/``IMPFCUT``);
-        without them MPDAF's Blackman window is assumed.
-    muse : str, HDU, NDData/CCDData
-        The MUSE image (FITS: DATA, STAT and DQ extensions).
-    regions : None, "none", "", "star", "notstar", str or iterable of str
-        ds9 regions (a file name, or lines) of circles, ellipses and boxes in
-        fk5/icrs or image/physical coordinates; regions marked ``-`` are
-        excluded, and if any region is included, everything outside the
-        included regions is excluded. "star" keeps only the ``star`` circle,
-        "notstar" excludes it.
-    fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta : float or None
-        Hold that parameter at the given value (dx, dy, fwhm in arcsec).
-    min_scale : float
-        The lowest allowed flux scale.
-    hst_fwhm, hst_beta : float
-        The Moffat model of the HST PSF (defaults from fits to UDF stars).
-    margin : float
-        A width in arcsec, which should exceed the largest expected PSF
-        width and pointing error. MUSE pixels closer than this to places
-        where the HST image has no data (outside its coverage, NaN or
-        flagged, or beyond the array) are not compared, because the model
-        there would lack the light that the MUSE PSF spreads from HST sources
-        beyond the edge. It is also the zero padding that keeps the periodic
-        FFT from wrapping shifted or widened features around.
-    segment : bool
-        If True, ignore pixels that hold no significant object (below the
-        median of a morphologically opened HST image).
-    display : bool
-        Show the figure of the fit (`~imphot_astropy.plotting.plot_image_fit`:
-        the MUSE image as compared, the model from the HST image, their
-        difference, their Fourier amplitudes and the fitted values). Without
-        a screen (no DISPLAY, or matplotlib's Agg backend) this warns and the
-        fit goes on.
-    nowait : bool
-        With ``display``, return at once instead of waiting for the figure
-        window to be closed.
-    hardcopy : str or None
-        A graphics format ("png", "pdf", "jpg", "eps", ...): write the figure
-        to ``<muse name>_image_fit.<format>`` beside the MUSE file (in the
-        current directory, as ``muse_image_fit.<format>``, if the MUSE image
-        came from no file). None, "" or "none": no file.
-    title : str or None
-        The figure title: None or "none" for the default
-        ("MUSE image: <name>"), "" for no title.
+    fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, min_scale, hst_fwhm, hst_beta, margin, taper, init_dx, init_dy
+        As for `measure_image_photometry`.
+
+    Returns
+    -------
+    options : dict
+        The options as floats (None where not given).
+
+    Raises
+    ------
+    UserError
+        Naming the first bad option.
+
+    Examples
+    --------
+    >>> check_image_fit_options(fix_beta=2.5)["fix_beta"]
+    2.5
+    >>> check_image_fit_options(fix_beta=0.5)
+    Traceback (most recent call last):
+    ...
+    imphot_astropy.exceptions.UserError: fix_beta: a Moffat beta must be > 1, not 0.5
+    """
+    return _validated_options(dict(
+        fix_scale=fix_scale, fix_bg=fix_bg, fix_dx=fix_dx, fix_dy=fix_dy,
+        fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
+        hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy))
+
+
+def check_image_fit_inputs(hst_image, muse_image, star=None):
+    """Check what an image fit needs of its read images, before fitting.
+
+    Parameters
+    ----------
+    hst_image, muse_image : `~imphot_astropy.io.ImageData`
+        The images, from `read_aligned_pair`.
     star : (ra, dec, radius), optional
-        Degrees, degrees and arcsec. With ``regions`` None, "none" or "" the
-        fit is restricted to this circle; see ``regions`` for "star" and
-        "notstar"; with a region file, the circle is added as an include
-        region.
-    save : bool
-        Write the MUSE image as compared, the model, their difference and the
-        Fourier amplitudes of the MUSE image and the model as FITS files
-        beside the MUSE file (``<muse name>_image_fit_muse.fits``,
-        ``_model``, ``_residual``, ``_muse_fft``, ``_model_fft``; see
-        `~imphot_astropy.fitting.products`).
-    fig : `matplotlib.figure.Figure`, optional
-        Draw the figure into this one (it is cleared). With ``display``, it
-        must come from ``matplotlib.pyplot.figure()``.
-    taper : float
-        The width (pixels) over which weights fall to zero at mask edges,
-        so that sources cut by a mask do not pull the fitted offsets; below
-        2 disables tapering.
-    extramask : array, NDData/CCDData or str, optional
-        More MUSE pixels to ignore: a boolean array (True = ignore), or an
-        image (or FITS file with a DATA extension) of 0/1 values on the MUSE
-        grid.
-    init_dx, init_dy : float or None
-        Initial pointing offsets (arcsec); ignored when fixed.
-    apply : bool
-        If True, correct the MUSE image with the fitted offsets, scale and
-        flux offset (`~imphot_astropy.corrections.apply_corrections`) and
-        write it to ``<muse file>_aligned.fits`` (``muse_aligned.fits`` in
-        the current directory if it came from no file), via a temporary
-        name, never replacing an input file.
-    resample : bool
-        With ``apply``: correct the pointing by moving the pixels within the
-        grid (True) or by changing CRPIX1/2 (False).
+        Must lie on the MUSE image, with a radius of at least a pixel.
+
+    Returns
+    -------
+    regrid : object
+        The regridding filter named by the HST header (see
+        `~imphot_astropy.core.transfer.regrid_filter_from_header`).
+
+    Raises
+    ------
+    UserError
+        For a bad regridding-filter keyword or a star off the image.
+
+    Examples
+    --------
+    >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> hst, muse, truth = make_synthetic_pair(shape=(40, 40), seed=3)
+    >>> hst_image, muse_image = read_aligned_pair(hst, muse)
+    >>> check_image_fit_inputs(hst_image, muse_image).name
+    'BLACKMAN'
+    """
+    regrid = regrid_filter_from_header(
+        hst_image.keywords(REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD), hst_image.name)
+    if star is not None:
+        _check_star_on_image(star, muse_image)
+    return regrid
+
+
+def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
+                             fix_dx=None, fix_dy=None, fix_fwhm=None, fix_beta=None,
+                             min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
+                             hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
+                             star=None, taper=9, extramask=None, init_dx=None,
+                             init_dy=None):
+    """Measure the image fit of a MUSE image against an HST image (no side effects).
+
+    The measuring core of `~imphot_astropy.photometry.fit_image_photometry`,
+    which documents the method and the arguments; this function takes the
+    fit options only, and neither draws, saves nor corrects anything.
+
+    Parameters
+    ----------
+    hst, muse : str, HDU, NDData/CCDData or `~imphot_astropy.io.ImageData`
+        The HST image regridded onto the MUSE grid, and the MUSE image.
+    regions, fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, min_scale, hst_fwhm, hst_beta, margin, segment, star, taper, extramask, init_dx, init_dy
+        See `~imphot_astropy.photometry.fit_image_photometry`.
 
     Returns
     -------
     result : `~imphot_astropy.fitting.FittedImagePhotometry`
+        With ``products``: the arrays of the compared area that figures and
+        FITS products show (see `~imphot_astropy.fitting.image_fit_images`).
 
     Raises
     ------
     UserError
         For unreadable or misaligned images, bad region files or arguments,
-        no unmasked pixel in common, or (with ``display``, ``hardcopy`` or
-        ``fig``) if matplotlib is not installed.
+        or no unmasked pixel in common.
 
     Examples
     --------
     >>> from imphot_astropy.datasets import make_synthetic_pair
     >>> hst, muse, truth = make_synthetic_pair(shape=(60, 60), seed=3)
-    >>> fit = fit_image_photometry(hst, muse, fix_beta=2.5)
+    >>> fit = measure_image_photometry(hst, muse, fix_beta=2.5)
     >>> round(fit.fwhm.value, 2), round(fit.scale.value, 2)
     (0.65, 1.2)
     """
@@ -441,15 +458,8 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         fix_scale=fix_scale, fix_bg=fix_bg, fix_dx=fix_dx, fix_dy=fix_dy,
         fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
         hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy))
-    outputs = FitOutputs(display=display, nowait=nowait, hardcopy=hardcopy, title=title,
-                         fig=fig, save=save)
     hst_image, muse_image = read_aligned_pair(hst, muse)
-    regrid = regrid_filter_from_header(
-        hst_image.keywords(REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD), hst_image.name)
-    if star is not None:
-        _check_star_on_image(star, muse_image)
-    output = aligned_output(apply, resample, muse_image.filename,
-                            [hst_image.filename, extramask])
+    regrid = check_image_fit_inputs(hst_image, muse_image, star)
 
     muse_bad = muse_image.mask.copy()
     if extramask is not None and not (isinstance(extramask, str)
@@ -522,8 +532,4 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
                                    covariance=dxdy_cov, products=products,
                                    regrid_filter=regrid.name)
     result.at_bound = at_bound
-    if output is not None:
-        write_aligned_image(muse_image, result, resample=resample,
-                            inputs=[hst_image.filename, extramask], output=output)
-    outputs.image_fit(result)
     return result

@@ -111,10 +111,10 @@ class FittedPhotometry:
 
     Examples
     --------
-    >>> from imphot_astropy import fit_image_photometry
+    >>> from imphot_astropy.fitting import measure_image_photometry
     >>> from imphot_astropy.datasets import make_synthetic_pair
     >>> hst, muse, truth = make_synthetic_pair(shape=(60, 60), seed=3)
-    >>> fit = fit_image_photometry(hst, muse, fix_beta=2.5)
+    >>> fit = measure_image_photometry(hst, muse, fix_beta=2.5)
     >>> isinstance(fit, FittedPhotometry), fit.method
     (True, 'image')
     >>> print(fit.summary(header=False))  # doctest: +ELLIPSIS
@@ -318,10 +318,10 @@ class FittedImagePhotometry(FittedPhotometry):
 
     Examples
     --------
-    >>> from imphot_astropy import fit_image_photometry
+    >>> from imphot_astropy.fitting import measure_image_photometry
     >>> from imphot_astropy.datasets import make_synthetic_pair
     >>> hst, muse, truth = make_synthetic_pair(shape=(60, 60), seed=3)
-    >>> fit = fit_image_photometry(hst, muse, fix_beta=2.5)
+    >>> fit = measure_image_photometry(hst, muse, fix_beta=2.5)
     >>> round(fit.dx.value, 2), round(fit.dy.value, 2), str(fit.to_table()["method"][0])
     (0.06, -0.04, 'image')
     """

@@ -1,4 +1,4 @@
-"""The star fit: `fit_star_photometry` and its result, `FittedStarPhotometry`.
+"""The star fit: `measure_star_photometry` and its result, `FittedStarPhotometry`.
 
 A Moffat profile plus a constant background is fitted to one star in the
 MUSE image and, separately, in the HST image regridded onto the MUSE grid,
@@ -21,20 +21,17 @@ import astropy.units as u
 from astropy.modeling.fitting import TRFLSQFitter
 from astropy.modeling.models import Const2D
 from astropy.utils.exceptions import AstropyUserWarning
-from scipy import fft as sp_fft
 
 from ..exceptions import UserError
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                              REGRID_CUTOFF_KEYWORD)
-from ..masking import regions_mask, star_region, parse_star
-from ..corrections import aligned_output, write_aligned_image
 from .results import FittedValue, FittedPhotometry
-from .products import FitOutputs
 from .star_models import PixelIntegratedMoffat2D, BandLimitedMoffat2D, MIN_FWHM
-from .checks import check_star_size, parameters_at_bound, warn_at_bound
+from .checks import parameters_at_bound, warn_at_bound
+from .star_geometry import StarGeometry, select_star_pixels, require_enough_pixels
 from .image_fit import DEFAULT_HST_FWHM, DEFAULT_HST_BETA, read_aligned_pair
 
-__all__ = ["fit_star_photometry", "FittedStarPhotometry"]
+__all__ = ["measure_star_photometry", "check_star_fit_options", "FittedStarPhotometry"]
 
 # The parameters of each star fit, in the order of the models.
 _STAR_PARAMETERS = ("flux", "dx", "dy", "fwhm", "beta", "bg")
@@ -56,101 +53,6 @@ def _optional_number(value, argname, minimum=None):
     if minimum is not None and value <= minimum:
         raise UserError(f"{argname}: must be > {minimum}, not {value}")
     return value
-
-
-class StarGeometry:
-    """Where the star is on the MUSE grid, and the circle of pixels to fit.
-
-    Positions are measured in arcsec along the pixel axes from the centre of
-    the pixel nearest to the star (the "origin"), so that pixel centres lie
-    on a lattice of pixel-size steps, as `BandLimitedMoffat2D` needs.
-
-    Parameters
-    ----------
-    star : (ra, dec, radius)
-        Degrees, degrees and arcsec.
-    image : `~imphot_astropy.io.ImageData`
-        The MUSE image (its WCS and shape).
-
-    Raises
-    ------
-    UserError
-        If the star lies off the image, or the radius is below a pixel.
-    """
-
-    def __init__(self, star, image):
-        self.ra, self.dec, self.radius = parse_star(star)
-        x, y = (float(v) for v in image.wcs.world_to_pixel_values(self.ra, self.dec))
-        ny, nx = image.shape
-        if not (np.isfinite(x) and np.isfinite(y)
-                and -0.5 <= x <= nx - 0.5 and -0.5 <= y <= ny - 0.5):
-            raise UserError(f"star: ({self.ra}, {self.dec}) lies outside the MUSE image "
-                            f"{image.name} (pixel x={x:.1f}, y={y:.1f}; the image is "
-                            f"{nx} x {ny})")
-        self.pixel_x, self.pixel_y = (float(v) for v in image.pixel_scales)
-        check_star_size(star, image)
-        if self.radius < min(self.pixel_x, self.pixel_y):
-            raise UserError(f"star: the radius {self.radius}\" is smaller than a pixel "
-                            f"({min(self.pixel_x, self.pixel_y):.3g}\")")
-        self.x, self.y = x, y
-        self.origin = (int(np.floor(x + 0.5)), int(np.floor(y + 0.5)))
-        # The star's (ra, dec) relative to the origin, in arcsec.
-        self.star_u = (x - self.origin[0]) * self.pixel_x
-        self.star_v = (y - self.origin[1]) * self.pixel_y
-        # The same circle as fit_image_photometry(regions="star") uses.
-        self.circle = ~regions_mask([star_region(star, include=True)], image.wcs,
-                                    image.shape)
-        self.shape = image.shape
-
-    def offsets(self, pixels):
-        """The (u, v) arcsec offsets from the origin of selected pixels."""
-        rows, cols = np.nonzero(pixels)
-        return ((cols - self.origin[0]) * self.pixel_x,
-                (rows - self.origin[1]) * self.pixel_y)
-
-    def crop(self, pixels):
-        """Slices of the grid that hold the selected pixels."""
-        rows, cols = np.nonzero(pixels)
-        return (slice(int(rows.min()), int(rows.max()) + 1),
-                slice(int(cols.min()), int(cols.max()) + 1))
-
-    def grid_size(self, pixels):
-        """An FFT size that holds the selected pixels and the wings beyond."""
-        u_, v_ = self.offsets(pixels)
-        reach = max(np.abs(u_).max() / self.pixel_x, np.abs(v_).max() / self.pixel_y)
-        # Twice the reach plus room for the wings that the periodic
-        # transform wraps around (they then fall 32+ pixels away).
-        return sp_fft.next_fast_len(max(64, int(2 * reach) + 32))
-
-
-def select_star_pixels(geometry, muse_bad, hst_bad):
-    """The pixels of the star circle that are unmasked in both images."""
-    where = f"within {geometry.radius}\" of the star at ({geometry.ra}, {geometry.dec})"
-    if not (geometry.circle & ~muse_bad).any():
-        raise UserError(f"star: every MUSE pixel {where} is masked")
-    if not (geometry.circle & ~hst_bad).any():
-        raise UserError(f"star: every HST pixel {where} is masked (outside the HST "
-                        "image's coverage?)")
-    pixels = geometry.circle & ~muse_bad & ~hst_bad
-    if not pixels.any():
-        raise UserError(f"star: no pixel {where} is unmasked in both images")
-    return pixels
-
-
-def require_enough_pixels(geometry, pixels):
-    """Refuse to fit fewer pixels than each star fit has free parameters.
-
-    The HST fit always has 6 (flux, x, y, fwhm, beta, background); one more
-    pixel leaves a degree of freedom for the reduced chi-squared.
-    """
-    n_pixels = int(np.count_nonzero(pixels))
-    n_free = 6
-    if n_pixels <= n_free:
-        raise UserError(
-            f"star: only {n_pixels} pixels within {geometry.radius}\" of the star at "
-            f"({geometry.ra}, {geometry.dec}) are unmasked in both images; at least "
-            f"{n_free + 1} are needed to fit the {n_free} free parameters of a Moffat "
-            "profile and a background (use a larger radius)")
 
 
 class _Guess:
@@ -368,7 +270,8 @@ def _difference(first, second, fixed=False):
 
 
 class FittedStarPhotometry(FittedPhotometry):
-    """The results of `fit_star_photometry`.
+    """The results of `measure_star_photometry` (and so of
+    `~imphot_astropy.photometry.fit_star_photometry`).
 
     The common attributes of `~imphot_astropy.fitting.FittedPhotometry`
     (``scale``, ``bg``, ``dx``, ``dy``, ``dra``, ``ddec``, ``fwhm``,
@@ -416,12 +319,12 @@ class FittedStarPhotometry(FittedPhotometry):
 
     Examples
     --------
-    >>> from imphot_astropy import fit_star_photometry
+    >>> from imphot_astropy.fitting import measure_star_photometry
     >>> from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
     >>> hst, muse, truth = make_synthetic_pair(
     ...     shape=(60, 60), sources=[SyntheticSource(30.2, 29.7, 2000.0)], seed=4)
     >>> ra, dec = truth["star_radec"][0]
-    >>> fit = fit_star_photometry(hst, muse, (ra, dec, 2.0))
+    >>> fit = measure_star_photometry(hst, muse, (ra, dec, 2.0))
     >>> round(fit.muse_fwhm.value, 2), round(fit.scale.value, 2)
     (0.65, 1.2)
     """
@@ -529,103 +432,71 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
     return result
 
 
-def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, display=False,
-                        nowait=False, hardcopy=None, title=None, fig=None, apply=False,
-                        resample=False):
-    """Fit a Moffat profile to a star in both images and compare the fits.
-
-    A Moffat profile plus a constant background is fitted to the pixels
-    within ``radius`` of (ra, dec) that are unmasked in both images (masked
-    pixels are left out, not set to zero): in the MUSE image, integrated
-    over each pixel; in the HST image, filtered by the anti-aliasing window
-    of its regridding (read from its ``IMPFILT`` header keyword; MPDAF's
-    Blackman window if absent) and point sampled. The flux scale is
-    ``muse_flux / hst_flux``, the offset ``muse_bg - hst_bg``, the pointing
-    offset the difference of the centres, and the PSF that of the MUSE fit.
-
-    Because the pixel response is modelled, ``fwhm`` is the PSF's own FWHM,
-    comparable with `fit_image_photometry`'s; the MPDAF-based tool fitted
-    unintegrated Moffats and reported FWHMs a few percent larger (2.7% on
-    the HDFS star at 0.72"). Because the regridding filter is modelled, the
-    HST flux is not underestimated as it was by a plain Moffat, whose flux
-    scale comes out 6% high on synthetic truth and 20% high on the HDFS star.
+def check_star_fit_options(fix_fwhm=None, fix_beta=None):
+    """Check the options of a star fit, before anything is read.
 
     Parameters
     ----------
-    hst : str, HDU, NDData/CCDData
-        The HST image regridded onto the MUSE pixel grid, in MUSE flux units.
-    muse : str, HDU, NDData/CCDData
-        The MUSE image.
-    star : (ra, dec, radius)
-        The star's position (degrees) and the radius (arcsec) of the circle
-        of pixels to fit, at least one pixel.
     fix_fwhm, fix_beta : float or None
-        Hold the FWHM (arcsec) or beta of the MUSE star's Moffat profile;
-        the HST star's are always fitted.
-    display : bool
-        Show the figure of the fit (`~imphot_astropy.plotting.plot_star_fit`:
-        the MUSE and HST pixel values against radius with the fitted
-        models, the 2D residuals of both fits, and the fitted values).
-        Without a screen this warns and the fit goes on.
-    nowait : bool
-        With ``display``, return at once instead of waiting for the figure
-        window to be closed.
-    hardcopy : str or None
-        A graphics format ("png", "pdf", "jpg", "eps", ...): write the figure
-        to ``<muse name>_star_fit.<format>`` beside the MUSE file (in the
-        current directory, as ``muse_star_fit.<format>``, if the MUSE image
-        came from no file). None, "" or "none": no file.
-    title : str or None
-        The figure title: None or "none" for the default
-        ("MUSE image: <name>"), "" for no title.
-    fig : `matplotlib.figure.Figure`, optional
-        Draw the figure into this one (it is cleared). With ``display``, it
-        must come from ``matplotlib.pyplot.figure()``.
-    apply : bool
-        If True, correct the MUSE image with the fitted offsets, scale and
-        flux offset (`~imphot_astropy.corrections.apply_corrections`) and
-        write it to ``<muse file>_aligned.fits`` (``muse_aligned.fits`` in
-        the current directory if the image came from no file), written to a
-        temporary name then renamed, and never replacing an input file.
-    resample : bool
-        With ``apply``: False to correct the pointing by changing CRPIX1/2,
-        True to move the pixel values within the grid.
+        As for `measure_star_photometry`.
 
     Returns
     -------
-    result : `FittedStarPhotometry`
+    fix_fwhm, fix_beta : float or None
 
     Raises
     ------
     UserError
-        For unreadable or misaligned images; a star off the image or in a
-        fully masked area; a radius below one pixel; fewer unmasked pixels
-        than the fit needs; an ``apply`` output that would replace an input.
+        For a value that is not a finite number above 0 (fwhm) or 1 (beta).
+
+    Examples
+    --------
+    >>> check_star_fit_options(0.7, None)
+    (0.7, None)
+    """
+    return (_optional_number(fix_fwhm, "fix_fwhm", minimum=0.0),
+            _optional_number(fix_beta, "fix_beta", minimum=1.0))
+
+
+def measure_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None):
+    """Measure the star fit of one star in both images (no side effects).
+
+    The measuring core of `~imphot_astropy.photometry.fit_star_photometry`,
+    which documents the method and the arguments; this function neither
+    draws nor corrects anything.
+
+    Parameters
+    ----------
+    hst, muse : str, HDU, NDData/CCDData or `~imphot_astropy.io.ImageData`
+        The HST image regridded onto the MUSE grid, and the MUSE image.
+    star : (ra, dec, radius)
+        The star's position (degrees) and the radius (arcsec) of the circle
+        of pixels to fit.
+    fix_fwhm, fix_beta : float or None
+        Hold the FWHM (arcsec) or beta of the MUSE star's Moffat profile.
+
+    Returns
+    -------
+    result : `FittedStarPhotometry`
+        With ``products``: the cut-outs, models and profiles a figure shows.
+
+    Raises
+    ------
+    UserError
+        See `~imphot_astropy.photometry.fit_star_photometry`.
 
     Examples
     --------
     >>> from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
     >>> hst, muse, truth = make_synthetic_pair(
-    ...     shape=(41, 41), sources=[SyntheticSource(20.3, 19.6, 300.0)],
-    ...     fwhm=0.65, beta=2.5, scale=1.2, dx=0.06, dy=-0.04, seed=1)
+    ...     shape=(41, 41), sources=[SyntheticSource(20.3, 19.6, 300.0)], seed=1)
     >>> ra, dec = truth["star_radec"][0]
-    >>> fit = fit_star_photometry(hst, muse, (ra, dec, 2.0))
+    >>> fit = measure_star_photometry(hst, muse, (ra, dec, 2.0))
     >>> round(fit.fwhm.value, 2), round(fit.scale.value, 2)
     (0.65, 1.2)
-    >>> round(fit.dx.value, 2), round(fit.dy.value, 2)
-    (0.06, -0.04)
     """
-    fix_fwhm = _optional_number(fix_fwhm, "fix_fwhm", minimum=0.0)
-    fix_beta = _optional_number(fix_beta, "fix_beta", minimum=1.0)
-    outputs = FitOutputs(display=display, nowait=nowait, hardcopy=hardcopy, title=title,
-                         fig=fig)
+    fix_fwhm, fix_beta = check_star_fit_options(fix_fwhm, fix_beta)
     hst_image, muse_image = read_aligned_pair(hst, muse)
     geometry = StarGeometry(star, muse_image)
-    output = aligned_output(apply, resample, muse_image.filename, [hst_image.filename])
     pixels = select_star_pixels(geometry, muse_image.mask, hst_image.mask)
-    result = fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta)
-    if output is not None:
-        write_aligned_image(muse_image, result, resample=resample,
-                            inputs=[hst_image.filename], output=output)
-    outputs.star_fit(result)
-    return result
+    return fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta)

@@ -9,10 +9,15 @@ from .images import *  # noqa: F401,F403
 from .atomic import *  # noqa: F401,F403
 from .units import *  # noqa: F401,F403
 from .grids import *  # noqa: F401,F403
+from .masks import *  # noqa: F401,F403
+from .hdus import *  # noqa: F401,F403
 
 from .images import __all__ as _images_all
 from .atomic import __all__ as _atomic_all
 from .units import __all__ as _units_all
 from .grids import __all__ as _grids_all
+from .masks import __all__ as _masks_all
+from .hdus import __all__ as _hdus_all
 
-__all__ = _images_all + _atomic_all + _units_all + _grids_all
+__all__ = (_images_all + _atomic_all + _units_all + _grids_all + _masks_all
+           + _hdus_all)

@@ -3,6 +3,8 @@
 import numpy as np
 from astropy.coordinates import SkyCoord
 
+from .images import read_image, ImageData
+
 __all__ = ["image_grids_aligned"]
 
 
@@ -44,8 +46,6 @@ def image_grids_aligned(im1, im2, tolerance=0.01):
     >>> image_grids_aligned(a, a), image_grids_aligned(a, CCDData(a.data, unit="adu", wcs=w2))
     (True, False)
     """
-    from .images import read_image, ImageData
-
     if not isinstance(im1, ImageData):
         im1 = read_image(im1, "im1")
     if not isinstance(im2, ImageData):

@@ -14,9 +14,9 @@ from astropy.wcs.utils import proj_plane_pixel_scales
 
 from ..exceptions import UserError
 from .units import flux_unit_from_header
+from .hdus import select_data_hdu, header_from_meta, check_not_truncated, _header_shape
 
-__all__ = ["ImageData", "read_image", "read_mask", "celestial_wcs", "file_base_name",
-           "open_fits"]
+__all__ = ["ImageData", "read_image", "celestial_wcs", "file_base_name", "open_fits"]
 
 
 @dataclass
@@ -172,6 +172,7 @@ def celestial_wcs(header_or_wcs, argname="image", what="image"):
         if not any(key.startswith(_WCS_KEY_PREFIXES) for key in header_or_wcs.keys()):
             raise UserError(f"{argname}: the {what} has no WCS (no CTYPE, CRVAL, CRPIX, "
                             "CD or CDELT keywords)")
+        _check_cd_matrix(header_or_wcs, argname, what)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FITSFixedWarning)
             try:
@@ -190,27 +191,49 @@ def celestial_wcs(header_or_wcs, argname="image", what="image"):
     if sorted((wcs.wcs.lng, wcs.wcs.lat)) != [0, 1]:
         raise UserError(f"{argname}: the celestial axes of the {what} must be its "
                         "first two WCS axes (its last two array axes)")
-    return wcs.celestial
+    celestial = wcs.celestial
+    _check_not_singular(celestial, argname, what)
+    return celestial
 
 
-def _select_data_hdu(hdulist, filename):
-    """Pick the HDU that holds the image: DATA, SCI, else the first with data."""
-    names = [hdu.name.upper() for hdu in hdulist]
-    for extname in ("DATA", "SCI"):
-        if extname in names:
-            hdu = hdulist[extname]
-            if hdu.data is not None:
-                return hdu
-    for hdu in hdulist:
-        if isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU)) and hdu.data is not None:
-            return hdu
-    raise UserError(f"{filename}: the file contains no image data")
+def _check_cd_matrix(header, argname, what):
+    """Refuse a header whose celestial CD matrix is singular.
+
+    astropy (wcslib's ``cdfix``) silently replaces an all-zero CD matrix by
+    the identity, 1 degree per pixel, so this must be checked on the header.
+    """
+    keys = [f"CD{i}_{j}" for i in (1, 2) for j in (1, 2)]
+    if not any(key in header for key in keys):
+        return
+    try:
+        matrix = np.array([[float(header.get(f"CD{i}_{j}", 0.0)) for j in (1, 2)]
+                           for i in (1, 2)])
+    except (TypeError, ValueError):
+        return  # left to astropy, which reports unreadable values
+    if not np.all(np.isfinite(matrix)) or np.linalg.det(matrix) == 0:
+        raise UserError(f"{argname}: the WCS of the {what} is singular: its CD matrix "
+                        f"{matrix.tolist()} has no inverse, so its pixels have no "
+                        "position on the sky")
+
+
+def _check_not_singular(wcs, argname, what):
+    """Refuse a WCS whose pixel-to-sky matrix cannot be inverted (say CD = 0)."""
+    try:
+        matrix = wcs.pixel_scale_matrix
+    except Exception:  # astropy raises many kinds for broken WCS
+        matrix = np.zeros((2, 2))
+    determinant = float(np.linalg.det(matrix)) if np.all(np.isfinite(matrix)) else np.nan
+    if not np.isfinite(determinant) or determinant == 0:
+        raise UserError(f"{argname}: the WCS of the {what} is singular (its CD or "
+                        f"PC x CDELT matrix {matrix.tolist()} has no inverse), so its "
+                        "pixels have no position on the sky")
 
 
 def _mask_from_dq(hdulist, shape, filename):
     """Return the bad-pixel mask held in a DQ extension, if any."""
     if "DQ" not in [hdu.name.upper() for hdu in hdulist]:
         return None
+    check_not_truncated(hdulist, hdulist.index_of("DQ"), filename)
     dq = hdulist["DQ"].data
     if dq is None:
         return None
@@ -224,7 +247,8 @@ def _variance_from_hdus(hdulist, shape, filename):
     """Return the variance from a STAT (variance) or ERR (sigma) extension."""
     names = [hdu.name.upper() for hdu in hdulist]
     for extname, power in (("STAT", 1), ("ERR", 2)):
-        if extname in names and hdulist[extname].data is not None:
+        if extname in names and _header_shape(hdulist[extname].header):
+            check_not_truncated(hdulist, hdulist.index_of(extname), filename)
             values = np.array(hdulist[extname].data, dtype=np.float64)
             if values.shape != shape:
                 raise UserError(f"{filename}: the {extname} extension has shape "
@@ -250,7 +274,7 @@ def file_base_name(filename):
 
 def _from_hdulist(hdulist, filename, argname, own=False):
     label = filename if filename is not None else argname
-    hdu = _select_data_hdu(hdulist, label)
+    hdu = hdulist[select_data_hdu(hdulist, label)]
     data = np.array(hdu.data, dtype=np.float64)
     if data.ndim != 2:
         raise UserError(f"{label}: expected a 2D image, but the data have "
@@ -312,9 +336,52 @@ def open_fits(path, argname, what="file"):
     if os.path.isdir(path):
         raise UserError(f"{argname}: {path} is a directory, not a FITS file")
     try:
-        return fits.open(path, memmap=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            hdulist = fits.open(path, memmap=True)
+            len(hdulist)  # read every header now, to hear of truncation here
     except (OSError, ValueError) as exc:
-        raise UserError(f"{argname}: {path} is not a readable FITS {what} ({exc})") from None
+        raise UserError(f"{argname}: {path} is not a readable FITS {what} ({exc})"
+                        f"{_truncation_hint(path)}") from None
+    for warning in caught:
+        text = str(warning.message)
+        # astropy's words for a file cut in a data unit, or in a header.
+        if "truncated" in text or "the file is corrupted" in text:
+            _refuse_truncated(hdulist, path, argname)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
+    return hdulist
+
+
+def _refuse_truncated(hdulist, path, argname):
+    """Close a file that astropy found cut short, and say where it ends."""
+    try:
+        for index in range(len(hdulist)):
+            check_not_truncated(hdulist, index, f"{argname}: {path}")
+        last = hdulist.fileinfo(len(hdulist) - 1)
+        end = int(last["datLoc"]) + int(last["datSpan"])
+    finally:
+        hdulist.close()
+    size = os.path.getsize(path)
+    raise UserError(f"{argname}: {path}: the file is truncated: it has {size} bytes, "
+                    f"but after its last complete HDU (which ends at byte {end}) come "
+                    f"{size - end} bytes that are not a whole FITS header, where at "
+                    f"least {end + 2880} bytes were expected")
+
+
+def _truncation_hint(path):
+    """Say so when a file's size shows it was cut short (not whole FITS blocks)."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as handle:
+            magic = handle.read(2)
+    except OSError:
+        return ""
+    if size % 2880 == 0 or magic == b"\x1f\x8b":  # whole blocks, or gzipped
+        return ""
+    return (f"; the file is truncated: a FITS file is a whole number of 2880-byte "
+            f"blocks (at least {-(-size // 2880) * 2880} bytes here) but it has {size}")
 
 
 def _from_file(path, argname):
@@ -353,11 +420,7 @@ def _from_nddata(nd, argname):
                                 f"{type(nd.uncertainty).__name__} cannot be "
                                 "converted to a variance") from None
         mask |= ~np.isfinite(variance)
-    header = nd.meta if isinstance(nd.meta, fits.Header) else fits.Header()
-    if not isinstance(nd.meta, fits.Header) and nd.meta:
-        for key, value in nd.meta.items():
-            if isinstance(key, str) and len(key) <= 8 and np.isscalar(value):
-                header[key] = value
+    header = header_from_meta(nd.meta)
     wcs = celestial_wcs(nd.wcs, argname)
     notes = []
     if nd.unit is None:
@@ -424,45 +487,3 @@ def read_image(image, argname="image"):
         return _from_nddata(image, argname)
     raise UserError(f"{argname}: expected a FITS file name, an HDU or an "
                     f"NDData/CCDData image, not {type(image).__name__}")
-
-
-def read_mask(mask, reference, argname="extramask"):
-    """Read a boolean mask (True = bad) that must match a reference image.
-
-    Parameters
-    ----------
-    mask : `numpy.ndarray`, NDData/CCDData, or str
-        A boolean (or 0/1 integer) array of the reference's shape; an NDData
-        of integers (non-zero = masked) on the same pixel grid; or a FITS file
-        whose DATA extension (or primary HDU) holds such integers.
-    reference : `ImageData`
-        The image the mask applies to.
-    argname : str
-        The argument name to quote in error messages.
-
-    Returns
-    -------
-    mask : `numpy.ndarray` of bool
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from astropy.wcs import WCS
-    >>> w = WCS(naxis=2); w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    >>> ref = ImageData(np.zeros((2, 2)), np.zeros((2, 2), bool), None, None, w)
-    >>> read_mask(np.array([[0, 1], [0, 0]]), ref).sum()
-    np.int64(1)
-    """
-    from .grids import image_grids_aligned
-
-    if isinstance(mask, np.ndarray):
-        if mask.shape != reference.shape:
-            raise UserError(f"{argname}: the mask has shape {mask.shape}, but "
-                            f"the MUSE image has shape {reference.shape}")
-        return mask.astype(bool)
-    image = read_image(mask, argname)
-    if not image_grids_aligned(image, reference):
-        raise UserError(f"{argname}: the mask's pixel grid is not aligned with "
-                        "the MUSE image")
-    values = np.where(np.isfinite(image.data), image.data, 1.0)
-    return values != 0

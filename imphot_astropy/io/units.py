@@ -2,7 +2,7 @@
 
 import astropy.units as u
 
-__all__ = ["flux_unit_from_header", "MUSE_FLUX_UNIT"]
+__all__ = ["flux_unit_from_header", "unparseable_bunit", "MUSE_FLUX_UNIT"]
 
 #: The flux-density unit in which MUSE pipeline products are calibrated,
 #: apart from the 1e-20 scale factor that is usually kept in FSCALE or BUNIT.
@@ -54,13 +54,9 @@ def flux_unit_from_header(header, filename="image"):
     bunit = header.get("BUNIT")
     if isinstance(bunit, str) and bunit.strip():
         text = bunit.strip()
-        if text.upper() in _HST_UNIT_SPELLINGS:
-            return _HST_UNIT_SPELLINGS[text.upper()], None
-        for fmt in ("fits", "generic"):
-            try:
-                return u.Unit(text, format=fmt), None
-            except ValueError:
-                continue
+        unit = _parse_bunit(text)
+        if unit is not None:
+            return unit, None
         return (u.dimensionless_unscaled,
                 f"{filename}: BUNIT = '{text}' is not a unit astropy knows; "
                 "the data are treated as dimensionless")
@@ -80,3 +76,44 @@ def flux_unit_from_header(header, filename="image"):
     return (u.dimensionless_unscaled,
             f"{filename}: no BUNIT or FSCALE keyword; the data are treated as "
             "dimensionless")
+
+
+def _parse_bunit(text):
+    """The unit a BUNIT text means, or None if it cannot be parsed."""
+    if text.upper() in _HST_UNIT_SPELLINGS:
+        return _HST_UNIT_SPELLINGS[text.upper()]
+    for fmt in ("fits", "generic"):
+        try:
+            return u.Unit(text, format=fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def unparseable_bunit(header):
+    """The text of a header's BUNIT if it is there but is no unit, else None.
+
+    Lets callers tell a BUNIT that cannot be parsed from a missing one.
+
+    Parameters
+    ----------
+    header : `~astropy.io.fits.Header` or None
+
+    Returns
+    -------
+    text : str or None
+
+    Examples
+    --------
+    >>> from astropy.io import fits
+    >>> unparseable_bunit(fits.Header({"BUNIT": "furlongs per fortnight"}))
+    'furlongs per fortnight'
+    >>> unparseable_bunit(fits.Header({"BUNIT": "electrons/s"})) is None
+    True
+    """
+    if header is None:
+        return None
+    bunit = header.get("BUNIT")
+    if isinstance(bunit, str) and bunit.strip() and _parse_bunit(bunit.strip()) is None:
+        return bunit.strip()
+    return None

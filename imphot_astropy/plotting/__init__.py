@@ -1,8 +1,12 @@
 """Figures of fits: what the astronomer looks at to trust a fit.
 
-This subpackage depends on numpy, astropy and (imported only when a figure
-is drawn) matplotlib, never on the fitters, so that the fitters can hand
-their results to it (``display``, ``hardcopy``, ``fig``, ``title``).
+Figures only draw: every number they show (model, residual, Fourier
+amplitudes, profiles, fitted values) comes from the fitting layer
+(`imphot_astropy.fitting`, which never imports this subpackage). This
+subpackage depends on numpy, astropy, the fitting layer and (imported only
+when a figure is drawn) matplotlib; the public fit functions of
+`imphot_astropy.photometry` call it for ``display``, ``hardcopy``, ``fig``
+and ``title``.
 """
 
 from .figures import *  # noqa: F401,F403

@@ -6,6 +6,7 @@ import os
 import astropy.units as u
 
 from ..exceptions import UserError
+from ..io.hdus import merged_header
 
 __all__ = ["HstFilterInfo"]
 
@@ -106,71 +107,35 @@ def _filter_name_from_header(header):
     return None
 
 
-def _merged_header(primary, header):
-    """primary + header (whose keywords win), as one header, built quickly.
-
-    ``Header.update`` costs seconds on the 5000-card headers of drizzled
-    HST products; building from a card list costs milliseconds. COMMENT and
-    HISTORY cards come from ``header`` if it has any, else from ``primary``.
-    """
-    from astropy.io import fits
-
-    cards = {}
-    commentary = {"primary": [], "header": []}
-    for origin, source in (("primary", primary), ("header", header)):
-        if source is None:
-            continue
-        for card in source.cards:
-            key = card.keyword
-            if key in ("HISTORY", "COMMENT"):
-                commentary[origin].append(card)
-            elif key:
-                cards[key] = card
-    return fits.Header(list(cards.values())
-                       + (commentary["header"] or commentary["primary"]))
-
-
 def _header_of(hst):
     """The merged primary + data header of an HST image, reading no pixels."""
     from astropy.io import fits
     from astropy.nddata import NDData
-    from ..io import ImageData
+    from ..io import ImageData, open_fits, header_from_meta
 
     if isinstance(hst, fits.Header):
         return hst
     if isinstance(hst, ImageData):
-        return _merged_header(hst.primary_header, hst.header)
+        return merged_header(hst.primary_header, hst.header)
     if isinstance(hst, NDData):
-        return fits.Header(hst.meta) if isinstance(hst.meta, fits.Header) else \
-            fits.Header({k: v for k, v in dict(hst.meta or {}).items()
-                         if isinstance(k, str) and len(k) <= 8
-                         and isinstance(v, (str, int, float, bool))})
+        return header_from_meta(hst.meta, copy=True)
     if isinstance(hst, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)):
         return hst.header
     if isinstance(hst, fits.HDUList):
-        return _merge_hdulist_headers(hst)
+        return _merge_hdulist_headers(hst, hst.filename() or "hst")
     if isinstance(hst, (str, os.PathLike)):
         path = os.fspath(hst)
-        if not os.path.isfile(path):
-            raise UserError(f"hst: the file {path} does not exist")
-        try:
-            with fits.open(path, memmap=True) as hdulist:
-                return _merge_hdulist_headers(hdulist)
-        except OSError as exc:
-            raise UserError(f"hst: {path} is not a readable FITS file ({exc})") from None
+        with open_fits(path, "hst") as hdulist:
+            return _merge_hdulist_headers(hdulist, path)
     raise UserError(f"hst: expected a filter name, a FITS header, file, HDU or "
                     f"image, not {type(hst).__name__}")
 
 
-def _merge_hdulist_headers(hdulist):
-    from astropy.io import fits
+def _merge_hdulist_headers(hdulist, label):
+    from ..io import data_headers
 
-    for extname in ("SCI", "DATA"):
-        if extname in hdulist:
-            return _merged_header(hdulist[0].header, hdulist[extname].header)
-    if len(hdulist) > 1 and hdulist[0].header.get("NAXIS", 0) == 0:
-        return _merged_header(hdulist[0].header, hdulist[1].header)
-    return hdulist[0].header
+    _, header, primary = data_headers(hdulist, label)
+    return merged_header(primary, header)
 
 
 def _looks_like_file_name(text):
@@ -338,7 +303,7 @@ class HstFilterInfo:
         >>> round(float(bp.pivot().value) / 7692.4, 3)
         1.0
         """
-        from .filter_curves import hst_filter_bandpass
+        from ..bandpasses import hst_filter_bandpass
 
         if self.instrument != ACS_WFC:
             raise UserError(f"filter: no throughput curve of {self.instrument} "

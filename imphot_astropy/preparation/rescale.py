@@ -15,8 +15,9 @@ from astropy.wcs import WCS
 
 from ..exceptions import UserError
 from ..io import (ImageData, read_image, flux_unit_from_header, MUSE_FLUX_UNIT,
-                  celestial_wcs, file_base_name, open_fits)
-from .filters import HstFilterInfo, _merged_header
+                  celestial_wcs, file_base_name, open_fits, data_headers,
+                  header_from_meta, merged_header, unparseable_bunit)
+from .filters import HstFilterInfo
 
 __all__ = ["rescale_hst_like_muse", "hst_to_muse_flux_factor", "MuseReference",
            "read_muse_reference"]
@@ -62,6 +63,8 @@ class MuseReference:
     notes: list = field(default_factory=list)
     name: str = "muse"
     filename: object = None
+    #: The BUNIT text when it is there but is not a unit, else None.
+    bad_bunit: object = None
 
     @property
     def pixel_scales(self):
@@ -69,17 +72,6 @@ class MuseReference:
         from astropy.wcs.utils import proj_plane_pixel_scales
 
         return proj_plane_pixel_scales(self.wcs) * 3600.0
-
-
-def _data_hdu_header(hdulist, label):
-    """The header of the HDU holding the data: DATA, SCI, else the first image."""
-    for extname in ("DATA", "SCI"):
-        if extname in hdulist and hdulist[extname].header.get("NAXIS", 0) >= 2:
-            return hdulist[extname].header
-    for hdu in hdulist:
-        if hdu.header.get("NAXIS", 0) >= 2 and not isinstance(hdu, fits.BinTableHDU):
-            return hdu.header
-    raise UserError(f"{label}: the file contains no image or cube")
 
 
 def _reference_from_header(header, primary, label, filename):
@@ -96,9 +88,12 @@ def _reference_from_header(header, primary, label, filename):
         if unit2 != u.dimensionless_unscaled:
             unit, note = unit2, note2
     notes = [] if note is None else [note]
+    bad_bunit = unparseable_bunit(header)
+    if bad_bunit is None and primary is not None:
+        bad_bunit = unparseable_bunit(primary)
     return MuseReference(wcs=wcs, shape=shape, unit=unit, notes=notes,
                          name=file_base_name(filename) if filename else "muse",
-                         filename=filename)
+                         filename=filename, bad_bunit=bad_bunit)
 
 
 def read_muse_reference(muse, argname="muse"):
@@ -142,16 +137,17 @@ def read_muse_reference(muse, argname="muse"):
         path = os.fspath(muse)
         try:
             with open_fits(path, argname) as hdulist:
-                header = _data_hdu_header(hdulist, path)
-                return _reference_from_header(header, hdulist[0].header, path, path)
+                _, header, primary = data_headers(hdulist, path, ndims=(2, 3))
+                return _reference_from_header(header, primary, path, path)
         except UserError:
             raise
         except (OSError, ValueError, TypeError, KeyError) as exc:
             raise UserError(f"{argname}: {path} is not a readable FITS file "
                             f"({exc})") from None
     if isinstance(muse, fits.HDUList):
-        header = _data_hdu_header(muse, argname)
-        return _reference_from_header(header, muse[0].header, argname, muse.filename())
+        label = muse.filename() or argname
+        _, header, primary = data_headers(muse, label, ndims=(2, 3))
+        return _reference_from_header(header, primary, label, muse.filename())
     if isinstance(muse, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)):
         return _reference_from_header(muse.header, None, argname, None)
     if hasattr(muse, "wcs") and hasattr(muse, "shape"):
@@ -170,8 +166,7 @@ def _reference_from_object(muse, argname):
     notes = []
     unit = getattr(muse, "unit", None)
     if unit is None:
-        meta = getattr(muse, "meta", None)
-        header = meta if isinstance(meta, fits.Header) else fits.Header()
+        header = header_from_meta(getattr(muse, "meta", None))
         unit, note = flux_unit_from_header(header, argname)
         if note is not None:
             notes.append(note)
@@ -187,8 +182,9 @@ def _target_unit(reference):
     for note in reference.notes:
         log.info(note)
     if reference.unit == u.dimensionless_unscaled:
-        warnings.warn(f"muse: {reference.name} has no flux unit (no BUNIT or "
-                      f"FSCALE); assuming {DEFAULT_MUSE_UNIT.to_string()}, the unit "
+        why = ("no BUNIT or FSCALE" if reference.bad_bunit is None else
+               f"its BUNIT = '{reference.bad_bunit}' cannot be parsed as a unit")
+        warnings.warn(f"muse: {reference.name} has no flux unit ({why}); assuming {DEFAULT_MUSE_UNIT.to_string()}, the unit "
                       "of MUSE pipeline products", AstropyUserWarning)
         return DEFAULT_MUSE_UNIT
     return reference.unit
@@ -242,7 +238,7 @@ def hst_to_muse_flux_factor(hst_unit, muse_unit, info):
                         f"{info.rate_unit})") from None
 
 
-def _assumed_hst_unit(unit, info, name):
+def _assumed_hst_unit(unit, info, name, header=None):
     if unit != u.dimensionless_unscaled:
         return unit
     if info.rate_unit == u.electron / u.s:
@@ -250,7 +246,10 @@ def _assumed_hst_unit(unit, info, name):
     else:
         why = (f"DN per second, the unit of {info.instrument} products, "
                f"calibrated at gain {info.gain:g} electrons/DN")
-    warnings.warn(f"hst: {name} has no BUNIT; assuming {info.rate_unit.to_string()} "
+    bad_bunit = unparseable_bunit(header)
+    problem = ("has no BUNIT" if bad_bunit is None else
+               f"has a BUNIT that cannot be parsed as a unit (BUNIT = '{bad_bunit}')")
+    warnings.warn(f"hst: {name} {problem}; assuming {info.rate_unit.to_string()} "
                   f"({why})", AstropyUserWarning)
     return info.rate_unit
 
@@ -273,8 +272,8 @@ def _scale_variance_uncertainty(uncertainty, factor):
 
 def _header_for_filter(image):
     if isinstance(image, ImageData):
-        return _merged_header(image.primary_header, image.header)
-    return image.meta if isinstance(image.meta, fits.Header) else fits.Header()
+        return merged_header(image.primary_header, image.header)
+    return header_from_meta(image.meta)
 
 
 def _record(header, info, factor, hst_unit, muse_unit):
@@ -361,8 +360,9 @@ def rescale_hst_like_muse(hst, muse, inplace=True, filter_name=None):
 
 
 def _rescale_imagedata(image, muse_unit, filter_name):
-    info = HstFilterInfo(_header_for_filter(image), filter_name=filter_name)
-    hst_unit = _assumed_hst_unit(image.unit, info, image.name)
+    header = _header_for_filter(image)
+    info = HstFilterInfo(header, filter_name=filter_name)
+    hst_unit = _assumed_hst_unit(image.unit, info, image.name, header)
     factor = hst_to_muse_flux_factor(hst_unit, muse_unit, info)
     image.data *= factor
     if image.variance is not None:
@@ -373,10 +373,10 @@ def _rescale_imagedata(image, muse_unit, filter_name):
 
 
 def _rescale_ccddata(ccd, muse_unit, filter_name):
-    header = ccd.meta if isinstance(ccd.meta, fits.Header) else fits.Header()
+    header = header_from_meta(ccd.meta)
     name = str(header.get("FILENAME", "the HST image"))
     info = HstFilterInfo(header, filter_name=filter_name)
-    hst_unit = _assumed_hst_unit(ccd.unit, info, name)
+    hst_unit = _assumed_hst_unit(ccd.unit, info, name, header)
     factor = hst_to_muse_flux_factor(hst_unit, muse_unit, info)
     uncertainty = ccd.uncertainty
     ccd.uncertainty = None

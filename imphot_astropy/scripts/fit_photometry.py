@@ -20,8 +20,9 @@ import os
 import sys
 
 from ..exceptions import UserError, WorkerError
-from ..fitting import fit_image_photometry, fit_image_and_star_photometry
+from ..photometry import fit_image_photometry, fit_image_and_star_photometry
 from ..io import check_run_outputs, file_base_name
+from ..utils import progress_bar
 from ..batch import (FitImagePhotometryMP, FitImageAndStarPhotometryMP,
                      write_photometry_table, table_format)
 from .arguments import ImphotArgumentParser, FIT_BOTH, extract_function_args
@@ -103,20 +104,11 @@ def _fit_one(function, options, kwargs, report):
 
 
 def _fit_many(iterator_class, options, kwargs, report):
-    try:
-        from tqdm import tqdm
-    except ImportError:  # tqdm is optional: no progress bar without it
-        tqdm = None
     with iterator_class(options.hst_image, options.muse_images, kwargs,
                         nworker=options.nprocess, timeout=options.timeout) as fits:
-        if tqdm is None:
-            for item in fits:
-                report.add(item)
-            return
-        with tqdm(total=len(fits), file=sys.stderr, unit="image", desc=report.prog,
-                  leave=True) as bar:
-            # tqdm.write clears the bar, prints, and redraws the bar below,
-            # so that messages never end up glued to the bar's line.
+        with progress_bar(len(fits), unit="image", desc=report.prog, leave=True) as bar:
+            # bar.write (tqdm.write) clears the bar, prints, and redraws the
+            # bar below, so that messages never end up glued to the bar's line.
             report.write = lambda text: bar.write(text, file=sys.stdout)
             report.error_write = lambda text: bar.write(text, file=sys.stderr)
             try:
@@ -132,7 +124,7 @@ def _planned_outputs(options):
     """(option, file) for every file the run will write, known before fitting."""
     from ..corrections import aligned_filename
     from ..plotting.figures import plot_filename
-    from ..fitting.products import image_fit_product_paths
+    from ..photometry.products import image_fit_product_paths
     outputs = []
     for muse in options.muse_images:
         name = file_base_name(muse)

@@ -21,7 +21,7 @@ from astropy.io import fits
 from imphot_astropy import UserError
 from imphot_astropy.batch import write_photometry_table
 from imphot_astropy.datasets import make_synthetic_pair
-from imphot_astropy.fitting import fit_image_photometry
+from imphot_astropy.photometry import fit_image_photometry
 from imphot_astropy.io import atomic_output, write_fits_atomically
 from imphot_astropy.pixtable import PixTable, make_synthetic_pixtable
 from imphot_astropy.scripts import fit_photometry, regrid_hst_to_muse

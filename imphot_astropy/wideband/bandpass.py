@@ -1,7 +1,6 @@
 """Images with a filter's spectral response, extracted from spectral cubes."""
 
 import os
-import sys
 import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +12,7 @@ from astropy.nddata import CCDData, VarianceUncertainty
 from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
+from ..utils import NoProgress, progress_bar, worker_count
 from .cubes import open_cube
 from .curves import read_filter_curve
 from .planesums import WeightedPlaneSums
@@ -23,6 +23,11 @@ __all__ = ["bandpass_image", "FilterTruncationWarning", "worker_count"]
 # The reference warns when more than this fraction of the filter's
 # integrated response lies outside the cube.
 _WARN_LOST_FRACTION = 0.005
+
+# Warn when more than this fraction of the image's pixels have no valid
+# voxel. MUSE cubes have NaN borders (a rotated or dithered field leaves
+# 10-30% of the spaxels empty), which are no news; a cube mostly NaN is.
+_WARN_UNDEFINED_FRACTION = 0.5
 
 # Planes are handed to workers in blocks of about this many values (16 MB of
 # float32 per array): big enough that a worker's Python overhead is small,
@@ -44,37 +49,6 @@ class FilterTruncationWarning(AstropyUserWarning):
     >>> warnings.simplefilter("error", FilterTruncationWarning)  # make it an error
     >>> warnings.resetwarnings()
     """
-
-
-def worker_count(nprocess):
-    """Return the number of workers that ``nprocess`` asks for.
-
-    Parameters
-    ----------
-    nprocess : int
-        0 for one per available CPU, a positive number for that many, or
-        -n for all CPUs but n (at least 1).
-
-    Returns
-    -------
-    n : int
-
-    Examples
-    --------
-    >>> worker_count(3)
-    3
-    >>> worker_count(-1000)
-    1
-    """
-    if isinstance(nprocess, bool) or not isinstance(nprocess, (int, np.integer)):
-        raise UserError(f"nprocess: expected an integer, not {nprocess!r}")
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    if nprocess > 0:
-        return int(nprocess)
-    return max(cpus + int(nprocess), 1)
 
 
 def _curve_in_angstrom(curve, cube):
@@ -114,26 +88,12 @@ def _sum_block(cube, weights, block):
     return sums
 
 
-class _NoProgress:
-    """Stands in for a tqdm bar when none is wanted (tqdm is then not needed)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def update(self, n):
-        pass
+# Kept under these names: tests spy on them.
+_NoProgress = NoProgress
 
 
 def _progress(total, show):
-    if not show:
-        return _NoProgress()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="plane", desc="bandpass image", file=sys.stderr,
-                delay=0.5)
+    return progress_bar(total, show, unit="plane", desc="bandpass image", delay=0.5)
 
 
 def _combine_planes(cube, weights, start, stop, nworkers, progress_bar):
@@ -166,6 +126,20 @@ def _combine_planes(cube, weights, start, stop, nworkers, progress_bar):
                     pending.append((following,
                                     pool.submit(_sum_block, cube, weights, following)))
     return total
+
+
+def _check_undefined(mask, name, wave_lo, wave_hi):
+    """Refuse an image with no defined pixel; warn when most of it is undefined."""
+    where = f"in the planes the filter uses ({_describe_range(wave_lo, wave_hi)})"
+    if mask.all():
+        raise UserError(f"cube: {name}: every voxel {where} is NaN or masked, so the "
+                        "image would hold no value")
+    undefined = int(np.count_nonzero(mask))
+    if undefined > _WARN_UNDEFINED_FRACTION * mask.size:
+        warnings.warn(f"{name}: {100 * undefined / mask.size:.1f}% of the image's "
+                      f"pixels ({undefined} of {mask.size}) are NaN: every voxel "
+                      f"{where} is NaN or masked there", AstropyUserWarning,
+                      stacklevel=3)
 
 
 def _describe_range(lo, hi):
@@ -304,6 +278,7 @@ def bandpass_image(cube, wavelengths, sensitivities=None, unit_wave=u.AA,
         sums = _combine_planes(source, weights, start, stop, nworkers, progress_bar)
         data, variance, mask = sums.weighted_mean()
         used = np.concatenate([source.lower[start:stop], source.upper[start:stop]])
+        _check_undefined(mask, source.name, used.min(), used.max())
         meta = _result_header(source, curve, lost, used.min(), used.max())
         uncertainty = None if variance is None else VarianceUncertainty(variance)
         unit = source.unit if source.unit is not None else u.dimensionless_unscaled

@@ -19,7 +19,7 @@ from astropy.nddata import NDData, VarianceUncertainty, StdDevUncertainty
 from astropy.wcs import WCS, FITSFixedWarning
 
 from ..exceptions import UserError
-from ..io import flux_unit_from_header
+from ..io import flux_unit_from_header, select_data_hdu, header_from_meta, file_base_name
 
 __all__ = ["CubePlanes", "open_cube", "spectral_edges_from_wcs"]
 
@@ -266,7 +266,7 @@ def _from_nddata(nd, argname):
         data = np.moveaxis(data, array_axis, 0)
         variance = None if variance is None else np.moveaxis(variance, array_axis, 0)
         mask = None if mask is None else np.moveaxis(np.asarray(mask), array_axis, 0)
-    meta = nd.meta if isinstance(nd.meta, fits.Header) else fits.Header()
+    meta = header_from_meta(nd.meta)
     notes = []
     unit = nd.unit
     if unit is None:
@@ -415,7 +415,7 @@ class _FitsCube(CubePlanes):
 
     def _setup(self, path, argname, label):
         hdulist = self._hdulist
-        index = self._data_index(hdulist, label)
+        index = select_data_hdu(hdulist, label, ndims=(3,))
         hdu = hdulist[index]
         shape = tuple(hdu.shape)
         _check_cube_shape(shape, label)
@@ -446,28 +446,13 @@ class _FitsCube(CubePlanes):
                 unit, note = unit2, note2
         primary = fits.Header([card for card in hdulist[0].header.cards
                                if card.keyword not in _STRUCTURAL])
-        name = os.path.basename(path)
-        for suffix in (".fits.gz", ".fits", ".fit", ".fts"):
-            if name.lower().endswith(suffix):
-                name = name[:-len(suffix)]
-                break
+        name = file_base_name(path)
         self.concurrent = all(r[0] == "memmap" for r in self._extensions.values())
         super().__init__(shape=shape, lower=lower, upper=upper,
                          wcs=_celestial_of(wcs, 2), unit=unit,
                          has_variance="variance" in self._extensions,
                          header=fits.Header(header, copy=True), primary_header=primary,
                          filename=path, name=name, notes=[] if note is None else [note])
-
-    @staticmethod
-    def _data_index(hdulist, label):
-        names = [h.name.upper() for h in hdulist]
-        for extname in ("DATA", "SCI"):
-            if extname in names:
-                return hdulist.index_of(extname)
-        for i, hdu in enumerate(hdulist):
-            if hdu.header.get("NAXIS", 0) == 3:
-                return i
-        raise UserError(f"{label}: the file has no DATA extension and no 3D image")
 
     def _reader(self, hdulist, index, shape, compressed_file, label, what):
         hdu = hdulist[index]

@@ -176,7 +176,7 @@ def read_filter_curve(wavelengths, sensitivities=None, unit_wave=u.AA,
         columns, wavelength and throughput (``#`` comment lines allowed,
         further columns ignored), a synphot bandpass, or an HST filter name
         such as ``"F775W"`` or ``"ACS_WFC_F775W"`` (see
-        `~imphot_astropy.preparation.filter_curves.hst_filter_bandpass`).
+        `~imphot_astropy.bandpasses.hst_filter_bandpass`).
     sensitivities : array-like, optional
         The throughput at each wavelength; only relative values matter.
     unit_wave : `~astropy.units.UnitBase` or None
@@ -220,7 +220,7 @@ def read_filter_curve(wavelengths, sensitivities=None, unit_wave=u.AA,
         if os.path.exists(path):
             return _curve_from_ascii(path, None if unit_wave is None else u.Unit(unit_wave),
                                      argname)
-        from ..preparation.filter_curves import hst_filter_bandpass
+        from ..bandpasses import hst_filter_bandpass
 
         try:
             bandpass = hst_filter_bandpass(path)

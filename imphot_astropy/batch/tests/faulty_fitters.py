@@ -9,7 +9,7 @@ import os
 import signal
 import time
 
-from imphot_astropy.fitting import fit_image_photometry
+from imphot_astropy.photometry import fit_image_photometry
 
 __all__ = ["fit_or_misbehave"]
 

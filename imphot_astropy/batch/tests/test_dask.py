@@ -5,7 +5,7 @@ import os
 import pytest
 
 from imphot_astropy.exceptions import WorkerError
-from imphot_astropy.fitting import fit_image_photometry
+from imphot_astropy.photometry import fit_image_photometry
 from imphot_astropy.batch import FitImagePhotometryMP
 
 from .compare import assert_identical
@@ -61,7 +61,7 @@ def test_closing_early_cancels_the_rest(field, client):
 
 
 def test_dask_image_and_star_pairs_identical(field, client):
-    from imphot_astropy.fitting import fit_image_and_star_photometry
+    from imphot_astropy.photometry import fit_image_and_star_photometry
     from imphot_astropy.batch import FitImageAndStarPhotometryMP
     ra, dec = field.truths[0]["star_radec"][0]
     kwargs = {"star": (ra, dec, 1.5), "fix_beta": 2.5}

@@ -13,7 +13,8 @@ import multiprocessing
 import pytest
 
 from imphot_astropy.exceptions import UserError, WorkerError
-from imphot_astropy.fitting import FittedImagePhotometry, fit_image_photometry
+from imphot_astropy.fitting import FittedImagePhotometry
+from imphot_astropy.photometry import fit_image_photometry
 from imphot_astropy.batch import FitImagePhotometryMP, FitPhotometryMP
 from imphot_astropy.batch.local import resolve_nworker, available_cores
 

@@ -3,8 +3,8 @@
 import pytest
 
 from imphot_astropy.exceptions import UserError, WorkerError
-from imphot_astropy.fitting import (fit_star_photometry, fit_image_and_star_photometry,
-                                    FittedImagePhotometry, FittedStarPhotometry)
+from imphot_astropy.fitting import FittedImagePhotometry, FittedStarPhotometry
+from imphot_astropy.photometry import fit_star_photometry, fit_image_and_star_photometry
 from imphot_astropy.batch import FitStarPhotometryMP, FitImageAndStarPhotometryMP
 
 from .compare import assert_identical

@@ -14,7 +14,8 @@ from imphot_astropy.corrections import (apply_corrections, parse_corrections, sh
 from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource, muse_wcs
 from imphot_astropy.datasets.synthetic import SYNTHETIC_UNIT
 from imphot_astropy.exceptions import UserError
-from imphot_astropy.fitting import FittedValue, fit_image_photometry
+from imphot_astropy.fitting import FittedValue
+from imphot_astropy.photometry import fit_image_photometry
 from imphot_astropy.io import read_image
 
 

@@ -17,7 +17,7 @@ from astropy.io import fits
 from astropy.nddata import CCDData
 
 from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
-from imphot_astropy.fitting import fit_star_photometry, fit_image_photometry
+from imphot_astropy.photometry import fit_star_photometry, fit_image_photometry
 from imphot_astropy.io import read_image
 
 STAR_X, STAR_Y, FLUX = 20.3, 19.6, 300.0

@@ -5,8 +5,8 @@ import pytest
 from astropy.io import fits
 
 from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
-from imphot_astropy.fitting import (fit_image_and_star_photometry, FittedImagePhotometry,
-                                    FittedStarPhotometry)
+from imphot_astropy.fitting import FittedImagePhotometry, FittedStarPhotometry
+from imphot_astropy.photometry import fit_image_and_star_photometry
 
 CASES = [(0.65, 2.5, 0.06, -0.04, 0.0, 20.3, 19.6, 1),
          (0.55, 3.0, -0.12, 0.09, 25.0, 20.1, 20.4, 5)]

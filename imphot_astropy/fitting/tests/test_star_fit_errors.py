@@ -9,7 +9,7 @@ from astropy.nddata import CCDData
 
 from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
 from imphot_astropy.exceptions import UserError
-from imphot_astropy.fitting import fit_star_photometry, fit_image_and_star_photometry
+from imphot_astropy.photometry import fit_star_photometry, fit_image_and_star_photometry
 
 FITTERS = [fit_star_photometry, fit_image_and_star_photometry]
 

@@ -25,7 +25,7 @@ from astropy.modeling.fitting import TRFLSQFitter
 from astropy.modeling.models import Const2D
 
 from imphot_astropy.io import read_image
-from imphot_astropy.fitting import fit_star_photometry, fit_image_and_star_photometry
+from imphot_astropy.photometry import fit_star_photometry, fit_image_and_star_photometry
 from imphot_astropy.fitting.star_models import PixelIntegratedMoffat2D
 
 STAR1 = (338.23763393, -60.55636994, 2.0)

@@ -7,8 +7,8 @@ import pytest
 import astropy.units as u
 
 from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
-from imphot_astropy.fitting import (fit_star_photometry, FittedStarPhotometry,
-                                    FittedValue, photometry_table, fit_image_photometry)
+from imphot_astropy.fitting import FittedStarPhotometry, FittedValue, photometry_table
+from imphot_astropy.photometry import fit_star_photometry, fit_image_photometry
 
 # (fwhm, beta, dx, dy, rotation, star x, star y, seed)
 CASES = [(0.65, 2.5, 0.06, -0.04, 0.0, 20.3, 19.6, 1),

@@ -7,7 +7,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from astropy.visualization.wcsaxes import WCSAxes
 
-from imphot_astropy.plotting import plot_image_fit, image_fit_images, IMAGE_FIT_PANELS
+from imphot_astropy.plotting import plot_image_fit, IMAGE_FIT_PANELS
 from imphot_astropy.plotting.scales import NOT_COMPARED_COLOR
 from imphot_astropy.exceptions import UserError
 
@@ -174,11 +174,3 @@ def test_a_result_without_products_says_why_it_cannot_be_plotted(synthetic_fit):
     with pytest.raises(UserError, match="no images to plot"):
         plot_image_fit(unpickled)
 
-
-def test_image_fit_images_units_and_wcs(synthetic_fit):
-    images = image_fit_images(synthetic_fit)
-    assert images.unit == synthetic_fit.unit
-    assert images.wcs.pixel_shape is None or images.wcs.pixel_shape == \
-        images.muse.shape[::-1]
-    assert np.isnan(images.muse[~images.compared]).all()
-    assert np.isfinite(images.model).all()

@@ -11,7 +11,7 @@ from astropy.visualization.wcsaxes import WCSAxes
 from imphot_astropy.datasets import muse_wcs
 from imphot_astropy.exceptions import UserError
 from imphot_astropy.fitting import FittedValue
-from imphot_astropy.fitting.products import FitOutputs
+from imphot_astropy.photometry.products import FitOutputs
 from imphot_astropy.plotting import (StarFitPanel, moffat_profile, plot_star_fit,
                                      STAR_FIT_PANELS, format_fitted_value)
 

@@ -19,7 +19,7 @@ from imphot_astropy.preparation import (regrid_hst_like_muse, rescale_hst_like_m
 
 from ._raw_hst import render_raw_hst
 
-fitting = pytest.importorskip("imphot_astropy.fitting",
+fitting = pytest.importorskip("imphot_astropy.photometry",
                               reason="the image fitter (fit_image_photometry) is not "
                                      "available in this tree")
 fit_image_photometry = fitting.fit_image_photometry

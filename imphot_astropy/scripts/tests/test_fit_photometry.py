@@ -13,8 +13,8 @@ import pytest
 from astropy.table import Table
 
 from imphot_astropy.exceptions import UserError
-from imphot_astropy.fitting import (fit_image_photometry, fit_star_photometry,
-                                    fit_image_and_star_photometry)
+from imphot_astropy.photometry import (fit_image_photometry, fit_star_photometry,
+                                       fit_image_and_star_photometry)
 from imphot_astropy.scripts.arguments import (ImphotArgumentParser, extract_function_args,
                                               FIT_IMAGE, FIT_STAR, FIT_BOTH)
 from imphot_astropy.scripts.fit_photometry import main, fit_photometry_main

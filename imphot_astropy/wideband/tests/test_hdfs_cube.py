@@ -9,7 +9,7 @@ import astropy.units as u
 from astropy.io import fits
 
 from imphot_astropy.wideband import bandpass_image, FilterTruncationWarning
-from imphot_astropy.preparation.filter_curves import hst_filter_bandpass
+from imphot_astropy.bandpasses import hst_filter_bandpass
 
 HDFS = pathlib.Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "hdfs"
 

@@ -13,7 +13,7 @@ from astropy.utils.exceptions import AstropyUserWarning
 
 from imphot_astropy import fit_image_photometry
 from imphot_astropy.exceptions import UserError
-from imphot_astropy.fitting import products as products_module
+from imphot_astropy.photometry import products as products_module
 from imphot_astropy.plotting import IMAGE_FIT_FIGSIZE
 
 

@@ -45,6 +45,7 @@ from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
 from ..io import write_fits_atomically, check_output_path
+from ..fitting.images import image_fit_images
 from ..plotting.figures import (require_matplotlib, display_unavailable_reason,
                                 hardcopy_format, plot_filename, save_figure,
                                 show_figure)
@@ -205,7 +206,6 @@ def write_image_fit_products(result):
     True
     >>> os.chdir(here)
     """
-    from ..plotting.image_fit import image_fit_images
     images = image_fit_images(result)
     paths = image_fit_product_paths(result.products.muse_filename, result.name)
     inputs = _inputs(result)

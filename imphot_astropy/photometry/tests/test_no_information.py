@@ -14,8 +14,9 @@ from astropy.utils.exceptions import AstropyUserWarning
 
 from imphot_astropy import UserError
 from imphot_astropy.datasets import make_synthetic_pair
-from imphot_astropy.fitting import (fit_image_photometry, fit_star_photometry,
-                                    fit_image_and_star_photometry, photometry_table)
+from imphot_astropy.photometry import (fit_image_photometry, fit_star_photometry,
+                                       fit_image_and_star_photometry)
+from imphot_astropy.fitting import photometry_table
 from imphot_astropy.scripts import fit_photometry
 
 KW = {"fix_beta": 2.5}

@@ -10,9 +10,9 @@ from astropy.nddata import CCDData
 
 from imphot_astropy import fit_image_photometry
 from imphot_astropy.exceptions import UserError
-from imphot_astropy.fitting.products import (IMAGE_FIT_PRODUCTS, image_fit_product_paths,
-                                             write_image_fit_products)
-from imphot_astropy.plotting import image_fit_images
+from imphot_astropy.photometry.products import (IMAGE_FIT_PRODUCTS, image_fit_product_paths,
+                                                write_image_fit_products)
+from imphot_astropy.fitting import image_fit_images
 
 IMAGES = ("muse", "model", "residual")
 AMPLITUDES = ("muse_fft", "model_fft")

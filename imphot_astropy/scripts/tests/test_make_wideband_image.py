@@ -8,7 +8,7 @@ import pytest
 from imphot_astropy.io import read_image
 from imphot_astropy.scripts.make_wideband_image import main
 from imphot_astropy.wideband import bandpass_image, wideband_image_name
-from .synthetic import make_cube
+from imphot_astropy.wideband.tests.synthetic import make_cube
 
 HDFS = pathlib.Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "hdfs"
 

@@ -6,8 +6,8 @@ import astropy.units as u
 from synphot import SpectralElement
 
 from imphot_astropy.exceptions import UserError
-from imphot_astropy.preparation.filter_curves import (hst_filter_bandpass,
-                                                       hst_filter_curve_names)
+from imphot_astropy.bandpasses import (hst_filter_bandpass,
+                                      hst_filter_curve_names)
 from imphot_astropy.preparation.filters import HstFilterInfo
 
 ACS_WFC = ["F435W", "F475W", "F555W", "F606W", "F625W", "F775W", "F814W", "F850LP"]

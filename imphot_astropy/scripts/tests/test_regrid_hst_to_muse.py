@@ -10,7 +10,7 @@ from astropy.io import fits
 from imphot_astropy.io import read_image
 from imphot_astropy.scripts.regrid_hst_to_muse import main
 
-from ._raw_hst import hst_wcs
+from imphot_astropy.preparation.tests._raw_hst import hst_wcs
 
 RA, DEC = 338.23, -60.56
 
