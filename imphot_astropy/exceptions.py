@@ -3,11 +3,13 @@
 __all__ = ["UserError", "WorkerError"]
 
 
-class UserError(Exception):
+class UserError(ValueError):
     """An error caused by the caller's inputs rather than by a bug.
 
     The message always names the argument or file at fault and says what is
     wrong with it, so that command-line programs can print it on one line.
+    It is a `ValueError`, so code written to the ecosystem's convention
+    (``except ValueError``) also catches bad input.
 
     Examples
     --------
@@ -17,6 +19,8 @@ class UserError(Exception):
     ... except UserError as err:
     ...     print(err)
     star: the radius must be > 0, not -1.0
+    >>> issubclass(UserError, ValueError)
+    True
     """
 
     def __init__(self, message):

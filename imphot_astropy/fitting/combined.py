@@ -10,10 +10,29 @@ from .star_geometry import StarGeometry, select_star_pixels, require_enough_pixe
 __all__ = ["measure_image_and_star_photometry"]
 
 
-def _image_fit_uses_circle(regions):
-    """True if the image fit, given ``star``, compares only the star's circle."""
-    return regions is None or (isinstance(regions, str)
-                               and regions.strip().lower() in ("star", "", "none"))
+def _regions_choice(regions):
+    """"star", "notstar", None (no regions) or the region file/lines as given."""
+    if regions is None:
+        return None
+    if isinstance(regions, str):
+        word = regions.strip().lower()
+        if word in ("", "none"):
+            return None
+        if word in ("star", "notstar"):
+            return word
+    return regions
+
+
+def _image_fit_star(choice, star):
+    """The ``star`` argument of the image fit for a ``regions`` choice.
+
+    As in the reference tool, the image fit is given the star only to
+    restrict it ("star") or to exclude it ("notstar"). With no regions it
+    is the global fit beside the star fit (the point of the combined
+    method: cross-checking the two), and with a region file the file
+    applies (a star would override it in ``fit_image_photometry``).
+    """
+    return star if choice in ("star", "notstar") else None
 
 
 def _image_fit_pixels(image_fit, shape):
@@ -36,8 +55,10 @@ def measure_image_and_star_photometry(hst, muse, star, regions="star", fix_scale
     The measuring core of
     `~imphot_astropy.photometry.fit_image_and_star_photometry`, which
     documents the arguments; this function neither draws nor corrects
-    anything. With ``regions`` "star", None, "" or "none", the star fit is
-    given exactly the pixels that the image fit compared.
+    anything. With ``regions="star"`` the image fit is restricted to the
+    star's circle and the star fit is given exactly the pixels that the
+    image fit compared; with None, "" or "none" the image fit is the global
+    one (no regions), as in the reference tool.
 
     Parameters
     ----------
@@ -68,6 +89,7 @@ def measure_image_and_star_photometry(hst, muse, star, regions="star", fix_scale
     (0.65, 0.65)
     """
     fix_fwhm, fix_beta = check_star_fit_options(fix_fwhm, fix_beta)
+    choice = _regions_choice(regions)
     hst_image, muse_image = read_aligned_pair(hst, muse)
     geometry = StarGeometry(star, muse_image)
     # Check the star's pixels before the (longer) image fit.
@@ -75,11 +97,12 @@ def measure_image_and_star_photometry(hst, muse, star, regions="star", fix_scale
     require_enough_pixels(geometry, circle_pixels)
 
     image_fit = measure_image_photometry(
-        hst_image, muse_image, regions=regions, fix_scale=fix_scale, fix_bg=fix_bg,
+        hst_image, muse_image, regions=choice, fix_scale=fix_scale, fix_bg=fix_bg,
         fix_dx=fix_dx, fix_dy=fix_dy, fix_fwhm=fix_fwhm, fix_beta=fix_beta,
-        hst_fwhm=hst_fwhm, hst_beta=hst_beta, margin=margin, segment=segment, star=star)
+        hst_fwhm=hst_fwhm, hst_beta=hst_beta, margin=margin, segment=segment,
+        star=_image_fit_star(choice, star))
     pixels = circle_pixels
-    if _image_fit_uses_circle(regions):
+    if choice == "star":
         compared = _image_fit_pixels(image_fit, muse_image.shape)
         if compared is not None:
             pixels = compared

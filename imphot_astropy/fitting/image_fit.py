@@ -6,7 +6,6 @@ and corrected images are made by the public layer above it,
 `imphot_astropy.photometry`.
 """
 
-import numbers
 import warnings
 
 import numpy as np
@@ -18,12 +17,14 @@ from astropy.utils.exceptions import AstropyUserWarning
 from .checks import (check_not_swapped, check_informative, check_star_size,
                      parameters_at_bound, warn_at_bound)
 from ..exceptions import UserError
+from ..utils import optional_number
 from ..io import read_image, read_mask, image_grids_aligned
 from ..core.fourier_model import FourierPlaneProblem, FourierImageModel
-from ..core.masks import taper_weights, segmentation_mask, bounding_slices
+from ..core.masks import (taper_weights, is_integer_width, segmentation_mask,
+                          bounding_slices)
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                               REGRID_CUTOFF_KEYWORD)
-from ..masking import read_ds9_regions, regions_mask, star_region, parse_star
+from ..masking import fit_regions, regions_mask, parse_star
 from .results import FittedValue, FittedImagePhotometry
 
 __all__ = ["measure_image_photometry", "check_image_fit_options",
@@ -40,33 +41,23 @@ _MAX_REFITS = 2
 _FIX_ARGUMENTS = ("fix_scale", "fix_bg", "fix_dx", "fix_dy", "fix_fwhm", "fix_beta")
 
 
-def _optional_number(value, argname, positive=False):
-    """None, or a finite float; anything else is a UserError."""
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise UserError(f"{argname}: expected a number or None, not {value!r} "
-                        f"({type(value).__name__})")
-    value = float(value)
-    if not np.isfinite(value):
-        raise UserError(f"{argname}: expected a finite number, not {value}")
-    if positive and value <= 0:
-        raise UserError(f"{argname}: must be > 0, not {value}")
-    return value
-
-
 def _validated_options(options):
     checked = {}
     for name in _FIX_ARGUMENTS + ("init_dx", "init_dy"):
-        checked[name] = _optional_number(options[name], name,
-                                         positive=name in ("fix_fwhm",))
+        checked[name] = optional_number(options[name], name,
+                                        minimum=0.0 if name == "fix_fwhm" else None)
     if checked["fix_beta"] is not None and checked["fix_beta"] <= 1.0:
         raise UserError(f"fix_beta: a Moffat beta must be > 1, not {checked['fix_beta']}")
     for name in ("hst_fwhm", "hst_beta", "margin", "min_scale", "taper"):
-        value = _optional_number(options[name], name, positive=name in ("hst_fwhm", "hst_beta"))
+        value = optional_number(options[name], name,
+                                minimum=0.0 if name in ("hst_fwhm", "hst_beta") else None)
         if value is None:
             raise UserError(f"{name}: a number is required, not None")
         checked[name] = value
+    # The type of taper chooses the bevel (core.masks.taper_weights): an
+    # integer the reference's Blackman bevel, a float the raised cosine.
+    if is_integer_width(options["taper"]):
+        checked["taper"] = int(options["taper"])
     if checked["hst_beta"] <= 1.0:
         raise UserError(f"hst_beta: a Moffat beta must be > 1, not {checked['hst_beta']}")
     if checked["margin"] < 0:
@@ -109,23 +100,6 @@ def read_aligned_pair(hst, muse):
                         f"aligned with those of the MUSE image ({muse_image.name}); "
                         "regrid it onto the MUSE grid first")
     return hst_image, muse_image
-
-
-def _region_list(regions, star):
-    """The regions to apply, from the ``regions`` and ``star`` arguments."""
-    if isinstance(regions, str) and regions.strip().lower() in ("", "none"):
-        regions = None
-    if regions is None:
-        return [star_region(star, include=True)] if star is not None else []
-    if isinstance(regions, str) and regions.strip().lower() in ("star", "notstar"):
-        if star is None:
-            raise UserError(f"regions: {regions.strip()!r} needs the star argument, "
-                            "star=(ra, dec, radius)")
-        return [star_region(star, include=regions.strip().lower() == "star")]
-    found = read_ds9_regions(regions)
-    if star is not None:
-        found.append(star_region(star, include=True))
-    return found
 
 
 def _check_star_on_image(star, image):
@@ -346,7 +320,7 @@ class _Products:
 def check_image_fit_options(fix_scale=None, fix_bg=None, fix_dx=None, fix_dy=None,
                             fix_fwhm=None, fix_beta=None, min_scale=0,
                             hst_fwhm=DEFAULT_HST_FWHM, hst_beta=DEFAULT_HST_BETA,
-                            margin=2.0, taper=9, init_dx=None, init_dy=None):
+                            margin=2.0, taper=9.0, init_dx=None, init_dy=None):
     """Check the numeric options of an image fit, before anything is read.
 
     Parameters
@@ -357,7 +331,8 @@ def check_image_fit_options(fix_scale=None, fix_bg=None, fix_dx=None, fix_dy=Non
     Returns
     -------
     options : dict
-        The options as floats (None where not given).
+        The options as floats (None where not given), but ``taper`` stays
+        an integer if it was one (the reference's Blackman bevel).
 
     Raises
     ------
@@ -419,7 +394,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
                              fix_dx=None, fix_dy=None, fix_fwhm=None, fix_beta=None,
                              min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
                              hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
-                             star=None, taper=9, extramask=None, init_dx=None,
+                             star=None, taper=9.0, extramask=None, init_dx=None,
                              init_dy=None):
     """Measure the image fit of a MUSE image against an HST image (no side effects).
 
@@ -470,7 +445,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
     # Regions and segmentation are placed on the HST image, whose
     # coordinates we trust, and move with it.
     excluded = np.zeros(hst_bad.shape, dtype=bool)
-    region_list = _region_list(regions, star)
+    region_list = fit_regions(regions, star)
     # Where the caller chose the pixels to fit (include regions, a star), they
     # are all compared, even next to the edge of the HST coverage.
     restricted = any(region.meta.get("include", True) for region in region_list)

@@ -13,7 +13,6 @@ own and comparable with the image fitter's, and the HST Moffat is filtered
 by the regridding's anti-aliasing window.
 """
 
-import numbers
 import warnings
 
 import numpy as np
@@ -23,6 +22,7 @@ from astropy.modeling.models import Const2D
 from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
+from ..utils import optional_number
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                              REGRID_CUTOFF_KEYWORD)
 from .results import FittedValue, FittedPhotometry
@@ -39,20 +39,6 @@ _STAR_PARAMETERS = ("flux", "dx", "dy", "fwhm", "beta", "bg")
 _MODEL_NAMES = dict(flux="flux_0", dx="x_0_0", dy="y_0_0", fwhm="fwhm_0",
                     beta="beta_0", bg="amplitude_1")
 _REPORTED = ("fwhm", "beta", "dx", "dy", "bg", "flux")
-
-
-def _optional_number(value, argname, minimum=None):
-    """None, or a finite float above ``minimum``; anything else is a UserError."""
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise UserError(f"{argname}: expected a number or None, not {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise UserError(f"{argname}: expected a finite number, not {value}")
-    if minimum is not None and value <= minimum:
-        raise UserError(f"{argname}: must be > {minimum}, not {value}")
-    return value
 
 
 class _Guess:
@@ -269,6 +255,44 @@ def _difference(first, second, fixed=False):
     return FittedValue(value, float(np.hypot(first.stdev, second.stdev)), fixed)
 
 
+# The reference tool's figures (the ``plain_*`` attributes of the result):
+# that tool fitted each star with a plain Moffat sampled at pixel centres.
+_PLAIN_FIGURES = ("scale", "bg", "dx", "dy", "fwhm", "beta", "hst_fwhm", "hst_beta")
+
+
+def _plain_fits(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta):
+    """Fit both stars with a plain point-sampled Moffat, as the reference did.
+
+    One quadrature node per pixel makes `PixelIntegratedMoffat2D` a Moffat
+    sampled at the pixel centres. Only the MUSE fit takes ``fix_fwhm`` and
+    ``fix_beta``, as in the reference tool.
+    """
+    u_, v_ = geometry.offsets(pixels)
+    fits = []
+    for label, image, fixed in (("MUSE plain", muse_image, (fix_fwhm, fix_beta)),
+                                ("HST plain", hst_image, (None, None))):
+        values = image.data[pixels]
+        guess = _Guess(u_, v_, values, geometry)
+        moffat = PixelIntegratedMoffat2D(geometry.pixel_x, geometry.pixel_y, nodes=1)
+        model = _star_model(moffat, guess, geometry, guess.fwhm, 2.5, *fixed)
+        variance = None if image.variance is None else image.variance[pixels]
+        fits.append(StarFit(label, model, u_, v_, values, variance, guess, geometry))
+    return tuple(fits)
+
+
+def _plain_figures(plain):
+    """The ``plain_*`` figures from the plain MUSE and HST fits (NaN if absent)."""
+    if plain is None:
+        return {name: FittedValue(np.nan, None, False) for name in _PLAIN_FIGURES}
+    muse, hst = (fit.values for fit in plain)
+    scale = (_ratio(muse["flux"], hst["flux"]) if hst["flux"].value > 0
+             else FittedValue(np.nan, None, False))
+    return dict(scale=scale, bg=_difference(muse["bg"], hst["bg"]),
+                dx=_difference(muse["dx"], hst["dx"]), dy=_difference(muse["dy"], hst["dy"]),
+                fwhm=muse["fwhm"], beta=muse["beta"], hst_fwhm=hst["fwhm"],
+                hst_beta=hst["beta"])
+
+
 class FittedStarPhotometry(FittedPhotometry):
     """The results of `measure_star_photometry` (and so of
     `~imphot_astropy.photometry.fit_star_photometry`).
@@ -290,6 +314,9 @@ class FittedStarPhotometry(FittedPhotometry):
         The star position the offsets are measured from (degrees).
     products : object, optional
         Images and models for plotting (dropped when pickled).
+    plain : (`StarFit`, `StarFit`), optional
+        Plain point-sampled Moffat fits of the MUSE and HST stars, for the
+        ``plain_*`` figures (NaN without them).
 
     Attributes
     ----------
@@ -316,6 +343,20 @@ class FittedStarPhotometry(FittedPhotometry):
         The position (degrees) the offsets are measured from.
     rchi : float
         The same as ``muse_rchi``.
+    plain_scale, plain_bg, plain_dx, plain_dy, plain_fwhm, plain_beta : `~imphot_astropy.fitting.FittedValue`
+        The figures of the reference (MPDAF-based) tool, for comparison with
+        its tables: ``scale``, ``bg``, ``dx``, ``dy``, ``fwhm`` and ``beta``
+        when both stars are fitted with a plain Moffat sampled at the pixel
+        centres, as that tool did. The plain HST Moffat cannot follow the
+        regridding-filtered star and misses part of its flux, so
+        ``plain_scale`` is biased high (20% on the HDFS star), and
+        ``plain_fwhm`` includes the pixel's broadening. Prefer ``scale``,
+        ``fwhm`` and the others.
+    plain_hst_fwhm, plain_hst_beta : `~imphot_astropy.fitting.FittedValue`
+        The HST star as seen in the regridded HST image (a plain Moffat's
+        FWHM in arcsec, and beta): the reference tool's ``hst_fwhm`` and
+        ``hst_beta``. They describe the regridding window as much as the
+        HST PSF, which ``hst_fwhm``/``hst_beta`` describe.
 
     Examples
     --------
@@ -329,7 +370,7 @@ class FittedStarPhotometry(FittedPhotometry):
     (0.65, 1.2)
     """
 
-    def __init__(self, muse, muse_fit, hst_fit, ra, dec, products=None):
+    def __init__(self, muse, muse_fit, hst_fit, ra, dec, products=None, plain=None):
         for name in _REPORTED:
             setattr(self, "muse_" + name, muse_fit.values[name])
             setattr(self, "hst_" + name, hst_fit.values[name])
@@ -339,7 +380,7 @@ class FittedStarPhotometry(FittedPhotometry):
         self.ra = float(ra)
         self.dec = float(dec)
         rms = float(np.sqrt(np.mean(muse_fit.residual**2)))
-        report = muse_fit.report() + "\n" + hst_fit.report()
+        report = "\n".join(fit.report() for fit in (muse_fit, hst_fit, *(plain or ())))
         covariance = muse_fit.covariance_xy + hst_fit.covariance_xy
         super().__init__("star", muse, report,
                          _ratio(self.muse_flux, self.hst_flux),
@@ -347,6 +388,8 @@ class FittedStarPhotometry(FittedPhotometry):
                          _difference(self.muse_dx, self.hst_dx),
                          _difference(self.muse_dy, self.hst_dy),
                          self.muse_fwhm, self.muse_beta, rms, covariance)
+        for name, value in _plain_figures(plain).items():
+            setattr(self, "plain_" + name, value)
         self.products = products
 
     def _extra_row_values(self):
@@ -362,6 +405,12 @@ class FittedStarPhotometry(FittedPhotometry):
             row[f"{prefix}_rchi"] = (getattr(self, f"{prefix}_rchi"), None)
         row["ra"] = (self.ra, u.deg)
         row["dec"] = (self.dec, u.deg)
+        plain_units = dict(units, scale=None, hst_fwhm=u.arcsec, hst_beta=None)
+        for name in _PLAIN_FIGURES:
+            fitted = getattr(self, "plain_" + name)
+            row[f"plain_{name}"] = (fitted.value, plain_units[name])
+            row[f"plain_{name}_err"] = (np.nan if fitted.stdev is None else fitted.stdev,
+                                        plain_units[name])
         return row
 
     def __reduce__(self):
@@ -424,8 +473,9 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
         raise UserError(f"star: the HST star fit found no positive flux at "
                         f"({geometry.ra}, {geometry.dec}); is there a star?")
     products = _StarProducts(geometry, pixels, muse_image, hst_image, muse_fit, hst_fit)
+    plain = _plain_fits(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta)
     result = FittedStarPhotometry(muse_image, muse_fit, hst_fit, geometry.ra, geometry.dec,
-                                  products=products)
+                                  products=products, plain=plain)
     result.at_bound = warn_at_bound(
         [f"{fit.label} {name}" for fit in (muse_fit, hst_fit)
          for name in parameters_at_bound(fit.model)], muse_image.name, "star")
@@ -454,8 +504,8 @@ def check_star_fit_options(fix_fwhm=None, fix_beta=None):
     >>> check_star_fit_options(0.7, None)
     (0.7, None)
     """
-    return (_optional_number(fix_fwhm, "fix_fwhm", minimum=0.0),
-            _optional_number(fix_beta, "fix_beta", minimum=1.0))
+    return (optional_number(fix_fwhm, "fix_fwhm", minimum=0.0),
+            optional_number(fix_beta, "fix_beta", minimum=1.0))
 
 
 def measure_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None):

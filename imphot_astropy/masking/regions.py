@@ -7,15 +7,18 @@ import warnings
 import numpy as np
 import astropy.units as u
 from astropy.coordinates import SkyCoord
-from regions import (PixCoord, Regions, CircleSkyRegion, CirclePixelRegion, EllipseSkyRegion,
-                     EllipsePixelRegion, RectangleSkyRegion, RectanglePixelRegion)
+
+from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
 
-__all__ = ["read_ds9_regions", "regions_mask", "star_region", "parse_star"]
+# The regions package (which imports matplotlib) is imported by the functions
+# that make or parse regions, not here: the fitters import this module, and
+# a fit without regions or a star should not pay for it.
 
-_SUPPORTED = (CircleSkyRegion, CirclePixelRegion, EllipseSkyRegion, EllipsePixelRegion,
-              RectangleSkyRegion, RectanglePixelRegion)
+__all__ = ["read_ds9_regions", "regions_mask", "star_region", "parse_star",
+           "fit_regions", "IgnoredRegionWarning"]
+
 _SHAPE_NAMES = {"CircleSkyRegion": "circle", "CirclePixelRegion": "circle",
                 "EllipseSkyRegion": "ellipse", "EllipsePixelRegion": "ellipse",
                 "RectangleSkyRegion": "box", "RectanglePixelRegion": "box"}
@@ -23,6 +26,27 @@ _SKY_FRAMES = ("fk5", "icrs", "fk4", "galactic", "ecliptic", "j2000", "b1950")
 _PIXEL_FRAMES = ("image", "physical")
 _OTHER_DS9_FRAMES = ("linear", "amplifier", "detector", "tile", "wcs", "wcsa")
 _FRAME_PATTERN = re.compile(r"^\s*([a-zA-Z0-9]+)\s*(;|$)")
+_NO_REGIONS = ("", "none")
+_DS9_SHAPE_NAMES = {"CircleAnnulus": "annulus", "EllipseAnnulus": "ellipse annulus",
+                    "RectangleAnnulus": "box annulus"}
+
+
+class IgnoredRegionWarning(AstropyUserWarning):
+    """A ds9 region of a shape the fitters do not use was ignored.
+
+    Only circles, ellipses and boxes mask pixels. Like the MPDAF-based
+    imphot, other shapes (polygon, point, text, annulus, ...) are ignored,
+    but here with this warning, which names the file and line.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     regs = read_ds9_regions(["image", "circle(5, 5, 2)", "point(3, 3)"])
+    >>> len(regs), caught[0].category.__name__
+    (1, 'IgnoredRegionWarning')
+    """
 
 
 def _read_lines(regions, argname):
@@ -53,7 +77,11 @@ def _frame_of(text):
 
 
 def _parse_line(text, frame, where):
-    """Parse one ds9 line (with the current frame) into regions."""
+    """Parse one ds9 line (with the current frame).
+
+    Returns the circle, ellipse and box regions of the line and the names of
+    the other shapes on it, which the caller ignores.
+    """
     if frame in _OTHER_DS9_FRAMES:
         raise UserError(f"{where}: the coordinate system '{frame}' is not supported; "
                         "use fk5 (or icrs) sky coordinates, or image/physical pixels")
@@ -68,24 +96,39 @@ def _parse_line(text, frame, where):
     own = _frame_of(text)
     if own is not None:
         body = text[text.index(";") + 1:] if ";" in text else ""
+    import regions
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            parsed = Regions.parse(f"{parse_frame}; {body}", format="ds9")
+            parsed = regions.Regions.parse(f"{parse_frame}; {body}", format="ds9")
         except Exception as exc:  # the parser raises many exception types
             raise UserError(f"{where}: malformed region '{text.strip()}' ({exc})") from None
-    # The parser warns and drops what it cannot read (an "inf" radius...).
-    skipped = [str(w.message) for w in caught
-               if "skipping" in str(w.message) or "Cannot parse" in str(w.message)]
-    if skipped:
-        raise UserError(f"{where}: cannot read region '{text.strip()}' ({skipped[0]})")
+    ignored = []
+    for message in (str(w.message) for w in caught):
+        # The regions package skips valid ds9 shapes it has no class for
+        # (vector, ruler, panda...) and lines that are not ds9 at all.
+        if "not supported by the regions package" in message:
+            ignored.append(message.split('"')[1] if '"' in message else text.strip())
+        elif "skip" in message or "Cannot parse" in message:
+            # "Cannot parse": a value it cannot read (an "inf" radius...).
+            raise UserError(f"{where}: cannot read region '{text.strip()}' ({message})")
+    supported_types = (regions.CircleSkyRegion, regions.CirclePixelRegion,
+                       regions.EllipseSkyRegion, regions.EllipsePixelRegion,
+                       regions.RectangleSkyRegion, regions.RectanglePixelRegion)
+    supported = []
     for region in parsed:
-        if not isinstance(region, _SUPPORTED):
-            shape = type(region).__name__.replace("SkyRegion", "").replace("PixelRegion", "")
-            raise UserError(f"{where}: the region shape '{shape.lower()}' is not "
-                            "supported; use circle, ellipse or box")
-        _check_finite(region, where, text)
-    return list(parsed)
+        if isinstance(region, supported_types):
+            _check_finite(region, where, text)
+            supported.append(region)
+        else:
+            ignored.append(_shape_name(region))
+    return supported, ignored
+
+
+def _shape_name(region):
+    """The ds9-like name of a region's shape ("polygon", "point"...)."""
+    name = type(region).__name__.replace("SkyRegion", "").replace("PixelRegion", "")
+    return _DS9_SHAPE_NAMES.get(name, name.lower())
 
 
 def _check_finite(region, where, text):
@@ -108,6 +151,12 @@ def _check_finite(region, where, text):
 def read_ds9_regions(regions, argname="regions"):
     """Read circle, ellipse and box regions from ds9 region text.
 
+    Regions of other shapes (polygon, point, text, annulus, line, vector,
+    panda...) are ignored, as the MPDAF-based imphot ignored them, but each
+    with an `IgnoredRegionWarning` naming its line; a file that has only
+    such regions is refused, since ignoring them all would silently fit
+    without the regions the user meant.
+
     Parameters
     ----------
     regions : str, `os.PathLike`, or iterable of str
@@ -126,9 +175,9 @@ def read_ds9_regions(regions, argname="regions"):
     Raises
     ------
     UserError
-        For a missing or unreadable file, or a line that cannot be read, whose
-        shape is not circle, ellipse or box, or whose coordinate system is not
-        supported; the message gives the line number.
+        For a missing or unreadable file, a line that cannot be read, a
+        coordinate system that is not supported, or a file whose only
+        regions are of unsupported shapes; the message gives the line number.
 
     Examples
     --------
@@ -140,6 +189,7 @@ def read_ds9_regions(regions, argname="regions"):
     source, lines = _read_lines(regions, argname)
     frame = None
     found = []
+    ignored_lines = []
     for number, line in enumerate(lines, start=1):
         text = line.split("#", 1)[0].strip()
         if not text or text.lower().startswith("global"):
@@ -150,7 +200,17 @@ def read_ds9_regions(regions, argname="regions"):
             frame = own
             if ";" not in text or not text.split(";", 1)[1].strip():
                 continue
-        found.extend(_parse_line(text, frame, where))
+        supported, ignored = _parse_line(text, frame, where)
+        found.extend(supported)
+        ignored_lines.extend((where, shape) for shape in ignored)
+    if ignored_lines and not found:
+        where, shape = ignored_lines[0]
+        raise UserError(f"{where}: the region shape '{shape}' is not supported; use "
+                        "circle, ellipse or box (the file has no region of these "
+                        "shapes, so ignoring the others would leave no region)")
+    for where, shape in ignored_lines:
+        warnings.warn(f"{where}: ignoring the {shape} region (only circle, ellipse "
+                      "and box regions are used)", IgnoredRegionWarning, stacklevel=2)
     return found
 
 
@@ -160,6 +220,7 @@ def _pixel_mask(region, wcs, shape):
     if bbox.shape[0] * bbox.shape[1] > 4 * shape[0] * shape[1]:
         # to_mask() would allocate the whole bounding box (terabytes for a
         # circle of 1e6"): test the image's pixel centres instead.
+        from regions import PixCoord
         yy, xx = np.mgrid[:shape[0], :shape[1]]
         return np.asarray(pixel_region.contains(PixCoord(xx, yy)), dtype=bool)
     mask = pixel_region.to_mask(mode="center").to_image(shape)
@@ -244,8 +305,66 @@ def star_region(star, include=True):
     >>> r.radius, r.meta["include"]
     (<Quantity 2. arcsec>, False)
     """
+    from regions import CircleSkyRegion
     ra, dec, radius = parse_star(star)
     region = CircleSkyRegion(SkyCoord(ra * u.deg, dec * u.deg, frame="fk5"),
                              radius * u.arcsec)
     region.meta["include"] = include
     return region
+
+
+def _is_no_regions(regions):
+    return regions is None or (isinstance(regions, str)
+                               and regions.strip().lower() in _NO_REGIONS)
+
+
+def fit_regions(regions, star=None, argname="regions"):
+    """The regions of an image fit, from its ``regions`` and ``star`` arguments.
+
+    The rules of the reference tool's ``fit_image_photometry``:
+
+    - ``regions`` None, "none" or "": no regions, except that a ``star``
+      restricts the fit to its circle;
+    - "star": only the ``star`` circle; "notstar": all but it (both are a
+      `~imphot_astropy.UserError` without a ``star``, where the reference
+      tool silently fitted the whole image);
+    - a ds9 file name or lines: those regions, unless a ``star`` is given,
+      which overrides them (the fit is restricted to the star's circle and
+      the file is not read; an `~astropy.utils.exceptions.AstropyUserWarning`
+      says so).
+
+    Parameters
+    ----------
+    regions : None, str, `os.PathLike` or iterable of str
+        As above.
+    star : (ra, dec, radius), optional
+        Degrees, degrees and arcsec.
+    argname : str
+        The argument name to quote in messages.
+
+    Returns
+    -------
+    regions : list of `regions.Region`
+        Each with ``meta["include"]``; empty for no regions.
+
+    Examples
+    --------
+    >>> [r.meta["include"] for r in fit_regions("notstar", (338.2, -60.5, 2.0))]
+    [False]
+    >>> fit_regions(None), len(fit_regions(None, (338.2, -60.5, 2.0)))
+    ([], 1)
+    """
+    if _is_no_regions(regions):
+        return [star_region(star, include=True)] if star is not None else []
+    if isinstance(regions, str) and regions.strip().lower() in ("star", "notstar"):
+        if star is None:
+            # The reference tool silently fitted the whole image (issue 13).
+            raise UserError(f"{argname}: {regions.strip()!r} needs the star argument, "
+                            "star=(ra, dec, radius)")
+        return [star_region(star, include=regions.strip().lower() == "star")]
+    if star is not None:
+        warnings.warn(f"{argname}: these regions are not used, because star is given "
+                      "(star overrides regions: the fit is restricted to the star's "
+                      "circle)", AstropyUserWarning, stacklevel=2)
+        return [star_region(star, include=True)]
+    return read_ds9_regions(regions, argname)

@@ -42,8 +42,10 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
     the star. With ``regions="star"`` both fit exactly the same pixels: the
     star fit is given the pixels that the image fit compared (the circle of
     ``radius`` around the star, unmasked in both images), so their results
-    can be compared directly. (So do ``regions`` None, "" and "none", with
-    which the image fit is restricted to the circle too.)
+    can be compared directly. With ``regions`` None, "" or "none" (no
+    regions), the image fit is the global fit of the whole image, beside
+    the star fit, as in the reference tool: the two methods then
+    cross-check each other.
 
     Parameters
     ----------
@@ -52,8 +54,11 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
     star : (ra, dec, radius)
         The star (degrees) and the radius (arcsec) of the circle fitted.
     regions : None, "none", "", "star", "notstar", str or iterable of str
-        The regions of the image fit (see ``fit_image_photometry``);
-        "star" restricts it to the star's circle.
+        The regions of the image fit (see ``fit_image_photometry``): None,
+        "none" or "" for none (a global image fit), "star" (the default) to
+        restrict it to the star's circle, "notstar" to exclude the circle,
+        or a ds9 region file (or its lines), which the image fit uses as
+        given (the star fit keeps its circle).
     fix_scale, fix_bg, fix_dx, fix_dy : float or None
         Hold that parameter of the image fit (the star fit has no such
         parameters: its scale, offset and shifts compare two fits).

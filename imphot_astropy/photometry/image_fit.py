@@ -20,7 +20,7 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
                          min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
                          hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
                          display=False, nowait=False, hardcopy=None, title=None,
-                         star=None, save=False, fig=None, taper=9, extramask=None,
+                         star=None, save=False, fig=None, taper=9.0, extramask=None,
                          init_dx=None, init_dy=None, apply=False, resample=False):
     """Fit a MUSE image with an HST image of the same sky on the same grid.
 
@@ -50,7 +50,9 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         fk5/icrs or image/physical coordinates; regions marked ``-`` are
         excluded, and if any region is included, everything outside the
         included regions is excluded. "star" keeps only the ``star`` circle,
-        "notstar" excludes it.
+        "notstar" excludes it. Other ds9 shapes are ignored with an
+        `~imphot_astropy.masking.IgnoredRegionWarning` (a file of nothing
+        else is refused).
     fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta : float or None
         Hold that parameter at the given value (dx, dy, fwhm in arcsec).
     min_scale : float
@@ -86,23 +88,26 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         The figure title: None or "none" for the default
         ("MUSE image: <name>"), "" for no title.
     star : (ra, dec, radius), optional
-        Degrees, degrees and arcsec. With ``regions`` None, "none" or "" the
-        fit is restricted to this circle; see ``regions`` for "star" and
-        "notstar"; with a region file, the circle is added as an include
-        region.
+        Degrees, degrees and arcsec. Restricts the fit to this circle (with
+        ``regions`` None, "none", "" or "star"); see ``regions`` for
+        "notstar". As the reference tool documents, ``star`` overrides a
+        region file: the file is then not used, with a warning.
     save : bool
         Write the MUSE image as compared, the model, their difference and the
-        Fourier amplitudes of the MUSE image and the model as FITS files
-        beside the MUSE file (``<muse name>_image_fit_muse.fits``,
-        ``_model``, ``_residual``, ``_muse_fft``, ``_model_fft``; see
+        Fourier amplitudes of all three as FITS files beside the MUSE file
+        (``<muse name>_image_fit_muse.fits``, ``_model``, ``_residual``,
+        ``_muse_fft``, ``_model_fft``, ``_residual_fft``; see
         `~imphot_astropy.photometry.products`).
     fig : `matplotlib.figure.Figure`, optional
         Draw the figure into this one (it is cleared). With ``display``, it
         must come from ``matplotlib.pyplot.figure()``.
-    taper : float
+    taper : float or int
         The width (pixels) over which weights fall to zero at mask edges,
         so that sources cut by a mask do not pull the fitted offsets; below
-        2 disables tapering.
+        2 disables tapering. A float (the default, 9.0) gives an isotropic
+        raised-cosine ramp; an integer, the reference tool's type, gives its
+        Blackman bevel, with even widths rounded up to odd (see
+        `~imphot_astropy.core.masks.taper_weights`).
     extramask : array, NDData/CCDData or str, optional
         More MUSE pixels to ignore: a boolean array (True = ignore), or an
         image (or FITS file with a DATA extension) of 0/1 values on the MUSE

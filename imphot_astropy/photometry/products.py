@@ -23,6 +23,7 @@ is the MUSE file name without ``.fits``:
 ``<name>_image_fit_muse_fft.fits``        (save) the amplitude of the Fourier
                                           transform of the MUSE image
 ``<name>_image_fit_model_fft.fits``       (save) the same for the model
+``<name>_image_fit_residual_fft.fits``    (save) the same for the residual
 ========================================  =====================================
 
 The three images are on the cropped part of the MUSE grid that the fit
@@ -32,8 +33,9 @@ with ``CCDData.read``. The Fourier amplitudes have a linear WCS of spatial
 frequency (cycles/arcsec, zero frequency at ``CRPIX``) and the same
 ``BUNIT``. (The MPDAF-based tool called these ``<name>_image.fits``,
 ``_hst_model.fits``, ``_residual.fits``, ``_fft.fits``,
-``_hst_model_fft.fits`` and ``_residual_fft.fits``; the names here say
-which fit made them and cannot be mistaken for an input image.)
+``_hst_model_fft.fits`` and ``_residual_fft.fits``: the same six products,
+under names that say which fit made them and cannot be mistaken for an
+input image.)
 """
 
 import os
@@ -60,6 +62,7 @@ IMAGE_FIT_PRODUCTS = {
     "residual": "MUSE image minus fitted model",
     "muse_fft": "amplitude of the Fourier transform of the MUSE image",
     "model_fft": "amplitude of the Fourier transform of the model",
+    "residual_fft": "amplitude of the Fourier transform of the residual",
 }
 
 # Keywords of the MUSE header that say what was observed; copied to products.
@@ -216,6 +219,7 @@ def write_image_fit_products(result):
         "residual": _image_hdus(images, images.residual, result, "residual"),
         "muse_fft": _fft_hdus(images, images.muse_fft, result, "muse_fft"),
         "model_fft": _fft_hdus(images, images.model_fft, result, "model_fft"),
+        "residual_fft": _fft_hdus(images, images.residual_fft, result, "residual_fft"),
     }
     for key, hdulist in contents.items():
         write_fits_atomically(hdulist, paths[key], inputs, "save")

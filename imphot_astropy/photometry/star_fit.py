@@ -34,6 +34,9 @@ def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, display=F
     the HDFS star at 0.72"). Because the regridding filter is modelled, the
     HST flux is not underestimated as it was by a plain Moffat, whose flux
     scale comes out 6% high on synthetic truth and 20% high on the HDFS star.
+    The MPDAF-based tool's figures are still offered, for comparison with
+    its tables: ``plain_scale``, ``plain_fwhm``, ``plain_hst_fwhm`` ... (see
+    `~imphot_astropy.fitting.FittedStarPhotometry`).
 
     Parameters
     ----------

@@ -14,11 +14,12 @@ import astropy.units as u
 
 from ..exceptions import UserError
 from .origin import NIFUS, decode_ifu, decode_slice, decode_xpix, decode_ypix
-from .sky import positioned_to_sky, projected_to_sky
-from .slicer import NSLICES, NSTACKS, Slicer
+from .sky import positioned_to_sky, projected_to_sky, sky_to_projected
+from .slicer import NSLICES, NSTACKS, SLICES_PER_STACK, Slicer
 
 __all__ = ["LambdaCriterion", "IfuCriterion", "SliceCriterion",
            "XpixCriterion", "YpixCriterion", "ExpCriterion", "SkyCriterion",
+           "PixelSkyCriterion",
            "scan", "scan_mask", "parse_ranges", "parse_integers",
            "stack_slices", "ifu_numbers", "slice_numbers"]
 
@@ -365,10 +366,40 @@ class SkyCriterion(_Criterion):
         self.ra0, self.dec0 = ra0, dec0
 
     def keep(self, columns, rows):
+        # A first cut on the stored ypos column, in its own unit and type,
+        # keeps the band of rows whose ypos could lie in an aperture (a few
+        # percent of a field): converting every row to float64 degrees
+        # would cost more than the rest of the selection.
+        stored = columns["ypos"]
+        band = np.zeros(np.shape(stored), dtype=bool)
+        for aperture in self.apertures:
+            low, high = self._ypos_band(aperture)
+            band |= (stored >= low) & (stored <= high)
+        mask = np.zeros(band.shape, dtype=bool)
+        rows_in_band = np.flatnonzero(band)
+        if rows_in_band.size:
+            mask[rows_in_band] = self._keep_exact(
+                columns["xpos"][rows_in_band], stored[rows_in_band])
+        return mask
+
+    def _ypos_band(self, aperture):
+        """Bounds of the stored ypos values of rows that may lie in the
+        aperture, widened by 1e-6 deg (the exact test follows, so the band
+        only needs to hold them all despite float32 rounding)."""
+        radius = aperture.bounding_radius + 1e-6
+        if self.projection == "projected":
+            _, ypos_c = sky_to_projected(aperture.ra, aperture.dec,
+                                         self.ra0, self.dec0)
+            centre = float(ypos_c)
+        else:
+            centre = aperture.dec - self.dec0
+        return (centre - radius) / self.to_deg, (centre + radius) / self.to_deg
+
+    def _keep_exact(self, xpos, ypos):
         # float64 before scaling: a float32 column times a Python float
         # stays float32 in numpy 2.
-        xpos = np.multiply(columns["xpos"], self.to_deg, dtype=np.float64)
-        ypos = np.multiply(columns["ypos"], self.to_deg, dtype=np.float64)
+        xpos = np.multiply(xpos, self.to_deg, dtype=np.float64)
+        ypos = np.multiply(ypos, self.to_deg, dtype=np.float64)
         mask = np.zeros(xpos.shape, dtype=bool)
         for aperture in self.apertures:
             if self.projection == "projected":
@@ -388,17 +419,53 @@ class SkyCriterion(_Criterion):
         return mask
 
 
-def stack_slices(stacks):
-    """Return the CCD slice numbers of the given optical stacks (1-4).
+class PixelSkyCriterion(_Criterion):
+    """Rows inside one of the apertures of a table in pixel units.
+
+    Parameters
+    ----------
+    apertures : list of `~imphot_astropy.pixtable.sky.PixelAperture`
 
     Examples
     --------
-    >>> stack_slices([4]).tolist()
+    >>> import numpy as np
+    >>> from imphot_astropy.pixtable.sky import PixelAperture
+    >>> c = PixelSkyCriterion([PixelAperture(0.0, 0.0, 1.0, "C")])
+    >>> c.keep({"xpos": np.array([0.5, 2.0]), "ypos": np.zeros(2)}, None)
+    array([ True, False])
+    """
+
+    columns = ("xpos", "ypos")
+    cost = 4
+
+    def __init__(self, apertures):
+        self.apertures = apertures
+
+    def keep(self, columns, rows):
+        xpos, ypos = columns["xpos"], columns["ypos"]
+        mask = np.zeros(np.shape(xpos), dtype=bool)
+        for aperture in self.apertures:
+            mask |= aperture.contains(xpos, ypos)
+        return mask
+
+
+def stack_slices(stacks):
+    """Return the CCD slice numbers of the given stacks (1-4), numbered as
+    in MPDAF: stack ``k`` is sky slices ``12 (k - 1) + 1`` to ``12 k``
+    (optical stack ``5 - k``).
+
+    Examples
+    --------
+    >>> stack_slices([1]).tolist()
     [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+    >>> stack_slices(4).tolist() == Slicer.stack_ccd_slices(1).tolist()
+    True
     """
     stacks = parse_integers(stacks, "stack", 1, NSTACKS)
-    return np.sort(np.concatenate([Slicer.stack_ccd_slices(int(s))
-                                   for s in stacks]))
+    sky = np.concatenate([np.arange(SLICES_PER_STACK * (k - 1) + 1,
+                                    SLICES_PER_STACK * k + 1)
+                          for k in stacks.tolist()])
+    return np.sort(Slicer.sky2ccd(sky))
 
 
 def ifu_numbers(ifus):
@@ -530,6 +597,11 @@ def _native(array, inplace=False):
     return array.astype(native)
 
 
+# A criterion sees only the rows that the previous ones kept once they are
+# fewer than 1 in this many rows of the chunk.
+_GATHER_BELOW = 4
+
+
 def _chunk_and(criteria, read_chunk, start, stop):
     """Apply criteria one after the other to the surviving rows."""
     local = None                   # None: every row of the chunk
@@ -538,13 +610,17 @@ def _chunk_and(criteria, read_chunk, start, stop):
         missing = [n for n in criterion.columns if n not in cache]
         if missing:
             cache.update(read_chunk(missing, start, stop))
-        if local is None:
+        # While most rows survive, testing them all costs less than
+        # gathering the survivors' values first.
+        if local is None or local.size > (stop - start) // _GATHER_BELOW:
             for name in criterion.columns:
                 cache[name] = _native(cache[name], inplace=True)
             subset = {n: cache[n] for n in criterion.columns}
             rows = (np.arange(start, stop, dtype=np.int64)
                     if criterion.uses_rows else None)
-            local = np.flatnonzero(criterion.keep(subset, rows))
+            kept = criterion.keep(subset, rows)
+            local = (np.flatnonzero(kept) if local is None
+                     else local[kept[local]])
         else:
             subset = {n: _native(cache[n][local]) for n in criterion.columns}
             rows = local + start if criterion.uses_rows else None

@@ -15,13 +15,15 @@ from astropy.wcs import WCS
 from ..exceptions import UserError
 from ..io import check_output_path
 from .criteria import (ExpCriterion, IfuCriterion, LambdaCriterion,
-                       SkyCriterion, SliceCriterion, XpixCriterion,
+                       PixelSkyCriterion, SkyCriterion, SliceCriterion, XpixCriterion,
                        YpixCriterion, ifu_numbers, parse_integers,
                        parse_ranges, scan, scan_mask, slice_numbers,
                        stack_slices)
+from .mask import mask_column
 from .origin import (decode_ifu, decode_slice, decode_xoffset, decode_xpix,
                      decode_ypix, encode_origin, xoffsets_from_header)
-from .sky import parse_apertures, positioned_to_sky, projected_to_sky
+from .sky import (parse_apertures, parse_pixel_apertures,
+                  positioned_to_sky, projected_to_sky)
 from .storage import (COLUMN_NAMES, REQUIRED_COLUMNS, PixTableFile,
                       parse_unit, write_pixtable)
 
@@ -47,8 +49,12 @@ class PixTable:
 
     Parameters
     ----------
-    filename : str or `os.PathLike`, optional
-        The pixel-table file. Give either a file or the columns.
+    filename : str, `os.PathLike`, file object or None
+        The pixel-table file: anything `astropy.io.fits.open` accepts (file
+        objects that are not an uncompressed file on disk, and compressed
+        files, are read into memory). Give either a file or the columns;
+        with neither, the table is empty (``nrows == 0``; `extract` and the
+        ``get_`` methods return None), as in MPDAF.
     xpos, ypos, lbda, data, dq, stat, origin, weight : array-like, optional
         The columns of a table built in memory (``weight`` is optional).
     primary_header : `~astropy.io.fits.Header`, optional
@@ -121,9 +127,22 @@ class PixTable:
                 raise UserError("PixTable: give either a filename or the "
                                 "columns, not both")
             self._open(filename)
+        elif not given:
+            self._empty(primary_header, save_as_ima, wcs, wave, unit_data)
         else:
             self._from_columns(columns, primary_header, save_as_ima, wcs,
                                wave, unit_data)
+
+    def _empty(self, primary_header, save_as_ima, wcs, wave, unit_data):
+        """An empty table without columns (MPDAF's ``PixTable(None)``)."""
+        self._file = None
+        self.filename = None
+        self.primary_header = (fits.Header() if primary_header is None
+                               else fits.Header(primary_header, copy=True))
+        self.ima = bool(save_as_ima)
+        self.wcs, self.wave = u.Unit(wcs), u.Unit(wave)
+        self.unit_data = u.Unit(unit_data)
+        self.nrows = 0
 
     def _open(self, filename):
         self._file = PixTableFile(filename)
@@ -145,8 +164,6 @@ class PixTable:
                       unit_data):
         missing = [name for name in REQUIRED_COLUMNS
                    if columns[name] is None]
-        if len(missing) == len(REQUIRED_COLUMNS):
-            raise UserError("PixTable: give a filename or the columns")
         if missing:
             raise UserError("PixTable: missing column "
                             + ", ".join(repr(m) for m in missing))
@@ -228,8 +245,9 @@ class PixTable:
 
     @property
     def nifu(self):
-        """Number of merged IFUs that went into this table (``MERGED``)."""
-        return self.get_keyword("MERGED", 1)
+        """Number of merged IFUs that went into this table (``MERGED``; 0
+        for an empty table, as in MPDAF)."""
+        return self.get_keyword("MERGED", 1 if self.nrows else 0)
 
     @property
     def fluxcal(self):
@@ -294,9 +312,19 @@ class PixTable:
     def _name(self):
         return self.filename or "pixel table"
 
+    @property
+    def _is_empty(self):
+        """True for a table without any column (``PixTable(None)``)."""
+        return self._file is None and not self._columns
+
     # -- whole-table operations -----------------------------------------------
     def info(self, output=None):
-        """Print a summary of the table.
+        """Print a summary of the table and the list of its HDUs.
+
+        As MPDAF's ``info``: the merged IFUs, the flux-calibration and
+        sky-subtraction flags, the projection, then the HDUs of the file
+        (`astropy.io.fits.HDUList.info`), or for a table held in memory
+        those it would be written as.
 
         Parameters
         ----------
@@ -312,11 +340,23 @@ class PixTable:
         1 merged IFUs went into this pixel table
         projection: unknown
         columns: xpos [pix], ypos [pix], lambda [Angstrom], data [ct], dq, stat [ct2], origin
+        No.  Name     Type        Dimensions  Format
+          0  PRIMARY  PrimaryHDU  ()
+          1  xpos     ImageHDU    (1, 1)      float32
+          2  ypos     ImageHDU    (1, 1)      float32
+          3  lambda   ImageHDU    (1, 1)      float32
+          4  data     ImageHDU    (1, 1)      float32
+          5  dq       ImageHDU    (1, 1)      int32
+          6  stat     ImageHDU    (1, 1)      float32
+          7  origin   ImageHDU    (1, 1)      int32
         """
         output = sys.stdout if output is None else output
-        where = ("pixel table in memory" if self._file is None else
-                 f"{self.filename} ("
-                 + ("image extensions" if self.ima else "binary table") + ")")
+        if self._file is None:
+            where = "pixel table in memory"
+        else:
+            where = ((self.filename or "file object") + " ("
+                     + ("image extensions" if self.ima else "binary table")
+                     + ")")
         lines = [f"{where}: {self.nrows} rows",
                  f"{self.nifu} merged IFUs went into this pixel table"]
         if self.skysub:
@@ -326,11 +366,30 @@ class PixTable:
         wcs = self.get_keyword("WCS", None)
         lines.append(f"projection: {wcs if wcs else 'unknown'}")
         units = self._units()
-        lines.append("columns: " + ", ".join(
+        lines.append("columns: " + (", ".join(
             name + (f" [{units[name]}]" if units.get(name) not in
                     (None, u.dimensionless_unscaled) else "")
-            for name in self._column_names()))
+            for name in self._column_names()) or "none"))
+        lines.extend(_format_hdus(self._hdu_rows()))
         print("\n".join(lines), file=output)
+
+    def _hdu_rows(self):
+        """(number, name, type, dimensions, format) of the file's HDUs, or
+        of those the table would be written as."""
+        if self._file is not None:
+            return [(row[0], row[1], row[3], row[5], row[6])
+                    for row in self._file.hdu_info]
+        rows = [(0, "PRIMARY", "PrimaryHDU", (), "")]
+        names = self._column_names()
+        if not names:
+            return rows
+        if not self.ima:
+            return rows + [(1, "", "BinTableHDU", f"{self.nrows}R x "
+                            f"{len(names)}C", "")]
+        for number, name in enumerate(names, start=1):
+            kind = "int32" if name in ("dq", "origin") else "float32"
+            rows.append((number, name, "ImageHDU", (1, self.nrows), kind))
+        return rows
 
     def copy(self):
         """Return a copy: same file, copied header and in-memory columns.
@@ -377,6 +436,9 @@ class PixTable:
         [5000.0]
         >>> tmp.cleanup()
         """
+        if self._is_empty:
+            raise UserError("PixTable.write: the table is empty (no "
+                            "columns): nothing to write")
         # Never replace the file this table was read from, nor the file of
         # a table it was extracted from (issue 13).
         inputs = [] if self._file is None else [self._file.filename]
@@ -467,7 +529,7 @@ class PixTable:
             column = self._columns[name]
             return column if ksel is None else _index(column, ksel, name)
         if self._file is None or name not in self._file.columns:
-            if name == "weight":
+            if name == "weight" or self._is_empty:
                 return None
             raise UserError(f"{self._name}: missing column {name!r}")
         if ksel is None:
@@ -483,9 +545,12 @@ class PixTable:
         name : str
             Column name.
         data : array-like
-            The values (``nrows`` of them if ``ksel`` is None).
+            The values (``nrows`` of them if ``ksel`` is None); with
+            ``ksel``, one value per selected row, or a scalar set in all of
+            them.
         ksel : index, optional
-            Rows to set.
+            Rows to set (a boolean mask, indices, a slice, or the output of
+            `numpy.where`).
 
         Examples
         --------
@@ -500,9 +565,13 @@ class PixTable:
             name = "lambda"
         if name not in COLUMN_NAMES:
             raise UserError(f"name: unknown column {name!r}")
-        values = _native_copy(data, name)
         if isinstance(ksel, tuple):
             ksel = ksel[0]
+        # A scalar is broadcast over the selected rows, as in MPDAF.
+        scalar = ksel is not None and np.ndim(data) == 0
+        values = _native_copy(np.atleast_1d(data) if scalar else data, name)
+        if scalar:
+            values = values[0]
         if ksel is None:
             if values.shape != (self.nrows,):
                 raise UserError(f"{name}: expected {self.nrows} values, got "
@@ -881,7 +950,14 @@ class PixTable:
         ranges = parse_ranges(lbda, "lbda", u.Unit(unit), self.wave)
         return LambdaCriterion(ranges)
 
+    @property
+    def _in_pixels(self):
+        """True if xpos/ypos are in pixels (tables before astrometry)."""
+        return self.wcs == u.pix
+
     def _sky_criterion(self, sky):
+        if self._in_pixels:
+            return PixelSkyCriterion(parse_pixel_apertures(sky))
         apertures = parse_apertures(sky)
         to_deg = self._position_to_deg("sky")
         ra0, dec0 = self._reference_point()
@@ -936,8 +1012,10 @@ class PixTable:
     def select_stacks(self, stacks, origin=None):
         """Return a mask of the rows from the given slicer stacks.
 
-        Stacks are numbered 1-4 as in the optical scheme of `Slicer`: stack
-        ``s`` is the 12 slices ``(s, 1)`` to ``(s, 12)``.
+        Stacks are numbered 1-4 as in MPDAF: stack ``k`` is the 12 slices
+        ``12 (k - 1) + 1`` to ``12 k`` in the sky scheme of `Slicer` (which
+        are also the CCD slices of those numbers), that is optical stack
+        ``5 - k``.
 
         Parameters
         ----------
@@ -952,16 +1030,16 @@ class PixTable:
 
         Notes
         -----
-        MPDAF's ``select_stacks`` numbers stacks the other way round (its
-        stack ``k`` is optical stack ``5 - k``) and leaves out two slices of
-        each stack.
+        MPDAF 3.6 leaves out the last two sky slices of each stack (its
+        range stops at ``12 k - 2``); its current source, like this method,
+        selects all 12.
 
         Examples
         --------
         >>> pix = PixTable(xpos=[0.] * 2, ypos=[0.] * 2, lbda=[5e3] * 2,
         ...                data=[0.] * 2, dq=[0] * 2, stat=[0.] * 2,
         ...                origin=[(1 << 6) | 1, (1 << 6) | 48])
-        >>> pix.select_stacks(4).tolist()
+        >>> pix.select_stacks(1).tolist()
         [True, False]
         """
         return self.select_slices(stack_slices(stacks), origin=origin)
@@ -1115,7 +1193,9 @@ class PixTable:
             angle Quantities are accepted for all three), and ``shape``:
             'C' for a circle (great-circle distance < size) or 'S' for a
             square (in the tangent plane at the centre, sides along RA and
-            Dec). A row is kept if it lies in any of the apertures.
+            Dec). A row is kept if it lies in any of the apertures. For a
+            table in pixels, ``y``, ``x`` and ``size`` are pixels (ypos,
+            xpos and a distance), as in MPDAF.
 
         Returns
         -------
@@ -1193,7 +1273,7 @@ class PixTable:
         exp : int or list of int
             Exposure numbers (``EXPn`` keywords).
         stack : int or list of int
-            Stack numbers in the optical scheme; see `select_stacks`.
+            Stack numbers (1-4) as in MPDAF; see `select_stacks`.
         method : {'and', 'or'}
             Keep rows that meet all the criteria given ('and') or any
             of them ('or'). With no criterion, 'and' keeps every row and
@@ -1203,7 +1283,7 @@ class PixTable:
         -------
         `PixTable` or None
             A table held in memory, or None (with a warning) if no row is
-            selected.
+            selected; None (without warning) for an empty table.
 
         Examples
         --------
@@ -1218,6 +1298,8 @@ class PixTable:
         """
         if method not in ("and", "or"):
             raise UserError(f"method: expected 'and' or 'or', got {method!r}")
+        if self.nrows == 0:
+            return None             # as MPDAF, for an empty table
         criteria = []
         if sky is not None:
             criteria.append(self._sky_criterion(sky))
@@ -1398,7 +1480,10 @@ class PixTable:
 
         Works for 'projected' tables (native spherical coordinates about
         the ``RA``/``DEC`` keywords) and 'positioned' tables (offsets from
-        ``CRVAL1``/``CRVAL2``), in whatever angle unit the columns are.
+        ``CRVAL1``/``CRVAL2``), in whatever angle unit the columns are. For
+        tables in pixels (before astrometry) the positions are returned
+        as they are, in pixels, as MPDAF does for tables without a
+        reference point.
 
         Parameters
         ----------
@@ -1409,7 +1494,8 @@ class PixTable:
         Returns
         -------
         ra, dec : `numpy.ndarray`
-            Right ascension in [0, 360) and declination, in degrees.
+            Right ascension in [0, 360) and declination, in degrees (or
+            xpos and ypos in pixels, as float64).
 
         Examples
         --------
@@ -1424,6 +1510,8 @@ class PixTable:
         >>> ((ra - 150.0) * 3600).round(6).tolist(), ((dec - 2.0) * 3600).round(6).tolist()
         ([0.0, 1.0], [0.0, -2.0])
         """
+        if self._in_pixels:
+            return self._pixel_positions(xpos, ypos)
         to_deg = self._position_to_deg("get_pos_sky")
         ra0, dec0 = self._reference_point()
         to_sky = (projected_to_sky if self.projection == "projected"
@@ -1436,15 +1524,81 @@ class PixTable:
                           np.asarray(ypos, dtype=float) * to_deg, ra0, dec0)
         ra = np.empty(self.nrows)
         dec = np.empty(self.nrows)
+        for start, stop, ra_chunk, dec_chunk in self.iter_pos_sky():
+            ra[start:stop], dec[start:stop] = ra_chunk, dec_chunk
+        return ra, dec
+
+    def iter_pos_sky(self):
+        """Yield the sky positions of the rows, chunk by chunk.
+
+        Yields
+        ------
+        start, stop : int
+            The rows of the chunk.
+        ra, dec : `numpy.ndarray`
+            Their right ascension and declination in degrees (see
+            `get_pos_sky`; pixels for tables in pixels).
+
+        Examples
+        --------
+        >>> import astropy.units as u
+        >>> pix = PixTable(xpos=[0., 1.], ypos=[0., 2.], lbda=[5e3] * 2,
+        ...                data=[0.] * 2, dq=[0] * 2, stat=[0.] * 2,
+        ...                origin=[0] * 2)
+        >>> [(a, b, x.tolist()) for a, b, x, _ in pix.iter_pos_sky()]
+        [(0, 2, [0.0, 1.0])]
+        """
+        if self._in_pixels:
+            to_deg, ra0, dec0 = 1.0, 0.0, 0.0
+            to_sky = _pixel_identity
+        else:
+            to_deg = self._position_to_deg("get_pos_sky")
+            ra0, dec0 = self._reference_point()
+            to_sky = (projected_to_sky if self.projection == "projected"
+                      else positioned_to_sky)
         with self._chunk_reader() as read:
             for start in range(0, self.nrows, self.chunk_rows):
                 stop = min(self.nrows, start + self.chunk_rows)
                 chunk = read(["xpos", "ypos"], start, stop)
-                ra[start:stop], dec[start:stop] = to_sky(
+                ra, dec = to_sky(
                     np.multiply(chunk["xpos"], to_deg, dtype=np.float64),
                     np.multiply(chunk["ypos"], to_deg, dtype=np.float64),
                     ra0, dec0)
-        return ra, dec
+                yield start, stop, ra, dec
+
+    def _pixel_positions(self, xpos, ypos):
+        if (xpos is None) != (ypos is None):
+            raise UserError("get_pos_sky: give both xpos and ypos, or "
+                            "neither")
+        if xpos is not None:
+            return (np.asarray(xpos, dtype=np.float64),
+                    np.asarray(ypos, dtype=np.float64))
+        return (self.get_xpos().astype(np.float64),
+                self.get_ypos().astype(np.float64))
+
+    def mask_column(self, maskfile=None):
+        """Mark the rows that fall on the objects of a mask image.
+
+        See `~imphot_astropy.pixtable.mask_column`.
+
+        Parameters
+        ----------
+        maskfile : str, `os.PathLike`, HDU or `~astropy.nddata.NDData`, optional
+            Mask image with a celestial WCS: 0 for the background, > 0 for
+            objects. If None, no row is masked.
+
+        Returns
+        -------
+        `~imphot_astropy.pixtable.PixTableMask`
+
+        Examples
+        --------
+        >>> pix = PixTable(xpos=[0.], ypos=[0.], lbda=[5e3], data=[0.],
+        ...                dq=[0], stat=[0.], origin=[0])
+        >>> pix.mask_column().maskcol.tolist()
+        [False]
+        """
+        return mask_column(self, maskfile)
 
     # -- detector images -----------------------------------------------------------
     def reconstruct_det_image(self, xstart=None, ystart=None, xstop=None,
@@ -1560,6 +1714,21 @@ class PixTable:
         meta["YSTART"] = (ystart, "zero-based CCD row of pixel 0")
         return CCDData(image, unit=unit, mask=np.isnan(image), wcs=wcs,
                        meta=meta)
+
+
+def _pixel_identity(xpos, ypos, ra0, dec0):
+    """Positions of a table in pixels: as they are."""
+    return xpos, ypos
+
+
+def _format_hdus(rows):
+    """Lines of a table of HDUs, in aligned columns."""
+    header = ("No.", "Name", "Type", "Dimensions", "Format")
+    cells = [header] + [(f"{r[0]:3d}", str(r[1]), str(r[2]), str(r[3]),
+                         str(r[4])) for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(5)]
+    return ["  ".join(cell.ljust(width) for cell, width in
+                      zip(row, widths)).rstrip() for row in cells]
 
 
 def _native_copy(values, name):

@@ -27,7 +27,8 @@ from astropy.modeling.rotations import (RotateCelestial2Native,
 from ..exceptions import UserError
 
 __all__ = ["projected_to_sky", "sky_to_projected", "positioned_to_sky",
-           "sky_to_positioned", "SkyAperture", "parse_apertures"]
+           "sky_to_positioned", "SkyAperture", "parse_apertures",
+           "PixelAperture", "parse_pixel_apertures"]
 
 # Native longitude of the celestial pole of zenithal projections (FITS
 # default, used by the MUSE pipeline).
@@ -360,3 +361,108 @@ def _to_float(value, default_unit):
     if isinstance(value, u.Quantity):
         return float(value.to_value(default_unit))
     return float(value)
+
+
+@dataclass(frozen=True)
+class PixelAperture:
+    """An aperture on a table whose positions are in pixels.
+
+    Tables early in the pipeline's reduction, before astrometry, store
+    ``xpos`` and ``ypos`` in pixels; MPDAF selects their rows with the same
+    ``(y, x, size, shape)`` apertures, in pixels, with plain Euclidean
+    distances.
+
+    Parameters
+    ----------
+    y, x : float
+        The centre (``ypos``, ``xpos``), in pixels.
+    size : float
+        The radius of a circle, or the half side of a square, in pixels.
+    shape : {'C', 'S'}
+        'C' for a circle, 'S' for a square with sides along the axes.
+
+    Examples
+    --------
+    >>> ap = PixelAperture(y=10.0, x=20.0, size=2.0, shape="S")
+    >>> ap.contains([21.9, 22.1], [11.9, 10.0])
+    array([ True, False])
+    """
+
+    y: float
+    x: float
+    size: float
+    shape: str
+
+    def __post_init__(self):
+        if self.shape not in ("C", "S"):
+            raise UserError(f"sky: unknown aperture shape {self.shape!r}; "
+                            "use 'C' (circle) or 'S' (square)")
+        if not np.isfinite(self.size) or self.size <= 0:
+            raise UserError(f"sky: the aperture size must be > 0 pixels, "
+                            f"not {self.size:g}")
+
+    def contains(self, xpos, ypos):
+        """Return True for positions strictly inside the aperture.
+
+        Parameters
+        ----------
+        xpos, ypos : array-like
+            Positions in pixels.
+
+        Returns
+        -------
+        `numpy.ndarray` of bool
+
+        Examples
+        --------
+        >>> PixelAperture(0.0, 0.0, 1.0, "C").contains([0.8, 0.8], [0.7, 0.0])
+        array([False,  True])
+        """
+        dx = np.asarray(xpos, dtype=float) - self.x
+        dy = np.asarray(ypos, dtype=float) - self.y
+        if self.shape == "C":
+            return dx ** 2 + dy ** 2 < self.size ** 2
+        return (np.abs(dx) < self.size) & (np.abs(dy) < self.size)
+
+
+def parse_pixel_apertures(sky):
+    """Turn the ``sky`` argument into apertures on a table in pixels.
+
+    Parameters
+    ----------
+    sky : tuple or list of tuples
+        Each ``(y, x, size, shape)``, all in pixels (plain numbers or
+        Quantities in ``pix``), ``shape`` 'C' or 'S'.
+
+    Returns
+    -------
+    list of `PixelAperture`
+
+    Examples
+    --------
+    >>> parse_pixel_apertures((5, 6, 2, "C"))
+    [PixelAperture(y=5.0, x=6.0, size=2.0, shape='C')]
+    """
+    if isinstance(sky, tuple):
+        sky = [sky]
+    try:
+        items = list(sky)
+    except TypeError:
+        raise UserError(f"sky: expected (y, x, size, shape) or a list of "
+                        f"them, got {sky!r}") from None
+    if not items:
+        raise UserError("sky: the list of apertures is empty")
+    apertures = []
+    for item in items:
+        try:
+            y, x, size, shape = item
+            values = [_to_float(v, u.pix) for v in (y, x, size)]
+        except (TypeError, ValueError, u.UnitsError) as err:
+            raise UserError(f"sky: each aperture must be (y, x, size, "
+                            f"shape) in pixels, got {item!r} ({err})") \
+                from None
+        if not isinstance(shape, str):
+            raise UserError(f"sky: unknown aperture shape {shape!r}; use "
+                            "'C' (circle) or 'S' (square)")
+        apertures.append(PixelAperture(*values, shape))
+    return apertures

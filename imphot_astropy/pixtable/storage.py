@@ -14,6 +14,7 @@ astropy reads a table's data either whole or through one memory map whose
 touched pages all stay resident.
 """
 
+import io
 import os
 import warnings
 from dataclasses import dataclass
@@ -124,8 +125,20 @@ class PixTableFile:
 
     Parameters
     ----------
-    filename : str or `os.PathLike`
-        The FITS file.
+    filename : str, `os.PathLike` or file object
+        The FITS file: anything `astropy.io.fits.open` accepts. Uncompressed
+        files on disk (by name, or as a file object open from their start)
+        are memory-mapped; compressed files and other file objects (such as
+        `io.BytesIO`) are read whole into memory, like astropy does.
+
+    Attributes
+    ----------
+    filename : str or None
+        The path of the file (None for a file object without a name).
+    in_memory : bool
+        True if the columns were read whole into memory.
+    hdu_info : list of tuple
+        The HDU summary of `astropy.io.fits.HDUList.info`.
 
     Raises
     ------
@@ -149,13 +162,22 @@ class PixTableFile:
     """
 
     def __init__(self, filename):
-        self.filename = os.fspath(filename)
-        if not os.path.isfile(self.filename):
-            raise UserError(f"{self.filename}: no such file")
+        self.hdu_info = []
+        self.in_memory = False
+        path = _plain_fits_path(filename)
+        if path is None:
+            # Compressed files, and file objects that are not an ordinary
+            # file on disk (io.BytesIO, sockets...), cannot be memory-mapped:
+            # their columns are read whole, as astropy.io.fits.open would.
+            self.filename = _display_name(filename)
+            self._open_in_memory(filename)
+            return
+        self.filename = path
         try:
             with fits.open(self.filename, memmap=True,
                            lazy_load_hdus=False) as hdul:
                 self.primary_header = hdul[0].header.copy()
+                self.hdu_info = hdul.info(output=False)
                 self._read_layout(hdul)
         except UserError:
             raise
@@ -163,24 +185,44 @@ class PixTableFile:
             raise UserError(f"{self.filename}: not a readable FITS file "
                             f"({err})") from None
 
+    def _open_in_memory(self, source):
+        """Read a file object or compressed file whole into memory."""
+        self.in_memory = True
+        label = self.filename or "file object"
+        try:
+            if hasattr(source, "read"):
+                # Copy the bytes so that closing the HDUList leaves the
+                # caller's file object open (astropy closes it otherwise).
+                source = io.BytesIO(source.read())
+            with fits.open(source, memmap=False) as hdul:
+                self.primary_header = hdul[0].header.copy()
+                self.hdu_info = hdul.info(output=False)
+                self._read_layout(hdul, in_memory=True)
+        except UserError:
+            raise
+        except (OSError, ValueError, TypeError) as err:
+            raise UserError(f"{label}: not a readable FITS file ({err})") \
+                from None
+
     # -- layout -----------------------------------------------------------
-    def _read_layout(self, hdul):
+    def _read_layout(self, hdul, in_memory=False):
         self.loaded = {}
         if len(hdul) > 1 and isinstance(hdul[1], fits.BinTableHDU):
             self.ima = False
             self._require_specific(hdul[1].columns.names, "its first "
                                    "extension is a table")
-            columns = self._table_layout(hdul)
+            columns = (self._load_table(hdul[1]) if in_memory
+                       else self._table_layout(hdul))
         elif len(hdul) > 1 and isinstance(hdul[1], fits.TableHDU):
             self.ima = False
             self._require_specific(hdul[1].columns.names, "its first "
                                    "extension is a table")
-            columns = self._load_ascii_table(hdul[1])
+            columns = self._load_table(hdul[1])
         else:
             self.ima = True
             self._require_specific([hdu.name for hdu in hdul[1:]],
                                    "its extensions are")
-            columns = self._image_layout(hdul)
+            columns = self._image_layout(hdul, in_memory)
         self._check_columns(columns)
         self.columns = columns
         self.nrows = self._nrows
@@ -200,9 +242,10 @@ class PixTableFile:
             "has the columns " + ", ".join(REQUIRED_COLUMNS)
             + " as binary-table columns or image extensions)")
 
-    def _load_ascii_table(self, hdu):
-        """Read an ASCII table (which MPDAF writes when asked for a table)
-        whole: its text cannot be memory-mapped as numbers."""
+    def _load_table(self, hdu):
+        """Read a table whole: an ASCII table (which MPDAF writes when
+        asked for a table), whose text cannot be memory-mapped as numbers,
+        or a binary table of a file that cannot be memory-mapped."""
         self._nrows = hdu.header["NAXIS2"]
         columns = {}
         for column in hdu.columns:
@@ -243,7 +286,7 @@ class PixTableFile:
             offset_in_row += width
         return columns
 
-    def _image_layout(self, hdul):
+    def _image_layout(self, hdul, in_memory=False):
         columns = {}
         lengths = {}
         for index, hdu in enumerate(hdul[1:], start=1):
@@ -261,10 +304,17 @@ class PixTableFile:
                                 "scaled (BSCALE/BZERO), which pixel tables "
                                 "never are")
             dtype = np.dtype(_BITPIX_DTYPES[header["BITPIX"]])
+            lengths[name] = shape[-1]
+            if in_memory:
+                values = np.asarray(hdu.data).reshape(-1)
+                values = values.astype(values.dtype.newbyteorder("="))
+                self.loaded[name] = values
+                columns[name] = ColumnLayout(name, -1, 0, values.dtype,
+                                             header.get("BUNIT"))
+                continue
             columns[name] = ColumnLayout(
                 name, hdul.fileinfo(index)["datLoc"], dtype.itemsize, dtype,
                 header.get("BUNIT"))
-            lengths[name] = shape[-1]
         if not columns:
             raise self._not_a_pixtable("no extension is named after any of "
                                        "these columns")
@@ -369,6 +419,60 @@ class PixTableFile:
             return reader.read([name], start, stop)[name]
 
 
+# The first bytes of the files astropy.io.fits.open decompresses itself.
+_COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"PK\x03\x04")
+
+
+def _plain_fits_path(source):
+    """Return the path of an uncompressed file on disk that ``source``
+    names or is open on (from its start), or None if it must be read
+    through astropy in memory.
+
+    Raises
+    ------
+    UserError
+        If ``source`` names a file that does not exist, or is neither a
+        path nor a file object.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        if not os.path.isfile(path):
+            raise UserError(f"{path}: no such file")
+    elif hasattr(source, "read"):
+        path = getattr(source, "name", None)
+        try:
+            at_start = source.tell() == 0
+        except (OSError, AttributeError, ValueError):
+            at_start = False
+        if not (isinstance(path, (str, bytes, os.PathLike)) and at_start
+                and os.path.isfile(path) and not _is_compressed_object(source)):
+            return None
+        path = os.fsdecode(path)
+    else:
+        raise UserError(f"filename: expected a file name, a path or a file "
+                        f"object, got {type(source).__name__}")
+    with open(path, "rb") as f:
+        start = f.read(4)
+    if any(start.startswith(magic) for magic in _COMPRESSED_MAGIC):
+        return None
+    return path
+
+
+def _is_compressed_object(source):
+    """True for gzip/bz2/zip file objects (whose ``name`` is the
+    compressed file)."""
+    module = type(source).__module__.split(".")[0]
+    return module in ("gzip", "bz2", "zipfile", "lzma")
+
+
+def _display_name(source):
+    """A name for messages: the path, or a file object's name, or None."""
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    name = getattr(source, "name", None)
+    return os.fsdecode(name) if isinstance(name, (str, bytes)) else None
+
+
 def _repeat(fmt):
     return int(getattr(fmt, "repeat", 1) or 1)
 
@@ -381,11 +485,13 @@ class _ChunkReader:
         self.fd = None
 
     def __enter__(self):
-        self.fd = os.open(self.ptfile.filename, os.O_RDONLY)
+        if not self.ptfile.in_memory:
+            self.fd = os.open(self.ptfile.filename, os.O_RDONLY)
         return self
 
     def __exit__(self, *exc):
-        os.close(self.fd)
+        if self.fd is not None:
+            os.close(self.fd)
         self.fd = None
 
     def _pread(self, nbytes, offset):

@@ -196,6 +196,8 @@ def _open_hst(hst, label="hst"):
         with open_fits(path, label) as hdulist:
             try:
                 source = _source_from_hdulist(hdulist, path, path)
+            except UserError:  # a ValueError too, but already says what is wrong
+                raise
             except (KeyError, ValueError, TypeError) as exc:
                 raise UserError(f"{label}: {path} is not a readable FITS image "
                                 f"({exc})") from None

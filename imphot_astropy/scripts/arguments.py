@@ -9,10 +9,8 @@ function takes. To offer a new fitter keyword, add one line to
 """
 
 import argparse
-import inspect
 
 from ..exceptions import UserError
-from ..fitting.image_fit import DEFAULT_HST_BETA, DEFAULT_HST_FWHM
 
 __all__ = ["ImphotArgumentParser", "extract_function_args", "FIT_IMAGE", "FIT_STAR",
            "FIT_BOTH"]
@@ -23,6 +21,14 @@ FIT_IMAGE = 1
 FIT_STAR = 2
 #: Options of both (``FIT_IMAGE + FIT_STAR``).
 FIT_BOTH = FIT_IMAGE + FIT_STAR
+
+# The defaults of the HST PSF model, as in the fitters' signatures
+# (fitting.image_fit.DEFAULT_HST_FWHM and DEFAULT_HST_BETA). Written here,
+# not imported, so that building a parser (``--help``) does not import the
+# fitters and scipy; scripts/tests checks that every option's default is the
+# fitter's.
+_HST_FWHM = 0.085
+_HST_BETA = 1.6
 
 #: The value of ``--fix_beta`` when it is not given, as in the reference
 #: tool: on the command line the Moffat beta is fixed unless freed by
@@ -38,6 +44,22 @@ def _float_or_none(text):
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number or 'none', not {text!r}")
+
+
+def _taper_width(text):
+    """An int for integer text ("9": the reference's Blackman bevel), else a float.
+
+    As for the fitters' ``taper`` keyword, the type chooses the bevel (see
+    `~imphot_astropy.core.masks.taper_weights`).
+    """
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of pixels, not {text!r}")
 
 
 def _str_or_none(text):
@@ -60,9 +82,11 @@ def _fix(what, unit=""):
 # (option, the fitters that take it, argparse.add_argument keywords).
 _FITTER_OPTIONS = [
     ("--regions", FIT_IMAGE, dict(
-        type=_str_or_none, default=None, metavar="FILE",
-        help="ds9 region file of areas to include/exclude in the image fit, or 'star' "
-             "(only the --star circle) or 'notstar' (all but it); 'none' for no regions")),
+        type=_str_or_none, default="star", metavar="FILE",
+        help="ds9 region file of areas to include/exclude in the image fit, 'star' "
+             "(the default, as in the reference tool: only the --star circle, or no "
+             "regions without --star), 'notstar' (all but the circle), or 'none' (no "
+             "regions: with --star, a global image fit beside the star fit)")),
     ("--fix_scale", FIT_IMAGE, _fix("flux scale factor (MUSE/HST)")),
     ("--fix_bg", FIT_IMAGE, _fix("flux offset (MUSE-HST)", " (MUSE flux units)")),
     ("--fix_dx", FIT_IMAGE, _fix("x-axis pointing offset", " arcsec")),
@@ -76,11 +100,11 @@ _FITTER_OPTIONS = [
         type=float, default=0.0, metavar="VALUE",
         help="the lowest flux scale factor allowed (default: 0)")),
     ("--hst_fwhm", FIT_IMAGE, dict(
-        type=float, default=DEFAULT_HST_FWHM, metavar="ARCSEC",
-        help=f"FWHM of the Moffat model of the HST PSF (default: {DEFAULT_HST_FWHM})")),
+        type=float, default=_HST_FWHM, metavar="ARCSEC",
+        help=f"FWHM of the Moffat model of the HST PSF (default: {_HST_FWHM})")),
     ("--hst_beta", FIT_IMAGE, dict(
-        type=float, default=DEFAULT_HST_BETA, metavar="VALUE",
-        help=f"beta of the Moffat model of the HST PSF (default: {DEFAULT_HST_BETA})")),
+        type=float, default=_HST_BETA, metavar="VALUE",
+        help=f"beta of the Moffat model of the HST PSF (default: {_HST_BETA})")),
     ("--margin", FIT_IMAGE, dict(
         type=float, default=2.0, metavar="ARCSEC",
         help="width of the zero margin that keeps the FFTs from wrapping (default: 2.0)")),
@@ -90,12 +114,15 @@ _FITTER_OPTIONS = [
     ("--star", FIT_BOTH, dict(
         type=float, nargs=3, default=None, action=_StoreTuple,
         metavar=("RA", "DEC", "RADIUS"),
-        help="a star at RA, DEC (degrees), fitted within RADIUS arcsec; the image fit "
-             "is restricted to the same circle")),
+        help="a star at RA, DEC (degrees), fitted within RADIUS arcsec beside the "
+             "image fit; with --regions star (the default) the image fit is "
+             "restricted to the same circle")),
     ("--taper", FIT_IMAGE, dict(
-        type=float, default=9, metavar="PIXELS",
-        help="width over which weights fall to zero at mask edges; < 2 disables "
-             "tapering (default: 9)")),
+        type=_taper_width, default=9.0, metavar="PIXELS",
+        help="width over which weights fall to zero at mask edges: an integer (9) "
+             "selects the reference tool's Blackman bevel (odd width, even values "
+             "rounded up), a number with a point (9.0, the default) the isotropic "
+             "raised-cosine ramp; < 2 disables tapering")),
     ("--extramask", FIT_IMAGE, dict(
         type=_str_or_none, default=None, metavar="FILE",
         help="FITS image of 0/1 values on the MUSE grid: the pixels to ignore (1)")),
@@ -196,6 +223,7 @@ def extract_function_args(options, function):
     >>> extract_function_args({"star": None, "fix_beta": 2.5, "verbose": True}, fit)
     {'star': None, 'fix_beta': 2.5}
     """
+    import inspect  # here, not at the top: --help does not need it (start-up time)
     values = vars(options) if isinstance(options, argparse.Namespace) else dict(options)
     parameters = inspect.signature(function).parameters
     images = set(list(parameters)[:2])

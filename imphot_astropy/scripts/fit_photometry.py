@@ -19,12 +19,10 @@ replace an input or another output of the run.
 import os
 import sys
 
+# Only light modules at import time, so that --help starts fast: the
+# fitters, readers and batch iterators (scipy, regions, reproject...) are
+# imported by the functions that run a fit.
 from ..exceptions import UserError, WorkerError
-from ..photometry import fit_image_photometry, fit_image_and_star_photometry
-from ..io import check_run_outputs, file_base_name
-from ..utils import progress_bar
-from ..batch import (FitImagePhotometryMP, FitImageAndStarPhotometryMP,
-                     write_photometry_table, table_format)
 from .arguments import ImphotArgumentParser, FIT_BOTH, extract_function_args
 
 __all__ = ["main", "fit_photometry_main"]
@@ -56,6 +54,8 @@ def _parser(prog):
 
 def _fitter(options):
     """The fitting function and the iterator class the options ask for."""
+    from ..photometry import fit_image_photometry, fit_image_and_star_photometry
+    from ..batch import FitImagePhotometryMP, FitImageAndStarPhotometryMP
     if options.star is None:
         return fit_image_photometry, FitImagePhotometryMP
     return fit_image_and_star_photometry, FitImageAndStarPhotometryMP
@@ -104,6 +104,7 @@ def _fit_one(function, options, kwargs, report):
 
 
 def _fit_many(iterator_class, options, kwargs, report):
+    from ..utils import progress_bar
     with iterator_class(options.hst_image, options.muse_images, kwargs,
                         nworker=options.nprocess, timeout=options.timeout) as fits:
         with progress_bar(len(fits), unit="image", desc=report.prog, leave=True) as bar:
@@ -125,6 +126,7 @@ def _planned_outputs(options):
     from ..corrections import aligned_filename
     from ..plotting.figures import plot_filename
     from ..photometry.products import image_fit_product_paths
+    from ..io import file_base_name
     outputs = []
     for muse in options.muse_images:
         name = file_base_name(muse)
@@ -149,6 +151,8 @@ def _summary_line(report, total):
 
 
 def _run(options, prog):
+    from ..io import check_run_outputs
+    from ..batch import write_photometry_table, table_format
     inputs = [options.hst_image] + list(options.muse_images)
     if options.table is not None:
         # Refuse a bad table name before any fitting, not after.

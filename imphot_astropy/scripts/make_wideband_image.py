@@ -1,48 +1,55 @@
-"""The make_wideband_image command: a MUSE image with a filter's response.
+"""The make_wideband_image command: MUSE images with a filter's response.
 
-Usage::
+Usage (the reference tool's interface; ``--output`` and ``--wave-unit`` are
+kept from earlier versions of this package)::
 
-    make_wideband_image FILTER CUBE [--output NAME] [--nprocess N]
-                        [--wave-unit UNIT] [--quiet]
+    make_wideband_image FILTER CUBE [CUBE ...] [--prefix PREFIX]
+                        [--wave_units UNIT] [--nprocess N] [--quiet]
+                        [--output NAME]
 """
 
 import argparse
+import os
 import sys
 import warnings
 
-import astropy.units as u
-
+# Only light modules at import time, so that --help starts fast: astropy
+# units and wideband (scipy...) are imported by the functions that use them.
 from ..exceptions import UserError
-from ..io import check_output_path
-from ..wideband import (bandpass_image, read_filter_curve, write_muse_image,
-                        wideband_image_name, FilterTruncationWarning)
 
-__all__ = ["main"]
+__all__ = ["main", "make_wideband_image_main"]
+
+PROG = "make_wideband_image"
 
 
-def _parser():
+def _parser(prog=PROG):
     parser = argparse.ArgumentParser(
-        prog="make_wideband_image",
-        description="Extract from a MUSE cube the image seen through a filter "
+        prog=prog,
+        description="Extract from each MUSE cube the image seen through a filter "
                     "(for example an HST filter), as the weighted mean of the "
                     "cube's planes, and write it as a MUSE-style FITS image "
-                    "(DATA, STAT, DQ).")
-    parser.add_argument("filter",
+                    "(DATA, STAT, DQ) named <prefix>_<cube>, with the first "
+                    "'datacube' or 'cube' of the cube's name replaced by 'image'.")
+    parser.add_argument("filter_curve", metavar="FILTER",
                         help="the filter: an ASCII file of two columns, wavelength "
                              "and throughput ('#' comments allowed; only relative "
                              "throughputs matter), or an HST filter name such as "
                              "F775W or ACS_WFC_F775W")
-    parser.add_argument("cube", help="the MUSE cube (FITS file with DATA and STAT "
-                                     "extensions)")
+    parser.add_argument("muse_cubes", metavar="CUBE", nargs="+",
+                        help="the MUSE cubes (FITS files with DATA and STAT "
+                             "extensions), processed one after the other")
+    parser.add_argument("--prefix", metavar="PREFIX", default=None,
+                        help="the start of the output names, which may include a "
+                             "directory (default: the filter file's base name up to "
+                             "its first dot, or the HST filter name)")
     parser.add_argument("--output", metavar="NAME",
-                        help="the output file (default: <filter>_<cube>, in the "
-                             "current directory, with the first 'datacube' or "
-                             "'cube' of the cube's name replaced by 'image', as "
-                             "imphot named it)")
+                        help="with a single cube: the output file, instead of "
+                             "<prefix>_<cube>")
     parser.add_argument("--nprocess", type=int, default=0, metavar="N",
                         help="the number of workers: 0 (default) for one per CPU, "
                              "-n for all CPUs but n, 1 for none")
-    parser.add_argument("--wave-unit", default="Angstrom", metavar="UNIT",
+    parser.add_argument("--wave_units", "--wave-unit", dest="wave_units",
+                        default="Angstrom", metavar="UNIT",
                         help="the unit of the wavelengths in a filter file "
                              "(default: Angstrom)")
     parser.add_argument("--quiet", action="store_true",
@@ -51,46 +58,129 @@ def _parser():
 
 
 def _report_warning(message, category, filename, lineno, file=None, line=None):
+    from ..wideband import FilterTruncationWarning
     label = "WARNING" if issubclass(category, FilterTruncationWarning) else category.__name__
     print(f"{label}: {message}", file=sys.stderr)
 
 
-def main(argv=None):
-    """Run make_wideband_image; return the exit status (0, or 1 on error).
+def _output_names(options):
+    """The output file of each cube; refuses two cubes sharing one name, and
+    (before any extraction) outputs that cannot be written or are inputs."""
+    outputs = _planned_names(options)
+    from ..io import check_run_outputs
+    check_run_outputs([("--output", out) for out in outputs.values()],
+                      inputs=[*options.muse_cubes, options.filter_curve])
+    return outputs
+
+
+def _planned_names(options):
+    from ..wideband import wideband_image_name
+    if options.output is not None:
+        if len(options.muse_cubes) > 1:
+            raise UserError("--output: give it with a single cube only; with several "
+                            "cubes use --prefix")
+        return {options.muse_cubes[0]: options.output}
+    outputs = {}
+    for cube in options.muse_cubes:
+        name = wideband_image_name(options.filter_curve, cube, prefix=options.prefix)
+        same = [c for c, o in outputs.items() if os.path.abspath(o) == os.path.abspath(name)]
+        if same:
+            raise UserError(f"CUBE: {same[0]} and {cube} would both be written to {name}; "
+                            "process them separately with different --prefix values")
+        outputs[cube] = name
+    return outputs
+
+
+def _process(cube, output, curve, options, say):
+    from ..wideband import bandpass_image, write_muse_image, FilterTruncationWarning
+    say(f"Extracting the image from cube: {cube}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", FilterTruncationWarning)
+        warnings.showwarning = _report_warning
+        image = bandpass_image(cube, curve, nprocess=options.nprocess,
+                               progress_bar=not options.quiet)
+    say(f"Writing image to: {output}")
+    write_muse_image(image, output,
+                     inputs=[*options.muse_cubes, options.filter_curve],
+                     argname="--output" if options.output else "--prefix")
+
+
+def main(argv=None, prog=None):
+    """Run make_wideband_image; return the exit status.
+
+    Each cube is processed in turn; an error in one (reported on stderr in
+    one line) does not stop the others.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments, without the program name (default: ``sys.argv[1:]``).
+    prog : str, optional
+        The program name shown in messages.
+
+    Returns
+    -------
+    status : int
+        0 if every cube gave its image, 1 after any error.
 
     Examples
     --------
     >>> main(["F775W", "no_such_cube.fits", "--quiet"])
     1
     """
-    options = _parser().parse_args(argv)
+    prog = prog or PROG
+    options = _parser(prog).parse_args(argv)
+    import astropy.units as u
+    from ..wideband import read_filter_curve
     say = (lambda text: None) if options.quiet else (lambda text: print(text))
+    status = 0
     try:
         try:
-            wave_unit = u.Unit(options.wave_unit)
-        except ValueError:
-            raise UserError(f"--wave-unit: '{options.wave_unit}' is not a unit") from None
-        curve = read_filter_curve(options.filter, unit_wave=wave_unit, argname="FILTER")
-        output = options.output or wideband_image_name(options.filter, options.cube)
-        # Before the (long) extraction: an input, a directory, a read-only or
-        # missing directory is refused now, not after.
-        check_output_path(output, [options.cube, options.filter], "--output")
-        say(f"Reading filter: {options.filter} ({curve.name})")
-        say(f"Extracting the image from cube: {options.cube}")
-        with warnings.catch_warnings():
-            warnings.simplefilter("always", FilterTruncationWarning)
-            warnings.showwarning = _report_warning
-            image = bandpass_image(options.cube, curve, nprocess=options.nprocess,
-                                   progress_bar=not options.quiet)
-        say(f"Writing image to: {output}")
-        write_muse_image(image, output, inputs=[options.cube, options.filter],
-                         argname="--output")
-    except UserError as exc:
-        print(f"make_wideband_image: {exc}", file=sys.stderr)
-        return 1
+            try:
+                wave_unit = u.Unit(options.wave_units)
+            except ValueError:
+                raise UserError(f"--wave_units: '{options.wave_units}' is not a "
+                                "unit") from None
+            outputs = _output_names(options)
+            curve = read_filter_curve(options.filter_curve, unit_wave=wave_unit,
+                                      argname="FILTER")
+            say(f"Reading filter: {options.filter_curve} ({curve.name})")
+        except UserError as exc:
+            print(f"{prog}: {exc}", file=sys.stderr)
+            return 1
+        for cube, output in outputs.items():
+            try:
+                _process(cube, output, curve, options, say)
+            except UserError as exc:
+                print(f"{prog}: {exc}", file=sys.stderr)
+                status = 1
     except KeyboardInterrupt:
         return 1
-    return 0
+    return status
+
+
+def make_wideband_image_main(argv=None):
+    """The reference tool's entry point: ``make_wideband_image_main()``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The whole command line, program name first (default: ``sys.argv``).
+
+    Returns
+    -------
+    status : int
+        As for `main`.
+
+    Examples
+    --------
+    >>> make_wideband_image_main(["make_wideband_image", "F775W", "missing_cube.fits",
+    ...                           "--quiet"])
+    1
+    """
+    argv = sys.argv if argv is None else list(argv)
+    prog = os.path.basename(argv[0]) if argv and argv[0] else None
+    return main(argv[1:], prog=prog)
 
 
 if __name__ == "__main__":

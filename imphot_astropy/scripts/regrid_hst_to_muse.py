@@ -18,21 +18,18 @@ import os
 import sys
 import warnings
 
-from astropy.wcs.utils import proj_plane_pixel_scales
-
+# Only light modules at import time, so that --help starts fast: preparation
+# (reproject, scipy...) is imported by the functions that use it.
 from ..exceptions import UserError
-from ..io import celestial_wcs, check_run_outputs, open_fits
-from ..preparation import (HstFilterInfo, read_muse_reference, regrid_hst_like_muse,
-                           rescale_hst_like_muse, write_regridded_hst)
 
-__all__ = ["main"]
+__all__ = ["main", "regrid_hst_to_muse_main"]
 
 PROG = "regrid_hst_to_muse"
 
 
-def _parser():
+def _parser(prog=PROG):
     parser = argparse.ArgumentParser(
-        prog=PROG,
+        prog=prog,
         description="Resample HST images onto the pixel grid of a MUSE image or "
                     "cube (with the radial Blackman anti-aliasing filter that the "
                     "image fitter assumes, flux conserving), convert their pixels "
@@ -79,6 +76,8 @@ class _PrintHandler(logging.Handler):
 
 def _hst_pixel_scale(hst_path):
     """The pixel size (arcsec) of the first image in an HST file."""
+    from astropy.wcs.utils import proj_plane_pixel_scales
+    from ..io import celestial_wcs, open_fits
     with open_fits(hst_path, "HST_IMAGE", "image") as hdulist:
         for hdu in hdulist:
             if hdu.header.get("NAXIS") == 2:
@@ -101,12 +100,14 @@ def _check_not_swapped(muse, muse_path, hst_path):
 
 
 def _output_name(hst_path, options, field):
+    from ..preparation import HstFilterInfo
     info = HstFilterInfo(hst_path, filter_name=options.filter)
     return os.path.join(options.output_dir, f"hst_{info.filter_name}_for_{field}.fits")
 
 
 def _plan(muse, options, field):
     """Check the whole run before any work; return the output of each HST file."""
+    from ..io import check_run_outputs
     outputs = []
     for hst_path in options.hst:
         _check_not_swapped(muse, options.muse, hst_path)
@@ -117,6 +118,8 @@ def _plan(muse, options, field):
 
 
 def _process(hst_path, muse, options, output, say):
+    from ..preparation import (HstFilterInfo, regrid_hst_like_muse, rescale_hst_like_muse,
+                               write_regridded_hst)
     say(f"Reading HST image: {hst_path}")
     info = HstFilterInfo(hst_path, filter_name=options.filter)
     say(f"Resampling it onto the MUSE pixel grid ({info.instrument} "
@@ -133,15 +136,28 @@ def _process(hst_path, muse, options, output, say):
     write_regridded_hst(image, output, inputs=[options.muse, *options.hst])
 
 
-def main(argv=None):
+def main(argv=None, prog=None):
     """Run regrid_hst_to_muse; return the exit status (0, or 1 on any error).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments, without the program name (default: ``sys.argv[1:]``).
+    prog : str, optional
+        The program name shown in messages.
+
+    Returns
+    -------
+    status : int
+        0 if every HST image was regridded, 1 after any error.
 
     Examples
     --------
     >>> main(["no_such_muse.fits", "no_such_hst.fits", "--quiet"])
     1
     """
-    options = _parser().parse_args(argv)
+    prog = prog or PROG
+    options = _parser(prog).parse_args(argv)
     say = (lambda text: None) if options.quiet else (lambda text: print(text))
     status = 0
     logger = logging.getLogger("imphot_astropy.preparation")
@@ -158,17 +174,18 @@ def main(argv=None):
                     raise UserError(f"--output-dir: {options.output_dir} is not a "
                                     "directory")
                 say(f"Reading MUSE image or cube: {options.muse}")
+                from ..preparation import read_muse_reference
                 muse = read_muse_reference(options.muse, "MUSE_IMAGE_OR_CUBE")
                 field = _field_name(options)
                 outputs = _plan(muse, options, field)
             except UserError as exc:
-                print(f"{PROG}: {exc}", file=sys.stderr)
+                print(f"{prog}: {exc}", file=sys.stderr)
                 return 1
             for hst_path, output in zip(options.hst, outputs):
                 try:
                     _process(hst_path, muse, options, output, say)
                 except UserError as exc:
-                    print(f"{PROG}: {exc}", file=sys.stderr)
+                    print(f"{prog}: {exc}", file=sys.stderr)
                     status = 1
     except KeyboardInterrupt:
         return 1
@@ -176,6 +193,30 @@ def main(argv=None):
         logger.removeHandler(handler)
         logger.setLevel(old_level)
     return status
+
+
+def regrid_hst_to_muse_main(argv=None):
+    """The reference tool's entry point: ``regrid_hst_to_muse_main()``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The whole command line, program name first (default: ``sys.argv``).
+
+    Returns
+    -------
+    status : int
+        As for `main`.
+
+    Examples
+    --------
+    >>> regrid_hst_to_muse_main(["regrid_hst_to_muse", "missing_muse.fits",
+    ...                          "missing_hst.fits", "--quiet"])
+    1
+    """
+    argv = sys.argv if argv is None else list(argv)
+    prog = os.path.basename(argv[0]) if argv and argv[0] else None
+    return main(argv[1:], prog=prog)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,9 @@ def test_the_install_command_installs_what_the_test_command_needs():
     install, _ = _readme_commands()
     extra = install.split('".[', 1)[1].split(']"', 1)[0]
     assert "pytest" in _requirement_names(extras[extra])
-    assert _requirement_names(extras["test"]) <= _requirement_names(extras[extra])
+    peer_tools = {"mpdaf"}  # their comparison tests skip when absent
+    assert _requirement_names(extras["test"]) - peer_tools <= \
+        _requirement_names(extras[extra])
 
 
 def test_ci_runs_the_commands_extracted_from_the_readme():

@@ -118,12 +118,12 @@ def write_muse_image(image, path, inputs=(), argname="output"):
     write_fits_atomically(fits.HDUList(hdus), path, inputs=inputs, argname=argname)
 
 
-def wideband_image_name(filter_name, cube_path):
+def wideband_image_name(filter_name, cube_path, prefix=None):
     """Return the default file name of a bandpass image, as imphot named it.
 
-    The name is ``<filter>_<cube>``, where ``<filter>`` is the base name of
-    the filter file up to its first dot (or the HST filter name as given),
-    and ``<cube>`` is the base name of the cube file with its first
+    The name is ``<prefix>_<cube>``, where ``<prefix>`` defaults to the base
+    name of the filter file up to its first dot (or the HST filter name as
+    given), and ``<cube>`` is the base name of the cube file with its first
     "datacube" or "cube" (any case) replaced by "IMAGE" when it began with a
     capital, else "image".
 
@@ -133,11 +133,14 @@ def wideband_image_name(filter_name, cube_path):
         The filter file or HST filter name given by the user.
     cube_path : str
         The cube's file name.
+    prefix : str, optional
+        The prefix (the ``--prefix`` option of ``make_wideband_image``); it
+        may hold a directory. None or "" for the default.
 
     Returns
     -------
     name : str
-        A file name, without directory.
+        A file name, without directory unless ``prefix`` has one.
 
     Examples
     --------
@@ -146,8 +149,11 @@ def wideband_image_name(filter_name, cube_path):
     'wfc_F606W_IMAGE-MUSE.2014-09-21T07:12:55.019.fits'
     >>> wideband_image_name("F775W", "udf_cube.fits")
     'F775W_udf_image.fits'
+    >>> wideband_image_name("F775W", "udf_cube.fits", prefix="out/hst")
+    'out/hst_udf_image.fits'
     """
-    prefix = os.path.basename(str(filter_name)).split(".")[0] or "filter"
+    if not prefix:
+        prefix = os.path.basename(str(filter_name)).split(".")[0] or "filter"
     name = os.path.basename(str(cube_path))
     match = re.search(r"(data)?cube", name, re.IGNORECASE)
     if match:

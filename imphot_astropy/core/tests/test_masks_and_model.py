@@ -1,5 +1,7 @@
 """Tapering, segmentation, and the Fourier model's Jacobian."""
 
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -12,12 +14,62 @@ from imphot_astropy import UserError
 def test_taper_is_zero_at_masks_and_one_far_from_them():
     mask = np.zeros((40, 40), bool)
     mask[20, 20] = True
-    weights = taper_weights(mask, 9)
+    weights = taper_weights(mask, 9.0)
     assert weights[20, 20] == 0
     assert weights[20, 31] == 1 and weights[0, 0] == 1
     ramp = weights[20, 21:31]
     assert np.all(np.diff(ramp) > 0) and 0 < ramp[0] < 0.1
     np.testing.assert_array_equal(taper_weights(mask, 1), (~mask).astype(float))
+
+
+def _ragged_good_area():
+    good = np.ones((70, 80), bool)
+    good[:4], good[-5:], good[:, :3], good[:, -4:] = False, False, False, False
+    good[25:33, 15:45] = False
+    yy, xx = np.mgrid[:70, :80]
+    return good & (np.hypot(xx - 60, yy - 20) > 6)
+
+
+@pytest.mark.parametrize("width", [3, 8, 9, np.int64(11)])
+def test_integer_taper_is_the_reference_blackman_bevel(width):
+    # Truth: along a row leaving a straight mask edge, the weights are the
+    # cumulative sums of the n-point Blackman kernel (n = width rounded up
+    # to odd), 0 on the mask and 1 from n pixels away.
+    n = 2 * (int(width) // 2) + 1
+    kernel = np.blackman(n + 2)[1:n + 1]
+    expected = np.cumsum(kernel / kernel.sum())
+    mask = np.zeros((60, 60), bool)
+    mask[:, :20] = True
+    weights = taper_weights(mask, width)
+    assert np.all(weights[:, :20] == 0)
+    np.testing.assert_allclose(weights[30, 20:20 + n], expected, atol=1e-12)
+    assert np.all(weights[:, 20 + n - 1:] == pytest.approx(1.0, abs=1e-12))
+
+
+def test_integer_taper_matches_the_reference_tool(monkeypatch):
+    # The reference tool's source, beside the repository (read-only peer).
+    peer_dir = pathlib.Path(__file__).resolve().parents[3].parent / "shared" / "peers" / "imphot"
+    if peer_dir.is_dir():
+        monkeypatch.syspath_prepend(str(peer_dir))
+    peer = pytest.importorskip("imphot.fitimage", reason="the MPDAF-based imphot "
+                               "(../shared/peers/imphot) is not importable")
+    good = _ragged_good_area()
+    for width in (3, 5, 8, 9):
+        np.testing.assert_allclose(taper_weights(~good, width),
+                                   peer._bevel_mask(good, 2 * (width // 2) + 1), atol=1e-12)
+
+
+def test_float_and_integer_tapers_differ_but_share_zeros():
+    mask = ~_ragged_good_area()
+    blackman, cosine = taper_weights(mask, 9), taper_weights(mask, 9.0)
+    assert np.all(blackman[mask] == 0) and np.all(cosine[mask] == 0)
+    assert np.abs(blackman - cosine).max() > 0.05
+    # The float bevel is isotropic: equal weights at equal distances along
+    # a row and a diagonal from an isolated masked pixel.
+    point = np.zeros((41, 41), bool)
+    point[20, 20] = True
+    ramp = taper_weights(point, 9.0)
+    assert ramp[20, 25] == pytest.approx(ramp[20 + 3, 20 + 4], abs=1e-12)
 
 
 def test_segmentation_marks_only_empty_sky():

@@ -62,3 +62,61 @@ def test_star_region(wcs):
     keep = ~regions_mask([star_region((ra, dec, 1.1))], wcs, SHAPE)
     yy, xx = np.mgrid[0:SHAPE[0], 0:SHAPE[1]]
     assert keep.sum() == np.sum(np.hypot(xx - 10, yy - 10) < 5.5) and keep[10, 10]
+
+
+# --- Parity with the reference tool (issue 18) ---------------------------
+
+from imphot_astropy import UserError  # noqa: E402
+from imphot_astropy.masking import fit_regions, IgnoredRegionWarning  # noqa: E402
+
+
+def test_unsupported_shapes_are_ignored_with_a_warning_naming_the_line(wcs, tmp_path):
+    path = tmp_path / "mixed.reg"
+    path.write_text("# Region file format: DS9 version 4.1\n"
+                    "image\n"
+                    "polygon(1, 1, 5, 1, 5, 5)\n"
+                    "circle(11, 21, 2.5)\n"
+                    "point(3, 3) # point=x\n"
+                    "annulus(30, 30, 2, 4)\n"
+                    "text(20, 20) # text={label}\n"
+                    "vector(10, 10, 5, 45)\n"
+                    "-box(11, 21, 1, 1, 0)\n")
+    with pytest.warns(IgnoredRegionWarning) as caught:
+        regs = read_ds9_regions(str(path))
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 5
+    for line, shape in [(3, "polygon"), (5, "point"), (6, "annulus"), (7, "text"),
+                        (8, "vector")]:
+        assert any(f"mixed.reg, line {line}: ignoring the {shape} region" in m
+                   for m in messages), (line, messages)
+    # The circle and the box still mask exactly as on their own.
+    alone = read_ds9_regions(["image", "circle(11, 21, 2.5)", "-box(11, 21, 1, 1, 0)"])
+    np.testing.assert_array_equal(regions_mask(regs, wcs, SHAPE),
+                                  regions_mask(alone, wcs, SHAPE))
+
+
+def test_a_file_of_only_unsupported_shapes_is_refused():
+    with pytest.raises(UserError, match="line 2: the region shape 'polygon' is not "
+                                        "supported.*no region of these shapes"):
+        read_ds9_regions(["fk5", "polygon(338.23, -60.56, 338.24, -60.56, 338.24, -60.55)",
+                          "point(338.23, -60.56)"])
+
+
+def test_star_overrides_a_region_file(wcs, tmp_path):
+    ra, dec = wcs.pixel_to_world_values(10.0, 10.0)
+    star = (float(ra), float(dec), 1.1)
+    path = tmp_path / "other.reg"
+    path.write_text("image\ncircle(40, 30, 5)\n")
+    with pytest.warns(UserWarning, match="star overrides regions"):
+        regs = fit_regions(str(path), star)
+    np.testing.assert_array_equal(regions_mask(regs, wcs, SHAPE),
+                                  regions_mask([star_region(star)], wcs, SHAPE))
+    # Without a star the file is used; "star"/"notstar" mean nothing without one.
+    assert len(fit_regions(str(path))) == 1
+    for name in ("star", "notstar"):
+        with pytest.raises(UserError, match=f"regions: '{name}' needs the star argument"):
+            fit_regions(name)
+    for nothing in (None, "none", "", " NONE "):
+        assert fit_regions(nothing) == []
+        assert [r.meta["include"] for r in fit_regions(nothing, star)] == [True]
+    assert [r.meta["include"] for r in fit_regions("notstar", star)] == [False]

@@ -15,7 +15,7 @@ from imphot_astropy.photometry.products import (IMAGE_FIT_PRODUCTS, image_fit_pr
 from imphot_astropy.fitting import image_fit_images
 
 IMAGES = ("muse", "model", "residual")
-AMPLITUDES = ("muse_fft", "model_fft")
+AMPLITUDES = ("muse_fft", "model_fft", "residual_fft")
 
 
 @pytest.fixture
@@ -110,3 +110,23 @@ def test_product_files_are_plain_fits(saved):
     with fits.open(paths["muse"]) as hdul:
         assert [hdu.name for hdu in hdul] == ["PRIMARY", "MASK"]
         assert hdul[0].header["BUNIT"] == "10**-20 erg Angstrom-1 s-1 cm-2"
+
+
+def test_every_product_of_the_reference_tool_is_offered(saved):
+    # The reference's save=True products, by our names (issue 18).
+    reference = {"image": "muse", "hst_model": "model", "residual": "residual",
+                 "fft": "muse_fft", "hst_model_fft": "model_fft",
+                 "residual_fft": "residual_fft"}
+    assert set(reference.values()) == set(IMAGE_FIT_PRODUCTS)
+    fit, paths = saved
+    # The residual's transform is that of (MUSE - model) in the fit's window,
+    # computed here from the saved images.
+    images = image_fit_images(fit)
+    muse = CCDData.read(paths["muse"]).data
+    model = CCDData.read(paths["model"]).data
+    windowed = np.where(images.weights > 0, muse - model, 0.0) * images.weights
+    expected = np.abs(np.fft.fftshift(np.fft.fft2(windowed)))
+    saved_amplitude = CCDData.read(paths["residual_fft"]).data
+    np.testing.assert_allclose(saved_amplitude, expected, rtol=1e-9,
+                               atol=1e-9 * expected.max())
+    assert CCDData.read(paths["residual_fft"]).meta["IMPPROD"] == "residual_fft"

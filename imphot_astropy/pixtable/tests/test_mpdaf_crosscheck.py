@@ -133,21 +133,6 @@ def test_extract(pair):
     assert np.array_equal(mine.get_exp(), theirs_sub.get_exp())
 
 
-def test_stacks_differ_as_documented(pair):
-    ours, theirs, _ = pair
-    origin = ours.get_origin()
-    for stack in (1, 2, 3, 4):
-        slices = Slicer.stack_ccd_slices(stack)
-        mine = ours.select_stacks(stack)
-        assert np.array_equal(mine, theirs.select_slices(slices,
-                                                         origin=origin))
-        # MPDAF's stack 5 - s is our stack s, less two of its slices.
-        theirs_mask = theirs.select_stacks([5 - stack], origin=origin)
-        assert not (theirs_mask & ~mine).any()
-        missing = np.unique(ours.origin2slice(origin[mine & ~theirs_mask]))
-        assert missing.size == 2
-
-
 def test_detector_images(pair, monkeypatch):
     ours, theirs, table = pair
     # MPDAF 3.6 still spells np.nan as np.NaN, which numpy 2 removed.

@@ -77,12 +77,17 @@ def test_origin_selections(any_table):
                           truth["ypix"] < 2000)
 
 
-def test_stacks_follow_the_optical_numbering(projected):
+def test_stacks_are_numbered_as_in_mpdaf(projected):
+    """Stack k is sky slices 12(k-1)+1..12k, that is optical stack 5-k."""
     pix = PixTable(projected.path)
-    stack = Slicer.ccd2optical(projected.truth["slice"])[0]
+    optical_stack = Slicer.ccd2optical(projected.truth["slice"])[0]
+    sky_stack = (Slicer.ccd2sky(projected.truth["slice"]) - 1) // 12 + 1
+    assert np.array_equal(sky_stack, 5 - optical_stack)
     for stacks in (1, [2, 4], [1, 2, 3, 4]):
-        assert np.array_equal(pix.select_stacks(stacks),
-                              np.isin(stack, stacks))
+        mask = pix.select_stacks(stacks)
+        assert np.array_equal(mask, np.isin(sky_stack, stacks))
+        assert np.array_equal(pix.extract(stack=stacks).get_origin(),
+                              pix.get_origin()[mask])
 
 
 def test_exposures(projected):

@@ -172,15 +172,29 @@ def test_bad_apertures(projected, tmp_path):
         pix.select_sky((pix.yc, pix.xc, 2.0))
     with pytest.raises(UserError, match="declination"):
         pix.select_sky((95.0, pix.xc, 2.0, "C"))
-    in_pixels = PixTable(xpos=[0.0], ypos=[0.0], lbda=[5e3], data=[0.0],
-                         dq=[0], stat=[0.0], origin=[0], wcs=u.pix)
+    # Tables in pixels take apertures in pixels (as MPDAF); other units
+    # that are not angles are refused.
+    in_pixels = PixTable(xpos=[0.0, 3.0], ypos=[0.0, 0.0], lbda=[5e3] * 2,
+                         data=[0.0] * 2, dq=[0] * 2, stat=[0.0] * 2,
+                         origin=[0] * 2, wcs=u.pix)
     in_pixels.set_keyword("WCS", "positioned (final)")
-    in_pixels.primary_header["CRVAL1"] = 0.0
-    in_pixels.primary_header["CRVAL2"] = 0.0
+    in_pixels.primary_header["CRVAL1"] = 10.0
+    in_pixels.primary_header["CRVAL2"] = 20.0
+    assert in_pixels.select_sky((0.0, 0.0, 1.0, "C")).tolist() == [True,
+                                                                   False]
+    assert [v.tolist() for v in in_pixels.get_pos_sky()] == [[0.0, 3.0],
+                                                             [0.0, 0.0]]
+    with pytest.raises(UserError, match="pixels"):
+        in_pixels.select_sky((0.0, 0.0, -1.0, "C"))
+    in_metres = PixTable(xpos=[0.0], ypos=[0.0], lbda=[5e3], data=[0.0],
+                         dq=[0], stat=[0.0], origin=[0], wcs=u.m)
+    in_metres.set_keyword("WCS", "positioned (final)")
+    in_metres.primary_header["CRVAL1"] = 0.0
+    in_metres.primary_header["CRVAL2"] = 0.0
     with pytest.raises(UserError, match="not an angle"):
-        in_pixels.select_sky((0.0, 0.0, 1.0, "C"))
+        in_metres.select_sky((0.0, 0.0, 1.0, "C"))
     with pytest.raises(UserError, match="not an angle"):
-        in_pixels.get_pos_sky()
+        in_metres.get_pos_sky()
     unknown = PixTable(xpos=[0.0], ypos=[0.0], lbda=[5e3], data=[0.0],
                        dq=[0], stat=[0.0], origin=[0], wcs=u.deg)
     with pytest.raises(UserError, match="projection"):

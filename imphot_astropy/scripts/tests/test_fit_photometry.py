@@ -62,9 +62,12 @@ def test_defaults_are_the_fitters_but_beta_is_fixed_on_the_command_line():
     options = ImphotArgumentParser(FIT_BOTH).parse_args([])
     kwargs = extract_function_args(options, fit_image_photometry)
     for name, parameter in inspect.signature(fit_image_photometry).parameters.items():
-        if name in kwargs and name != "fix_beta":
+        if name in kwargs and name not in ("fix_beta", "regions"):
             assert kwargs[name] == parameter.default, name
     assert kwargs["fix_beta"] == 2.5
+    # The reference command's default: "star" (the --star circle; without
+    # --star, no regions, the same as the function's default None).
+    assert kwargs["regions"] == "star"
 
 
 def test_none_frees_a_parameter_and_star_takes_three_numbers():

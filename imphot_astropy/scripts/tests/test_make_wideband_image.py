@@ -57,7 +57,8 @@ def test_explicit_output_and_quiet(cube_file, tmp_path, capsys):
 @pytest.mark.parametrize("argv_tail, message", [
     (["F999W"], "neither an existing file nor a known HST filter"),
     (["F435W"], "does not overlap"),
-    (["F606W", "--wave-unit", "furlong"], "--wave-unit"),
+    (["F606W", "--wave-unit", "furlong"], "--wave_units"),
+    (["F606W", "--wave_units", "furlong"], "--wave_units"),
 ])
 def test_errors_give_status_1_and_one_line(cube_file, tmp_path, capsys, argv_tail, message):
     argv = [argv_tail[0], str(cube_file)] + argv_tail[1:] + ["--output",
@@ -90,3 +91,78 @@ def test_hdfs_cube(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "22.1% of the integrated response" in err
     assert (tmp_path / "acs_wfc_f775w_IMAGE.fits").exists()
+
+
+# --- The reference tool's interface (issue 18) ---------------------------
+
+def _two_cubes(tmp_path):
+    hdulist, _ = make_cube()
+    paths = []
+    for name in ("DATACUBE_a.fits", "b_cube.fits"):
+        path = tmp_path / "inputs" / name
+        path.parent.mkdir(exist_ok=True)
+        hdulist.writeto(path)
+        paths.append(path)
+    return paths
+
+
+def test_several_cubes_with_a_prefix_as_the_reference(tmp_path, monkeypatch, capsys):
+    cubes = _two_cubes(tmp_path)
+    curve = tmp_path / "inputs" / "tent.dat"
+    curve.write_text("602.0 0\n609.0 1\n616.0 0\n")
+    workdir = tmp_path / "work"
+    (workdir / "out").mkdir(parents=True)
+    monkeypatch.chdir(workdir)
+    # The reference's option names: --prefix, --wave_units, --nprocess, --quiet.
+    argv = [str(curve), *map(str, cubes), "--prefix", "out/hst", "--wave_units", "nm",
+            "--nprocess", "1", "--quiet"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out == ""
+    outputs = [workdir / "out" / "hst_IMAGE_a.fits", workdir / "out" / "hst_b_image.fits"]
+    for cube, output in zip(cubes, outputs):
+        written = read_image(str(output))
+        direct = bandpass_image(str(cube), str(curve), unit_wave="nm")
+        live = ~direct.mask
+        np.testing.assert_allclose(written.data[live], direct.data[live], rtol=1e-6)
+
+
+def test_default_prefix_is_the_filter_name_and_errors_do_not_stop_the_others(
+        tmp_path, monkeypatch, capsys):
+    cubes = _two_cubes(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    argv = ["F606W", str(cubes[0]), str(tmp_path / "missing_cube.fits"), str(cubes[1]),
+            "--quiet", "--nprocess", "1"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "missing_cube.fits" in err
+    assert (tmp_path / "F606W_IMAGE_a.fits").exists()
+    assert (tmp_path / "F606W_b_image.fits").exists()
+
+
+def test_output_is_for_one_cube_and_names_must_differ(tmp_path, capsys):
+    cubes = _two_cubes(tmp_path)
+    assert main(["F606W", *map(str, cubes), "--output", str(tmp_path / "x.fits")]) == 1
+    assert "--output: give it with a single cube only" in capsys.readouterr().err
+    other = tmp_path / "other"
+    other.mkdir()
+    twin = other / cubes[0].name
+    twin.write_bytes(cubes[0].read_bytes())
+    assert main(["F606W", str(cubes[0]), str(twin), "--prefix", str(tmp_path / "p")]) == 1
+    assert "would both be written to" in capsys.readouterr().err
+    assert not list(tmp_path.glob("p_*"))
+
+
+def test_reference_entry_points_at_the_top_level(tmp_path, monkeypatch, capsys):
+    import imphot_astropy
+    cubes = _two_cubes(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["my_make_image", "F606W", str(cubes[1]), "--quiet",
+                                     "--nprocess", "1"])
+    # As the reference's scripts call them: no arguments, sys.argv is read.
+    assert imphot_astropy.make_wideband_image_main() == 0
+    assert (tmp_path / "F606W_b_image.fits").exists()
+    capsys.readouterr()
+    monkeypatch.setattr("sys.argv", ["my_regrid", str(tmp_path / "nope.fits"),
+                                     str(tmp_path / "hst.fits"), "--quiet"])
+    assert imphot_astropy.regrid_hst_to_muse_main() == 1
+    assert capsys.readouterr().err.startswith("my_regrid: ")
