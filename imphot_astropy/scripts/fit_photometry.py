@@ -169,6 +169,12 @@ def _run(options, prog):
                         "use --hardcopy FORMAT to write the figures of several")
     function, iterator_class = _fitter(options)
     kwargs = extract_function_args(options, function)
+    if kwargs.get("star") is None and isinstance(kwargs.get("regions"), str) \
+            and kwargs["regions"].strip().lower() == "star":
+        # The command's default (as in the reference tool's command): no
+        # regions without --star. The functions refuse regions="star"
+        # without a star, which would silently fit the whole image.
+        kwargs["regions"] = None
     report = _Report(prog, print)
     if len(options.muse_images) == 1 and (options.timeout is None or options.display):
         # In this process (a time limit needs a worker process that can be
