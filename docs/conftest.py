@@ -22,7 +22,7 @@ collect_ignore_glob = ["figures/*"]
 @pytest.fixture(autouse=True)
 def _scratch_directory(request, tmp_path, doctest_namespace):
     name = os.path.basename(str(request.node.fspath))
-    if name in NEEDS_HDFS and hdfs_directory() is None:
+    if name in NEEDS_HDFS and hdfs_directory(required=False) is None:
         pytest.skip("HDFS sample data not found: expected ../shared/data/hdfs beside "
                     "the repository, or set IMPHOT_HDFS_DIR")
     os.environ.setdefault("MPLBACKEND", "Agg")

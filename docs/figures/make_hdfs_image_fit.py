@@ -9,9 +9,13 @@ In the docs (matplotlib's plot directive picks up the pyplot figure)::
 
     .. plot:: figures/make_hdfs_image_fit.py
 
-From a shell, writing a PNG (default ``hdfs_image_fit.png``)::
+From a shell, writing a PNG::
 
-    python docs/figures/make_hdfs_image_fit.py [output.png]
+    python docs/figures/make_hdfs_image_fit.py output.png
+
+The plot directive runs this script as ``__main__`` in this directory, with
+no argument: the script then writes nothing, so that building the docs
+writes only into the build folder (the directive saves the figure there).
 
 The sample files are found in ``../shared/data/hdfs`` beside the
 repository, or where ``IMPHOT_HDFS_DIR`` points.
@@ -25,17 +29,14 @@ from imphot_astropy import fit_image_photometry
 from imphot_astropy.datasets import hdfs_directory
 from imphot_astropy.plotting import IMAGE_FIT_FIGSIZE
 
-hdfs = hdfs_directory()
-if hdfs is None:
-    sys.exit("make_hdfs_image_fit: the HDFS sample files were not found; set "
-             "IMPHOT_HDFS_DIR to their directory")
+hdfs = hdfs_directory()  # a UserError naming IMPHOT_HDFS_DIR if not found
 
 fig = plt.figure(figsize=IMAGE_FIT_FIGSIZE)
 fit = fit_image_photometry(hdfs / "HST-HDFS-on-MUSE-grid.fits",
                            hdfs / "IMAGE-HDFS-1.34.fits", fix_beta=2.5, fig=fig)
 
-if __name__ == "__main__":
-    output = sys.argv[1] if len(sys.argv) > 1 else "hdfs_image_fit.png"
+if __name__ == "__main__" and len(sys.argv) > 1:
+    output = sys.argv[1]
     fig.savefig(output, dpi=100)
     print(fit.summary())
     print(f"wrote {output}")

@@ -4,7 +4,7 @@ import inspect
 import os
 
 from ..exceptions import UserError
-from .local import LocalProcessPool
+from .local import LocalProcessPool, checked_timeout
 from .remote import DaskPool, ExecutorPool
 from .tasks import function_spec, resolve_function
 
@@ -93,6 +93,13 @@ class FitPhotometryMP:
         deadlock), else spawned. Workers started the latter two ways import
         the main module: a script then needs the usual
         ``if __name__ == "__main__":`` guard (notebooks need nothing).
+    timeout : float, optional
+        For local workers: the seconds a worker may spend on one file. A
+        file that takes longer yields a
+        `~imphot_astropy.exceptions.WorkerError` naming it; its worker is
+        killed (a stopped or hung one too) and replaced, and the batch goes
+        on. None (default): no limit. Local workers always die with this
+        process, however it ends.
 
     Attributes
     ----------
@@ -107,8 +114,9 @@ class FitPhotometryMP:
     ------
     UserError
         If the HST file does not exist, ``muse_filenames`` is not a list of
-        names, ``kwargs`` holds a keyword the function does not take, or
-        both ``client`` and ``executor`` are given.
+        names, ``kwargs`` holds a keyword the function does not take,
+        both ``client`` and ``executor`` are given, or ``timeout`` is not a
+        positive number or is given with ``client`` or ``executor``.
 
     Examples
     --------
@@ -137,10 +145,15 @@ class FitPhotometryMP:
     """
 
     def __init__(self, function, hst_filename, muse_filenames, kwargs=None, nworker=0,
-                 client=None, executor=None, mp_context=None):
+                 client=None, executor=None, mp_context=None, timeout=None):
         spec = function_spec(function)
         if client is not None and executor is not None:
             raise UserError("client, executor: give one or the other, not both")
+        timeout = checked_timeout(timeout)
+        if timeout is not None and (client is not None or executor is not None):
+            # A cluster's or an executor's workers are not ours to kill.
+            raise UserError("timeout: only for local worker processes, not with "
+                            "client or executor")
         fitter = resolve_function(spec)
         self.hst_filename = str(os.fspath(hst_filename))
         if not os.path.isfile(self.hst_filename):
@@ -155,7 +168,8 @@ class FitPhotometryMP:
         elif executor is not None:
             self._pool = ExecutorPool(executor, *args)
         else:
-            self._pool = LocalProcessPool(*args, nworker=nworker, mp_context=mp_context)
+            self._pool = LocalProcessPool(*args, nworker=nworker, mp_context=mp_context,
+                                          timeout=timeout)
 
     def __len__(self):
         return len(self.muse_filenames)
@@ -226,6 +240,8 @@ class FitImagePhotometryMP(FitPhotometryMP):
     client, executor, mp_context : optional
         Run on a Dask cluster or an executor instead, or choose how local
         workers start: see `FitPhotometryMP`.
+    timeout : float, optional
+        Seconds allowed per file in local workers: see `FitPhotometryMP`.
 
     Examples
     --------
@@ -247,9 +263,10 @@ class FitImagePhotometryMP(FitPhotometryMP):
     """
 
     def __init__(self, hst_filename, muse_filenames, kwargs=None, nworker=0, client=None,
-                 executor=None, mp_context=None):
+                 executor=None, mp_context=None, timeout=None):
         super().__init__(_FIT_IMAGE_SPEC, hst_filename, muse_filenames, kwargs, nworker,
-                         client=client, executor=executor, mp_context=mp_context)
+                         client=client, executor=executor, mp_context=mp_context,
+                         timeout=timeout)
 
 
 class FitStarPhotometryMP(FitPhotometryMP):
@@ -276,11 +293,12 @@ class FitStarPhotometryMP(FitPhotometryMP):
     """
 
     def __init__(self, hst_filename, muse_filenames, kwargs, nworker=0, client=None,
-                 executor=None, mp_context=None):
+                 executor=None, mp_context=None, timeout=None):
         if not isinstance(kwargs, dict) or kwargs.get("star") is None:
             raise UserError("kwargs: fit_star_photometry needs star=(ra, dec, radius)")
         super().__init__(_FIT_STAR_SPEC, hst_filename, muse_filenames, kwargs, nworker,
-                         client=client, executor=executor, mp_context=mp_context)
+                         client=client, executor=executor, mp_context=mp_context,
+                         timeout=timeout)
 
 
 class FitImageAndStarPhotometryMP(FitPhotometryMP):
@@ -308,9 +326,10 @@ class FitImageAndStarPhotometryMP(FitPhotometryMP):
     """
 
     def __init__(self, hst_filename, muse_filenames, kwargs, nworker=0, client=None,
-                 executor=None, mp_context=None):
+                 executor=None, mp_context=None, timeout=None):
         if not isinstance(kwargs, dict) or kwargs.get("star") is None:
             raise UserError("kwargs: fit_image_and_star_photometry needs "
                             "star=(ra, dec, radius)")
         super().__init__(_FIT_BOTH_SPEC, hst_filename, muse_filenames, kwargs, nworker,
-                         client=client, executor=executor, mp_context=mp_context)
+                         client=client, executor=executor, mp_context=mp_context,
+                         timeout=timeout)

@@ -19,22 +19,30 @@ so workers are then forked from ``forkserver``, a clean server process
 that imports the fitters once (the ``fork``-less platforms use ``spawn``).
 Workers started these two ways import the main module, so a script needs
 the usual ``if __name__ == "__main__":`` guard. Workers ignore SIGINT, so
-that Ctrl-C reaches only the parent, which then stops them; they exit by
-themselves if the parent disappears (their pipe closes).
+that Ctrl-C reaches only the parent, which then stops them; they die with
+the parent however it dies, SIGKILL included (see `.lifeline`).
+
+A file that takes longer than the optional per-file ``timeout`` costs its
+worker, which is killed (SIGKILL also ends a stopped process) and replaced;
+the file gets an error outcome and the others go on.
 """
 
 import importlib
 import multiprocessing
 import multiprocessing.connection
+import numbers
+import os
 import signal
 import threading
 import time
 from collections import deque
 
+from ..exceptions import UserError
 from ..utils import available_cores, worker_count
+from .lifeline import die_with_parent, forget_parent_ends, register_parent_end
 from .tasks import TaskOutcome, fit_one_file, limit_blas_threads
 
-__all__ = ["LocalProcessPool", "resolve_nworker", "available_cores"]
+__all__ = ["LocalProcessPool", "resolve_nworker", "available_cores", "checked_timeout"]
 
 # Modules that workers need, imported once by the fork server, or by the
 # caller before it forks, so that each worker starts with them loaded. The
@@ -86,8 +94,10 @@ def _context(mp_context=None):
     return mp_context
 
 
-def _worker_main(conn):
+def _worker_main(conn, parent_pid=None, parent_death_signal=True):
     """The loop of a worker process: fit the files it is sent, one by one."""
+    forget_parent_ends()  # forked: so that recv() sees the parent's end close
+    die_with_parent(parent_pid, parent_death_signal)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit_blas_threads(1)
     while True:
@@ -114,6 +124,22 @@ def _worker_main(conn):
     conn.close()
 
 
+def checked_timeout(timeout, argname="timeout"):
+    """A per-file time limit in seconds (a positive number), or None.
+
+    Examples
+    --------
+    >>> checked_timeout(None), checked_timeout(5)
+    (None, 5.0)
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) \
+            or not timeout > 0 or timeout == float("inf"):
+        raise UserError(f"{argname}: expected a positive number of seconds, not {timeout!r}")
+    return float(timeout)
+
+
 def _death_message(process):
     code = process.exitcode
     if code is not None and code < 0:
@@ -134,6 +160,7 @@ class _Worker:
         self.process = process
         self.conn = conn
         self.task = None  # (index, filename) while the worker is fitting it
+        self.deadline = None  # time.monotonic() by which the task must be done
 
 
 class LocalProcessPool:
@@ -160,6 +187,9 @@ class LocalProcessPool:
         How to start workers; by default ``fork`` if the caller runs a
         single thread, else ``forkserver``, else ``spawn`` (see the module
         documentation).
+    timeout : float, optional
+        Seconds a worker may spend on one file; after that the worker is
+        killed and replaced, and the file gets an error outcome.
 
     Examples
     --------
@@ -172,7 +202,8 @@ class LocalProcessPool:
     """
 
     def __init__(self, spec, hst_filename, muse_filenames, kwargs, nworker=0,
-                 mp_context=None):
+                 mp_context=None, timeout=None):
+        self._timeout = checked_timeout(timeout)
         self._task_args = (spec, None if hst_filename is None else str(hst_filename),
                            dict(kwargs))
         self._queue = deque(enumerate(str(name) for name in muse_filenames))
@@ -222,12 +253,41 @@ class LocalProcessPool:
             watched[worker.conn] = worker
             watched[worker.process.sentinel] = worker
         handled = set()
-        for obj in multiprocessing.connection.wait(list(watched)):
+        for obj in multiprocessing.connection.wait(list(watched), self._wait_seconds(busy)):
             worker = watched[obj]
             if id(worker) not in handled:
                 handled.add(id(worker))
                 self._collect(worker)
+        self._expire(busy)
         self._fill()
+
+    def _wait_seconds(self, busy):
+        """How long to wait before the first deadline of a busy worker."""
+        deadlines = [w.deadline for w in busy if w.deadline is not None]
+        if not deadlines:
+            return None
+        return max(min(deadlines) - time.monotonic(), 0.0)
+
+    def _expire(self, busy):
+        """Kill the workers whose file has run past the time limit."""
+        now = time.monotonic()
+        for worker in busy:
+            if worker.task is None or worker.deadline is None or now < worker.deadline:
+                continue
+            if worker.conn.poll():  # it answered just in time
+                self._collect(worker)
+                continue
+            worker.process.kill()  # SIGKILL: ends a stopped or hung process too
+            worker.process.join(timeout=1.0)
+            index, filename = worker.task
+            worker.task = None
+            self._ready.append(TaskOutcome(
+                index=index, filename=filename,
+                message=(f"{filename}: not done within the time limit (timeout) of "
+                         f"{self._timeout:g} s; its worker process (pid "
+                         f"{worker.process.pid}) was killed and replaced"),
+                traceback=""))
+            self._lost(worker)
 
     def _collect(self, worker):
         """Read a worker's answer, or report the file of a worker that died."""
@@ -260,7 +320,14 @@ class LocalProcessPool:
 
     def _start_worker(self):
         parent_conn, child_conn = self._context.Pipe(duplex=True)
-        process = self._context.Process(target=_worker_main, args=(child_conn,),
+        register_parent_end(parent_conn)
+        if self._context.get_start_method() == "fork":
+            # The worker's parent is this process, and the parent-death signal
+            # fires when the forking thread ends: right for the main thread.
+            lifeline = (os.getpid(), threading.current_thread() is threading.main_thread())
+        else:  # the parent is the fork server (or a spawned child's parent: us)
+            lifeline = (None, True)
+        process = self._context.Process(target=_worker_main, args=(child_conn, *lifeline),
                                         name="imphot-fit-worker", daemon=True)
         try:
             process.start()
@@ -289,6 +356,8 @@ class LocalProcessPool:
                 self._queue.appendleft(task)
             return
         worker.task = task
+        if self._timeout is not None:
+            worker.deadline = time.monotonic() + self._timeout
 
     def _fill(self):
         """Give queued files to idle workers, starting workers up to the limit."""

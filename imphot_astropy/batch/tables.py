@@ -2,13 +2,11 @@
 
 import json
 import os
-import tempfile
-from pathlib import Path
 
 from astropy.io import fits
 
 from ..exceptions import UserError
-from ..io import check_output_path, write_fits_atomically
+from ..io import atomic_output, check_output_path, write_fits_atomically
 from ..fitting import photometry_table
 from ..fitting.quality import flag_outliers
 
@@ -105,15 +103,6 @@ def write_photometry_table(results, path, inputs=(), argname="table"):
         hdulist = fits.HDUList([fits.PrimaryHDU(), _table_hdu(table)])
         write_fits_atomically(hdulist, path, inputs, argname)
         return table
-    target = Path(path)
-    fd, tmpname = tempfile.mkstemp(prefix="." + target.name + ".", suffix=".tmp",
-                                   dir=target.parent)
-    os.close(fd)
-    try:
+    with atomic_output(path, inputs, argname) as tmpname:
         table.write(tmpname, format="ascii.ecsv", overwrite=True)
-        os.replace(tmpname, target)
-    except BaseException:
-        if os.path.exists(tmpname):
-            os.unlink(tmpname)
-        raise
     return table

@@ -15,6 +15,8 @@ from scipy import ndimage
 from astropy.modeling.fitting import DogBoxLSQFitter
 from astropy.utils.exceptions import AstropyUserWarning
 
+from .checks import (check_not_swapped, check_informative, check_star_size,
+                     warn_at_bound)
 from ..exceptions import UserError
 from ..utils import optional_number, quantity_value
 from ..io import read_image, read_mask, image_grids_aligned
@@ -28,7 +30,7 @@ from .results import FittedValue, FittedImagePhotometry
 from .provenance import record_provenance
 from .reports import lmfit_layout_report
 from .uncertainties import image_fit_covariance
-from .quality import image_quality, muse_band
+from .quality import image_quality, muse_band, parameters_at_bounds
 from .robust import refit_without_inconsistent_sources
 
 __all__ = ["measure_image_photometry", "check_image_fit_options",
@@ -111,6 +113,9 @@ def read_aligned_pair(hst, muse):
     """
     hst_image = read_image(hst, "hst")
     muse_image = read_image(muse, "muse")
+    check_not_swapped(hst_image, muse_image)
+    check_informative(muse_image, "muse")
+    check_informative(hst_image, "hst")
     if not image_grids_aligned(hst_image, muse_image):
         raise UserError(f"hst: the pixels of the HST image ({hst_image.name}) are not "
                         f"aligned with those of the MUSE image ({muse_image.name}); "
@@ -120,6 +125,7 @@ def read_aligned_pair(hst, muse):
 
 def _check_star_on_image(star, image):
     ra, dec, radius = parse_star(star)
+    check_star_size(star, image)
     x, y = image.wcs.world_to_pixel_values(ra, dec)
     ny, nx = image.shape
     if not (np.isfinite(x) and np.isfinite(y)
@@ -544,6 +550,8 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
         state.refits)
     covariance = image_fit_covariance(fitted, info, problem, prepared.noise_variance)
     values, dxdy_cov = _fitted_values(fitted, covariance)
+    at_bound = warn_at_bound([name for name, _, _ in parameters_at_bounds(fitted)],
+                             muse_image.name, "image")
     n_free = sum(not getattr(fitted, n).fixed for n in fitted.param_names)
     rchi = _reduced_chi_square(info.fun, problem, prepared.variance, n_free)
     products = _Products(prepared, problem, fitted, muse_image, hst_image)
@@ -557,6 +565,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
         fitted, covariance.goodness, int(prepared.good.sum()), int((~excluded).sum()),
         prepared.hst[prepared.sky_slice][prepared.good], hst_image.name,
         muse_band(muse_image), excluded_sources, min(muse_image.pixel_scales))
+    result.at_bound = at_bound
     options = {key: opts[key] for key in ("fix_scale", "fix_bg", "fix_dx", "fix_dy",
                                           "fix_fwhm", "fix_beta", "min_scale", "hst_fwhm",
                                           "hst_beta", "margin", "taper", "init_dx",

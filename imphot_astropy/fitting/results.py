@@ -203,6 +203,10 @@ class FittedPhotometry:
         """The names of the quality flags raised (see `quality`)."""
         return [] if self.quality is None else self.quality.names()
 
+    #: The free parameters that ended at a bound of their range (a tuple of
+    #: names; empty for a fit that stayed inside): see `fitting.checks`.
+    at_bound = ()
+
     def __init__(self, method, muse, fit_report, scale, bg, dx, dy, fwhm, beta,
                  rms_error, covariance=None):
         self.method = method
@@ -332,6 +336,8 @@ class FittedPhotometry:
             row[param + "_err"] = np.nan if fitted.stdev is None else fitted.stdev
             row[param + "_fixed"] = bool(fitted.fixed)
         row["rms_error"] = self.rms_error
+        # Free parameters that ended at a bound (issue 13; see fitting.checks).
+        row["at_bound"] = ",".join(self.at_bound)
         row.update({key: value for key, (value, _) in self._extra_row_values().items()})
         row.update(quality_columns(self))
         return row

@@ -29,9 +29,10 @@ from .results import FittedValue, FittedPhotometry
 from .provenance import record_provenance
 from .reports import lmfit_layout_report
 from .uncertainties import star_fit_covariance
-from .quality import star_quality, muse_band
+from .quality import star_quality, muse_band, parameters_at_bounds
 from .star_models import (PixelIntegratedMoffat2D, BandLimitedMoffat2D, MIN_FWHM,
                           flux_moffat2d)
+from .checks import warn_at_bound
 from .star_geometry import StarGeometry, select_star_pixels, require_enough_pixels
 from .image_fit import DEFAULT_HST_FWHM, DEFAULT_HST_BETA, read_aligned_pair
 
@@ -524,6 +525,9 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
         muse_fit.model, hst_fit.model, {v: k for k, v in _MODEL_NAMES.items()},
         muse_fit.goodness, int(pixels.sum()), int(geometry.circle.sum()), hst_values,
         hst_image.name, muse_band(muse_image))
+    result.at_bound = warn_at_bound(
+        [f"{fit.label} {name}" for fit in (muse_fit, hst_fit)
+         for name, _, _ in parameters_at_bounds(fit.model)], muse_image.name, "star")
     return result
 
 

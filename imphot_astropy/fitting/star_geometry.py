@@ -5,6 +5,7 @@ from scipy import fft as sp_fft
 
 from ..exceptions import UserError
 from ..masking import regions_mask, star_region, parse_star
+from .checks import check_star_size
 
 __all__ = ["StarGeometry", "select_star_pixels", "require_enough_pixels"]
 
@@ -50,6 +51,7 @@ class StarGeometry:
                             f"{image.name} (pixel x={x:.1f}, y={y:.1f}; the image is "
                             f"{nx} x {ny})")
         self.pixel_x, self.pixel_y = (float(v) for v in image.pixel_scales)
+        check_star_size(star, image)
         if self.radius < min(self.pixel_x, self.pixel_y):
             raise UserError(f"star: the radius {self.radius}\" is smaller than a pixel "
                             f"({min(self.pixel_x, self.pixel_y):.3g}\")")

@@ -1,16 +1,63 @@
-"""Writing output files so that nothing is ever half written."""
+"""Writing output files so that nothing is ever half written or replaced.
 
+Every output of the package goes through `atomic_output`: the file is
+written under a temporary name in its final directory and renamed when
+complete, so a reader never sees half a file, a failure leaves nothing
+behind, and the file gets the permissions of any new file (the umask).
+Output names are checked before any work starts (`check_output_path`, and
+`check_run_outputs` for all the outputs of one run at once): an output
+never replaces an input, nor another output of the same run, and a
+directory that does not exist or cannot be written is reported up front.
+"""
+
+import contextlib
 import os
 import tempfile
 from pathlib import Path
 
 from ..exceptions import UserError
 
-__all__ = ["write_fits_atomically", "check_output_path"]
+__all__ = ["write_fits_atomically", "check_output_path", "check_run_outputs",
+           "atomic_output", "same_file"]
+
+
+def same_file(a, b):
+    """True if two names are, or would be, the same file.
+
+    Examples
+    --------
+    >>> same_file("a.fits", "./a.fits"), same_file("a.fits", "b.fits")
+    (True, False)
+    """
+    a, b = Path(a), Path(b)
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links, bind mounts
+    except OSError:
+        return False
+
+
+def _umask():
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def _probe_directory(directory, path, argname):
+    """Refuse a directory this process cannot create files in."""
+    # Create (and remove) an empty file, as the write will: os.access does
+    # not see a read-only file system for root, nor does a permission test.
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".imphot-probe.", dir=directory)
+    except OSError as exc:
+        raise UserError(f"{argname}: cannot write {path} ({exc.strerror})") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def check_output_path(path, inputs=(), argname="output"):
-    """Refuse an output path that names one of the input files.
+    """Check, before any work, that an output file can be written.
 
     Parameters
     ----------
@@ -24,30 +71,140 @@ def check_output_path(path, inputs=(), argname="output"):
     Raises
     ------
     UserError
-        If ``path`` is one of ``inputs``, or its directory does not exist.
+        If ``path`` is one of ``inputs``, is a directory, or its directory
+        does not exist or cannot be written (no permission, a read-only
+        file system).
 
     Examples
     --------
-    >>> check_output_path("out.fits", inputs=["in.fits"])
+    >>> import os, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> check_output_path(os.path.join(d, "out.fits"), inputs=["in.fits"])
+    >>> check_output_path(d)
+    Traceback (most recent call last):
+    ...
+    imphot_astropy.exceptions.UserError: output: ... is a directory, not a file name
     """
-    target = Path(path).resolve()
+    if path is None:
+        raise UserError(f"{argname}: expected a file name, not None")
+    target = Path(path)
     for name in inputs:
-        if name is None:
-            continue
-        source = Path(name).resolve()
-        if target == source or (target.exists() and source.exists()
-                                 and os.path.samefile(target, source)):
+        if isinstance(name, (str, os.PathLike)) and same_file(target, name):
             raise UserError(f"{argname}: {path} is an input file; refusing to "
                             "overwrite it")
-    if not target.parent.is_dir():
+    if target.is_dir():
+        raise UserError(f"{argname}: {path} is a directory, not a file name")
+    directory = target.resolve().parent
+    if not directory.is_dir():
         raise UserError(f"{argname}: the directory of {path} does not exist")
+    _probe_directory(directory, path, argname)
+
+
+def check_run_outputs(outputs, inputs=()):
+    """Check all the outputs of one run together, before any work starts.
+
+    Each output must pass `check_output_path`, and no two outputs may be
+    the same file (the second would silently replace the first).
+
+    Parameters
+    ----------
+    outputs : iterable of (str, path)
+        The argument name that asks for each output, and the output's name.
+    inputs : iterable of str or None
+        Every input file of the run.
+
+    Raises
+    ------
+    UserError
+        Naming the argument(s) and the file.
+
+    Examples
+    --------
+    >>> check_run_outputs([("--apply", "a_aligned.fits"), ("--apply", "b_aligned.fits")],
+    ...                   inputs=["a.fits", "b.fits"])
+    >>> check_run_outputs([("--output", "x.fits"), ("--table", "./x.fits")])
+    Traceback (most recent call last):
+    ...
+    imphot_astropy.exceptions.UserError: --table: ./x.fits would also be written by --output (x.fits); ...
+    """
+    inputs = [name for name in inputs if name is not None]
+    seen = []
+    for argname, path in outputs:
+        check_output_path(path, inputs, argname)
+        for other_argname, other in seen:
+            if same_file(path, other):
+                raise UserError(f"{argname}: {path} would also be written by "
+                                f"{other_argname} ({other}); give each output its "
+                                "own name")
+        seen.append((argname, path))
+
+
+@contextlib.contextmanager
+def atomic_output(path, inputs=(), argname="output"):
+    """Write a file under a temporary name; rename it when complete.
+
+    Yields the temporary file name, in the final directory. When the block
+    ends normally, the file gets the permissions of an ordinary new file
+    (``0o666`` less the umask) and replaces ``path``; when it raises, the
+    temporary file is removed and ``path`` is left as it was. An `OSError`
+    (disk full, read-only file system...) becomes a `UserError` naming
+    ``path``.
+
+    Parameters
+    ----------
+    path : str or `os.PathLike`
+        The final file name.
+    inputs : iterable of str
+        Input file names that must not be replaced.
+    argname : str
+        The argument name to quote in error messages.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> with atomic_output(os.path.join(d, "x.txt")) as tmpname:
+    ...     with open(tmpname, "w") as f:
+    ...         _ = f.write("done")
+    >>> os.listdir(d)
+    ['x.txt']
+    """
+    check_output_path(path, inputs, argname)
+    path = Path(path)
+    try:
+        fd, tmpname = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp",
+                                       dir=path.resolve().parent)
+    except OSError as exc:
+        raise UserError(f"{argname}: cannot write {path} ({exc.strerror})") from None
+    os.close(fd)
+    try:
+        yield tmpname
+        # mkstemp creates the file readable by its owner only.
+        os.chmod(tmpname, 0o666 & ~_umask())
+        os.replace(tmpname, path)
+    except OSError as exc:
+        _remove(tmpname)
+        reason = exc.strerror or str(exc)
+        raise UserError(f"{argname}: could not write {path} ({reason}); nothing was "
+                        "written") from exc
+    except BaseException:
+        _remove(tmpname)
+        raise
+
+
+def _remove(name):
+    try:
+        os.unlink(name)
+    except FileNotFoundError:
+        pass
 
 
 def write_fits_atomically(hdulist, path, inputs=(), argname="output"):
     """Write an HDUList to a temporary file, then rename it to ``path``.
 
     A reader never sees a partly written file, an interrupted write leaves
-    the previous file (if any) in place, and an input file is never replaced.
+    the previous file (if any) in place, and an input file is never replaced
+    (see `atomic_output`).
 
     Parameters
     ----------
@@ -60,6 +217,11 @@ def write_fits_atomically(hdulist, path, inputs=(), argname="output"):
     argname : str
         The argument name to quote in error messages.
 
+    Raises
+    ------
+    UserError
+        If ``path`` is an input or cannot be written (the message names it).
+
     Examples
     --------
     >>> import tempfile, os
@@ -70,20 +232,5 @@ def write_fits_atomically(hdulist, path, inputs=(), argname="output"):
     >>> os.listdir(d)
     ['x.fits']
     """
-    check_output_path(path, inputs, argname)
-    path = Path(path)
-    fd, tmpname = tempfile.mkstemp(prefix="." + path.name + ".",
-                                   suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_output(path, inputs, argname) as tmpname:
         hdulist.writeto(tmpname, overwrite=True)
-        # mkstemp creates the file readable by its owner only; give it the
-        # permissions an ordinary new file would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmpname, 0o666 & ~umask)
-        os.replace(tmpname, path)
-    except BaseException:
-        if os.path.exists(tmpname):
-            os.unlink(tmpname)
-        raise

@@ -83,6 +83,10 @@ def _row_radius(row, argname):
 
 def _star_parts(star, argname):
     """(ra, dec, radius) in whatever form they came, from any accepted star form."""
+    if isinstance(star, (str, bytes)):
+        # A string is iterable: '123' would be read as (1, 2, 3).
+        raise UserError(f"{argname}: expected (ra, dec, radius) as three numbers, not "
+                        f"the string {star!r}")
     if isinstance(star, Row):
         return (*_row_position(star, argname), _row_radius(star, argname))
     try:

@@ -110,7 +110,8 @@ def _parse_line(text, frame, where):
         # (vector, ruler, panda...) and lines that are not ds9 at all.
         if "not supported by the regions package" in message:
             ignored.append(message.split('"')[1] if '"' in message else text.strip())
-        elif "skip" in message:
+        elif "skip" in message or "Cannot parse" in message:
+            # "Cannot parse": a value it cannot read (an "inf" radius...).
             raise UserError(f"{where}: cannot read region '{text.strip()}' ({message})")
     supported_types = (regions.CircleSkyRegion, regions.CirclePixelRegion,
                        regions.EllipseSkyRegion, regions.EllipsePixelRegion,
@@ -118,6 +119,7 @@ def _parse_line(text, frame, where):
     supported = []
     for region in parsed:
         if isinstance(region, supported_types):
+            _check_finite(region, where, text)
             supported.append(region)
         else:
             ignored.append(_shape_name(region))
@@ -128,6 +130,23 @@ def _shape_name(region):
     """The ds9-like name of a region's shape ("polygon", "point"...)."""
     name = type(region).__name__.replace("SkyRegion", "").replace("PixelRegion", "")
     return _DS9_SHAPE_NAMES.get(name, name.lower())
+
+
+def _check_finite(region, where, text):
+    """Refuse a region with a NaN or infinite centre or size."""
+    numbers = []
+    center = region.center
+    if hasattr(center, "ra"):
+        numbers += [center.spherical.lon.deg, center.spherical.lat.deg]
+    else:
+        numbers += [center.x, center.y]
+    for name in ("radius", "width", "height", "angle"):
+        value = getattr(region, name, None)
+        if value is not None:
+            numbers.append(getattr(value, "value", value))
+    if not np.all(np.isfinite(np.asarray(numbers, dtype=float))):
+        raise UserError(f"{where}: the region '{text.strip()}' has a value that is not "
+                        "a finite number")
 
 
 def read_ds9_regions(regions, argname="regions"):
@@ -202,6 +221,13 @@ def read_ds9_regions(regions, argname="regions"):
 
 def _pixel_mask(region, wcs, shape):
     pixel_region = region if not hasattr(region, "to_pixel") else region.to_pixel(wcs)
+    bbox = pixel_region.bounding_box
+    if bbox.shape[0] * bbox.shape[1] > 4 * shape[0] * shape[1]:
+        # to_mask() would allocate the whole bounding box (terabytes for a
+        # circle of 1e6"): test the image's pixel centres instead.
+        from regions import PixCoord
+        yy, xx = np.mgrid[:shape[0], :shape[1]]
+        return np.asarray(pixel_region.contains(PixCoord(xx, yy)), dtype=bool)
     mask = pixel_region.to_mask(mode="center").to_image(shape)
     if mask is None:
         return np.zeros(shape, dtype=bool)
@@ -278,8 +304,9 @@ def fit_regions(regions, star=None, argname="regions"):
 
     - ``regions`` None, "none" or "": no regions, except that a ``star``
       restricts the fit to its circle;
-    - "star": only the ``star`` circle; "notstar": all but it (both mean
-      no regions without a ``star``);
+    - "star": only the ``star`` circle; "notstar": all but it (both are a
+      `~imphot_astropy.UserError` without a ``star``, where the reference
+      tool silently fitted the whole image);
     - a ds9 file name or lines: those regions, unless a ``star`` is given,
       which overrides them (the fit is restricted to the star's circle and
       the file is not read; an `~astropy.utils.exceptions.AstropyUserWarning`
@@ -310,7 +337,9 @@ def fit_regions(regions, star=None, argname="regions"):
         return [star_region(star, include=True)] if star is not None else []
     if isinstance(regions, str) and regions.strip().lower() in ("star", "notstar"):
         if star is None:
-            return []
+            # The reference tool silently fitted the whole image (issue 13).
+            raise UserError(f"{argname}: {regions.strip()!r} needs the star argument, "
+                            "star=(ra, dec, radius)")
         return [star_region(star, include=regions.strip().lower() == "star")]
     if star is not None:
         warnings.warn(f"{argname}: these regions are not used, because star is given "

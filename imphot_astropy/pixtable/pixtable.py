@@ -429,7 +429,10 @@ class PixTable(_ColumnAccess, _Selection, _DetectorAndSky):
         if self._is_empty:
             raise UserError("PixTable.write: the table is empty (no "
                             "columns): nothing to write")
+        # Never replace the file this table was read from, nor the file of
+        # a table it was extracted from (issue 13).
         inputs = [] if self._file is None else [self._file.filename]
+        inputs += getattr(self, "_derived_from", [])
         names = self._column_names()
         with self._chunk_reader() as read:
             chunks = ((start, min(self.nrows, start + self.chunk_rows),
@@ -461,6 +464,8 @@ class PixTable(_ColumnAccess, _Selection, _DetectorAndSky):
         for name in ("xpos", "ypos", "lambda", "origin"):
             sub._update_limits(name)
         self._renumber_exposures(sub, rows)
+        sub._derived_from = [name for name in [self.filename, *getattr(
+            self, "_derived_from", [])] if name is not None]
         if filename is not None:
             sub.write(filename)
             sub.filename = os.fspath(filename)

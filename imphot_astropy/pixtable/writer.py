@@ -5,13 +5,11 @@ renamed when complete (see `write_pixtable`).
 """
 
 import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
 
-from ..io import check_output_path
+from ..io import atomic_output
 from .columns import DISK_DTYPES, _INTEGER_COLUMNS, _unit_text
 
 __all__ = ["write_pixtable"]
@@ -70,32 +68,25 @@ def write_pixtable(filename, primary_header, nrows, units, chunks, names,
     [0, 1, 2]
     >>> tmp.cleanup()
     """
-    check_output_path(filename, inputs, "filename")
-    path = Path(filename)
-    fd, tmpname = tempfile.mkstemp(prefix="." + path.name + ".",
-                                   suffix=".tmp", dir=path.parent)
-    try:
-        layout = _FileWriter(fd, primary_header, nrows, units, names,
-                             save_as_ima)
-        covered = 0
-        for start, stop, columns in chunks:
-            if start != covered or stop > nrows:
-                raise ValueError(f"chunk {start}:{stop} does not follow "
-                                 f"row {covered}")
-            layout.write_rows(start, stop, columns)
-            covered = stop
-        if covered != nrows:
-            raise ValueError(f"the chunks stop at row {covered} of {nrows}")
-        os.fsync(fd)
-        os.close(fd)
-        fd = None
-        os.replace(tmpname, path)
-    except BaseException:
-        if fd is not None:
+    # io.atomic_output: temporary name, umask permissions, nothing left
+    # behind and a UserError naming the file if the write fails.
+    with atomic_output(filename, inputs, "filename") as tmpname:
+        fd = os.open(tmpname, os.O_RDWR)
+        try:
+            layout = _FileWriter(fd, primary_header, nrows, units, names,
+                                 save_as_ima)
+            covered = 0
+            for start, stop, columns in chunks:
+                if start != covered or stop > nrows:
+                    raise ValueError(f"chunk {start}:{stop} does not follow "
+                                     f"row {covered}")
+                layout.write_rows(start, stop, columns)
+                covered = stop
+            if covered != nrows:
+                raise ValueError(f"the chunks stop at row {covered} of {nrows}")
+            os.fsync(fd)
+        finally:
             os.close(fd)
-        if os.path.exists(tmpname):
-            os.unlink(tmpname)
-        raise
 
 
 

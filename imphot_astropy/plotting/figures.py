@@ -12,11 +12,10 @@ threads. pyplot is used only when a figure is to be shown on a screen.
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from ..exceptions import UserError
-from ..io import check_output_path
+from ..io import atomic_output
 
 __all__ = ["require_matplotlib", "display_unavailable_reason", "resolve_title",
            "hardcopy_format", "plot_filename", "new_figure", "show_figure",
@@ -317,18 +316,6 @@ def save_figure(fig, path, inputs=(), dpi=150):
     ['a.png']
     """
     path = Path(path)
-    check_output_path(path, inputs, "hardcopy")
     suffix = path.suffix.lstrip(".").lower()
-    try:
-        fd, tmpname = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp",
-                                       dir=path.parent)
-    except OSError as exc:
-        raise UserError(f"hardcopy: cannot write {path} ({exc.strerror})") from None
-    os.close(fd)
-    try:
+    with atomic_output(path, inputs, "hardcopy") as tmpname:
         fig.savefig(tmpname, format=suffix, dpi=dpi)
-        os.replace(tmpname, path)
-    except BaseException:
-        if os.path.exists(tmpname):
-            os.unlink(tmpname)
-        raise

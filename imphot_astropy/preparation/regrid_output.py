@@ -1,5 +1,7 @@
 """Writing regridded HST images as MUSE-style FITS files."""
 
+import os
+
 import numpy as np
 import astropy.units as u
 from astropy.io import fits
@@ -79,7 +81,8 @@ def write_regridded_hst(image, path, inputs=()):
     path : str or `os.PathLike`
         The output file; written to a temporary name, then renamed.
     inputs : iterable of str
-        Input file names, which are never overwritten.
+        Input file names, which are never overwritten; nor is the HST file
+        that ``image`` was regridded from.
 
     Examples
     --------
@@ -92,4 +95,26 @@ def write_regridded_hst(image, path, inputs=()):
     >>> os.path.exists(path)
     True
     """
-    write_fits_atomically(regridded_hdulist(image), path, inputs=inputs)
+    write_fits_atomically(regridded_hdulist(image), path,
+                          inputs=list(inputs) + _source_at(image, path))
+
+
+def _source_at(image, path):
+    """[path] if ``path`` is the HST file that ``image`` was regridded from.
+
+    The image keeps only its source's base name (FILENAME); a file of that
+    name at ``path`` that is not itself a regridded image is taken to be the
+    source, which must never be replaced (issue 13).
+    """
+    meta = getattr(image, "meta", None) or {}
+    source = meta.get("FILENAME")
+    if not source or os.path.basename(os.fspath(path)) != source \
+            or not os.path.isfile(path):
+        return []
+    try:
+        with fits.open(path) as hdulist:
+            if any(REGRID_FILTER_KEYWORD in hdu.header for hdu in hdulist):
+                return []  # an earlier output: may be replaced
+    except (OSError, ValueError):
+        pass
+    return [os.fspath(path)]

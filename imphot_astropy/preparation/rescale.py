@@ -51,7 +51,7 @@ class MuseReference:
     --------
     >>> from imphot_astropy.preparation import read_muse_reference
     >>> from imphot_astropy.datasets import hdfs_path
-    >>> path = hdfs_path("muse_image")
+    >>> path = hdfs_path("muse_image", required=False)
     >>> reference = read_muse_reference(str(path)) if path else None
     >>> reference is None or reference.shape == (331, 326)
     True

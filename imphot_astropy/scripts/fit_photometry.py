@@ -9,7 +9,11 @@ One MUSE image is fitted directly; several are fitted in worker processes
 reference tool goes to stdout: one heading, then a row per file and method
 (``--star`` adds the star method). ``--table FILE`` also writes every
 result to one ECSV or FITS table. The exit status is 0 if every file was
-fitted, 1 otherwise (with a one-line message per failure).
+fitted, 1 otherwise (with a one-line message per failure, and a closing
+line "N of M failed"). ``--timeout SECONDS`` limits the time spent on one
+file. Every output file of the run (``--apply``, ``--save``,
+``--hardcopy``, ``--table``) is checked before any fitting starts: none may
+replace an input or another output of the run.
 """
 
 import os
@@ -42,6 +46,9 @@ def _parser(prog):
                              "optional 'distributed' package) instead of local workers")
     parser.add_argument("--table", metavar="FILE", default=None,
                         help="also write every result to FILE, an .ecsv or .fits table")
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="give up on an image after this many seconds (its worker "
+                             "process is killed and replaced; the others go on)")
     parser.add_argument("--verbose", "-v", action="store_true",
                         help="after the table, print the full report of each fit, and "
                              "the worker traceback of each failed image")
@@ -72,13 +79,14 @@ class _Report:
     def __init__(self, prog, write):
         self.prog = prog
         self.write = write
+        self.error_write = lambda text: print(text, file=sys.stderr)
         self.results = []
         self.errors = []
 
     def add(self, item):
         if isinstance(item, WorkerError):
             self.errors.append(item)
-            print(f"{self.prog}: error: {_one_line(item.message)}", file=sys.stderr)
+            self.error_write(f"{self.prog}: error: {_one_line(item.message)}")
             return
         for result in _flat(item):
             self.write(result.summary(header=not self.results))
@@ -105,7 +113,6 @@ def _fit_many(iterator_class, options, kwargs, report):
     finally:
         if client is not None:
             client.close()
-    report.write = print
 
 
 def _dask_client(address):
@@ -125,22 +132,63 @@ def _dask_client(address):
 def _iterate(iterator_class, options, kwargs, report, client):
     from ..utils import progress_bar
     with iterator_class(options.hst_image, options.muse_images, kwargs,
-                        nworker=options.nprocess, client=client) as fits:
+                        nworker=options.nprocess, client=client,
+                        timeout=options.timeout) as fits:
         with progress_bar(len(fits), unit="image", desc=report.prog, leave=True) as bar:
+            # bar.write (tqdm.write) clears the bar, prints, and redraws the
+            # bar below, so that messages never end up glued to the bar's line.
             report.write = lambda text: bar.write(text, file=sys.stdout)
-            for item in fits:
-                report.add(item)
-                bar.update(1)
+            report.error_write = lambda text: bar.write(text, file=sys.stderr)
+            try:
+                for item in fits:
+                    report.add(item)
+                    bar.update(1)
+            finally:
+                report.write = print
+                report.error_write = lambda text: print(text, file=sys.stderr)
+
+
+def _planned_outputs(options):
+    """(option, file) for every file the run will write, known before fitting."""
+    from ..corrections import aligned_filename
+    from ..plotting.figures import plot_filename
+    from ..photometry.products import image_fit_product_paths
+    from ..io import file_base_name
+    outputs = []
+    for muse in options.muse_images:
+        name = file_base_name(muse)
+        if options.apply:
+            outputs.append(("--apply", aligned_filename(muse)))
+        if options.hardcopy:
+            kinds = ["image_fit"] + (["star_fit"] if options.star is not None else [])
+            outputs += [("--hardcopy", plot_filename(muse, name, kind, options.hardcopy))
+                        for kind in kinds]
+        if getattr(options, "save", False):
+            outputs += [("--save", path)
+                        for path in image_fit_product_paths(muse, name).values()]
+    if options.table is not None:
+        outputs.append(("--table", options.table))
+    return outputs
+
+
+def _summary_line(report, total):
+    """The closing line: how many images were fitted and how many failed."""
+    failed = len({error.filename for error in report.errors})
+    return f"{report.prog}: {total - failed} of {total} fitted, {failed} of {total} failed"
 
 
 def _run(options, prog):
-    from ..io import check_output_path
+    from ..io import check_run_outputs
     from ..batch import write_photometry_table, table_format
     inputs = [options.hst_image] + list(options.muse_images)
     if options.table is not None:
         # Refuse a bad table name before any fitting, not after.
         table_format(options.table, "--table")
-        check_output_path(options.table, inputs, "--table")
+    if options.timeout is not None and not options.timeout > 0:
+        raise UserError(f"--timeout: expected a positive number of seconds, not "
+                        f"{options.timeout:g}")
+    # Every output of the whole run, checked before any work starts.
+    check_run_outputs(_planned_outputs(options), inputs)
     if options.display and len(options.muse_images) > 1:
         # Workers are other processes: they cannot show figures in this one's
         # windows, and a window per worker waiting to be closed is no use.
@@ -148,11 +196,21 @@ def _run(options, prog):
                         "use --hardcopy FORMAT to write the figures of several")
     function, iterator_class = _fitter(options)
     kwargs = extract_function_args(options, function)
+    if kwargs.get("star") is None and isinstance(kwargs.get("regions"), str) \
+            and kwargs["regions"].strip().lower() == "star":
+        # The command's default (as in the reference tool's command): no
+        # regions without --star. The functions refuse regions="star"
+        # without a star, which would silently fit the whole image.
+        kwargs["regions"] = None
     report = _Report(prog, print)
-    if len(options.muse_images) == 1 and options.scheduler is None:
+    if (len(options.muse_images) == 1 and options.scheduler is None
+            and (options.timeout is None or options.display)):
+        # In this process (a time limit needs a worker process that can be
+        # killed; --display needs this one).
         _fit_one(function, options, kwargs, report)
     else:
         _fit_many(iterator_class, options, kwargs, report)
+        print(_summary_line(report, len(options.muse_images)), file=sys.stderr)
     sys.stdout.flush()
     from ..fitting.results import print_quality_flags
     print_quality_flags(report.results, file=sys.stderr)  # issue 16

@@ -64,7 +64,16 @@ def _report_warning(message, category, filename, lineno, file=None, line=None):
 
 
 def _output_names(options):
-    """The output file of each cube; refuses two cubes sharing one name."""
+    """The output file of each cube; refuses two cubes sharing one name, and
+    (before any extraction) outputs that cannot be written or are inputs."""
+    outputs = _planned_names(options)
+    from ..io import check_run_outputs
+    check_run_outputs([("--output", out) for out in outputs.values()],
+                      inputs=[*options.muse_cubes, options.filter_curve])
+    return outputs
+
+
+def _planned_names(options):
     from ..wideband import wideband_image_name
     if options.output is not None:
         if len(options.muse_cubes) > 1:

@@ -4,6 +4,12 @@ Usage::
 
     regrid_hst_to_muse MUSE_IMAGE_OR_CUBE HST_IMAGE [HST_IMAGE ...]
                        [--field NAME] [--filter NAME] [--output-dir DIR] [--quiet]
+
+Before any work, the whole run is checked: the MUSE file must have coarser
+pixels than each HST file (finer MUSE pixels mean the two were given in the
+wrong order), and no output file may replace an input or another output of
+the same run (two HST images of one filter would both be written to
+``hst_<FILTER>_for_<FIELD>.fits``).
 """
 
 import argparse
@@ -68,12 +74,54 @@ class _PrintHandler(logging.Handler):
         print(f"  {record.getMessage()}")
 
 
-def _process(hst_path, muse, options, field, say):
+def _hst_pixel_scale(hst_path):
+    """The pixel size (arcsec) of the first image in an HST file."""
+    from astropy.wcs.utils import proj_plane_pixel_scales
+    from ..io import celestial_wcs, open_fits
+    with open_fits(hst_path, "HST_IMAGE", "image") as hdulist:
+        for hdu in hdulist:
+            if hdu.header.get("NAXIS") == 2:
+                wcs = celestial_wcs(hdu.header, hst_path)
+                return float(min(proj_plane_pixel_scales(wcs)) * 3600.0)
+    raise UserError(f"HST_IMAGE: {hst_path} holds no 2D image")
+
+
+def _check_not_swapped(muse, muse_path, hst_path):
+    """MUSE pixels (0.2") are coarser than HST pixels (0.03-0.1"): if not,
+    the two files were given in the wrong order."""
+    muse_scale = float(min(muse.pixel_scales))
+    hst_scale = _hst_pixel_scale(hst_path)
+    if muse_scale < hst_scale:
+        raise UserError(
+            f"MUSE_IMAGE_OR_CUBE: {muse_path} has {muse_scale:.3g}\" pixels, finer than "
+            f"the {hst_scale:.3g}\" pixels of the HST image {hst_path}: were the MUSE "
+            "and HST files given in the wrong order? (usage: regrid_hst_to_muse "
+            "MUSE_IMAGE_OR_CUBE HST_IMAGE ...)")
+
+
+def _output_name(hst_path, options, field):
+    from ..preparation import HstFilterInfo
+    info = HstFilterInfo(hst_path, filter_name=options.filter)
+    return os.path.join(options.output_dir, f"hst_{info.filter_name}_for_{field}.fits")
+
+
+def _plan(muse, options, field):
+    """Check the whole run before any work; return the output of each HST file."""
+    from ..io import check_run_outputs
+    outputs = []
+    for hst_path in options.hst:
+        _check_not_swapped(muse, options.muse, hst_path)
+        outputs.append(_output_name(hst_path, options, field))
+    check_run_outputs([(f"output of {hst}", out) for hst, out in zip(options.hst, outputs)],
+                      inputs=[options.muse, *options.hst])
+    return outputs
+
+
+def _process(hst_path, muse, options, output, say):
     from ..preparation import (HstFilterInfo, regrid_hst_like_muse, rescale_hst_like_muse,
                                write_regridded_hst)
     say(f"Reading HST image: {hst_path}")
     info = HstFilterInfo(hst_path, filter_name=options.filter)
-    output = os.path.join(options.output_dir, f"hst_{info.filter_name}_for_{field}.fits")
     say(f"Resampling it onto the MUSE pixel grid ({info.instrument} "
         f"{info.filter_name}; Blackman anti-aliasing window cut off at the MUSE "
         "Nyquist frequency)")
@@ -129,12 +177,13 @@ def main(argv=None, prog=None):
                 from ..preparation import read_muse_reference
                 muse = read_muse_reference(options.muse, "MUSE_IMAGE_OR_CUBE")
                 field = _field_name(options)
+                outputs = _plan(muse, options, field)
             except UserError as exc:
                 print(f"{prog}: {exc}", file=sys.stderr)
                 return 1
-            for hst_path in options.hst:
+            for hst_path, output in zip(options.hst, outputs):
                 try:
-                    _process(hst_path, muse, options, field, say)
+                    _process(hst_path, muse, options, output, say)
                 except UserError as exc:
                     print(f"{prog}: {exc}", file=sys.stderr)
                     status = 1

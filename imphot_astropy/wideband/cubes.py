@@ -178,7 +178,7 @@ class CubePlanes:
     --------
     >>> from imphot_astropy.wideband.cubes import open_cube
     >>> from imphot_astropy.datasets import hdfs_path
-    >>> path = hdfs_path("muse_cube")
+    >>> path = hdfs_path("muse_cube", required=False)
     >>> cube = open_cube(str(path)) if path else None
     >>> cube is None or cube.shape == (1595, 10, 20)
     True

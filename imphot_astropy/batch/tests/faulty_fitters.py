@@ -16,10 +16,13 @@ __all__ = ["fit_or_misbehave"]
 
 def fit_or_misbehave(hst, muse, **kwargs):
     """``fit_image_photometry``, except: a file named ``*die*`` kills its worker
-    with SIGKILL, and a file named ``*sleep*`` takes 60 s."""
+    with SIGKILL, a file named ``*freeze*`` stops it with SIGSTOP (as a hung
+    file system would leave it), and a file named ``*sleep*`` takes 60 s."""
     name = os.path.basename(str(muse))
     if "die" in name:
         os.kill(os.getpid(), signal.SIGKILL)
+    if "freeze" in name:
+        os.kill(os.getpid(), signal.SIGSTOP)
     if "sleep" in name:
         time.sleep(60)
     return fit_image_photometry(hst, muse, **kwargs)

@@ -183,11 +183,17 @@ def test_ctrl_c_while_waiting_stops_every_worker(field, children_before):
     files = [_copy(field, "muse-sleep-a.fits"), _copy(field, "muse-sleep-b.fits")]
     fits = FitPhotometryMP(fit_or_misbehave, field.hst, files, nworker=2)
     pids = set(fits.worker_pids)
-    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        next(fits)
-    timer.join()
+    # A run started in the background (CI, nohup, '&') inherits SIGINT
+    # ignored: give this process Python's usual Ctrl-C handler.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            next(fits)
+        timer.join()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert processes.wait_until_gone(pids, timeout=5) == set()
     assert _new_workers(children_before) == set()
 

@@ -113,7 +113,9 @@ def test_star_overrides_a_region_file(wcs, tmp_path):
                                   regions_mask([star_region(star)], wcs, SHAPE))
     # Without a star the file is used; "star"/"notstar" mean nothing without one.
     assert len(fit_regions(str(path))) == 1
-    assert fit_regions("star") == [] and fit_regions("notstar") == []
+    for name in ("star", "notstar"):
+        with pytest.raises(UserError, match=f"regions: '{name}' needs the star argument"):
+            fit_regions(name)
     for nothing in (None, "none", "", " NONE "):
         assert fit_regions(nothing) == []
         assert [r.meta["include"] for r in fit_regions(nothing, star)] == [True]

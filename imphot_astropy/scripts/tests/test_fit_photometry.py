@@ -211,6 +211,12 @@ def test_runs_as_a_module_in_a_subprocess(field, direct):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or not hasattr(os, "mkfifo"),
                     reason="needs /proc and named pipes")
+def _default_sigint():
+    # A test run started in the background (CI, nohup, '&') has SIGINT
+    # ignored, and a child would inherit that: give it a terminal's default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_the_command_and_its_workers(field, tmp_path):
     # Each fit reads its extra mask from a named pipe that nobody writes to:
     # the workers block, as on a hung network file system, until Ctrl-C.
@@ -220,7 +226,7 @@ def test_ctrl_c_stops_the_command_and_its_workers(field, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "imphot_astropy.scripts.fit_photometry",
                              hst] + muses + ["--extramask", str(fifo), "--nprocess", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=_env(), cwd=str(REPO))
+                            env=_env(), cwd=str(REPO), preexec_fn=_default_sigint)
     try:
         deadline = time.monotonic() + 120
         workers = set()

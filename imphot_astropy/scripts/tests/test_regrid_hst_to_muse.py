@@ -65,7 +65,9 @@ def test_field_and_filter_options(tmp_path):
 
 def test_errors_are_one_line_and_other_files_still_processed(tmp_path, capsys):
     muse = write_muse(tmp_path / "m.fits")
-    far = write_hst(tmp_path / "far.fits", ra=RA + 0.2)
+    # Another filter than the good file's: two outputs of one name are
+    # refused before any work (test_output_faults.py).
+    far = write_hst(tmp_path / "far.fits", filter_name="F606W", ra=RA + 0.2)
     good = write_hst(tmp_path / "good.fits")
     assert main([muse, far, good, "--output-dir", str(tmp_path), "--quiet"]) == 1
     error = capsys.readouterr().err.strip().splitlines()

@@ -1,0 +1,59 @@
+"""fit_photometry under faults: a hung input, messages during the progress bar."""
+
+import os
+
+import pytest
+
+from imphot_astropy.scripts.fit_photometry import main
+from imphot_astropy.batch.tests.helpers import write_synthetic_field
+
+
+@pytest.fixture(scope="module")
+def field(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("cli-faults")
+    hst, muses, _ = write_synthetic_field(str(directory), 3, shape=(48, 48), seed=5)
+    return directory, hst, muses
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_hung_input_costs_its_worker_after_the_timeout(field, tmp_path, capsys):
+    # Opening a named pipe that nobody writes blocks for ever, as a hung
+    # network file system would: a real fault, not a mock.
+    _, hst, muses = field
+    hung = tmp_path / "hung.fits"
+    os.mkfifo(hung)
+    status = main([hst, muses[0], str(hung), muses[1], "--nprocess", "2",
+                   "--timeout", "3"])
+    assert status == 1
+    captured = capsys.readouterr()
+    errors = [line for line in captured.err.splitlines() if "error:" in line]
+    assert len(errors) == 1
+    assert str(hung) in errors[0] and "time limit (timeout) of 3 s" in errors[0]
+    assert len([row for row in captured.out.splitlines() if row.startswith("muse")]) == 2
+    assert "fit_photometry: 2 of 3 fitted, 1 of 3 failed" in captured.err.splitlines()
+    # One image alone, with a time limit, is also fitted in a worker.
+    assert main([hst, str(hung), "--timeout", "2"]) == 1
+    assert "1 of 1 failed" in capsys.readouterr().err
+
+
+def test_errors_are_not_glued_to_the_progress_bar(field, tmp_path, capsys):
+    _, hst, muses = field
+    bad = tmp_path / "broken.fits"
+    bad.write_text("not a FITS file")
+    assert main([hst, muses[0], str(bad), muses[1], "--nprocess", "1"]) == 1
+    err = capsys.readouterr().err
+    lines = err.split("\n")
+    error_lines = [line for line in lines if "error:" in line]
+    assert len(error_lines) == 1
+    # What is left of that line once the terminal has applied the carriage
+    # returns: the message alone, the bar erased before it (tqdm.write).
+    visible = error_lines[0].split("\r")[-1]
+    assert visible.startswith("fit_photometry: error: ") and str(bad) in visible
+    assert "%|" not in visible
+    assert lines.count("fit_photometry: 2 of 3 fitted, 1 of 3 failed") == 1
+
+
+def test_bad_timeout(field, capsys):
+    _, hst, muses = field
+    assert main([hst, muses[0], "--timeout", "0"]) == 1
+    assert "--timeout: expected a positive number of seconds" in capsys.readouterr().err
