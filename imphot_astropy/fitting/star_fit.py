@@ -527,7 +527,9 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
         hst_image.name, muse_band(muse_image))
     result.at_bound = warn_at_bound(
         [f"{fit.label} {name}" for fit in (muse_fit, hst_fit)
-         for name, _, _ in parameters_at_bounds(fit.model)], muse_image.name, "star")
+         for name, _, _ in parameters_at_bounds(
+             fit.model, {v: k for k, v in _MODEL_NAMES.items()})],
+        muse_image.name, "star")
     return result
 
 

@@ -41,9 +41,16 @@ def test_clean_fits_raise_no_flag(pair, star_pair):
     assert star.quality.masked_fraction == 0.0
 
 
+def _unmarked(image):
+    """The image without the marks that give swapped inputs away (STAT, IMPFILT)."""
+    return CCDData(image.data, unit=image.unit, wcs=image.wcs)
+
+
 def test_swapped_inputs_put_the_fwhm_at_its_bound(pair):
     hst, muse, _ = pair
-    fit = fit_image_photometry(muse, hst)
+    # Files that carry their marks are refused before the fit (issue 13);
+    # without them, the fit ends at the FWHM's lower bound and says so.
+    fit = fit_image_photometry(_unmarked(muse), _unmarked(hst))
     assert "bound" in fit.flags
     assert "fwhm" in fit.quality.text() and "lower bound" in fit.quality.text()
     assert bool(fit.to_table()["flag_bound"][0])

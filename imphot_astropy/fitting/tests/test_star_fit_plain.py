@@ -21,14 +21,14 @@ SHAPE = (41, 41)
 HDFS_STAR = (338.23763393, -60.55636994, 2.0)
 
 
-def _plain_star_image(wcs, flux, fwhm, beta, x, y, bg, noise, seed):
+def _plain_star_image(wcs, flux, fwhm, beta, x, y, bg, noise, seed, meta=None):
     """An image whose star is a plain Moffat sampled at the pixel centres."""
     moffat = PixelIntegratedMoffat2D(0.2, 0.2, nodes=1, flux=flux, fwhm=fwhm, beta=beta,
                                      x_0=x * 0.2, y_0=y * 0.2)
     rows, cols = np.mgrid[0:SHAPE[0], 0:SHAPE[1]]
     data = moffat(cols * 0.2, rows * 0.2) + bg
     data += np.random.default_rng(seed).normal(0.0, noise, SHAPE)
-    return CCDData(data, unit="1e-20 erg / (s cm2 Angstrom)", wcs=wcs,
+    return CCDData(data, unit="1e-20 erg / (s cm2 Angstrom)", wcs=wcs, meta=meta,
                    uncertainty=VarianceUncertainty(np.full(SHAPE, noise**2)))
 
 
@@ -36,7 +36,10 @@ def test_plain_figures_recover_plain_moffat_stars():
     wcs = muse_wcs(SHAPE)
     # The MUSE star 0.1" right of and 0.06" below the HST star.
     muse = _plain_star_image(wcs, 1200.0, 0.7, 2.6, 20.3, 19.8, 0.5, 0.02, 1)
-    hst = _plain_star_image(wcs, 1000.0, 0.45, 4.0, 19.8, 20.1, 0.2, 0.002, 2)
+    # An HST image with a variance names its camera, or it would be taken
+    # for a MUSE image given in the wrong place.
+    hst = _plain_star_image(wcs, 1000.0, 0.45, 4.0, 19.8, 20.1, 0.2, 0.002, 2,
+                            meta={"INSTRUME": "ACS"})
     ra, dec = wcs.pixel_to_world_values(20.0, 20.0)
     fit = fit_star_photometry(hst, muse, (float(ra), float(dec), 2.0))
     assert fit.plain_scale.value == pytest.approx(1.2, rel=2e-3)
