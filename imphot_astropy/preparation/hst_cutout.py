@@ -17,7 +17,7 @@ import scipy.ndimage
 import astropy.units as u
 from astropy.io import fits
 from astropy.nddata import NDData, VarianceUncertainty, StdDevUncertainty, InverseVariance
-from astropy.wcs import WCS, Sip
+from astropy.wcs import WCS
 from astropy.wcs.utils import pixel_to_pixel
 
 from ..core.antialias import working_dtype
@@ -244,16 +244,6 @@ def _cutout_box(source, reference, margin_pixels, label):
     y0 = max(int(np.floor(hy.min())) - margin_pixels, -margin_pixels)
     y1 = min(int(np.ceil(hy.max())) + 1 + margin_pixels, ny + margin_pixels)
     return y0, y1, x0, x1
-
-
-def _shifted_wcs(wcs, x0, y0):
-    """The WCS of a cut-out whose pixel (0, 0) is pixel (x0, y0) of ``wcs``."""
-    out = wcs.deepcopy()
-    out.wcs.crpix = out.wcs.crpix - np.array([x0, y0], dtype=float)
-    if out.sip is not None:
-        out.sip = Sip(out.sip.a, out.sip.b, out.sip.ap, out.sip.bp,
-                      out.sip.crpix - np.array([x0, y0], dtype=float))
-    return out
 
 
 def _blank_regions(zero, min_pixels):

@@ -16,14 +16,17 @@ The method, in the order it is applied:
    function that the image fitter applies to the MUSE image when it reads
    ``IMPFILT``/``IMPFCUT`` from the regridded image's header, and the window
    MPDAF's ``Image.align_with_image`` applies.
-4. Sample the filtered image at the MUSE pixel centres with
-   `reproject.reproject_interp` (bilinear) and multiply by the ratio of the
+4. Sample the filtered image at the MUSE pixel centres by bilinear
+   interpolation, as `reproject.reproject_interp` does but on a pixel
+   mapping computed once per pair of grids
+   (`imphot_astropy.preparation.sampling`), and multiply by the ratio of the
    pixel areas, which conserves flux: the filtered image has no power at or
    beyond the MUSE sampling frequency, so its samples sum to its integral.
 
 The modules: `imphot_astropy.core.antialias` (step 3, on arrays),
-`imphot_astropy.preparation.hst_cutout` (steps 1-2), this one (step 4 and
-the public function), `imphot_astropy.preparation.regrid_output` (writing).
+`imphot_astropy.preparation.hst_cutout` (steps 1-2),
+`imphot_astropy.preparation.sampling` (step 4's sampling), this one (the
+public function), `imphot_astropy.preparation.regrid_output` (writing).
 
 The regridded image is a point sampling of the filtered sky, not an
 integral over 0.2" MUSE pixels: the fitter adds the MUSE pixel response to
@@ -37,22 +40,21 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.fft
 from astropy.io import fits
 from astropy.nddata import CCDData, VarianceUncertainty
 from astropy.utils.exceptions import AstropyUserWarning
 
-from ..core.antialias import (antialias_filter, antialias_filter_variance, fast_fft_shape,
-                              multiply_by_transfer, working_dtype)
-from ..core.transfer import (REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD, BLACKMAN,
-                             RegridFilter)
+from ..core.antialias import (AntialiasLowpass, antialias_filter, antialias_filter_variance,
+                              fast_fft_shape, working_dtype)
+from ..core.transfer import REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD, BLACKMAN
 from ..exceptions import UserError
 from ..io import ImageData
 from .filters import HstFilterInfo
 from .hst_cutout import (hst_pixels_per_muse_pixel, _open_hst, _cutout_box, _read_box,
-                         _fill_masked, _read_variance, _shifted_wcs)
+                         _fill_masked, _read_variance)
 from .regrid_output import regridded_hdulist, write_regridded_hst
 from .rescale import read_muse_reference
+from .sampling import muse_pixels_in_hst, sample_bilinear
 
 # antialias_filter, antialias_filter_variance, hst_pixels_per_muse_pixel,
 # regridded_hdulist and write_regridded_hst live in their own modules (the
@@ -97,21 +99,17 @@ class _Regridded:
     masked_input: int
 
 
-def _sample(array, cutout_wcs, reference):
-    from reproject import reproject_interp
-
-    # Bilinear rather than bicubic interpolation between the HST pixels
-    # (0.03-0.04"): its transfer function, averaged over sub-pixel phases,
-    # is sinc(f d)**2, which attenuates 1 cycle/arcsec (where the Blackman
-    # window is still 0.5) by only 0.3-0.5% and the window's own half-power
-    # frequency less; its kernel (a triangle of half-width d) has an rms of
-    # d/sqrt(6) = 0.012-0.016", which widens a 0.6" FWHM PSF by 0.1-0.2%
-    # and is 1/15 of the window's own 0.46" FWHM. Bicubic (spline) would need
-    # a prefilter pass, i.e. another full-size copy of the cut-out, and rings.
-    out, footprint = reproject_interp((array, cutout_wcs), reference.wcs,
-                                      shape_out=reference.shape, order="bilinear",
-                                      return_footprint=True)
-    return out, footprint
+# Bilinear rather than bicubic interpolation between the HST pixels
+# (0.03-0.04"): its transfer function, averaged over sub-pixel phases, is
+# sinc(f d)**2, which attenuates 1 cycle/arcsec (where the Blackman window is
+# still 0.5) by only 0.3-0.5% and the window's own half-power frequency less;
+# its kernel (a triangle of half-width d) has an rms of d/sqrt(6) =
+# 0.012-0.016", which widens a 0.6" FWHM PSF by 0.1-0.2% and is 1/15 of the
+# window's own 0.46" FWHM. Bicubic (spline) would need a prefilter pass, i.e.
+# another full-size copy of the cut-out, and rings. The sampling is
+# reproject_interp's bilinear one, on a MUSE-to-HST pixel mapping computed
+# once and shared by the data, masked weights and variance, and by the bands
+# whose HST images share a WCS (see sampling.py for why not reproject itself).
 
 
 def _regrid_source(source, reference, cutoff, margin, mask_blank, label):
@@ -143,33 +141,31 @@ def _regrid_source(source, reference, cutoff, margin, mask_blank, label):
     variance = _read_variance(source, box, fast_shape, dtype, mask, inner, region)
     del box_view
 
-    regrid_filter = RegridFilter(BLACKMAN, cutoff)
-    spectrum = scipy.fft.rfft2(buffer, overwrite_x=True)
+    lowpass = AntialiasLowpass(fast_shape, jacobian, cutoff, muse_scales)
+    filtered = lowpass.filter(buffer)
     del buffer
-    multiply_by_transfer(spectrum, fast_shape, jacobian, regrid_filter, muse_scales)
-    filtered = scipy.fft.irfft2(spectrum, s=fast_shape, overwrite_x=True)
-    del spectrum
     filtered += fill
 
-    cutout_wcs = _shifted_wcs(source.wcs, box[2], box[0])
-    data, footprint = _sample(filtered, cutout_wcs, reference)
+    coordinates = muse_pixels_in_hst(source.wcs, reference.wcs, reference.shape)
+    corner = (box[0], box[2])
+    data = sample_bilinear(filtered, coordinates, reference.shape, corner)
     del filtered
     data *= area_ratio
-    out_mask = footprint == 0
+    out_mask = np.isnan(data)
     masked_input = int(mask.sum()) if mask.any() else 0
     if masked_input:
         # Beyond the cut-out nothing is known: count it as masked too.
         weights = np.ones(fast_shape, dtype=dtype)
         weights[:box_shape[0], :box_shape[1]] = mask
-        masked_fraction = antialias_filter(weights, jacobian, cutoff, muse_scales)
+        masked_fraction = lowpass.filter(weights)
         del weights
-        fraction, _ = _sample(masked_fraction, cutout_wcs, reference)
+        fraction = sample_bilinear(masked_fraction, coordinates, reference.shape, corner)
         out_mask |= ~(fraction <= MASKED_WEIGHT_LIMIT)
     out_variance = None
     if variance is not None:
-        filtered_var = antialias_filter_variance(variance, jacobian, cutoff, muse_scales)
+        filtered_var = lowpass.filter_variance(variance)
         del variance
-        out_variance, _ = _sample(filtered_var, cutout_wcs, reference)
+        out_variance = sample_bilinear(filtered_var, coordinates, reference.shape, corner)
         out_variance *= area_ratio**2
         out_mask |= ~np.isfinite(out_variance)
         out_variance[out_mask] = np.nan
@@ -211,7 +207,8 @@ def regrid_hst_like_muse(hst, muse, inplace=True, *, filter_name=None, cutoff=0.
     filtered at its own resolution with the radial Blackman window that the
     image fitter assumes (recorded in the output header as ``IMPFILT`` =
     'BLACKMAN' and ``IMPFCUT`` = ``cutoff``), sampled at the MUSE pixel
-    centres by bilinear interpolation with `reproject.reproject_interp`, and
+    centres by bilinear interpolation (as `reproject.reproject_interp` does,
+    on a pixel mapping shared by the bands whose HST images share a WCS), and
     multiplied by the ratio of the pixel areas so that fluxes are conserved.
     The pixel values keep the HST unit (follow with `rescale_hst_like_muse`).
 
