@@ -7,10 +7,10 @@ import numpy as np
 from astropy.time import Time
 
 from ..exceptions import UserError
-from ..io import read_image, image_grids_aligned
+from ..io import ImageData, read_image, image_grids_aligned
 from ..fitting import measure_image_photometry, FittedValue
 from ..preparation import (regrid_hst_like_muse, rescale_hst_like_muse,
-                           write_regridded_hst, HstFilterInfo)
+                           write_regridded_hst, HstFilterInfo, read_muse_reference)
 from ..wideband.multiband import bandpass_images
 from .bands import BandProblem
 from .fsf import FSFModel, DEFAULT_LBRANGE
@@ -68,12 +68,7 @@ def _hst_on_grid(hst, band, image, cache_dir):
     file and with a ``cache_dir``, the result is kept there and reused by
     every exposure on the same grid.
     """
-    try:
-        on_grid = image_grids_aligned(read_image(hst, f"hst_images[{band!r}]"),
-                                      read_image(image, "band image"))
-    except UserError:
-        on_grid = False
-    if on_grid:
+    if _on_grid(hst, band, image):
         return hst
     cached = None
     if cache_dir is not None and isinstance(hst, (str, os.PathLike)):
@@ -88,6 +83,29 @@ def _hst_on_grid(hst, band, image, cache_dir):
     write_regridded_hst(regridded, cached,
                         inputs=[os.fspath(hst)] if isinstance(hst, (str, os.PathLike)) else ())
     return cached
+
+
+def _grid_only(grid):
+    # An ImageData with no pixels in memory (a broadcast scalar), for
+    # image_grids_aligned, which only looks at the shape and the WCS.
+    return ImageData(np.broadcast_to(np.float32(0), tuple(grid.shape)), None, None,
+                     grid.unit, grid.wcs)
+
+
+def _on_grid(hst, band, image):
+    """True if the HST image samples the band image's grid, from headers only.
+
+    Reading the images to compare their grids would read all of an HST
+    mosaic (and cost more than regridding its cut-out).
+    """
+    try:
+        hst_grid = read_muse_reference(hst, f"hst_images[{band!r}]")
+        image_grid = read_muse_reference(image, "band image")
+    except UserError:
+        return False
+    if tuple(hst_grid.shape) != tuple(image_grid.shape):
+        return False
+    return image_grids_aligned(_grid_only(hst_grid), _grid_only(image_grid))
 
 
 def _pivot(band):

@@ -46,3 +46,35 @@ def test_raw_hst_regridded_and_cached(tmp_path):
     assert abs(first.dy.value - truth["dy"]) < 0.01
     assert first.joint["F775W"].scale.value == pytest.approx(truth["scales"]["F775W"],
                                                              rel=0.02)
+
+
+def test_grid_check_reads_headers_only(tmp_path, monkeypatch):
+    """Whether an HST image is on the band image's grid is decided from the
+    headers: an on-grid file is taken as is, a raw one (another grid) is
+    not, and no pixel data are read to find out."""
+    from imphot_astropy.survey import cube_fit
+
+    sky = random_sky(SHAPE, n_galaxies=5, seed=3)
+    cube, hst, truth = make_exposure_cube(shape=SHAPE, nplanes=10, filters=("F775W",),
+                                          sources=sky, seed=3)
+    on_grid = tmp_path / "on_grid.fits"
+    hst["F775W"].write(on_grid)
+    image, wcs = render_raw_hst(sky, hst["F775W"].wcs, SHAPE, (260, 260),
+                                pixel_scale=0.06)
+    raw = tmp_path / "raw.fits"
+    fits.PrimaryHDU(image.astype(np.float32), wcs.to_header()).writeto(raw)
+    shifted = hst["F775W"].wcs.deepcopy()
+    shifted.wcs.crpix = shifted.wcs.crpix + [1.0, 0.0]
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("pixel data read to compare grids")
+
+    monkeypatch.setattr(cube_fit, "read_image", no_reading)
+    band_image = hst["F775W"]
+    assert cube_fit._on_grid(str(on_grid), "F775W", band_image)
+    assert cube_fit._on_grid(hst["F775W"], "F775W", band_image)
+    assert not cube_fit._on_grid(str(raw), "F775W", band_image)
+    moved = hst["F775W"].copy()
+    moved.wcs = shifted
+    assert not cube_fit._on_grid(moved, "F775W", band_image)
+    assert cube_fit._hst_on_grid(str(on_grid), "F775W", band_image, None) == str(on_grid)
