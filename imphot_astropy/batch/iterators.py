@@ -82,7 +82,8 @@ class FitPhotometryMP:
         are files.
     client : ``distributed.Client``, optional
         Run on this Dask cluster instead (needs the optional ``distributed``
-        package). ``nworker`` is then ignored.
+        package). ``nworker`` is then ignored, and there is no per-file
+        ``timeout``: the cluster's workers are not the batch's to kill.
     executor : `concurrent.futures.Executor`, optional
         Run on this executor instead. ``nworker`` is then ignored.
     mp_context : multiprocessing context, optional

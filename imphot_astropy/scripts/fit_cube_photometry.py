@@ -109,6 +109,14 @@ def _pool(options, cubes, kwargs):
         return LocalProcessPool(spec, None, cubes, kwargs, nworker=options.nprocess), None
     from ..batch.remote import DaskPool
     from .fit_photometry import _dask_client
+    # A cluster's workers run in other directories: give them absolute names.
+    cubes = [os.path.abspath(c) for c in cubes]
+    kwargs = dict(kwargs, hst_images={band: os.path.abspath(path)
+                                      for band, path in kwargs["hst_images"].items()})
+    if kwargs.get("cache_dir") is not None:
+        kwargs["cache_dir"] = os.path.abspath(kwargs["cache_dir"])
+    if isinstance(kwargs.get("regions"), str) and os.path.isfile(kwargs["regions"]):
+        kwargs["regions"] = os.path.abspath(kwargs["regions"])
     client = _dask_client(options.scheduler)
     return DaskPool(client, spec, None, cubes, kwargs), client
 

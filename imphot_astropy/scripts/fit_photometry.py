@@ -11,7 +11,8 @@ reference tool goes to stdout: one heading, then a row per file and method
 result to one ECSV or FITS table. The exit status is 0 if every file was
 fitted, 1 otherwise (with a one-line message per failure, and a closing
 line "N of M failed"). ``--timeout SECONDS`` limits the time spent on one
-file. Every output file of the run (``--apply``, ``--save``,
+file (in local worker processes only: on a Dask cluster, ``--scheduler``,
+there is no per-file time limit). Every output file of the run (``--apply``, ``--save``,
 ``--hardcopy``, ``--table``) is checked before any fitting starts: none may
 replace an input or another output of the run.
 """
@@ -48,7 +49,8 @@ def _parser(prog):
                         help="also write every result to FILE, an .ecsv or .fits table")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                         help="give up on an image after this many seconds (its worker "
-                             "process is killed and replaced; the others go on)")
+                             "process is killed and replaced; the others go on); local "
+                             "workers only, not with --scheduler")
     parser.add_argument("--verbose", "-v", action="store_true",
                         help="after the table, print the full report of each fit, and "
                              "the worker traceback of each failed image")
@@ -187,6 +189,11 @@ def _run(options, prog):
     if options.timeout is not None and not options.timeout > 0:
         raise UserError(f"--timeout: expected a positive number of seconds, not "
                         f"{options.timeout:g}")
+    if options.timeout is not None and options.scheduler is not None:
+        # Checked before connecting: a cluster's workers are not ours to kill.
+        raise UserError("--timeout: a per-file time limit needs local worker "
+                        "processes (it kills the one that overruns); a Dask cluster's "
+                        "workers (--scheduler) cannot be given one")
     # Every output of the whole run, checked before any work starts.
     check_run_outputs(_planned_outputs(options), inputs)
     if options.display and len(options.muse_images) > 1:

@@ -57,3 +57,14 @@ def test_bad_timeout(field, capsys):
     _, hst, muses = field
     assert main([hst, muses[0], "--timeout", "0"]) == 1
     assert "--timeout: expected a positive number of seconds" in capsys.readouterr().err
+
+
+def test_timeout_is_refused_with_a_scheduler(field, capsys):
+    """A per-file time limit kills a local worker; a Dask cluster's workers are
+    not the command's to kill, so the two options together are an error,
+    given before any connection is tried (the address here refuses one)."""
+    _, hst, muses = field
+    assert main([hst, muses[0], muses[1], "--timeout", "5",
+                 "--scheduler", "tcp://127.0.0.1:1"]) == 1
+    err = capsys.readouterr().err
+    assert "--timeout" in err and "--scheduler" in err and "cannot reach" not in err
