@@ -27,9 +27,11 @@ from astropy.wcs.utils import pixel_to_pixel
 
 __all__ = ["muse_pixels_in_hst", "sample_bilinear"]
 
-#: How many (HST WCS, MUSE WCS, shape) mappings are kept: the bands of one
-#: field, and a few fields. Each costs 16 bytes per MUSE pixel.
-CACHE_SIZE = 4
+#: The most memory (bytes) that older (HST WCS, MUSE WCS, shape) mappings
+#: may hold; the latest is always kept. A mapping costs 16 bytes per MUSE
+#: pixel: 1.6 MB for an exposure's 320 x 320 grid, so the bands of a few
+#: fields fit.
+CACHE_BYTES = 32 * 2**20
 
 _cache = OrderedDict()
 _cache_lock = threading.Lock()
@@ -64,7 +66,7 @@ def muse_pixels_in_hst(hst_wcs, muse_wcs, shape):
     """The HST pixel coordinates of the centres of a MUSE grid's pixels.
 
     Computed as `reproject.reproject_interp` computes them (with its
-    round-trip check), and cached for the last `CACHE_SIZE` grids.
+    round-trip check), and cached (the latest grids, up to `CACHE_BYTES`).
 
     Parameters
     ----------
@@ -102,7 +104,7 @@ def muse_pixels_in_hst(hst_wcs, muse_wcs, shape):
     if key is not None:
         with _cache_lock:
             _cache[key] = coordinates
-            while len(_cache) > CACHE_SIZE:
+            while len(_cache) > 1 and sum(c.nbytes for c in _cache.values()) > CACHE_BYTES:
                 _cache.popitem(last=False)
     return coordinates
 

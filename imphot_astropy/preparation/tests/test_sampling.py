@@ -74,7 +74,19 @@ def test_mapping_is_cached_per_grid_pair():
     assert other is not first
     np.testing.assert_allclose(other[1], first[1] + 0.5, atol=1e-9)
     assert not first.flags.writeable
-    assert len(sampling._cache) <= sampling.CACHE_SIZE
+
+
+def test_cache_is_bounded_in_memory(monkeypatch):
+    """Older mappings go once the cache holds more than CACHE_BYTES; the
+    latest stays, however large."""
+    monkeypatch.setattr(sampling, "_cache", type(sampling._cache)())
+    monkeypatch.setattr(sampling, "CACHE_BYTES", 3 * 2 * 8 * 20 * 20)   # three 20 x 20
+    muse_wcs = _tan(0.2, (20, 20))
+    for i in range(5):
+        muse_pixels_in_hst(_tan(0.06, (100, 100), shift=(i, 0)), muse_wcs, (20, 20))
+    assert len(sampling._cache) == 3
+    big = muse_pixels_in_hst(_tan(0.06, (100, 100)), _tan(0.2, (40, 40)), (40, 40))
+    assert list(sampling._cache.values()) == [big]
 
 
 def test_mapping_of_a_wcs_with_lookup_distortions_is_not_cached():
