@@ -1,0 +1,140 @@
+"""Benchmark: regridding four HST bands onto one MUSE exposure's grid, ours versus MPDAF's.
+
+The regridding step of ``bench_cube_photometry.py``, alone: the same four
+raw HST images (0.06" pixels, 1106 x 1106, one shared WCS as drizzled
+mosaics of one field have, electrons/s) regridded and rescaled onto the
+same 320 x 320 MUSE grid (written here as a small cube of a few planes:
+only its header is used). Each run is a fresh child process (imports not
+timed, as in the other benchmarks) that does, for each band in turn,
+
+- ours: ``regrid_hst_like_muse(file, cube)`` then ``rescale_hst_like_muse``
+  (the HST file read through a memory map; the MUSE-to-HST pixel mapping is
+  computed for the first band and reused by the others);
+- the established tool (``../shared/peers/imphot``, MPDAF, in the venv
+  ``~/.venvs/imphot-peer``): ``Image(file)``, ``regrid_hst_like_muse`` and
+  ``rescale_hst_like_muse`` onto an MPDAF image of the cube's grid.
+
+It prints each band's median time over the runs, the medians' sums and
+their ratio, and each child's peak resident memory (ru_maxrss).
+
+Usage::
+
+    python benchmarks/bench_regrid_bands.py [--repeat 3] [--peer-repeat 3]
+        [--no-peer] [--keep] [--repo DIR]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from bench_cube_photometry import BANDS, PEER, PEER_PYTHON, run_child  # noqa: E402
+
+CHILD_OURS = r"""
+import json, resource, sys, time, warnings
+sys.path.insert(0, {repo!r})
+from imphot_astropy.preparation import (regrid_hst_like_muse, rescale_hst_like_muse,
+                                        read_muse_reference)
+import scipy.ndimage, scipy.fft
+try:
+    import reproject  # imported lazily by earlier versions; not timed, as in the cube benchmark
+except ImportError:
+    pass
+seconds = {{}}
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    for band, path in {hst!r}.items():
+        t0 = time.perf_counter()
+        image = regrid_hst_like_muse(path, {cube!r}, inplace=False, filter_name=band)
+        image = rescale_hst_like_muse(image, {cube!r}, inplace=True, filter_name=band)
+        seconds[band] = time.perf_counter() - t0
+print(json.dumps(dict(seconds=seconds,
+                      peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
+"""
+
+CHILD_PEER = r"""
+import json, logging, resource, sys, time, warnings
+from mpdaf.obj import Cube, Image
+import imphot
+logging.getLogger("mpdaf").setLevel(logging.ERROR)
+seconds = {{}}
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    muse = Cube({cube!r})[0, :, :]
+    for band, path in {hst!r}.items():
+        t0 = time.perf_counter()
+        hst = Image(path)
+        imphot.regrid_hst_like_muse(hst, muse, inplace=True)
+        imphot.rescale_hst_like_muse(hst, muse, inplace=True)
+        seconds[band] = time.perf_counter() - t0
+print(json.dumps(dict(seconds=seconds,
+                      peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
+"""
+
+
+def _summary(label, runs):
+    medians = {b: statistics.median(r["seconds"][b] for r in runs) for b in BANDS}
+    per_band = ", ".join(f"{b} {medians[b]:.3f}" for b in BANDS)
+    total = sum(medians.values())
+    print(f"{label}: median s per band {per_band}; sum {total:.3f} s; "
+          f"peak RSS {max(r['peak_mb'] for r in runs):.0f} MB ({len(runs)} runs)")
+    return total
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--peer-repeat", type=int, default=3)
+    parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the files")
+    parser.add_argument("--repo", default=REPO,
+                        help="the directory holding the imphot_astropy to time (an "
+                             "earlier version, to compare)")
+    options = parser.parse_args(argv)
+    run_peer = not options.no_peer
+    if run_peer and not (os.path.exists(PEER_PYTHON) and os.path.isdir(PEER)):
+        print(f"peer skipped: {PEER_PYTHON} or {PEER} is missing")
+        run_peer = False
+    workdir = tempfile.mkdtemp(prefix="bench_regrid_bands_", dir="/tmp")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", f"import sys, json; sys.path.insert(0, {REPO!r}); "
+             f"sys.path.insert(0, {HERE!r}); "
+             "from bench_cube_photometry import write_inputs; "
+             f"print(json.dumps(write_inputs({workdir!r}, (8, 320, 320))))"],
+            capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr[-3000:])
+        cube, hst = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"4 HST images of 1106 x 1106 0.06\" pixels onto a 320 x 320 MUSE grid "
+              f"({workdir})")
+        env = dict(os.environ, PYTHONPATH=PEER)
+        ours, peer = [], []
+        for i in range(max(options.repeat, options.peer_repeat if run_peer else 0)):
+            if i < options.repeat:
+                ours.append(run_child(sys.executable,
+                                      CHILD_OURS.format(repo=options.repo, cube=cube, hst=hst)))
+            if run_peer and i < options.peer_repeat:
+                peer.append(run_child(PEER_PYTHON, CHILD_PEER.format(cube=cube, hst=hst),
+                                      env=env))
+        total = _summary("imphot_astropy regrid + rescale", ours)
+        if peer:
+            peer_total = _summary("established tool (MPDAF) regrid + rescale", peer)
+            print(f"speed-up (sum of the peer's medians / ours): {peer_total / total:.1f}x")
+    finally:
+        if options.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
