@@ -36,9 +36,10 @@ OFFSET_LIST of ``muse_exp_combine`` (``combine.py``: ``self._sofdict
 ['OFFSET_LIST'] = [...]``) and of ``muse_scipost`` (``prep_recipes_pipe.py``),
 so the pipeline applies it with that sign (an inference from a
 widely used tool; the pipeline's C source, ``muse_xcombine.c``, was not
-found in the sources searched). The peer tool (imphot) writes no OFFSET_LIST. The round trip
-is tested in ``survey/tests/test_offset_list.py``: applying the written
-offsets that way to the exposure's WCS makes a refit find zero offset.
+found in the sources searched). The peer tool (imphot) writes no
+OFFSET_LIST. The round trip is tested in
+``survey/tests/test_offset_list.py``: applying the written offsets that
+way to the exposure's WCS makes a refit find zero offset.
 """
 
 import os
