@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 from astropy.time import Time
+from threadpoolctl import threadpool_limits
 
 from ..exceptions import UserError
 from ..io import read_image, image_grids_aligned
@@ -15,6 +16,7 @@ from ..wideband.multiband import bandpass_images
 from .bands import BandProblem
 from .fsf import FSFModel, DEFAULT_LBRANGE
 from .joint import JointProblem, band_parameter_name
+from .joint_covariance import joint_sandwich, set_uncertainties
 from .results import CubePhotometry, JointBandPhotometry, sky_offsets
 
 __all__ = ["fit_cube_photometry", "fit_cube_file", "BAND_FIT_KEYWORDS"]
@@ -241,31 +243,54 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
     options = _band_options(names, fit_keywords, band_options)
     images, spectra = bandpass_images(cube, names, nprocess=nprocess,
                                       progress_bar=progress_bar, spectra=True)
-    hst = {n: _hst_on_grid(hst_images[n], n, images[n], cache_dir) for n in names}
-    single = {n: measure_image_photometry(hst[n], images[n], **options[n]) for n in names}
+    # Read once: the single-band fits and the joint problems share the images.
+    band_images = {n: read_image(images[n], "band image") for n in names}
+    hst = {n: read_image(_hst_on_grid(hst_images[n], n, band_images[n], cache_dir),
+                         f"hst_images[{n!r}]") for n in names}
+    single = {n: measure_image_photometry(hst[n], band_images[n], **options[n])
+              for n in names}
 
     start = {n: dict(scale=r.scale.value, bg=r.bg.value, dx=r.dx.value, dy=r.dy.value,
                      fwhm=r.fwhm.value, beta=r.beta.value, dx_err=r.dx.stdev)
              for n, r in single.items()}
+    shift = _whole_pixels(single, band_images[names[0]])
     bands = []
     for n in names:
-        px, py = _whole_pixels(single, images[n])
         problem_options = {k: v for k, v in options[n].items() if k in _PROBLEM_KEYWORDS}
-        band = BandProblem(n, hst[n], images[n], spectra[n].wavelengths,
+        band = BandProblem(n, hst[n], band_images[n], spectra[n].wavelengths,
                            spectra[n].mixture_weights(source_light), problem_options,
-                           lbrange, nodes=psf_nodes, shift=(px, py))
-        s = start[n]
-        model, _ = band.evaluate(s["scale"], s["bg"], s["dx"], s["dy"], [s["fwhm"]],
-                                 [s["beta"]])
-        band.sigma = max(float(np.sqrt(np.mean((model - band.problem.data) ** 2))), 1e-30)
+                           lbrange, nodes=psf_nodes, shift=shift)
+        band.sigma = _band_noise(band, single[n], start[n])
         bands.append(band)
     joint = JointProblem(bands, fwhm_degree, beta_degree)
     params = _apply_joint_options(joint.initial_parameters(start), fit_keywords, options,
                                   names, joint_parameters)
-    result, refits = joint.fit_with_refits(params)
+    # One BLAS thread: the joint fit's BLAS work is many small products
+    # (parameters x 1e5 pixels), which two OpenBLAS threads make several
+    # times slower, and up to 1000x on a loaded machine (they spin); the
+    # stacked FFTs keep their own two workers.
+    with threadpool_limits(limits=1, user_api="blas"):
+        result, refits = joint.fit_with_refits(params)
+        covariance, max_lags = joint_sandwich(joint.bands, result.jacobians,
+                                              result.band_residuals, result.transform,
+                                              joint.names)
+        set_uncertainties(result, covariance, result.transform, joint.names)
     return _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
-                        spectra, source_light)
+                        spectra, source_light, max_lags)
 
+
+def _band_noise(band, single, start):
+    """The noise of a band's residual: that of its single-band fit.
+
+    It weighs the band in the joint fit (noisier bands weigh less); only
+    the ratios between bands matter.
+    """
+    rms = getattr(single, "rms_error", None)
+    if rms is not None and np.isfinite(rms) and rms > 0:
+        return float(rms)
+    model, _ = band.evaluate(start["scale"], start["bg"], start["dx"], start["dy"],
+                             [start["fwhm"]], [start["beta"]])
+    return max(float(np.sqrt(np.mean((model - band.problem.data) ** 2))), 1e-30)
 
 def fit_cube_file(hst, cube, hst_images, **kwargs):
     """`fit_cube_photometry` with the batch iterators' call signature.
@@ -286,9 +311,8 @@ def fit_cube_file(hst, cube, hst_images, **kwargs):
     return fit_cube_photometry(cube, hst_images, **kwargs)
 
 
-def _whole_pixels(single, image):
+def _whole_pixels(single, im):
     """The whole-pixel HST shift nearest the mean single-band offset."""
-    im = read_image(image, "band image")
     dx = np.mean([r.dx.value for r in single.values()])
     dy = np.mean([r.dy.value for r in single.values()])
     return (int(np.floor(dx / im.pixel_scales[0] + 0.5)),
@@ -296,7 +320,7 @@ def _whole_pixels(single, image):
 
 
 def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
-                 spectra, source_light):
+                 spectra, source_light, max_lags):
     params = result.params
     fsf = FSFModel([params[n].value for n in joint.fwhm_names],
                    [params[n].value for n in joint.beta_names], lbrange)
@@ -324,7 +348,7 @@ def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes
                 if obj.filename else "cube")
     obj.wcs = first.muse_image.wcs
     obj.shape = first.muse_image.shape
-    report = lmfit_report(result, refits, psf_nodes)
+    report = lmfit_report(result, refits, psf_nodes, max_lags)
     obj.fit_report = report
     obj.joint = {}
     obj.scale = _mean_scale(params, joint, result)
@@ -359,8 +383,11 @@ def _mean_scale(params, joint, result):
     return FittedValue(value, float(np.sqrt(cov.sum())) / len(names), False)
 
 
-def lmfit_report(result, refits, psf_nodes):
+def lmfit_report(result, refits, psf_nodes, max_lags=()):
     """The lmfit report of the joint fit, with how the bands' PSFs were modelled.
+
+    The uncertainties and correlations are those of the sandwich
+    covariance (`~imphot_astropy.survey.joint_covariance`).
 
     Examples
     --------
@@ -371,5 +398,8 @@ def lmfit_report(result, refits, psf_nodes):
 
     how = (f"{psf_nodes} PSF-mixture nodes per band" if psf_nodes > 1
            else "each band at its effective wavelength")
+    lags = ", ".join(f"{lag:.1f}" for lag in max_lags)
     return (f"[[Joint fit]]\n    band PSFs = {how}\n    refits = {refits}\n"
+            f"    uncertainties = sandwich covariance, each band's residual correlation"
+            f" within {lags} pixels\n    status = {result.message}\n"
             + lmfit.fit_report(result))
