@@ -5,12 +5,25 @@ fit compares filtered images, so its residuals are correlated over several
 pixels and lmfit's least-squares covariance, which treats the pixels as
 independent, is several times too small. The joint covariance is the
 sandwich ``B^-1 M B^-1`` with the bread ``B = J^T J`` over all the bands
-and the meat ``M = sum_b J_b^T C_b J_b``: the bands' noises are
-independent, and each band's correlation ``C_b`` is estimated from its own
-residuals within its own window, filter and correlation length, with the
-core functions of the image fit (`~imphot_astropy.core.covariance`). Each
-band's meat is then corrected, as there, for the noise that the joint fit
-absorbed from that band (its share of the joint projection).
+and the meat ``M = sum_ab J_a^T C_ab J_b``.
+
+Each band's own term ``J_b^T C_bb J_b`` is that of the image fit: its
+correlation is estimated from its own residuals within its own window,
+filter and correlation length, with the core functions
+(`~imphot_astropy.core.covariance`), and corrected, as there, for the
+noise that the joint fit absorbed from that band (its share of the joint
+projection).
+
+The bands' noises are *not* independent: the band images are made from
+the same cube planes wherever the filters overlap (F775W and F814W share
+most of theirs, F814W and F850LP the red end), and in Monte Carlo runs
+their single-band offsets' errors correlate by 0.6-0.9. Ignoring that
+made the joint errors of the offsets 1.5 times too small. So the cross
+terms ``J_a^T C_ab J_b`` are included too, with ``C_ab`` the residuals'
+cross-correlation between the two bands on the cube's pixel grid (the
+same estimator as within a band; the core module has no cross version),
+corrected by the geometric mean of the two bands' factors for absorbed
+noise.
 
 Like the image fit's, it does not cover systematics: a wrong HST PSF
 model, a wrong filter curve, or a PSF that is not a Moffat whose FWHM and
@@ -19,7 +32,9 @@ beta follow the fitted polynomials.
 
 import numpy as np
 
-from ..core.covariance import residual_correlation, Sandwich
+from scipy import fft as sp_fft
+
+from ..core.covariance import residual_correlation, Sandwich, lag_grid_shape, _lag_taper
 from ..fitting.uncertainties import image_noise_amplitude
 
 __all__ = ["joint_sandwich", "set_uncertainties"]
@@ -49,6 +64,14 @@ class _BandTerm:
         self.jacobian = _on_grid(jacobian, inside)
         self.sandwich = Sandwich(self.jacobian, self.amplitude, rho)
         self.meat = self.t.T @ self.sandwich.meat @ self.t
+        self.residual, self.crop, self.sky = residual, band.prepared.crop, band.prepared.sky_slice
+        self.inside, self.image_shape = inside, band.muse_image.shape
+
+    def on_image(self, grid):
+        """Values on the band problem's padded grid placed on the cube's pixel grid."""
+        out = np.zeros(grid.shape[:-2] + tuple(self.image_shape))
+        out[(Ellipsis,) + self.crop] = grid[(Ellipsis,) + self.sky]
+        return out
 
     def absorbed(self, inverse, covariance):
         """The correction factor of this band's meat for the noise the fit absorbed.
@@ -116,7 +139,9 @@ def joint_sandwich(bands, jacobians, residuals, transform, names):
     # not constrain does not spoil the others.
     inverse = np.linalg.pinv(bread, rcond=1e-15, hermitian=True)
     uncorrected = inverse @ sum(term.meat for term in terms) @ inverse
-    meat = sum(term.absorbed(inverse, uncorrected) * term.meat for term in terms)
+    kappas = [term.absorbed(inverse, uncorrected) for term in terms]
+    meat = sum(kappa * term.meat for kappa, term in zip(kappas, terms))
+    meat = meat + _cross_meat(terms, kappas)
     covariance = inverse @ meat @ inverse
     return 0.5 * (covariance + covariance.T), [term.max_lag for term in terms]
 
@@ -161,3 +186,46 @@ def set_uncertainties(result, covariance, transform, names):
             t = transform[row]
             params[name].stderr = float(np.sqrt(max(t @ covariance @ t, 0.0)))
     result.errorbars = True
+
+
+def _cross_meat(terms, kappas):
+    """``sum_(a != b) J_a^T C_ab J_b`` from the residuals' cross-correlations.
+
+    On the cube's pixel grid, ``C_ab[j, k] = a_j b_k rho_ab(k - j)`` with
+    ``rho_ab(t)`` the mean of ``e_a(j) e_b(j + t)`` over the pixels fitted
+    in both bands (``e`` the standardised residuals), tapered as within a
+    band. The sums over pixels are done in the Fourier plane (Parseval).
+    """
+    if len(terms) < 2:
+        return 0.0
+    max_lag = max(term.max_lag for term in terms)
+    shape = lag_grid_shape(terms[0].image_shape, max_lag)
+    taper = _lag_taper(shape, max_lag)
+    # rfft2 keeps half the last axis: the other half counts twice.
+    weight = np.full(shape[1] // 2 + 1, 2.0)
+    weight[0] = 1.0
+    if shape[1] % 2 == 0:
+        weight[-1] = 1.0
+    spectra = []
+    for term in terms:
+        amplitude = term.on_image(term.amplitude)
+        fitted = amplitude > 0
+        residual = term.on_image(_on_grid(term.residual, term.inside))
+        standard = np.where(fitted, residual / np.where(fitted, amplitude, 1.0), 0.0)
+        columns = term.on_image(term.jacobian) * amplitude
+        spectra.append(dict(
+            e=sp_fft.rfft2(standard, s=shape), ind=sp_fft.rfft2(fitted * 1.0, s=shape),
+            g=sp_fft.rfft2(columns, s=shape, axes=(-2, -1)).reshape(len(columns), -1)))
+    total = 0.0
+    for a, first in enumerate(spectra):
+        for b in range(a + 1, len(spectra)):
+            second = spectra[b]
+            pairs = sp_fft.irfft2(np.conj(first["ind"]) * second["ind"], s=shape)
+            products = sp_fft.irfft2(np.conj(first["e"]) * second["e"], s=shape)
+            rho = np.where(pairs > 0.5, products / np.maximum(pairs, 1.0), 0.0) * taper
+            spread = np.conj(sp_fft.rfft2(rho)).ravel() * second["g"]
+            block = np.real((np.conj(first["g"]) * np.tile(weight, shape[0])) @ spread.T)
+            block *= np.sqrt(kappas[a] * kappas[b]) / (shape[0] * shape[1])
+            cross = terms[a].t.T @ block @ terms[b].t
+            total = total + cross + cross.T
+    return total
