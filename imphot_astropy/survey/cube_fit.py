@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 from astropy.time import Time
+from scipy import fft as sp_fft
 from threadpoolctl import threadpool_limits
 
 from ..exceptions import UserError
@@ -250,6 +251,23 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
     single = {n: measure_image_photometry(hst[n], band_images[n], **options[n])
               for n in names}
 
+    # One BLAS thread: the joint fit's BLAS work is many small products
+    # (parameters x 1e5 pixels), which two OpenBLAS threads make several
+    # times slower, and up to 1000x on a loaded machine (they spin); the
+    # FFTs (pocketfft's own threads, here and in the core sandwich
+    # functions) use two workers.
+    with threadpool_limits(limits=1, user_api="blas"), sp_fft.set_workers(2):
+        joint, result, refits, max_lags = _joint_fit(
+            names, hst, band_images, spectra, single, options, fit_keywords,
+            dict(fwhm_degree=fwhm_degree, beta_degree=beta_degree, psf_nodes=psf_nodes,
+                 source_light=source_light, lbrange=lbrange,
+                 joint_parameters=joint_parameters))
+    return _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
+                        spectra, source_light, max_lags)
+
+
+def _joint_fit(names, hst, band_images, spectra, single, options, fit_keywords, how):
+    """The joint fit from the single-band fits, with its sandwich covariance."""
     start = {n: dict(scale=r.scale.value, bg=r.bg.value, dx=r.dx.value, dy=r.dy.value,
                      fwhm=r.fwhm.value, beta=r.beta.value, dx_err=r.dx.stdev)
              for n, r in single.items()}
@@ -258,25 +276,20 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
     for n in names:
         problem_options = {k: v for k, v in options[n].items() if k in _PROBLEM_KEYWORDS}
         band = BandProblem(n, hst[n], band_images[n], spectra[n].wavelengths,
-                           spectra[n].mixture_weights(source_light), problem_options,
-                           lbrange, nodes=psf_nodes, shift=shift)
+                           spectra[n].mixture_weights(how["source_light"]),
+                           problem_options, how["lbrange"], nodes=how["psf_nodes"],
+                           shift=shift)
         band.sigma = _band_noise(band, single[n], start[n])
         bands.append(band)
-    joint = JointProblem(bands, fwhm_degree, beta_degree)
+    joint = JointProblem(bands, how["fwhm_degree"], how["beta_degree"])
     params = _apply_joint_options(joint.initial_parameters(start), fit_keywords, options,
-                                  names, joint_parameters)
-    # One BLAS thread: the joint fit's BLAS work is many small products
-    # (parameters x 1e5 pixels), which two OpenBLAS threads make several
-    # times slower, and up to 1000x on a loaded machine (they spin); the
-    # stacked FFTs keep their own two workers.
-    with threadpool_limits(limits=1, user_api="blas"):
-        result, refits = joint.fit_with_refits(params)
-        covariance, max_lags = joint_sandwich(joint.bands, result.jacobians,
-                                              result.band_residuals, result.transform,
-                                              joint.names)
-        set_uncertainties(result, covariance, result.transform, joint.names)
-    return _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
-                        spectra, source_light, max_lags)
+                                  names, how["joint_parameters"])
+    result, refits = joint.fit_with_refits(params)
+    covariance, max_lags = joint_sandwich(joint.bands, result.jacobians,
+                                          result.band_residuals, result.transform,
+                                          joint.names)
+    set_uncertainties(result, covariance, result.transform, joint.names)
+    return joint, result, refits, max_lags
 
 
 def _band_noise(band, single, start):

@@ -34,7 +34,8 @@ import numpy as np
 
 from scipy import fft as sp_fft
 
-from ..core.covariance import residual_correlation, Sandwich, lag_grid_shape, _lag_taper
+from ..core.covariance import (residual_correlation, Sandwich, lag_grid_shape, _lag_taper,
+                               _positive)
 from ..fitting.uncertainties import image_noise_amplitude
 
 __all__ = ["joint_sandwich", "set_uncertainties"]
@@ -141,7 +142,10 @@ def joint_sandwich(bands, jacobians, residuals, transform, names):
     uncorrected = inverse @ sum(term.meat for term in terms) @ inverse
     kappas = [term.absorbed(inverse, uncorrected) for term in terms]
     meat = sum(kappa * term.meat for kappa, term in zip(kappas, terms))
-    meat = meat + _cross_meat(terms, kappas)
+    # The estimated cross terms can make the sum indefinite where the bands'
+    # residuals are almost identical (common-mode noise or model error):
+    # clip as the core does within a band.
+    meat = _positive(meat + _cross_meat(terms, kappas))
     covariance = inverse @ meat @ inverse
     return 0.5 * (covariance + covariance.T), [term.max_lag for term in terms]
 
