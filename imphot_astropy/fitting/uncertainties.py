@@ -144,6 +144,11 @@ def image_noise_amplitude(problem, noise_variance=None):
     >>> noise.amplitude.shape, noise.max_lag > EXTRA_CORRELATION_LAG
     ((32, 32), True)
     """
+    # Kept on the problem: the survey's joint fit asks again for the same
+    # problem and variance after the image fit (six FFTs per band).
+    cached = getattr(problem, "_noise_amplitude", None)
+    if cached is not None and cached[0] is noise_variance:
+        return cached[1]
     inside = problem.inside
     window = _on_grid(problem.window, inside)
     kernel = problem.to_image(problem.muse_filter)
@@ -161,7 +166,9 @@ def image_noise_amplitude(problem, noise_variance=None):
         sigma = inside.astype(float)
         usable = inside
     amplitude = np.where(usable, window * sigma, 0.0)
-    return NoiseAmplitude(amplitude, sigma, usable, kernel, max_lag)
+    noise = NoiseAmplitude(amplitude, sigma, usable, kernel, max_lag)
+    problem._noise_amplitude = (noise_variance, noise)
+    return noise
 
 
 def image_fit_covariance(fitted, info, problem, noise_variance=None):

@@ -100,6 +100,12 @@ class BandProblem:
         Whole pixels (x, y) by which to move the HST image first.
     radial_nodes : int
         Nodes of the radial table on which the band PSF is computed.
+    state : object, optional
+        The ``fit_state`` of the band's single-band fit
+        (`~imphot_astropy.fitting.measure_image_photometry` with
+        ``keep_state``) with the same options: its prepared arrays and
+        problem are taken as they are if it ended at the same whole-pixel
+        shift, instead of being made again.
 
     Examples
     --------
@@ -112,7 +118,7 @@ class BandProblem:
     """
 
     def __init__(self, name, hst, muse, wavelengths, weights, options, lbrange, nodes=8,
-                 shift=(0, 0), radial_nodes=RADIAL_NODES):
+                 shift=(0, 0), radial_nodes=RADIAL_NODES, state=None):
         self.name = name
         self.radial_nodes = int(radial_nodes)
         self.hst_image, self.muse_image = read_aligned_pair(hst, muse)
@@ -123,10 +129,14 @@ class BandProblem:
         self.effective_wavelength = float(np.sum(node_l * self.node_weights))
         self.sigma = 1.0
         self._cache = {}
-        self.set_shift(shift)
+        self.set_shift(shift, state)
 
-    def set_shift(self, shift):
+    def set_shift(self, shift, state=None):
         """(Re)build the problem with the HST image moved by whole pixels."""
+        px, py = (int(v) for v in shift)
+        if state is not None and tuple(state.prepared.shift) == (px, py):
+            self._use_problem(state.prepared, state.problem, (px, py))
+            return
         opts = self.options
         hst_image, muse_image = self.hst_image, self.muse_image
         regrid = regrid_filter_from_header(
@@ -148,22 +158,24 @@ class BandProblem:
         pixel_x, pixel_y = muse_image.pixel_scales
         margin = float(opts.get("margin", 2.0))
         margin_pixels = (int(np.ceil(margin / pixel_y)), int(np.ceil(margin / pixel_x)))
-        px, py = (int(v) for v in shift)
         shifted, shifted_bad, shifted_excluded = _shift_by_pixels(
             hst_data, hst_bad, excluded, px, py)
-        self.prepared = _Prepared(muse_image.data, muse_bad, shifted, shifted_bad,
-                                  shifted_excluded, muse_image.variance, margin_pixels,
-                                  _taper(opts.get("taper", 9)), guard=not restricted)
-        self.problem = FourierPlaneProblem(
-            self.prepared.muse, self.prepared.hst, self.prepared.window, pixel_x, pixel_y,
+        prepared = _Prepared(muse_image.data, muse_bad, shifted, shifted_bad,
+                             shifted_excluded, muse_image.variance, margin_pixels,
+                             _taper(opts.get("taper", 9.0)), guard=not restricted)
+        problem = FourierPlaneProblem(
+            prepared.muse, prepared.hst, prepared.window, pixel_x, pixel_y,
             regrid.transfer, float(opts.get("hst_fwhm", 0.085)),
-            float(opts.get("hst_beta", 1.6)), median=self.prepared.median,
+            float(opts.get("hst_beta", 1.6)), median=prepared.median,
             xshift=px * pixel_x, yshift=py * pixel_y)
-        self.radial = RadialTable(np.hypot(self.problem.fx, self.problem.fy),
-                                  nodes=self.radial_nodes)
-        self._flat_selection = np.flatnonzero(self.problem.selection)
-        self.shift = (px, py)
-        self.pixel_scales = (pixel_x, pixel_y)
+        self._use_problem(prepared, problem, (px, py))
+
+    def _use_problem(self, prepared, problem, shift):
+        self.prepared, self.problem = prepared, problem
+        self.radial = RadialTable(np.hypot(problem.fx, problem.fy), nodes=self.radial_nodes)
+        self._flat_selection = np.flatnonzero(problem.selection)
+        self.shift = shift
+        self.pixel_scales = tuple(float(v) for v in self.muse_image.pixel_scales)
         self._cache = {}
 
     def _psf_tables(self, fwhm_coeffs, beta_coeffs, derivatives):

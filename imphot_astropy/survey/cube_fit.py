@@ -248,8 +248,9 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
     band_images = {n: read_image(images[n], "band image") for n in names}
     hst = {n: read_image(_hst_on_grid(hst_images[n], n, band_images[n], cache_dir),
                          f"hst_images[{n!r}]") for n in names}
-    single = {n: measure_image_photometry(hst[n], band_images[n], **options[n])
-              for n in names}
+    # The single-band fits keep their prepared problems for the joint fit.
+    single = {n: measure_image_photometry(hst[n], band_images[n], keep_state=True,
+                                          **options[n]) for n in names}
 
     # One BLAS thread: the joint fit's BLAS work is many small products
     # (parameters x 1e5 pixels), which two OpenBLAS threads make several
@@ -278,7 +279,7 @@ def _joint_fit(names, hst, band_images, spectra, single, options, fit_keywords, 
         band = BandProblem(n, hst[n], band_images[n], spectra[n].wavelengths,
                            spectra[n].mixture_weights(how["source_light"]),
                            problem_options, how["lbrange"], nodes=how["psf_nodes"],
-                           shift=shift)
+                           shift=shift, state=single[n].__dict__.pop("fit_state", None))
         band.sigma = _band_noise(band, single[n], start[n])
         bands.append(band)
     joint = JointProblem(bands, how["fwhm_degree"], how["beta_degree"])
