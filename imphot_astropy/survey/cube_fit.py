@@ -166,9 +166,12 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
     regridded and rescaled to that grid (kept in ``cache_dir`` and reused
     by the other exposures of the same field) unless it is on it already;
     each band is fitted alone (`~imphot_astropy.fit_image_photometry`);
-    then all the bands are fitted at once with lmfit: one pointing offset,
-    the FWHM and beta as polynomials in wavelength, and a flux scale and
-    background per band.
+    then all the bands are fitted at once on lmfit parameters, starting from
+    the single-band results: one pointing offset, the FWHM and beta as
+    polynomials in wavelength, and a flux scale and background per band.
+    Its uncertainties (``covariance``, the parameters' ``stderr``) are a
+    sandwich covariance that allows for the residuals' correlation within
+    and between bands (`~imphot_astropy.survey.joint_covariance`).
 
     A band image's PSF is the mixture of the cube's PSFs over the band's
     planes, weighted by the filter and the sources' light; with

@@ -1,4 +1,4 @@
-"""The joint fit of all the bands of an exposure, with lmfit.
+"""The joint fit of all the bands of an exposure, on lmfit parameters.
 
 One pointing offset (dx, dy) for the exposure, the Moffat FWHM and beta as
 polynomials in MPDAF's normalised wavelength (``fwhm_c0``, ``fwhm_c1``,
@@ -9,6 +9,11 @@ expression. Each band's residual is divided by its noise (the RMS of its
 single-band fit's residual), so that noisier bands weigh less. The
 Jacobian is analytic: each band contributes its Fourier-model derivatives,
 and the chain rule through the polynomials is applied on the radial table.
+The minimiser is a Levenberg-Marquardt on the normal equations accumulated
+band by band (see `JointProblem.fit` for why not lmfit's MINPACK), and the
+result is an `lmfit.minimizer.MinimizerResult`, so lmfit's report and
+parameter machinery apply; the uncertainties are the sandwich of
+`~imphot_astropy.survey.joint_covariance`.
 """
 
 import re
