@@ -293,6 +293,8 @@ def _joint_fit(names, hst, band_images, spectra, single, options, fit_keywords, 
                                           result.band_residuals, result.transform,
                                           joint.names)
     set_uncertainties(result, covariance, result.transform, joint.names)
+    # The Jacobians (parameters x pixels x bands) are not kept with the result.
+    result.jacobians = None
     return joint, result, refits, max_lags
 
 
