@@ -467,7 +467,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
                              min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
                              hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
                              star=None, taper=9.0, extramask=None, init_dx=None,
-                             init_dy=None, robust=False):
+                             init_dy=None, robust=False, keep_state=False):
     """Measure the image fit of a MUSE image against an HST image (no side effects).
 
     The measuring core of `~imphot_astropy.photometry.fit_image_photometry`,
@@ -480,6 +480,11 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
         The HST image regridded onto the MUSE grid, and the MUSE image.
     regions, fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, min_scale, hst_fwhm, hst_beta, margin, segment, star, taper, extramask, init_dx, init_dy, robust
         See `~imphot_astropy.photometry.fit_image_photometry`.
+    keep_state : bool
+        Also keep the fit's prepared arrays and Fourier-plane problem as
+        ``result.fit_state`` (``prepared``, ``problem``), for a caller that
+        fits the same pair again in another way (the survey's joint fit);
+        they are large, so not kept by default.
 
     Returns
     -------
@@ -566,6 +571,8 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
         prepared.hst[prepared.sky_slice][prepared.good], hst_image.name,
         muse_band(muse_image), excluded_sources, min(muse_image.pixel_scales))
     result.at_bound = at_bound
+    if keep_state:
+        result.fit_state = state
     options = {key: opts[key] for key in ("fix_scale", "fix_bg", "fix_dx", "fix_dy",
                                           "fix_fwhm", "fix_beta", "min_scale", "hst_fwhm",
                                           "hst_beta", "margin", "taper", "init_dx",

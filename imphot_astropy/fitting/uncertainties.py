@@ -15,8 +15,9 @@ from ..core.covariance import (residual_sandwich_covariance, filtered_noise_vari
                                correlation_length, kernel_correlation, lag_grid_shape,
                                expected_residual_square, small_fit_covariance)
 
-__all__ = ["FitCovariance", "image_fit_covariance", "star_fit_covariance",
-           "STAR_CORRELATION_LAG", "EXTRA_CORRELATION_LAG", "STAT_RANGE"]
+__all__ = ["FitCovariance", "NoiseAmplitude", "image_noise_amplitude",
+           "image_fit_covariance", "star_fit_covariance", "STAR_CORRELATION_LAG",
+           "EXTRA_CORRELATION_LAG", "STAT_RANGE"]
 
 #: Lags (pixels) of intrinsic MUSE noise correlation allowed for in the star
 #: fit, whose pixels are not filtered: resampling a cube onto an image grid
@@ -86,6 +87,90 @@ def _on_grid(values, where):
     return grid
 
 
+class NoiseAmplitude:
+    """The noise model of the compared pixels of a Fourier-plane image fit.
+
+    Attributes
+    ----------
+    amplitude : `numpy.ndarray`
+        ``a_j`` of `~imphot_astropy.core.covariance.Sandwich` on the padded
+        grid: the window times the expected noise of each compared pixel
+        (0 elsewhere).
+    sigma : `numpy.ndarray`
+        The expected noise of each compared pixel after the filter (1 if
+        the variance is not known), clipped to `STAT_RANGE` of the median.
+    usable : `numpy.ndarray` of bool
+        The compared pixels with a known noise.
+    kernel : `numpy.ndarray`
+        The real-space kernel of the filter applied to the MUSE image.
+    max_lag : float
+        The correlation length allowed for (pixels).
+
+    Examples
+    --------
+    >>> one = np.ones((4, 4))
+    >>> NoiseAmplitude(one, one, one > 0, one, 3.0).max_lag
+    3.0
+    """
+
+    def __init__(self, amplitude, sigma, usable, kernel, max_lag):
+        self.amplitude, self.sigma, self.usable = amplitude, sigma, usable
+        self.kernel, self.max_lag = kernel, max_lag
+
+
+def image_noise_amplitude(problem, noise_variance=None):
+    """The noise amplitude and correlation length of an image fit's pixels.
+
+    Parameters
+    ----------
+    problem : `~imphot_astropy.core.fourier_model.FourierPlaneProblem`
+        The fitted problem (window, compared pixels, MUSE filter).
+    noise_variance : `numpy.ndarray`, optional
+        The variance of the MUSE pixels on the padded grid of ``problem``
+        (0 where masked); without it the pixels are equally noisy.
+
+    Returns
+    -------
+    noise : `NoiseAmplitude`
+
+    Examples
+    --------
+    >>> from imphot_astropy.core.fourier_model import FourierPlaneProblem
+    >>> from imphot_astropy.core.transfer import RegridFilter
+    >>> im = np.random.default_rng(1).normal(size=(32, 32))
+    >>> p = FourierPlaneProblem(im, im, np.ones_like(im), 0.2, 0.2,
+    ...                         RegridFilter().transfer, 0.085, 1.6)
+    >>> noise = image_noise_amplitude(p)
+    >>> noise.amplitude.shape, noise.max_lag > EXTRA_CORRELATION_LAG
+    ((32, 32), True)
+    """
+    # Kept on the problem: the survey's joint fit asks again for the same
+    # problem and variance after the image fit (six FFTs per band).
+    cached = getattr(problem, "_noise_amplitude", None)
+    if cached is not None and cached[0] is noise_variance:
+        return cached[1]
+    inside = problem.inside
+    window = _on_grid(problem.window, inside)
+    kernel = problem.to_image(problem.muse_filter)
+    max_lag = correlation_length(kernel) + EXTRA_CORRELATION_LAG
+    if noise_variance is not None:
+        expected = filtered_noise_variance(noise_variance, kernel)
+        sigma = np.where(inside, np.sqrt(expected), 0.0)
+        usable = inside & (sigma > 0)
+        # STAT values far from the typical one (poorly exposed edges, a few
+        # bad values) are not trusted to describe the noise pixel by pixel.
+        typical = np.median(sigma[usable]) if usable.any() else 1.0
+        sigma = np.where(usable, np.clip(sigma, typical / STAT_RANGE,
+                                         typical * STAT_RANGE), 0.0)
+    else:
+        sigma = inside.astype(float)
+        usable = inside
+    amplitude = np.where(usable, window * sigma, 0.0)
+    noise = NoiseAmplitude(amplitude, sigma, usable, kernel, max_lag)
+    problem._noise_amplitude = (noise_variance, noise)
+    return noise
+
+
 def image_fit_covariance(fitted, info, problem, noise_variance=None):
     """The sandwich covariance and goodness of fit of an image fit.
 
@@ -117,22 +202,9 @@ def image_fit_covariance(fitted, info, problem, noise_variance=None):
     """
     free = [n for n in fitted.param_names if not getattr(fitted, n).fixed]
     inside = problem.inside
-    window = _on_grid(problem.window, inside)
-    kernel = problem.to_image(problem.muse_filter)
-    max_lag = correlation_length(kernel) + EXTRA_CORRELATION_LAG
-    if noise_variance is not None:
-        expected = filtered_noise_variance(noise_variance, kernel)
-        sigma = np.where(inside, np.sqrt(expected), 0.0)
-        usable = inside & (sigma > 0)
-        # STAT values far from the typical one (poorly exposed edges, a few
-        # bad values) are not trusted to describe the noise pixel by pixel.
-        typical = np.median(sigma[usable]) if usable.any() else 1.0
-        sigma = np.where(usable, np.clip(sigma, typical / STAT_RANGE,
-                                         typical * STAT_RANGE), 0.0)
-    else:
-        sigma = inside.astype(float)
-        usable = inside
-    amplitude = np.where(usable, window * sigma, 0.0)
+    noise = image_noise_amplitude(problem, noise_variance)
+    kernel, max_lag, sigma, usable = noise.kernel, noise.max_lag, noise.sigma, noise.usable
+    amplitude = noise.amplitude
     # scipy's residual is model - data; the sign does not matter below.
     residual = _on_grid(info.fun, inside)
     jacobian = _on_grid(np.asarray(info.jac).T, inside)

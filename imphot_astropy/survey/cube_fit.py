@@ -5,6 +5,8 @@ import os
 
 import numpy as np
 from astropy.time import Time
+from scipy import fft as sp_fft
+from threadpoolctl import threadpool_limits
 
 from ..exceptions import UserError
 from ..io import ImageData, read_image, image_grids_aligned
@@ -15,6 +17,7 @@ from ..wideband.multiband import bandpass_images
 from .bands import BandProblem
 from .fsf import FSFModel, DEFAULT_LBRANGE
 from .joint import JointProblem, band_parameter_name
+from .joint_covariance import joint_sandwich, set_uncertainties
 from .results import CubePhotometry, JointBandPhotometry, sky_offsets
 
 __all__ = ["fit_cube_photometry", "fit_cube_file", "BAND_FIT_KEYWORDS"]
@@ -181,9 +184,12 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
     regridded and rescaled to that grid (kept in ``cache_dir`` and reused
     by the other exposures of the same field) unless it is on it already;
     each band is fitted alone (`~imphot_astropy.fit_image_photometry`);
-    then all the bands are fitted at once with lmfit: one pointing offset,
-    the FWHM and beta as polynomials in wavelength, and a flux scale and
-    background per band.
+    then all the bands are fitted at once on lmfit parameters, starting from
+    the single-band results: one pointing offset, the FWHM and beta as
+    polynomials in wavelength, and a flux scale and background per band.
+    Its uncertainties (``covariance``, the parameters' ``stderr``) are a
+    sandwich covariance that allows for the residuals' correlation within
+    and between bands (`~imphot_astropy.survey.joint_covariance`).
 
     A band image's PSF is the mixture of the cube's PSFs over the band's
     planes, weighted by the filter and the sources' light; with
@@ -259,31 +265,69 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
     options = _band_options(names, fit_keywords, band_options)
     images, spectra = bandpass_images(cube, names, nprocess=nprocess,
                                       progress_bar=progress_bar, spectra=True)
-    hst = {n: _hst_on_grid(hst_images[n], n, images[n], cache_dir) for n in names}
-    single = {n: measure_image_photometry(hst[n], images[n], **options[n]) for n in names}
+    # Read once: the single-band fits and the joint problems share the images.
+    band_images = {n: read_image(images[n], "band image") for n in names}
+    hst = {n: read_image(_hst_on_grid(hst_images[n], n, band_images[n], cache_dir),
+                         f"hst_images[{n!r}]") for n in names}
+    # The single-band fits keep their prepared problems for the joint fit.
+    single = {n: measure_image_photometry(hst[n], band_images[n], keep_state=True,
+                                          **options[n]) for n in names}
 
+    # One BLAS thread: the joint fit's BLAS work is many small products
+    # (parameters x 1e5 pixels), which two OpenBLAS threads make several
+    # times slower, and up to 1000x on a loaded machine (they spin); the
+    # FFTs (pocketfft's own threads, here and in the core sandwich
+    # functions) use two workers.
+    with threadpool_limits(limits=1, user_api="blas"), sp_fft.set_workers(2):
+        joint, result, refits, max_lags = _joint_fit(
+            names, hst, band_images, spectra, single, options, fit_keywords,
+            dict(fwhm_degree=fwhm_degree, beta_degree=beta_degree, psf_nodes=psf_nodes,
+                 source_light=source_light, lbrange=lbrange,
+                 joint_parameters=joint_parameters))
+    return _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
+                        spectra, source_light, max_lags)
+
+
+def _joint_fit(names, hst, band_images, spectra, single, options, fit_keywords, how):
+    """The joint fit from the single-band fits, with its sandwich covariance."""
     start = {n: dict(scale=r.scale.value, bg=r.bg.value, dx=r.dx.value, dy=r.dy.value,
                      fwhm=r.fwhm.value, beta=r.beta.value, dx_err=r.dx.stdev)
              for n, r in single.items()}
+    shift = _whole_pixels(single, band_images[names[0]])
     bands = []
     for n in names:
-        px, py = _whole_pixels(single, images[n])
         problem_options = {k: v for k, v in options[n].items() if k in _PROBLEM_KEYWORDS}
-        band = BandProblem(n, hst[n], images[n], spectra[n].wavelengths,
-                           spectra[n].mixture_weights(source_light), problem_options,
-                           lbrange, nodes=psf_nodes, shift=(px, py))
-        s = start[n]
-        model, _ = band.evaluate(s["scale"], s["bg"], s["dx"], s["dy"], [s["fwhm"]],
-                                 [s["beta"]])
-        band.sigma = max(float(np.sqrt(np.mean((model - band.problem.data) ** 2))), 1e-30)
+        band = BandProblem(n, hst[n], band_images[n], spectra[n].wavelengths,
+                           spectra[n].mixture_weights(how["source_light"]),
+                           problem_options, how["lbrange"], nodes=how["psf_nodes"],
+                           shift=shift, state=single[n].__dict__.pop("fit_state", None))
+        band.sigma = _band_noise(band, single[n], start[n])
         bands.append(band)
-    joint = JointProblem(bands, fwhm_degree, beta_degree)
+    joint = JointProblem(bands, how["fwhm_degree"], how["beta_degree"])
     params = _apply_joint_options(joint.initial_parameters(start), fit_keywords, options,
-                                  names, joint_parameters)
+                                  names, how["joint_parameters"])
     result, refits = joint.fit_with_refits(params)
-    return _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
-                        spectra, source_light)
+    covariance, max_lags = joint_sandwich(joint.bands, result.jacobians,
+                                          result.band_residuals, result.transform,
+                                          joint.names)
+    set_uncertainties(result, covariance, result.transform, joint.names)
+    # The Jacobians (parameters x pixels x bands) are not kept with the result.
+    result.jacobians = None
+    return joint, result, refits, max_lags
 
+
+def _band_noise(band, single, start):
+    """The noise of a band's residual: that of its single-band fit.
+
+    It weighs the band in the joint fit (noisier bands weigh less); only
+    the ratios between bands matter.
+    """
+    rms = getattr(single, "rms_error", None)
+    if rms is not None and np.isfinite(rms) and rms > 0:
+        return float(rms)
+    model, _ = band.evaluate(start["scale"], start["bg"], start["dx"], start["dy"],
+                             [start["fwhm"]], [start["beta"]])
+    return max(float(np.sqrt(np.mean((model - band.problem.data) ** 2))), 1e-30)
 
 def fit_cube_file(hst, cube, hst_images, **kwargs):
     """`fit_cube_photometry` with the batch iterators' call signature.
@@ -304,9 +348,8 @@ def fit_cube_file(hst, cube, hst_images, **kwargs):
     return fit_cube_photometry(cube, hst_images, **kwargs)
 
 
-def _whole_pixels(single, image):
+def _whole_pixels(single, im):
     """The whole-pixel HST shift nearest the mean single-band offset."""
-    im = read_image(image, "band image")
     dx = np.mean([r.dx.value for r in single.values()])
     dy = np.mean([r.dy.value for r in single.values()])
     return (int(np.floor(dx / im.pixel_scales[0] + 0.5)),
@@ -314,7 +357,7 @@ def _whole_pixels(single, image):
 
 
 def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
-                 spectra, source_light):
+                 spectra, source_light, max_lags):
     params = result.params
     fsf = FSFModel([params[n].value for n in joint.fwhm_names],
                    [params[n].value for n in joint.beta_names], lbrange)
@@ -342,7 +385,7 @@ def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes
                 if obj.filename else "cube")
     obj.wcs = first.muse_image.wcs
     obj.shape = first.muse_image.shape
-    report = lmfit_report(result, refits, psf_nodes)
+    report = lmfit_report(result, refits, psf_nodes, max_lags)
     obj.fit_report = report
     obj.joint = {}
     obj.scale = _mean_scale(params, joint, result)
@@ -377,8 +420,11 @@ def _mean_scale(params, joint, result):
     return FittedValue(value, float(np.sqrt(cov.sum())) / len(names), False)
 
 
-def lmfit_report(result, refits, psf_nodes):
+def lmfit_report(result, refits, psf_nodes, max_lags=()):
     """The lmfit report of the joint fit, with how the bands' PSFs were modelled.
+
+    The uncertainties and correlations are those of the sandwich
+    covariance (`~imphot_astropy.survey.joint_covariance`).
 
     Examples
     --------
@@ -389,5 +435,8 @@ def lmfit_report(result, refits, psf_nodes):
 
     how = (f"{psf_nodes} PSF-mixture nodes per band" if psf_nodes > 1
            else "each band at its effective wavelength")
+    lags = ", ".join(f"{lag:.1f}" for lag in max_lags)
     return (f"[[Joint fit]]\n    band PSFs = {how}\n    refits = {refits}\n"
+            f"    uncertainties = sandwich covariance, each band's residual correlation"
+            f" within {lags} pixels\n    status = {result.message}\n"
             + lmfit.fit_report(result))

@@ -1,4 +1,4 @@
-"""The joint fit of all the bands of an exposure, with lmfit.
+"""The joint fit of all the bands of an exposure, on lmfit parameters.
 
 One pointing offset (dx, dy) for the exposure, the Moffat FWHM and beta as
 polynomials in MPDAF's normalised wavelength (``fwhm_c0``, ``fwhm_c1``,
@@ -9,6 +9,11 @@ expression. Each band's residual is divided by its noise (the RMS of its
 single-band fit's residual), so that noisier bands weigh less. The
 Jacobian is analytic: each band contributes its Fourier-model derivatives,
 and the chain rule through the polynomials is applied on the radial table.
+The minimiser is a Levenberg-Marquardt on the normal equations accumulated
+band by band (see `JointProblem.fit` for why not lmfit's MINPACK), and the
+result is an `lmfit.minimizer.MinimizerResult`, so lmfit's report and
+parameter machinery apply; the uncertainties are the sandwich of
+`~imphot_astropy.survey.joint_covariance`.
 """
 
 import re
@@ -23,6 +28,41 @@ __all__ = ["JointProblem", "band_parameter_name"]
 
 # Refit after moving the HST images by whole pixels at most this often.
 _MAX_REFITS = 2
+# Levenberg-Marquardt: at most this many Jacobians; the damping of the
+# column-scaled normal equations starts near Gauss-Newton (the start, from
+# the single-band fits, is close) and stays within these limits.
+_MAX_ITERATIONS = 30
+_INITIAL_DAMPING = 1e-4
+_MIN_DAMPING = 1e-9
+_MAX_DAMPING = 1e10
+# Converged when a step reduces the sum of squares by less than this, both
+# achieved and predicted. The residuals are weighted to unit noise, so the
+# reduction is the squared length of the step in units of the parameters'
+# least-squares errors: 0.01 is a step of 0.1 of them (and about 0.02 of
+# the larger sandwich errors), after which the distance left to the
+# minimum is far smaller still (Gauss-Newton converges quadratically).
+_DECREMENT = 0.01
+
+
+def _sum_of_squares(parts):
+    return float(sum(np.dot(r, r) for r in parts))
+
+
+def _damped_step(normal, gradient, damping):
+    """The Levenberg-Marquardt step and its predicted reduction of the cost.
+
+    ``(N + damping diag(N)) step = -g`` with ``N = J^T J``, ``g = J^T r``,
+    solved on unit-scaled columns; a pseudo-inverse keeps parameters that
+    the data do not constrain at rest.
+    """
+    scale = np.sqrt(np.diag(normal))
+    scale = np.where(scale > 0, scale, 1.0)
+    scaled = normal / np.outer(scale, scale)
+    system = scaled + damping * np.eye(len(scale))
+    step = -(np.linalg.pinv(system, rcond=1e-12, hermitian=True) @ (gradient / scale))
+    step = step / scale
+    predicted = -(2.0 * gradient @ step + step @ normal @ step)
+    return step, float(predicted)
 
 
 def band_parameter_name(prefix, band):
@@ -74,7 +114,6 @@ class JointProblem:
         for band in self.bands:
             self.names += [band_parameter_name("scale", band.name),
                            band_parameter_name("bg", band.name)]
-        self._rows = np.cumsum([0] + [b.problem.data.size for b in self.bands])
 
     def initial_parameters(self, single):
         """lmfit Parameters started from the single-band fits.
@@ -116,35 +155,58 @@ class JointProblem:
         beta = [value[n] for n in self.beta_names]
         return value, fwhm, beta
 
-    def residual(self, params):
-        """The concatenated noise-weighted residuals of all the bands."""
+    def _band_arguments(self, value, band):
+        return (value[band_parameter_name("scale", band.name)],
+                value[band_parameter_name("bg", band.name)], value["dx"], value["dy"])
+
+    def band_residuals(self, params):
+        """Each band's noise-weighted residual (model - data) / sigma."""
         value, fwhm, beta = self._unpack(params)
         parts = []
         for band in self.bands:
-            model, _ = band.evaluate(value[band_parameter_name("scale", band.name)],
-                                     value[band_parameter_name("bg", band.name)],
-                                     value["dx"], value["dy"], fwhm, beta)
+            model, _ = band.evaluate(*self._band_arguments(value, band), fwhm, beta)
             parts.append((model - band.problem.data) / band.sigma)
-        return np.concatenate(parts)
+        return parts
 
-    def model_jacobian(self, params):
-        """The derivatives of the residuals by every model parameter (columns)."""
-        value, fwhm, beta = self._unpack(params)
-        # Column-major: each band's columns are written contiguously, and
-        # MINPACK works on this layout without a copy.
-        jac = np.zeros((self._rows[-1], len(self.names)), order="F")
+    def residual(self, params):
+        """The concatenated noise-weighted residuals of all the bands."""
+        return np.concatenate(self.band_residuals(params))
+
+    def band_jacobians(self, params, beta=True):
+        """Each band's derivatives of its weighted residual.
+
+        Returns
+        -------
+        jacobians : list of (names, `numpy.ndarray`)
+            Per band, the model parameters it depends on and the
+            ``(len(names), npixels)`` derivatives by them (without the
+            beta coefficients if ``beta`` is False).
+        """
+        value, fwhm, beta_coeffs = self._unpack(params)
+        out = []
+        for band in self.bands:
+            _, columns = band.evaluate(*self._band_arguments(value, band), fwhm,
+                                       beta_coeffs, jacobian="all" if beta else True)
+            columns[band_parameter_name("scale", band.name)] = columns.pop("scale")
+            columns[band_parameter_name("bg", band.name)] = columns.pop("bg")
+            names = list(columns)
+            out.append((names, np.stack([columns[n] for n in names]) / band.sigma))
+        return out
+
+    def _normal_equations(self, jacobians, residuals, transform):
+        """``J^T J`` and ``J^T r`` in the varying parameters, band by band.
+
+        Each band's block is small (its own parameters only), so the tall
+        Jacobian of all the bands is never assembled.
+        """
         index = {name: i for i, name in enumerate(self.names)}
-        for b, band in enumerate(self.bands):
-            scale_name = band_parameter_name("scale", band.name)
-            bg_name = band_parameter_name("bg", band.name)
-            _, columns = band.evaluate(value[scale_name], value[bg_name], value["dx"],
-                                       value["dy"], fwhm, beta, jacobian=True)
-            rows = slice(self._rows[b], self._rows[b + 1])
-            columns[scale_name] = columns.pop("scale")
-            columns[bg_name] = columns.pop("bg")
-            for name, column in columns.items():
-                jac[rows, index[name]] = column / band.sigma
-        return jac
+        m = transform.shape[1]
+        normal, gradient = np.zeros((m, m)), np.zeros(m)
+        for (names, jac), res in zip(jacobians, residuals):
+            t = transform[[index[n] for n in names]]
+            normal += t.T @ (jac @ jac.T) @ t
+            gradient += t.T @ (jac @ res)
+        return normal, gradient
 
     def _varying_transform(self, params):
         """d(model parameters) / d(varying parameters), through expressions.
@@ -171,35 +233,122 @@ class JointProblem:
             params.update_constraints()
         return transform
 
-    def jacobian(self, params):
-        """The Jacobian of the residuals by the varying parameters (lmfit order)."""
-        transform = self._varying_transform(params)
-        jac = self.model_jacobian(params)
-        selection = np.argmax(transform, axis=0)
-        if np.array_equal(transform, np.eye(len(self.names))[:, selection]):
-            # No expressions: the varying columns themselves (a tall matrix
-            # product would cost as much as the model).
-            return jac[:, selection]
-        return jac @ transform
+    def _beta_varies(self, transform):
+        index = [self.names.index(n) for n in self.beta_names]
+        return bool(np.any(transform[index] != 0))
 
-    def fit(self, params):
-        """Minimise with lmfit (Levenberg-Marquardt, analytic Jacobian).
+    def fit(self, params, max_iterations=_MAX_ITERATIONS, decrement=_DECREMENT):
+        """Minimise the sum of squared weighted residuals (Levenberg-Marquardt).
+
+        The fit starts from the single-band results (`initial_parameters`)
+        and usually converges in two Jacobians. The Jacobians returned are
+        those at the point before the last step, which is below the
+        convergence tolerance. Bounds are kept by
+        clipping each step; expressions are re-evaluated by lmfit at every
+        trial, and the chain rule through them uses `_varying_transform`.
+
+        Hand-written rather than lmfit's ``leastsq`` (MINPACK): MINPACK
+        factorises the tall Jacobian of all the bands (several 1e5 rows)
+        with an unblocked QR at every iteration, which cost as much as the
+        model; here the normal equations are accumulated band by band with
+        BLAS, with each column scaled to unit norm (the conditioning is
+        then that of the correlations between parameters, harmless at the
+        few tens of parameters of a joint fit).
+
+        Parameters
+        ----------
+        params : `lmfit.Parameters`
+            The starting values, bounds, fixed values and expressions (not
+            modified).
+        max_iterations : int
+            The largest number of Jacobians.
+        decrement : float
+            Convergence: a step reduces the sum of squares of the weighted
+            residuals by less than this, achieved and predicted.
 
         Returns
         -------
         result : `lmfit.minimizer.MinimizerResult`
+            ``params`` (with sandwich uncertainties once
+            `~imphot_astropy.survey.joint_covariance.joint_sandwich` is
+            applied), ``var_names``, ``residual``, ``nfev``, ``chisqr``...
+            and ``jacobians`` (see `band_jacobians`) at the last point where
+            a Jacobian was computed, ``transform`` (model parameters by
+            varying parameters) and ``band_residuals``.
         """
+        from lmfit.minimizer import MinimizerResult
+
         if not any(params[n].vary for n in params):
             raise UserError("joint parameters: every parameter is fixed; nothing to fit")
         unknown = [n for n in self.names if n not in params]
         if unknown:
             raise UserError(f"joint parameters: missing {unknown}")
-        minimizer = lmfit.Minimizer(lambda p: self.residual(p), params)
-        # MINPACK's Levenberg-Marquardt keeps one copy of the tall Jacobian
-        # (scipy's trust-region method keeps several, and its SVD), which
-        # matters for four full MUSE bands; lmfit maps bounds for it.
-        return minimizer.minimize(method="leastsq", Dfun=lambda p, *a, **k: self.jacobian(p),
-                                  ftol=1e-10, xtol=1e-10)
+        params = params.copy()
+        varying = [n for n in params if params[n].vary]
+        init_values = {n: float(params[n].value) for n in varying}
+        lower = np.array([params[n].min for n in varying], dtype=float)
+        upper = np.array([params[n].max for n in varying], dtype=float)
+        x = np.clip([params[n].value for n in varying], lower, upper)
+        self._set(params, varying, x)
+        residuals = self.band_residuals(params)
+        cost = _sum_of_squares(residuals)
+        nfev, njev, damping, converged = 1, 0, _INITIAL_DAMPING, False
+        message = f"stopped after {max_iterations} Jacobians"
+        while njev < max_iterations:
+            transform = self._varying_transform(params)
+            jacobians = self.band_jacobians(params, self._beta_varies(transform))
+            njev += 1
+            normal, gradient = self._normal_equations(jacobians, residuals, transform)
+            while True:
+                step, predicted = _damped_step(normal, gradient, damping)
+                trial = np.clip(x + step, lower, upper)
+                self._set(params, varying, trial)
+                trial_residuals = self.band_residuals(params)
+                nfev += 1
+                trial_cost = _sum_of_squares(trial_residuals)
+                if trial_cost <= cost:
+                    break
+                damping *= 10.0
+                if damping > _MAX_DAMPING:
+                    break
+            if trial_cost > cost:
+                # No step reduces the residuals: this point is the minimum
+                # within the bounds, to rounding.
+                self._set(params, varying, x)
+                converged, message = True, "no step reduces the sum of squares"
+                break
+            reduction = cost - trial_cost
+            x, residuals, cost = trial, trial_residuals, trial_cost
+            damping = max(damping / 10.0, _MIN_DAMPING)
+            if max(reduction, predicted) <= decrement:
+                converged, message = True, "converged: the last step reduced the " \
+                    f"sum of squares by {reduction:.2g}"
+                break
+        if not converged:
+            transform = self._varying_transform(params)
+            jacobians = self.band_jacobians(params, self._beta_varies(transform))
+            njev += 1
+        params.update_constraints()
+        ndata = int(sum(r.size for r in residuals))
+        nvarys = len(varying)
+        with np.errstate(divide="ignore"):
+            neg2_log_likel = ndata * np.log(cost / ndata)
+        return MinimizerResult(
+            method="Levenberg-Marquardt, normal equations (imphot_astropy)",
+            params=params, var_names=varying, init_vals=[init_values[n] for n in varying],
+            init_values=init_values, nfev=nfev, njev=njev, ndata=ndata, nvarys=nvarys,
+            nfree=ndata - nvarys, chisqr=float(cost),
+            redchi=float(cost) / max(ndata - nvarys, 1),
+            aic=neg2_log_likel + 2 * nvarys, bic=neg2_log_likel + np.log(ndata) * nvarys,
+            residual=np.concatenate(residuals), band_residuals=residuals,
+            jacobians=jacobians, transform=transform, success=converged,
+            message=message, covar=None, errorbars=False, aborted=False)
+
+    @staticmethod
+    def _set(params, names, values):
+        for name, value in zip(names, values):
+            params[name].value = float(value)
+        params.update_constraints()
 
     def fit_with_refits(self, params):
         """Fit; if the offsets moved the images by a pixel or more, shift and refit."""
@@ -214,6 +363,5 @@ class JointProblem:
                     moved = True
             if not moved or refit == _MAX_REFITS:
                 return result, refit
-            self._rows = np.cumsum([0] + [b.problem.data.size for b in self.bands])
-            params = result.params
+                params = result.params
         return result, _MAX_REFITS

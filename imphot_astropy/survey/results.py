@@ -69,7 +69,11 @@ class CubePhotometry:
         All the joint fit's parameters, with uncertainties.
     covariance : `numpy.ndarray`
         The covariance of the varying parameters, in the order of
-        ``covariance_names``.
+        ``covariance_names``: a sandwich covariance that allows for the
+        residuals' correlation within and between the bands
+        (`~imphot_astropy.survey.joint_covariance`), the source of every
+        uncertainty here (dx, dy, dra, ddec, ``fwhm_at``, ``beta_at``, the
+        scales).
     pivots, effective_wavelengths : dict
         Band -> the filter's pivot wavelength, and the wavelength of the
         band's image within the cube (PSF-mixture weighted), Angstrom.
