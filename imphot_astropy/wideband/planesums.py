@@ -128,7 +128,7 @@ class WeightedPlaneSums:
     Attributes
     ----------
     weight_sum : `numpy.ndarray`
-        Per pixel, the sum of the weights of its unmasked voxels.
+        Per pixel, the sum of the weights of its unmasked voxels (read-only).
     data_sum : `numpy.ndarray`
         Per pixel, the sum of weight times value.
     variance_sum : `numpy.ndarray` or None
@@ -158,9 +158,21 @@ class WeightedPlaneSums:
         self.image_shape = tuple(image_shape)
         self.nbands = nbands
         shape = self.image_shape if nbands is None else (int(nbands),) + self.image_shape
-        self.weight_sum = np.zeros(shape)
+        # The weight sums are kept as the total of all weights added minus,
+        # per pixel, the weights of its bad voxels, so that a block costs
+        # work only on the pixels with a bad voxel. For a pixel bad
+        # everywhere both are the same numbers added in the same order:
+        # its difference is exactly zero.
+        lead = () if nbands is None else (int(nbands),)
+        self._total_weight = np.zeros(lead + (1,))
+        self._bad_weight = np.zeros(lead + (int(np.prod(self.image_shape)),))
         self.data_sum = np.zeros(shape)
         self.variance_sum = np.zeros(shape) if with_variance else None
+
+    @property
+    def weight_sum(self):
+        """Per pixel, the sum of the weights of its unmasked voxels."""
+        return (self._total_weight - self._bad_weight).reshape(self.data_sum.shape)
 
     def _rows(self, array):
         """A (nrows, npix) view of one of the sums."""
@@ -269,27 +281,25 @@ class WeightedPlaneSums:
 
     def _add(self, chunks):
         """Add products from `_products` to the sums (in plane order)."""
-        weight_sum = self._rows(self.weight_sum)
+        total, bad = self._rows(self._total_weight), self._rows(self._bad_weight)
         data_sum = self._rows(self.data_sum)
         variance_sum = None if self.variance_sum is None else self._rows(self.variance_sum)
         for chunk in chunks:
             data_sum += chunk.data
             if variance_sum is not None:
                 variance_sum += chunk.variance
+            total += chunk.weight
             if chunk.full is None:
-                weight_sum += chunk.weight
                 continue
-            # Pixels bad in every plane of the chunk get nothing, pixels bad
-            # in some get their good voxels' weights, the others all.
-            full = weight_sum[:, chunk.full]
-            partial = weight_sum[:, chunk.partial]
-            weight_sum += chunk.weight
-            weight_sum[:, chunk.full] = full
+            # Pixels bad in every plane of the chunk lose all its weight,
+            # pixels bad in some the weights of their bad voxels.
+            bad[:, chunk.full] += chunk.weight
             if chunk.partial.size:
-                weight_sum[:, chunk.partial] = partial + chunk.partial_weight
+                bad[:, chunk.partial] += chunk.weight - chunk.partial_weight
 
     def __iadd__(self, other):
-        self.weight_sum += other.weight_sum
+        self._total_weight += other._total_weight
+        self._bad_weight += other._bad_weight
         self.data_sum += other.data_sum
         if self.variance_sum is not None:
             self.variance_sum += other.variance_sum
@@ -308,10 +318,11 @@ class WeightedPlaneSums:
         mask : `numpy.ndarray`
             True where the image is undefined.
         """
-        mask = ~(self.weight_sum > 0)
+        weight_sum = self.weight_sum
+        mask = ~(weight_sum > 0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            image = np.where(mask, np.nan, self.data_sum / self.weight_sum)
+            image = np.where(mask, np.nan, self.data_sum / weight_sum)
             variance = None
             if self.variance_sum is not None:
-                variance = np.where(mask, np.nan, self.variance_sum / self.weight_sum**2)
+                variance = np.where(mask, np.nan, self.variance_sum / weight_sum**2)
         return image, variance, mask
