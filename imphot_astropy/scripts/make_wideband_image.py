@@ -121,7 +121,7 @@ def main(argv=None, prog=None):
     Returns
     -------
     status : int
-        0 if every cube gave its image, 1 after any error.
+        0 if every cube gave its image, 1 after any error, 130 on Ctrl-C.
 
     Examples
     --------
@@ -155,7 +155,10 @@ def main(argv=None, prog=None):
                 print(f"{prog}: {exc}", file=sys.stderr)
                 status = 1
     except KeyboardInterrupt:
-        return 1
+        # As every command of the package (and the shell's convention
+        # for a process ended by SIGINT): 128 + 2.
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
     return status
 
 

@@ -149,7 +149,8 @@ def main(argv=None, prog=None):
     Returns
     -------
     status : int
-        0 if every HST image was regridded, 1 after any error.
+        0 if every HST image was regridded, 1 after any error, 130 on
+        Ctrl-C.
 
     Examples
     --------
@@ -188,7 +189,10 @@ def main(argv=None, prog=None):
                     print(f"{prog}: {exc}", file=sys.stderr)
                     status = 1
     except KeyboardInterrupt:
-        return 1
+        # As every command of the package (and the shell's convention
+        # for a process ended by SIGINT): 128 + 2.
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old_level)

@@ -166,3 +166,19 @@ def test_reference_entry_points_at_the_top_level(tmp_path, monkeypatch, capsys):
                                      str(tmp_path / "hst.fits"), "--quiet"])
     assert imphot_astropy.regrid_hst_to_muse_main() == 1
     assert capsys.readouterr().err.startswith("my_regrid: ")
+
+
+def test_ctrl_c_gives_status_130_and_one_line(cube_file, tmp_path, monkeypatch, capsys):
+    # The shell's status for a process ended by SIGINT, as every command of the package.
+    from imphot_astropy.scripts import make_wideband_image
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(make_wideband_image, "_process", interrupted)
+    curve = tmp_path / "tent.dat"
+    curve.write_text("6020 0\n6090 1\n6160 0\n")
+    assert main([str(curve), str(cube_file), "--output", str(tmp_path / "o.fits")]) == 130
+    err = capsys.readouterr().err
+    assert "make_wideband_image: interrupted" in err and "Traceback" not in err
+    assert not (tmp_path / "o.fits").exists()

@@ -93,3 +93,21 @@ def test_hdfs(hdfs, tmp_path, capsys):
     assert "assuming DN / s" in capsys.readouterr().err
     image = read_image(str(tmp_path / "hst_F606W_for_HDFS.fits"))
     assert image.shape == (331, 326) and 9000 < (~image.mask).sum() < 10000
+
+
+def test_ctrl_c_gives_status_130_and_one_line(tmp_path, monkeypatch, capsys):
+    # The shell's status for a process ended by SIGINT, as every command of the package.
+    from imphot_astropy.scripts import regrid_hst_to_muse
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(regrid_hst_to_muse, "_process", interrupted)
+    muse = write_muse(tmp_path / "IMAGE-X.fits")
+    hst = write_hst(tmp_path / "f775w.fits", "F775W")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main([muse, hst, "--output-dir", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert "regrid_hst_to_muse: interrupted" in err and "Traceback" not in err
+    assert os.listdir(out) == []
