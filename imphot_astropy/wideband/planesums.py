@@ -78,7 +78,7 @@ class _Scratch:
 def _fill(out, source, first, last, scratch, name):
     """Copy planes first:last of ``source`` into ``out`` (nplanes, npix).
 
-    A file-backed source (`~imphot_astropy.wideband.cubes.FilePlanes`) is
+    A file-backed source (`~imphot_astropy.wideband.fileplanes.FilePlanes`) is
     read with one system call into a small buffer of the file's type and
     converted (byte-swapped) from there while it is in the cache; arrays
     and memory maps are converted directly.
@@ -185,7 +185,7 @@ class WeightedPlaneSums:
         ----------
         data : array-like, shape (nplanes, ny, nx)
             The planes; any numeric dtype and byte order (a FITS memory map,
-            a dask array, or a `~imphot_astropy.wideband.cubes.FilePlanes`).
+            a dask array, or a `~imphot_astropy.wideband.fileplanes.FilePlanes`).
         weights : `numpy.ndarray`, shape (nplanes,) or (nbands, nplanes)
             The weight of each plane (per filter with ``nbands``).
         variance : array-like, optional

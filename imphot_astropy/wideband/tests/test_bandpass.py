@@ -444,3 +444,23 @@ def test_full_size_planes_use_short_float32_sums(tmp_path):
     np.testing.assert_allclose(image.data[live], expected[live], rtol=1e-6,
                                atol=1e-6 * np.abs(expected[live]).max())
     np.testing.assert_allclose(image.uncertainty.array[live], expected_var[live], rtol=1e-6)
+
+
+def test_a_failing_block_stops_the_workers(cube_file, monkeypatch):
+    # A read error in one worker's block reaches the caller, and the other
+    # worker, waiting to add its block after it, does not hang.
+    path, truth = cube_file
+    original = cubes_module._FitsCube.planes
+    requested = []
+
+    def failing(self, start, stop):
+        requested.append(start)
+        if 40 <= start < 50:
+            raise UserError(f"{path}: planes {start}-{stop - 1} cannot be read")
+        return original(self, start, stop)
+
+    monkeypatch.setattr(cubes_module._FitsCube, "planes", failing)
+    monkeypatch.setattr(bandpass_module, "_VALUES_PER_BLOCK", 10 * 30)
+    with pytest.raises(UserError, match="cannot be read"):
+        _quiet(bandpass_image, path, *TENT_CURVE, nprocess=2)
+    assert max(requested) < 126       # stopped before the last block (126-128)
