@@ -1,8 +1,8 @@
 """Images with a filter's spectral response, extracted from spectral cubes."""
 
 import os
+import threading
 import warnings
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -10,12 +10,13 @@ import astropy.units as u
 from astropy.io import fits
 from astropy.nddata import CCDData, VarianceUncertainty
 from astropy.utils.exceptions import AstropyUserWarning
+from threadpoolctl import threadpool_limits
 
 from ..exceptions import UserError
 from ..utils import NoProgress, progress_bar, worker_count
 from .cubes import open_cube
 from .curves import read_filter_curve
-from .planesums import WeightedPlaneSums
+from .planesums import WeightedPlaneSums, _Scratch
 from .weights import plane_weights, response_fraction_outside, touched_planes
 
 __all__ = ["bandpass_image", "FilterTruncationWarning", "worker_count"]
@@ -80,12 +81,16 @@ def _blocks(start, stop, npix):
     return [(k, min(k + size, stop)) for k in range(start, stop, size)]
 
 
-def _sum_block(cube, weights, block):
+def _sum_block(cube, weights, block, sums, scratch, flux):
+    """Read planes block[0]:block[1] and form their products for ``sums``.
+
+    The products are added to ``sums`` by the caller, in plane order, so
+    that the images are the same, to the bit, for any number of workers.
+    """
     start, stop = block
     data, variance, mask = cube.planes(start, stop)
-    sums = WeightedPlaneSums(cube.shape[1:], with_variance=variance is not None)
-    sums.add_planes(data, weights[start:stop], variance=variance, mask=mask)
-    return sums
+    return sums._products(data, weights[..., start:stop], variance, mask,
+                          None if flux is None else flux[start:stop], scratch)
 
 
 # Kept under these names: tests spy on them.
@@ -96,36 +101,85 @@ def _progress(total, show):
     return progress_bar(total, show, unit="plane", desc="bandpass image", delay=0.5)
 
 
-def _combine_planes(cube, weights, start, stop, nworkers, progress_bar):
-    """Add up the weighted planes start:stop, block by block, in order."""
+class _InOrder:
+    """Lets workers add their blocks' products to the sums in block order."""
+
+    def __init__(self):
+        self.condition = threading.Condition()
+        self.turn = 0
+        self.failed = False
+
+    def add(self, index, action):
+        """Run ``action`` once every block before ``index`` has run its own."""
+        with self.condition:
+            self.condition.wait_for(lambda: self.turn == index or self.failed)
+            if self.failed:
+                return
+            action()
+            self.turn += 1
+            self.condition.notify_all()
+
+    def fail(self):
+        with self.condition:
+            self.failed = True
+            self.condition.notify_all()
+
+
+def _combine_planes(cube, weights, start, stop, nworkers, progress_bar, sums=None,
+                    flux=None):
+    """Add up the weighted planes start:stop, block by block, in order.
+
+    ``weights`` is one weight per cube plane, or one row per filter (then
+    ``sums`` has as many rows); ``flux``, if given, receives the sum of
+    each plane read.
+    """
     npix = cube.shape[1] * cube.shape[2]
     blocks = _blocks(start, stop, npix)
-    total = WeightedPlaneSums(cube.shape[1:], with_variance=cube.has_variance)
+    if sums is None:
+        sums = WeightedPlaneSums(cube.shape[1:], with_variance=cube.has_variance)
     nworkers = min(nworkers, len(blocks)) if cube.concurrent else 1
-    with _progress(stop - start, progress_bar) as bar:
+    # The workers are the parallelism: BLAS threads inside them would only
+    # compete for the same cores (the products are memory-bound anyway),
+    # and one BLAS thread keeps the sums independent of the machine.
+    with _progress(stop - start, progress_bar) as bar, \
+            threadpool_limits(limits=1, user_api="blas"):
         if nworkers <= 1:
+            scratch = _Scratch()
             for block in blocks:
-                total += _sum_block(cube, weights, block)
+                sums._add(_sum_block(cube, weights, block, sums, scratch, flux))
                 bar.update(block[1] - block[0])
-            return total
-        # Keep a bounded number of blocks in flight, and add their sums in
-        # block order whatever order they finish in.
+            return sums
+        queue = iter(enumerate(blocks))
+        queue_lock = threading.Lock()
+        order = _InOrder()
+
+        def work():
+            # Each worker takes the next block, reads and multiplies it
+            # (in parallel with the others), then waits for its turn to add.
+            scratch = _Scratch()
+            try:
+                while not order.failed:
+                    with queue_lock:
+                        index, block = next(queue, (None, None))
+                    if block is None:
+                        return
+                    chunks = _sum_block(cube, weights, block, sums, scratch, flux)
+                    # Runs before the next iteration: the closure's values hold.
+                    order.add(index, lambda: (sums._add(chunks),
+                                              bar.update(block[1] - block[0])))
+            except BaseException:
+                order.fail()
+                raise
+
         with ThreadPoolExecutor(max_workers=nworkers) as pool:
-            pending = deque()
-            queue = iter(blocks)
-            for block in queue:
-                pending.append((block, pool.submit(_sum_block, cube, weights, block)))
-                if len(pending) >= 2 * nworkers:
-                    break
-            while pending:
-                block, future = pending.popleft()
-                total += future.result()
-                bar.update(block[1] - block[0])
-                following = next(queue, None)
-                if following is not None:
-                    pending.append((following,
-                                    pool.submit(_sum_block, cube, weights, following)))
-    return total
+            futures = [pool.submit(work) for _ in range(nworkers)]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:        # an error or Ctrl-C: stop the others
+                order.fail()
+                raise
+    return sums
 
 
 def _check_undefined(mask, name, wave_lo, wave_hi):
@@ -168,8 +222,8 @@ def bandpass_image(cube, wavelengths, sensitivities=None, unit_wave=u.AA,
     width gives a weight w[n]; the image is the weighted mean
     ``sum(w[n] cube[n]) / sum(w[n])``, where each masked or NaN voxel gets
     zero weight, and its variance is ``sum(w[n]**2 var[n]) / sum(w[n])**2``.
-    Only the planes the filter reaches are read, a few at a time through a
-    memory map, so full MUSE cubes (3681 x 320 x 320, 3 GB with their
+    Only the planes the filter reaches are read, a block at a time into
+    reused buffers, so full MUSE cubes (3681 x 320 x 320, 3 GB with their
     variances) need little memory.
 
     Parameters
@@ -200,9 +254,10 @@ def bandpass_image(cube, wavelengths, sensitivities=None, unit_wave=u.AA,
         stating the fraction lost.
     nprocess : int
         The number of workers: 0 (default) for one per CPU, -n for all CPUs
-        but n, 1 for none. Workers are threads that share the memory map
-        (numpy releases the GIL in its loops); the result does not depend on
-        their number.
+        but n, 1 for none. Workers are threads that read and sum blocks of
+        planes in parallel (numpy and BLAS release the GIL; BLAS itself is
+        kept to one thread meanwhile) and add them in plane order, so the
+        result does not depend on their number.
     progress_bar : bool
         Show a tqdm progress bar on stderr when extraction takes more than
         half a second.

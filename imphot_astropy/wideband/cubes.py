@@ -20,6 +20,7 @@ from astropy.wcs import WCS, FITSFixedWarning
 
 from ..exceptions import UserError
 from ..io import flux_unit_from_header, select_data_hdu, header_from_meta, file_base_name
+from .fileplanes import FilePlanes, _FileHandle
 
 __all__ = ["CubePlanes", "open_cube", "spectral_edges_from_wcs"]
 
@@ -182,6 +183,8 @@ class CubePlanes:
     >>> cube = open_cube(str(path)) if path else None
     >>> cube is None or cube.shape == (1595, 10, 20)
     True
+    >>> if cube is not None:
+    ...     cube.close()
     """
 
     concurrent = True
@@ -381,9 +384,10 @@ def _is_compressed_file(path):
 class _FitsCube(CubePlanes):
     """A cube in a FITS file, read plane range by plane range.
 
-    Uncompressed, unscaled images (every MUSE cube) are read through a memory
-    map of just the planes asked for, opened and closed per call: astropy's
-    own memory map covers the whole file, and every page read through it
+    Uncompressed, unscaled images (every MUSE cube) come out as
+    `~imphot_astropy.wideband.fileplanes.FilePlanes`: read on demand into
+    the caller's buffer (or mapped, just those planes). Not astropy's own
+    memory map: it covers the whole file, and every page read through it
     stays in the process's resident memory until the file is closed, so a
     3 GB cube would count 3 GB. Other HDUs (tile-compressed, gzipped or
     scaled integers) go through astropy's ``section``, one reader at a time.
@@ -399,6 +403,7 @@ class _FitsCube(CubePlanes):
             raise UserError(f"{label} is empty")
         self._path = path
         self._lock = threading.Lock()
+        self._handle = None
         try:
             with warnings.catch_warnings():
                 # A truncated file is reported below, as an error.
@@ -410,7 +415,7 @@ class _FitsCube(CubePlanes):
         try:
             self._setup(path, argname, label)
         except BaseException:
-            self._hdulist.close()
+            self.close()
             raise
 
     def _setup(self, path, argname, label):
@@ -471,17 +476,18 @@ class _FitsCube(CubePlanes):
         if size < needed:
             raise UserError(f"{label}: the file is truncated: the {what} extension "
                             f"needs {needed} bytes but the file has {size}")
+        if self._handle is None:
+            try:
+                self._handle = _FileHandle(self._path)
+            except OSError as exc:
+                raise UserError(f"{label}: cannot be read ({exc})") from None
         return ("memmap", (dtype, offset, shape))
 
     def _read(self, role, start, stop):
         kind, info = self._extensions[role]
         if kind == "memmap":
             dtype, offset, shape = info
-            plane_bytes = shape[1] * shape[2] * dtype.itemsize
-            # A new map per call, released when the caller drops the array.
-            return np.memmap(self._path, dtype=dtype, mode="r",
-                             offset=offset + start * plane_bytes,
-                             shape=(stop - start,) + tuple(shape[1:]))
+            return FilePlanes(self._handle, dtype, offset, shape, start, stop, self._path)
         with self._lock:
             try:
                 return np.asarray(info.section[start:stop])
@@ -495,3 +501,5 @@ class _FitsCube(CubePlanes):
 
     def close(self):
         self._hdulist.close()
+        if self._handle is not None:
+            self._handle.close()

@@ -8,15 +8,13 @@ than once per band, and memory holds one block of planes plus the images.
 """
 
 import warnings
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import astropy.units as u
 from astropy.nddata import CCDData, VarianceUncertainty
 
 from ..exceptions import UserError
-from .bandpass import (_curve_in_angstrom, _blocks, _progress, _result_header,
+from .bandpass import (_curve_in_angstrom, _combine_planes, _result_header,
                        _describe_range, _WARN_LOST_FRACTION, FilterTruncationWarning,
                        worker_count)
 from .cubes import open_cube
@@ -98,72 +96,6 @@ class _Band:
                            f"outside the cube's wavelength range "
                            f"({_describe_range(cube_lo, cube_hi)})")
         self.weights = weights / weights[self.start:self.stop].max()
-        self.sums = WeightedPlaneSums(source.shape[1:], with_variance=source.has_variance)
-
-
-def _sum_block(cube, bands, block):
-    """Read planes once; add them to the sums of each band that uses them."""
-    start, stop = block
-    data, variance, mask = cube.planes(start, stop)
-    parts = []
-    for band in bands:
-        lo, hi = max(start, band.start), min(stop, band.stop)
-        if lo >= hi:
-            parts.append(None)
-            continue
-        sums = WeightedPlaneSums(cube.shape[1:], with_variance=variance is not None)
-        window = slice(lo - start, hi - start)
-        sums.add_planes(data[window], band.weights[lo:hi],
-                        variance=None if variance is None else variance[window],
-                        mask=None if mask is None else mask[window])
-        parts.append(sums)
-    # The planes' light, for the PSF mixture's weights: NaN voxels are left
-    # out; flagged ones too when there is a mask (an exact sum is not
-    # needed, a float64 copy of the block would cost more than the sums).
-    values = np.asarray(data)
-    if mask is not None:
-        values = np.where(np.asarray(mask) != 0, np.nan, values)
-    flux = np.nansum(values, axis=(1, 2), dtype=np.float64)
-    return parts, flux
-
-
-def _run_blocks(cube, bands, start, stop, nworkers, progress_bar):
-    """Read blocks of start:stop, in order, adding each to the bands' sums."""
-    blocks = _blocks(start, stop, cube.shape[1] * cube.shape[2])
-    flux = np.zeros(cube.shape[0])
-    nworkers = min(nworkers, len(blocks)) if cube.concurrent else 1
-
-    def collect(block, result):
-        parts, block_flux = result
-        for band, part in zip(bands, parts):
-            if part is not None:
-                band.sums += part
-        flux[block[0]:block[1]] = block_flux
-
-    with _progress(stop - start, progress_bar) as bar:
-        if nworkers <= 1:
-            for block in blocks:
-                collect(block, _sum_block(cube, bands, block))
-                bar.update(block[1] - block[0])
-            return flux
-        # Sums are added in block order whatever order the workers finish
-        # in, so the images do not depend on the number of workers.
-        with ThreadPoolExecutor(max_workers=nworkers) as pool:
-            queue = iter(blocks)
-            pending = deque()
-            for block in queue:
-                pending.append((block, pool.submit(_sum_block, cube, bands, block)))
-                if len(pending) >= 2 * nworkers:
-                    break
-            while pending:
-                block, future = pending.popleft()
-                collect(block, future.result())
-                bar.update(block[1] - block[0])
-                following = next(queue, None)
-                if following is not None:
-                    pending.append((following,
-                                    pool.submit(_sum_block, cube, bands, following)))
-    return flux
 
 
 def _named_curves(filters, unit_wave):
@@ -200,8 +132,9 @@ def bandpass_images(cube, filters, unit_wave=u.AA, interpolation="linear",
 
     Each image is the one `bandpass_image` would make (the same weighted
     mean, to rounding), but every plane of the cube is read at most once,
-    whatever the number of filters: blocks of planes are read through a
-    memory map and added to the sums of each filter that reaches them.
+    whatever the number of filters: each block of planes is read once,
+    cleaned of NaN and masked voxels once, and multiplied by the weights
+    of all the filters together.
 
     Parameters
     ----------
@@ -257,12 +190,22 @@ def bandpass_images(cube, filters, unit_wave=u.AA, interpolation="linear",
                               FilterTruncationWarning, stacklevel=2)
         start = min(b.start for b in bands)
         stop = max(b.stop for b in bands)
-        flux = _run_blocks(source, bands, start, stop, nworkers, progress_bar)
+        # One row of weights per filter, zero outside the planes it uses:
+        # each block of planes is read and cleaned once, and the products
+        # of all filters' rows are formed together.
+        weights = np.zeros((len(bands), source.shape[0]))
+        for row, band in zip(weights, bands):
+            row[band.start:band.stop] = band.weights[band.start:band.stop]
+        sums = WeightedPlaneSums(source.shape[1:], with_variance=source.has_variance,
+                                 nbands=len(bands))
+        flux = np.zeros(source.shape[0])
+        _combine_planes(source, weights, start, stop, nworkers, progress_bar, sums, flux)
+        means = sums.weighted_mean()
         unit = source.unit if source.unit is not None else u.dimensionless_unscaled
         images, band_spectra = {}, {}
         centres = 0.5 * (source.lower + source.upper)
-        for band in bands:
-            data, variance, mask = band.sums.weighted_mean()
+        for index, band in enumerate(bands):
+            data, variance, mask = (None if part is None else part[index] for part in means)
             used = np.concatenate([source.lower[band.start:band.stop],
                                    source.upper[band.start:band.stop]])
             meta = _result_header(source, band.curve, band.lost, used.min(), used.max())

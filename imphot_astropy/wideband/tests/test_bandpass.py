@@ -15,6 +15,7 @@ from imphot_astropy.io import read_image
 from imphot_astropy.wideband import (bandpass_image, FilterTruncationWarning,
                                      write_muse_image, open_cube)
 from imphot_astropy.wideband import bandpass as bandpass_module
+from imphot_astropy.wideband import cubes as cubes_module
 from .synthetic import make_cube, tent_weights, cube_header
 
 # A tent filter from 6020 to 6160 A peaking at 6090 A: the cube (6000 A
@@ -95,13 +96,13 @@ def test_result_carries_unit_wcs_and_provenance(cube_file):
 def test_only_the_planes_the_filter_touches_are_read(cube_file, monkeypatch):
     path, truth = cube_file
     requested = []
-    original = bandpass_module._sum_block
+    original = cubes_module._FitsCube.planes
 
-    def spy(cube, weights, block):
-        requested.append(block)
-        return original(cube, weights, block)
+    def spy(self, start, stop):
+        requested.append((start, stop))
+        return original(self, start, stop)
 
-    monkeypatch.setattr(bandpass_module, "_sum_block", spy)
+    monkeypatch.setattr(cubes_module._FitsCube, "planes", spy)
     monkeypatch.setattr(bandpass_module, "_VALUES_PER_BLOCK", 10 * 30)
     _quiet(bandpass_image, path, *TENT_CURVE, nprocess=1)
     planes = sorted(k for start, stop in requested for k in range(start, stop))
@@ -379,10 +380,15 @@ def test_fits_planes_are_mapped_block_by_block(cube_file):
         assert cube.concurrent
         data, variance, mask = cube.planes(40, 50)
         for planes in (data, variance, mask):
-            # A map of these 10 planes only (plus page alignment), released
-            # when the array goes: never a map of the whole file.
-            assert isinstance(planes, np.memmap) and planes.shape == (10, 5, 6)
-            assert len(planes.base) <= planes.nbytes + mmap.ALLOCATIONGRANULARITY
+            # Read on demand; as an array, a map of these 10 planes only
+            # (plus page alignment), released when the array goes: never a
+            # map of the whole file.
+            mapped = np.asarray(planes)
+            assert isinstance(planes.memmap(), np.memmap) and mapped.shape == (10, 5, 6)
+            assert len(planes.memmap().base) <= mapped.nbytes + mmap.ALLOCATIONGRANULARITY
+            read = np.empty((3, 30), planes.dtype)
+            planes.read_into(2, 5, read)
+            np.testing.assert_array_equal(read.reshape(3, 5, 6), mapped[2:5])
         np.testing.assert_array_equal(np.where(truth["bad"][40:50], 0, data),
                                       np.where(truth["bad"][40:50], 0,
                                                truth["data"][40:50]))
@@ -438,3 +444,23 @@ def test_full_size_planes_use_short_float32_sums(tmp_path):
     np.testing.assert_allclose(image.data[live], expected[live], rtol=1e-6,
                                atol=1e-6 * np.abs(expected[live]).max())
     np.testing.assert_allclose(image.uncertainty.array[live], expected_var[live], rtol=1e-6)
+
+
+def test_a_failing_block_stops_the_workers(cube_file, monkeypatch):
+    # A read error in one worker's block reaches the caller, and the other
+    # worker, waiting to add its block after it, does not hang.
+    path, truth = cube_file
+    original = cubes_module._FitsCube.planes
+    requested = []
+
+    def failing(self, start, stop):
+        requested.append(start)
+        if 40 <= start < 50:
+            raise UserError(f"{path}: planes {start}-{stop - 1} cannot be read")
+        return original(self, start, stop)
+
+    monkeypatch.setattr(cubes_module._FitsCube, "planes", failing)
+    monkeypatch.setattr(bandpass_module, "_VALUES_PER_BLOCK", 10 * 30)
+    with pytest.raises(UserError, match="cannot be read"):
+        _quiet(bandpass_image, path, *TENT_CURVE, nprocess=2)
+    assert max(requested) < 126       # stopped before the last block (126-128)

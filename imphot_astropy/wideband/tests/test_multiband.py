@@ -29,7 +29,12 @@ def test_same_as_separate_calls(exposure_file, nprocess):
     assert list(images) == list(FILTERS)
     for name in FILTERS:
         single = bandpass_image(path, name, nprocess=1)
-        np.testing.assert_allclose(images[name].data, single.data, rtol=1e-6, atol=0)
+        # Both sum float32 products (over different blocks of planes): they
+        # agree to 1e-6 of the image's scale, also where a pixel's mean is
+        # a small difference of large terms (sky-subtracted noise).
+        scale = np.nanmax(np.abs(single.data))
+        np.testing.assert_allclose(images[name].data, single.data, rtol=1e-6,
+                                   atol=1e-6 * scale)
         np.testing.assert_allclose(images[name].uncertainty.array,
                                    single.uncertainty.array, rtol=1e-6)
         assert np.array_equal(images[name].mask, single.mask)
