@@ -7,8 +7,8 @@ offset. The public names and keywords are those of the MPDAF-based
 
 The names below are imported on first use (PEP 562): ``import
 imphot_astropy`` loads no subpackage, so that a command's ``--help`` or a
-program that needs only one subpackage does not pay for scipy, matplotlib,
-regions and reproject.
+program that needs only one subpackage does not pay for scipy, matplotlib
+and regions.
 """
 
 import importlib
