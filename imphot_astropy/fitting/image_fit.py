@@ -6,14 +6,11 @@ and corrected images are made by the public layer above it,
 `imphot_astropy.photometry`.
 """
 
-import warnings
-
 import numpy as np
 import astropy.units as u
 from scipy import fft as sp_fft
 from scipy import ndimage
-from astropy.modeling.fitting import DogBoxLSQFitter
-from astropy.utils.exceptions import AstropyUserWarning
+from scipy.optimize import least_squares
 
 from .checks import (check_not_swapped, check_informative, check_star_size,
                      warn_at_bound)
@@ -246,17 +243,53 @@ def _initial_model(problem, opts):
     return model
 
 
+def _free_parameters(model):
+    """The free parameters' names, values and bounds, as scipy wants them."""
+    names = [n for n in model.param_names if not getattr(model, n).fixed]
+    values = np.array([float(getattr(model, n).value) for n in names])
+    lower = [-np.inf if getattr(model, n).min is None else getattr(model, n).min
+             for n in names]
+    upper = [np.inf if getattr(model, n).max is None else getattr(model, n).max
+             for n in names]
+    return names, values, (lower, upper)
+
+
 def _run_fit(model, problem):
+    """Fit the free parameters in place; return the model, scipy's result, warnings.
+
+    scipy's ``least_squares`` is called directly rather than through
+    astropy's `~astropy.modeling.fitting.DogBoxLSQFitter` (the same method,
+    starting values, bounds and tolerances): the wrapper would add, per
+    fit, an SVD of the tall Jacobian for a covariance that the sandwich of
+    `~imphot_astropy.fitting.uncertainties` replaces, and its model
+    evaluation machinery on every trial.
+    """
+    names, start, bounds = _free_parameters(model)
+    free = [model.param_names.index(n) for n in names]
+    parameters = np.array([float(v) for v in model.parameters])
+
+    def full(values):
+        parameters[free] = values
+        return parameters
+
+    index = problem.index
+
+    def residual(values):
+        return model.evaluate(index, *full(values)) - problem.data
+
+    def jacobian(values):
+        return model.fit_deriv(index, *full(values))[free].T
+
     # The dogleg trust-region method handles the bounds on scale, fwhm and
     # beta, and on these tall (~1e5 x 6) problems it needs fewer costly
     # factorisations of the Jacobian than TRF.
-    fitter = DogBoxLSQFitter(calc_uncertainties=True)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", AstropyUserWarning)
-        fitted = fitter(model, problem.index, problem.data, maxiter=200,
-                        acc=1e-10, inplace=False)
-    messages = [str(w.message) for w in caught]
-    return fitted, fitter.fit_info, messages
+    info = least_squares(residual, start, jac=jacobian, bounds=bounds, method="dogbox",
+                         xtol=1e-10, max_nfev=200)
+    for name, value in zip(names, info.x):
+        getattr(model, name).value = value
+    messages = [] if info.success else [
+        f"The fit may be unsuccessful; check: \n    {info.message}"]
+    return model, info, messages
 
 
 def _fitted_values(fitted, covariance):
@@ -298,7 +331,7 @@ def _report(fitted, values, info, rchi, refits, messages, regrid, covariance,
                                f"{', assumed' if regrid.assumed else ''})"),
              ("status", info.message)]
     return lmfit_layout_report(
-        None, "dogleg trust region (astropy DogBoxLSQFitter)", info.nfev, info.fun.size,
+        None, "dogleg trust region (scipy least_squares, dogbox)", info.nfev, info.fun.size,
         rchi, {name: values[name] for name in fitted.param_names}, initial,
         covariance.covariance, covariance.names, notes=notes, warnings=messages)
 
