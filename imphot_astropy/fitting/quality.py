@@ -15,8 +15,11 @@ used and the fraction masked, and a list of `QualityFlag` objects:
     the HST image is mostly exact zeros (`HST_ZERO_LIMIT`) or constant
     where it was compared;
 ``goodness``
-    the goodness of fit lies outside `GOODNESS_RANGE`: the model does not
-    describe the data to within the noise (or the variance is wrong);
+    the goodness of fit lies outside `GOODNESS_RANGE`: above, the model does
+    not describe the data to within the noise (or the variance understates
+    it); below, the variance overstates the noise (on the HDFS sample the
+    STAT is ~1400 times the measured pixel variance), which leaves the
+    uncertainties unchanged since they come from the residuals;
 ``outlier``
     (batches, `flag_outliers`) an offset, scale or FWHM lies more than
     `OUTLIER_LIMIT` robust standard deviations (1.4826 MAD) from the median
@@ -237,8 +240,13 @@ def hst_blank_reason(hst_values):
 def _goodness_flags(goodness):
     low, high = GOODNESS_RANGE
     if np.isfinite(goodness) and goodness < low:
+        # The uncertainties come from the residuals (the sandwich
+        # covariance of `imphot_astropy.fitting.uncertainties`), which do not
+        # depend on the scale of the STAT: only the goodness of fit does.
         return [QualityFlag("goodness", f"goodness of fit {goodness:.3g} < {low}: the "
-                                        "variance (STAT) overstates the noise")]
+                                        "variance (STAT) overstates the noise; the "
+                                        "uncertainties come from the residuals and are "
+                                        "not affected")]
     if np.isfinite(goodness) and goodness > high:
         return [QualityFlag("goodness", f"goodness of fit {goodness:.3g} > {high}: the "
                                         "model misses features larger than the noise, "

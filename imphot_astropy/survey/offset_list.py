@@ -13,6 +13,33 @@ pipeline's RA offset is a difference of right ascension, so
 ``RA_OFFSET = dra / cos(dec) / 3600`` and ``DEC_OFFSET = ddec / 3600``.
 The flux scale ``scale`` is MUSE/HST, so ``FLUX_SCALE = 1 / scale`` makes
 the exposure agree with HST.
+
+Where the sign convention comes from. The pipeline's own documentation
+says only which offsets were applied, not with which sign: its header
+keywords ``ESO DRS MUSE OFFSETi DRA/DDEC`` are commented "[deg] (= %f
+arcsec) RA offset applied" (``muse_dfs.h`` of the pipeline source), and
+the MUSE Pipeline Reference Manual (muse-kit 2.1.1, "Xposure combination") describes
+``muse_xcombine_find_offsets`` as "Get offsets and scale from table row
+with matching DATE-OBS entry" of a "table with coordinate offsets to
+apply". The sign is fixed by the tool that writes OFFSET_LIST tables for
+the pipeline from a comparison with a reference image, pymusepipe
+(github.com/emsellem/pymusepipe, ``src/pymusepipe/align_pipe.py``, release
+2.17.6): ``save_fits_offset_table`` writes
+``RA_OFFSET = total_off_arcsec[:, 0] / 3600. / cos(dec_muse)`` and
+``DEC_OFFSET = total_off_arcsec[:, 1] / 3600.``, and ``_apply_alignment``
+aligns an exposure with that same offset by ``CRPIX += offset in
+pixels`` (the arcsec offset times the inverse of the CD matrix), which
+moves the world coordinates of every pixel by minus the offset: the
+corrected coordinates are the exposure's minus (RA_OFFSET, DEC_OFFSET),
+as above. pymusepipe then gives that same table to the pipeline as the
+OFFSET_LIST of ``muse_exp_combine`` (``combine.py``: ``self._sofdict
+['OFFSET_LIST'] = [...]``) and of ``muse_scipost`` (``prep_recipes_pipe.py``),
+so the pipeline applies it with that sign (an inference from a
+widely used tool; the pipeline's C source, ``muse_xcombine.c``, was not
+found in the sources searched). The peer tool (imphot) writes no
+OFFSET_LIST. The round trip is tested in
+``survey/tests/test_offset_list.py``: applying the written offsets that
+way to the exposure's WCS makes a refit find zero offset.
 """
 
 import os
