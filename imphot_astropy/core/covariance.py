@@ -40,9 +40,10 @@ from scipy import fft as sp_fft
 from scipy.signal import fftconvolve
 
 __all__ = ["lag_grid_shape", "residual_correlation", "kernel_correlation", "Sandwich",
+           "JacobianSpectra",
            "sandwich_covariance", "residual_sandwich_covariance",
            "expected_residual_square", "small_fit_covariance", "filtered_noise_variance",
-           "correlation_length"]
+           "correlation_length", "kernel_autocorrelation"]
 
 
 def lag_grid_shape(shape, max_lag):
@@ -127,7 +128,30 @@ def residual_correlation(residual, amplitude, max_lag):
         shape, max_lag)
 
 
-def kernel_correlation(kernel, shape, max_lag):
+def kernel_autocorrelation(kernel):
+    """The autocorrelation ``k * k`` of a kernel on its periodic grid.
+
+    Parameters
+    ----------
+    kernel : `numpy.ndarray`
+        The kernel on a periodic grid (centre at ``[0, 0]``).
+
+    Returns
+    -------
+    auto : `numpy.ndarray`
+        Same shape, lag 0 at ``[0, 0]``.
+
+    Examples
+    --------
+    >>> k = np.zeros((8, 8)); k[0, 0] = k[0, 1] = 0.5
+    >>> auto = kernel_autocorrelation(k)
+    >>> round(float(auto[0, 0]), 12), round(float(auto[0, 1]), 12)
+    (0.5, 0.25)
+    """
+    return sp_fft.irfft2(np.abs(sp_fft.rfft2(kernel)) ** 2, s=np.shape(kernel))
+
+
+def kernel_correlation(kernel, shape, max_lag, autocorrelation=None):
     """The correlation of white noise filtered by a kernel, on a lag grid.
 
     ``(k * k)(tau) / sum(k**2)``, for lags within ``1.5 max_lag``, placed on
@@ -141,6 +165,8 @@ def kernel_correlation(kernel, shape, max_lag):
         The lag grid.
     max_lag : float
         The correlation length (pixels).
+    autocorrelation : `numpy.ndarray`, optional
+        `kernel_autocorrelation` of ``kernel``, if already computed.
 
     Returns
     -------
@@ -153,7 +179,7 @@ def kernel_correlation(kernel, shape, max_lag):
     >>> float(rho[0, 0]), float(rho[0, 1]), float(rho[0, -1])
     (1.0, 0.5, 0.5)
     """
-    auto = sp_fft.irfft2(np.abs(sp_fft.rfft2(kernel)) ** 2, s=np.shape(kernel))
+    auto = kernel_autocorrelation(kernel) if autocorrelation is None else autocorrelation
     auto = auto / auto[0, 0]
     reach = int(np.ceil(1.5 * max_lag))
     out = np.zeros(shape)
@@ -163,6 +189,72 @@ def kernel_correlation(kernel, shape, max_lag):
                 out[dy % shape[0], dx % shape[1]] = auto[dy % auto.shape[0],
                                                          dx % auto.shape[1]]
     return out
+
+
+class JacobianSpectra:
+    """The Fourier transforms of a fit's weighted Jacobian columns, made once.
+
+    Every product ``u^T R v`` of two images with a stationary correlation
+    ``R`` (``rho`` on a periodic lag grid, even, so its transform ``S`` is
+    real) is, by Parseval, ``sum_f conj(U_f) S_f V_f / N`` over the
+    frequencies: a ``(p, p)`` matrix from the columns' transforms without
+    transforming back. Several sandwiches of one fit (the residuals'
+    correlation, the filter's) share these transforms.
+
+    Parameters
+    ----------
+    jacobian : `numpy.ndarray`
+        ``(p, ny, nx)``, zero where nothing was fitted.
+    amplitude : `numpy.ndarray`
+        ``(ny, nx)``: the noise amplitude of each fitted pixel.
+    shape : tuple of int
+        The periodic lag grid (`lag_grid_shape`).
+
+    Examples
+    --------
+    >>> J = np.zeros((1, 8, 8)); J[0, 2:6, 2:6] = 1.0
+    >>> spectra = JacobianSpectra(J, np.ones((8, 8)), (16, 16))
+    >>> rho = np.zeros((16, 16)); rho[0, 0] = 4.0       # white, variance 4
+    >>> round(float(spectra.cross(spectra.spectrum(rho))[0, 0]), 9)  # 4 x 16 pixels
+    64.0
+    """
+
+    def __init__(self, jacobian, amplitude, shape):
+        self.jacobian = np.asarray(jacobian, dtype=float)
+        self.amplitude = amplitude
+        self.shape = tuple(shape)
+        p = self.jacobian.shape[0]
+        self.flat = self.jacobian.reshape(p, -1)
+        self.bread = self.flat @ self.flat.T
+        # A pseudo-inverse, as scipy's least-squares covariance uses, so that
+        # a parameter the data do not constrain does not spoil the others.
+        self.inverse = np.linalg.pinv(self.bread, rcond=1e-15, hermitian=True)
+        self.columns = self.transform(self.jacobian * amplitude)
+        # The half-plane of rfft2 stands for the whole plane: every column
+        # but the first (and the last, for an even width) counts twice.
+        count = np.full(self.columns.shape[-1], 2.0)
+        count[0] = 1.0
+        if self.shape[1] % 2 == 0:
+            count[-1] = 1.0
+        self._count = count / (self.shape[0] * self.shape[1])
+
+    def transform(self, images):
+        """The rfft2 of ``(p, ny, nx)`` images zero-padded to the lag grid."""
+        return sp_fft.rfft2(_padded(images, self.shape))
+
+    def spectrum(self, rho):
+        """The (real) transform of an even correlation on the lag grid."""
+        return sp_fft.rfft2(rho).real
+
+    def cross(self, spectrum, other=None):
+        """``(a J)^T R v`` for the columns ``v`` whose transforms are
+        ``other`` (default: the columns ``a J`` themselves, the meat)."""
+        p = self.columns.shape[0]
+        other = self.columns if other is None else other
+        left = self.columns * (spectrum * self._count)
+        # Re(sum u conj(v)) = sum (u.re v.re + u.im v.im): one real product
+        # of the interleaved (re, im) views.
+        return left.view(float).reshape(p, -1) @ other.view(float).reshape(p, -1).T
 
 
 class Sandwich:
@@ -179,6 +271,9 @@ class Sandwich:
     rho : `numpy.ndarray`
         The noise correlation of lags on a periodic grid at least
         ``(ny, nx)`` plus the largest lag (`lag_grid_shape`).
+    spectra : `JacobianSpectra`, optional
+        The transformed columns of the same Jacobian and amplitude on the
+        grid of ``rho``, if already made (another sandwich of the same fit).
 
     Attributes
     ----------
@@ -193,21 +288,17 @@ class Sandwich:
     0.25
     """
 
-    def __init__(self, jacobian, amplitude, rho):
-        self.jacobian = np.asarray(jacobian, dtype=float)
-        p, ny, nx = self.jacobian.shape
-        flat = self.jacobian.reshape(p, -1)
-        self.bread = flat @ flat.T
-        # A pseudo-inverse, as scipy's least-squares covariance uses, so that
-        # a parameter the data do not constrain does not spoil the others.
-        self.inverse = np.linalg.pinv(self.bread, rcond=1e-15, hermitian=True)
-        weighted = _padded(self.jacobian * amplitude, rho.shape)
-        # rho is even, so its transform is real and the convolution with it
-        # is also the correlation: C J = a (rho * (a J)).
-        spectrum = sp_fft.rfft2(rho).real
-        spread = sp_fft.irfft2(sp_fft.rfft2(weighted) * spectrum, s=rho.shape)
-        self.cj = amplitude * spread[:, :ny, :nx]
-        meat = flat @ self.cj.reshape(p, -1).T
+    def __init__(self, jacobian, amplitude, rho, spectra=None):
+        if spectra is None:
+            spectra = JacobianSpectra(jacobian, amplitude, np.shape(rho))
+        self.spectra = spectra
+        self.jacobian = spectra.jacobian
+        self.bread = spectra.bread
+        self.inverse = spectra.inverse
+        # rho is even, so C J = a (rho * (a J)) and J^T C J is a cross-power
+        # of the columns a J weighted by rho's (real) transform.
+        self._spectrum = spectra.spectrum(rho)
+        meat = spectra.cross(self._spectrum)
         self.meat = _positive(0.5 * (meat + meat.T))
         covariance = self.inverse @ self.meat @ self.inverse
         self.covariance = 0.5 * (covariance + covariance.T)
@@ -216,12 +307,16 @@ class Sandwich:
         """``sum_j weights_j (2 (P C)_jj - (P C P)_jj)``, P the fit's projection.
 
         The fit absorbs part of the noise: the expected weighted sum of
-        squared residuals is ``sum_j weights_j C_jj`` less this.
+        squared residuals is ``sum_j weights_j C_jj`` less this. With
+        ``P = J B^-1 J^T`` the two sums are the traces
+        ``tr(B^-1 J^T C W J)`` and ``tr(cov J^T W J)``.
         """
-        j = self.jacobian
-        u = np.sum(j * np.tensordot(self.inverse, self.cj, axes=1), axis=0)
-        v = np.sum(j * np.tensordot(self.covariance, j, axes=1), axis=0)
-        return float(np.sum(weights * (2.0 * u - v)))
+        spectra = self.spectra
+        weighted = spectra.jacobian * (spectra.amplitude * weights)
+        cross = spectra.cross(self._spectrum, spectra.transform(weighted))
+        gram = (spectra.flat * np.ravel(weights)) @ spectra.flat.T
+        return float(2.0 * np.trace(self.inverse @ cross)
+                     - np.trace(self.covariance @ gram))
 
 
 def sandwich_covariance(jacobian, amplitude, rho):
@@ -255,7 +350,7 @@ def _positive(matrix):
     return (vectors * np.maximum(values, floor)) @ vectors.T
 
 
-def residual_sandwich_covariance(jacobian, residual, amplitude, max_lag):
+def residual_sandwich_covariance(jacobian, residual, amplitude, max_lag, spectra=None):
     """The sandwich covariance with the noise correlation from the residuals.
 
     `residual_correlation`, then `Sandwich`, then a correction for the
@@ -274,6 +369,9 @@ def residual_sandwich_covariance(jacobian, residual, amplitude, max_lag):
         ``(ny, nx)``, see `residual_correlation`.
     max_lag : float
         The correlation length kept, in pixels.
+    spectra : `JacobianSpectra`, optional
+        Of ``jacobian`` and ``amplitude`` on the `lag_grid_shape` of
+        ``residual``, if already made.
 
     Returns
     -------
@@ -292,7 +390,7 @@ def residual_sandwich_covariance(jacobian, residual, amplitude, max_lag):
     1.0
     """
     rho = residual_correlation(residual, amplitude, max_lag)
-    sandwich = Sandwich(jacobian, amplitude, rho)
+    sandwich = Sandwich(jacobian, amplitude, rho, spectra)
     fitted = amplitude > 0
     observed = np.count_nonzero(fitted) * rho[0, 0]
     weights = np.where(fitted, 1.0 / np.where(fitted, amplitude, 1.0) ** 2, 0.0)
@@ -303,7 +401,7 @@ def residual_sandwich_covariance(jacobian, residual, amplitude, max_lag):
     return kappa * sandwich.covariance, float(kappa * rho[0, 0])
 
 
-def expected_residual_square(jacobian, amplitude, rho, weights):
+def expected_residual_square(jacobian, amplitude, rho, weights, spectra=None):
     """The expected weighted sum of squared residuals for a noise model.
 
     ``sum_j weights_j E[r_j**2]`` for noise of covariance
@@ -316,6 +414,9 @@ def expected_residual_square(jacobian, amplitude, rho, weights):
         See `Sandwich`.
     weights : `numpy.ndarray`
         The weight of each pixel's squared residual.
+    spectra : `JacobianSpectra`, optional
+        Of ``jacobian`` and ``amplitude`` on the grid of ``rho``, if
+        already made.
 
     Returns
     -------
@@ -327,7 +428,7 @@ def expected_residual_square(jacobian, amplitude, rho, weights):
     >>> round(expected_residual_square(J, np.ones((10, 10)), rho, np.ones((10, 10))), 6)
     99.0
     """
-    sandwich = Sandwich(jacobian, amplitude, rho)
+    sandwich = Sandwich(jacobian, amplitude, rho, spectra)
     total = float(np.sum(weights * amplitude ** 2) * rho[0, 0])
     return total - sandwich.projection_loss(weights)
 
@@ -359,14 +460,14 @@ def filtered_noise_variance(variance, kernel):
     >>> float(v[3, 3])
     0.5
     """
-    squared = np.fft.fftshift(np.asarray(kernel, dtype=float) ** 2)
+    squared = np.asarray(kernel, dtype=float) ** 2
     # Periodic convolution about the kernel's centre, [0, 0] of the grid.
-    out = sp_fft.irfft2(sp_fft.rfft2(variance) * sp_fft.rfft2(np.fft.ifftshift(squared)),
+    out = sp_fft.irfft2(sp_fft.rfft2(variance) * sp_fft.rfft2(squared),
                         s=np.shape(variance))
     return np.maximum(out, 0.0)
 
 
-def correlation_length(kernel, fraction=1e-3):
+def correlation_length(kernel, fraction=1e-3, autocorrelation=None):
     """The radius (pixels) beyond which a filter's noise correlation is small.
 
     The noise of a filtered white-noise image is correlated as the kernel's
@@ -379,6 +480,8 @@ def correlation_length(kernel, fraction=1e-3):
         The real-space kernel on a periodic grid (centre at ``[0, 0]``).
     fraction : float
         The threshold relative to the peak.
+    autocorrelation : `numpy.ndarray`, optional
+        `kernel_autocorrelation` of ``kernel``, if already computed.
 
     Returns
     -------
@@ -390,7 +493,7 @@ def correlation_length(kernel, fraction=1e-3):
     >>> correlation_length(k)
     2.0
     """
-    auto = sp_fft.irfft2(np.abs(sp_fft.rfft2(kernel)) ** 2, s=np.shape(kernel))
+    auto = kernel_autocorrelation(kernel) if autocorrelation is None else autocorrelation
     ny, nx = auto.shape
     ly = np.fft.fftfreq(ny, 1.0 / ny)
     lx = np.fft.fftfreq(nx, 1.0 / nx)

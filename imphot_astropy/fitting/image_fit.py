@@ -6,14 +6,11 @@ and corrected images are made by the public layer above it,
 `imphot_astropy.photometry`.
 """
 
-import warnings
-
 import numpy as np
 import astropy.units as u
 from scipy import fft as sp_fft
 from scipy import ndimage
-from astropy.modeling.fitting import DogBoxLSQFitter
-from astropy.utils.exceptions import AstropyUserWarning
+from scipy.optimize import least_squares
 
 from .checks import (check_not_swapped, check_informative, check_star_size,
                      warn_at_bound)
@@ -223,13 +220,41 @@ class _Prepared:
                 muse_bad[self.crop], 0.0, np.nan_to_num(muse_variance[self.crop]))
 
 
-def _initial_model(problem, opts):
-    """The model with initial values, fixed flags and bounds."""
+def _start_psf(opts):
+    """The FWHM and beta that a fit starts from."""
     # A refit starts from the PSF of the fit before it (see _fit_with_refits).
     fwhm0 = opts["fix_fwhm"] if opts["fix_fwhm"] is not None else opts.get("fwhm0", 0.7)
     beta0 = opts["fix_beta"] if opts["fix_beta"] is not None else opts.get("beta0", 2.5)
+    return fwhm0, beta0
+
+
+def _coarse_start(problem, opts, max_pixels):
+    """Start from the peak of the images' cross-correlation if it fits better.
+
+    The offsets at the peak, within ``max_pixels`` whole pixels, replace the
+    default start (0, 0) when the linear scale and bg fitted there leave
+    smaller residuals, so a misleading peak (a small window, a periodic
+    scene) changes nothing. A start within a fraction of a pixel spares the
+    fitter the iterations of a long way and, for offsets of a pixel or more,
+    the refit after moving the masks.
+    """
+    fwhm0, beta0 = _start_psf(opts)
+    dx, dy = problem.correlation_offset(fwhm0, beta0, max_pixels)
+    scale, bg, cost = problem.linear_fit(fwhm0, beta0, opts["dx0"], opts["dy0"])
+    coarse_scale, coarse_bg, coarse_cost = problem.linear_fit(fwhm0, beta0, dx, dy)
+    if coarse_cost < cost:
+        opts["dx0"], opts["dy0"] = float(dx), float(dy)
+        scale, bg = coarse_scale, coarse_bg
+    # The linear fit at the start, for _initial_model (if the masks stay).
+    opts["linear_start"] = (scale, bg)
+
+
+def _initial_model(problem, opts):
+    """The model with initial values, fixed flags and bounds."""
+    fwhm0, beta0 = _start_psf(opts)
     dx0, dy0 = opts["dx0"], opts["dy0"]
-    scale0, bg0 = problem.initial_scale_and_background(fwhm0, beta0, dx0, dy0)
+    scale0, bg0 = opts.pop("linear_start", None) or problem.initial_scale_and_background(
+        fwhm0, beta0, dx0, dy0)
     if opts["fix_scale"] is not None:
         scale0 = opts["fix_scale"]
     if opts["fix_bg"] is not None:
@@ -246,17 +271,53 @@ def _initial_model(problem, opts):
     return model
 
 
+def _free_parameters(model):
+    """The free parameters' names, values and bounds, as scipy wants them."""
+    names = [n for n in model.param_names if not getattr(model, n).fixed]
+    values = np.array([float(getattr(model, n).value) for n in names])
+    lower = [-np.inf if getattr(model, n).min is None else getattr(model, n).min
+             for n in names]
+    upper = [np.inf if getattr(model, n).max is None else getattr(model, n).max
+             for n in names]
+    return names, values, (lower, upper)
+
+
 def _run_fit(model, problem):
+    """Fit the free parameters in place; return the model, scipy's result, warnings.
+
+    scipy's ``least_squares`` is called directly rather than through
+    astropy's `~astropy.modeling.fitting.DogBoxLSQFitter` (the same method,
+    starting values, bounds and tolerances): the wrapper would add, per
+    fit, an SVD of the tall Jacobian for a covariance that the sandwich of
+    `~imphot_astropy.fitting.uncertainties` replaces, and its model
+    evaluation machinery on every trial.
+    """
+    names, start, bounds = _free_parameters(model)
+    free = [model.param_names.index(n) for n in names]
+    parameters = np.array([float(v) for v in model.parameters])
+
+    def full(values):
+        parameters[free] = values
+        return parameters
+
+    index = problem.index
+
+    def residual(values):
+        return model.evaluate(index, *full(values)) - problem.data
+
+    def jacobian(values):
+        return model.fit_deriv(index, *full(values))[free].T
+
     # The dogleg trust-region method handles the bounds on scale, fwhm and
     # beta, and on these tall (~1e5 x 6) problems it needs fewer costly
     # factorisations of the Jacobian than TRF.
-    fitter = DogBoxLSQFitter(calc_uncertainties=True)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", AstropyUserWarning)
-        fitted = fitter(model, problem.index, problem.data, maxiter=200,
-                        acc=1e-10, inplace=False)
-    messages = [str(w.message) for w in caught]
-    return fitted, fitter.fit_info, messages
+    info = least_squares(residual, start, jac=jacobian, bounds=bounds, method="dogbox",
+                         xtol=1e-10, max_nfev=200)
+    for name, value in zip(names, info.x):
+        getattr(model, name).value = value
+    messages = [] if info.success else [
+        f"The fit may be unsuccessful; check: \n    {info.message}"]
+    return model, info, messages
 
 
 def _fitted_values(fitted, covariance):
@@ -298,7 +359,7 @@ def _report(fitted, values, info, rchi, refits, messages, regrid, covariance,
                                f"{', assumed' if regrid.assumed else ''})"),
              ("status", info.message)]
     return lmfit_layout_report(
-        None, "dogleg trust region (astropy DogBoxLSQFitter)", info.nfev, info.fun.size,
+        None, "dogleg trust region (scipy least_squares, dogbox)", info.nfev, info.fun.size,
         rchi, {name: values[name] for name in fitted.param_names}, initial,
         covariance.covariance, covariance.names, notes=notes, warnings=messages)
 
@@ -371,6 +432,14 @@ def _fit_with_refits(inputs, excluded, opts):
         if problem.data.size == 0 or not np.any(np.abs(problem.hst) > 0):
             raise UserError("hst: the HST image is zero wherever the MUSE image is "
                             "unmasked")
+        if opts.pop("coarse_start", False):
+            _coarse_start(problem, opts, max(margin_pixels))
+            # As after a fit (below): move the HST image and its masks first
+            # if the start is a pixel or more away (this is not a refit).
+            if (abs(opts["dx0"] / pixel_x - px) >= 1.0
+                    or abs(opts["dy0"] / pixel_y - py) >= 1.0):
+                opts.pop("linear_start")
+                continue
         model = _initial_model(problem, opts)
         initial = {n: float(getattr(model, n).value) for n in model.param_names}
         fitted, info, messages = _run_fit(model, problem)
@@ -540,6 +609,9 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
     pixel_x, pixel_y = muse_image.pixel_scales
     opts["dx0"] = opts["fix_dx"] if opts["fix_dx"] is not None else (opts["init_dx"] or 0.0)
     opts["dy0"] = opts["fix_dy"] if opts["fix_dy"] is not None else (opts["init_dy"] or 0.0)
+    # Without offsets given or fixed, the fit starts from a cross-correlation.
+    opts["coarse_start"] = all(opts[name] is None for name in ("fix_dx", "fix_dy",
+                                                               "init_dx", "init_dy"))
     margin_pixels = (int(np.ceil(opts["margin"] / pixel_y)),
                      int(np.ceil(opts["margin"] / pixel_x)))
     inputs = (muse_image, muse_bad, hst_data, hst_bad, regrid, margin_pixels, restricted)

@@ -13,7 +13,8 @@ import numpy as np
 
 from ..core.covariance import (residual_sandwich_covariance, filtered_noise_variance,
                                correlation_length, kernel_correlation, lag_grid_shape,
-                               expected_residual_square, small_fit_covariance)
+                               expected_residual_square, small_fit_covariance,
+                               kernel_autocorrelation, JacobianSpectra)
 
 __all__ = ["FitCovariance", "NoiseAmplitude", "image_noise_amplitude",
            "image_fit_covariance", "star_fit_covariance", "STAR_CORRELATION_LAG",
@@ -82,9 +83,10 @@ class FitCovariance:
 def _on_grid(values, where):
     """Scatter values at the True pixels of ``where`` (row-major) to a grid."""
     values = np.asarray(values, dtype=float)
-    grid = np.zeros(values.shape[:-1] + where.shape)
-    grid[..., where] = values
-    return grid
+    grid = np.zeros(values.shape[:-1] + (where.size,))
+    # Flat indices scatter much faster than a boolean mask on each row.
+    grid[..., np.flatnonzero(where)] = values
+    return grid.reshape(values.shape[:-1] + where.shape)
 
 
 class NoiseAmplitude:
@@ -105,6 +107,9 @@ class NoiseAmplitude:
         The real-space kernel of the filter applied to the MUSE image.
     max_lag : float
         The correlation length allowed for (pixels).
+    autocorrelation : `numpy.ndarray` or None
+        The kernel's autocorrelation
+        (`~imphot_astropy.core.covariance.kernel_autocorrelation`), if known.
 
     Examples
     --------
@@ -113,9 +118,10 @@ class NoiseAmplitude:
     3.0
     """
 
-    def __init__(self, amplitude, sigma, usable, kernel, max_lag):
+    def __init__(self, amplitude, sigma, usable, kernel, max_lag, autocorrelation=None):
         self.amplitude, self.sigma, self.usable = amplitude, sigma, usable
         self.kernel, self.max_lag = kernel, max_lag
+        self.autocorrelation = autocorrelation
 
 
 def image_noise_amplitude(problem, noise_variance=None):
@@ -152,7 +158,8 @@ def image_noise_amplitude(problem, noise_variance=None):
     inside = problem.inside
     window = _on_grid(problem.window, inside)
     kernel = problem.to_image(problem.muse_filter)
-    max_lag = correlation_length(kernel) + EXTRA_CORRELATION_LAG
+    auto = kernel_autocorrelation(kernel)
+    max_lag = correlation_length(kernel, autocorrelation=auto) + EXTRA_CORRELATION_LAG
     if noise_variance is not None:
         expected = filtered_noise_variance(noise_variance, kernel)
         sigma = np.where(inside, np.sqrt(expected), 0.0)
@@ -166,7 +173,7 @@ def image_noise_amplitude(problem, noise_variance=None):
         sigma = inside.astype(float)
         usable = inside
     amplitude = np.where(usable, window * sigma, 0.0)
-    noise = NoiseAmplitude(amplitude, sigma, usable, kernel, max_lag)
+    noise = NoiseAmplitude(amplitude, sigma, usable, kernel, max_lag, auto)
     problem._noise_amplitude = (noise_variance, noise)
     return noise
 
@@ -201,22 +208,30 @@ def image_fit_covariance(fitted, info, problem, noise_variance=None):
     True
     """
     free = [n for n in fitted.param_names if not getattr(fitted, n).fixed]
-    inside = problem.inside
     noise = image_noise_amplitude(problem, noise_variance)
-    kernel, max_lag, sigma, usable = noise.kernel, noise.max_lag, noise.sigma, noise.usable
-    amplitude = noise.amplitude
+    kernel, auto, max_lag = noise.kernel, noise.autocorrelation, noise.max_lag
+    # Everything below is zero outside the compared pixels: work on their
+    # bounding box (the lag grid adds its own padding; the noise of pixels
+    # outside the box reached it through the filter in image_noise_amplitude).
+    box = _crop(problem.inside)
+    inside = problem.inside[box]
+    sigma, usable, amplitude = noise.sigma[box], noise.usable[box], noise.amplitude[box]
     # scipy's residual is model - data; the sign does not matter below.
     residual = _on_grid(info.fun, inside)
-    jacobian = _on_grid(np.asarray(info.jac).T, inside)
-    covariance, _ = residual_sandwich_covariance(jacobian, residual, amplitude, max_lag)
+    jacobian = _on_grid(np.ascontiguousarray(np.transpose(info.jac)), inside)
+    lag_shape = lag_grid_shape(inside.shape, max_lag)
+    # The Jacobian's transforms serve both sandwiches below.
+    spectra = JacobianSpectra(jacobian, amplitude, lag_shape)
+    covariance, _ = residual_sandwich_covariance(jacobian, residual, amplitude, max_lag,
+                                                 spectra)
     goodness = np.nan
     if noise_variance is not None and usable.any():
         # Against what white MUSE noise of the STAT variance, filtered as the
         # fit filters the MUSE image and partly absorbed by the fit, gives.
         weights = np.where(usable, 1.0 / np.where(usable, sigma, 1.0) ** 2, 0.0)
         chi_square = np.sum(residual ** 2 * weights)
-        rho = kernel_correlation(kernel, lag_grid_shape(inside.shape, max_lag), max_lag)
-        expected = expected_residual_square(jacobian, amplitude, rho, weights)
+        rho = kernel_correlation(kernel, lag_shape, max_lag, autocorrelation=auto)
+        expected = expected_residual_square(jacobian, amplitude, rho, weights, spectra)
         goodness = chi_square / max(expected, 1.0)
     return FitCovariance(free, covariance, goodness, max_lag, np.count_nonzero(inside))
 

@@ -124,6 +124,28 @@ def test_model_with_truth_reproduces_a_shifted_convolved_image():
     assert image.sum() == pytest.approx(1.0, rel=1e-6)
 
 
+@pytest.mark.parametrize("dx, dy, xshift", [(0.46, -0.27, 0.0), (-1.13, 0.62, -0.4)])
+def test_correlation_offset_finds_a_known_shift(dx, dy, xshift):
+    """The cross-correlation start lies within a fifth of a pixel of the truth."""
+    shape = (96, 96)
+    rng = np.random.default_rng(4)
+    hst = np.zeros(shape)
+    hst[rng.integers(20, 76, 12), rng.integers(20, 76, 12)] = rng.uniform(1, 5, 12)
+    empty = FourierPlaneProblem(np.zeros(shape), hst, np.ones(shape), 0.2, 0.2,
+                                RegridFilter().transfer, 0.085, 1.6)
+    # The MUSE image as the model makes it, from an HST image already moved
+    # by xshift (whole pixels), as the fitter does.
+    muse = FourierImageModel(empty).model_image(1.3, 0.0, dx, dy, 0.65, 2.5)
+    moved = np.roll(hst, int(round(xshift / 0.2)), axis=1)
+    problem = FourierPlaneProblem(muse, moved, np.ones(shape), 0.2, 0.2,
+                                  RegridFilter().transfer, 0.085, 1.6, xshift=xshift)
+    found = problem.correlation_offset(0.7, 2.5, 10)
+    assert found == pytest.approx((dx, dy), abs=0.04)
+    # The linear fit's residuals there are far smaller than at no offset.
+    assert problem.linear_fit(0.7, 2.5, *found)[2] < 0.1 * problem.linear_fit(
+        0.7, 2.5, 0.0, 0.0)[2]
+
+
 def test_unknown_regrid_filter_is_refused():
     with pytest.raises(UserError, match="unknown anti-aliasing filter"):
         regrid_filter_from_header({"IMPFILT": "LANCZOS3"})

@@ -95,8 +95,17 @@ def test_star_only_region(isolated_star_pair, fix_beta):
 
 def test_refit_after_a_shift_of_several_pixels():
     hst, muse, truth = make_synthetic_pair(shape=SHAPE, dx=0.55, dy=-0.43, seed=3)
-    fit = fit_image_photometry(hst, muse, fix_beta=truth["beta"])
+    # Given offsets are the start, without the cross-correlation's.
+    fit = fit_image_photometry(hst, muse, fix_beta=truth["beta"], init_dx=0.0, init_dy=0.0)
     assert "refits             = 1" in fit.fit_report
+    assert_recovered(fit, truth)
+
+
+@pytest.mark.parametrize("dx, dy", [(0.55, -0.43), (-1.3, 0.9)])
+def test_cross_correlation_start_spares_the_refit(dx, dy):
+    hst, muse, truth = make_synthetic_pair(shape=SHAPE, dx=dx, dy=dy, seed=3)
+    fit = fit_image_photometry(hst, muse, fix_beta=truth["beta"])
+    assert "refits             = 0" in fit.fit_report
     assert_recovered(fit, truth)
 
 
