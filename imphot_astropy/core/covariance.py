@@ -37,7 +37,6 @@ residual holds it too).
 
 import numpy as np
 from scipy import fft as sp_fft
-from scipy.signal import fftconvolve
 
 __all__ = ["lag_grid_shape", "residual_correlation", "kernel_correlation", "Sandwich",
            "JacobianSpectra",
@@ -303,20 +302,25 @@ class Sandwich:
         covariance = self.inverse @ self.meat @ self.inverse
         self.covariance = 0.5 * (covariance + covariance.T)
 
-    def projection_loss(self, weights):
+    def projection_loss(self, weights, inverse=None, covariance=None):
         """``sum_j weights_j (2 (P C)_jj - (P C P)_jj)``, P the fit's projection.
 
         The fit absorbs part of the noise: the expected weighted sum of
         squared residuals is ``sum_j weights_j C_jj`` less this. With
         ``P = J B^-1 J^T`` the two sums are the traces
         ``tr(B^-1 J^T C W J)`` and ``tr(cov J^T W J)``.
+
+        ``inverse`` and ``covariance`` replace this fit's ``B^-1`` and
+        covariance when the projection is that of a larger fit seen from
+        these columns (a band of the survey's joint fit).
         """
         spectra = self.spectra
         weighted = spectra.jacobian * (spectra.amplitude * weights)
         cross = spectra.cross(self._spectrum, spectra.transform(weighted))
         gram = (spectra.flat * np.ravel(weights)) @ spectra.flat.T
-        return float(2.0 * np.trace(self.inverse @ cross)
-                     - np.trace(self.covariance @ gram))
+        inverse = self.inverse if inverse is None else inverse
+        covariance = self.covariance if covariance is None else covariance
+        return float(2.0 * np.trace(inverse @ cross) - np.trace(covariance @ gram))
 
 
 def sandwich_covariance(jacobian, amplitude, rho):

@@ -83,16 +83,13 @@ class _BandTerm:
         """
         fitted = self.amplitude > 0
         observed = np.count_nonzero(fitted) * self.rho0
-        weights = 1.0 / self.amplitude[fitted] ** 2
-        jac = self.jacobian[:, fitted]
-        cj = self.sandwich.cj[:, fitted]
+        weights = np.where(fitted, 1.0 / np.where(fitted, self.amplitude, 1.0) ** 2, 0.0)
         # The joint matrices seen from this band's own columns.
         local_inverse = self.t @ inverse @ self.t.T
         local_covariance = self.t @ covariance @ self.t.T
-        u = np.einsum("ij,ij->j", jac, local_inverse @ cj)
-        v = np.einsum("ij,ij->j", jac, local_covariance @ jac)
-        loss = float(np.sum(weights * (2.0 * u - v)))
+        loss = self.sandwich.projection_loss(weights, local_inverse, local_covariance)
         return observed / min(max(observed - loss, 0.25 * observed), observed)
+
 
 def joint_sandwich(bands, jacobians, residuals, transform, names):
     """The sandwich covariance of the joint fit's varying parameters.
