@@ -267,18 +267,17 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
                                       progress_bar=progress_bar, spectra=True)
     # Read once: the single-band fits and the joint problems share the images.
     band_images = {n: read_image(images[n], "band image") for n in names}
-    hst = {n: read_image(_hst_on_grid(hst_images[n], n, band_images[n], cache_dir),
-                         f"hst_images[{n!r}]") for n in names}
-    # The single-band fits keep their prepared problems for the joint fit.
-    single = {n: measure_image_photometry(hst[n], band_images[n], keep_state=True,
-                                          **options[n]) for n in names}
-
-    # One BLAS thread: the joint fit's BLAS work is many small products
+    # One BLAS thread: the fits' BLAS work is many small products
     # (parameters x 1e5 pixels), which two OpenBLAS threads make several
     # times slower, and up to 1000x on a loaded machine (they spin); the
-    # FFTs (pocketfft's own threads, here and in the core sandwich
-    # functions) use two workers.
+    # FFTs (pocketfft's own threads, in the fits, the regridding and the core
+    # sandwich functions) use two workers.
     with threadpool_limits(limits=1, user_api="blas"), sp_fft.set_workers(2):
+        hst = {n: read_image(_hst_on_grid(hst_images[n], n, band_images[n], cache_dir),
+                             f"hst_images[{n!r}]") for n in names}
+        # The single-band fits keep their prepared problems for the joint fit.
+        single = {n: measure_image_photometry(hst[n], band_images[n], keep_state=True,
+                                              **options[n]) for n in names}
         joint, result, refits, max_lags = _joint_fit(
             names, hst, band_images, spectra, single, options, fit_keywords,
             dict(fwhm_degree=fwhm_degree, beta_degree=beta_degree, psf_nodes=psf_nodes,
