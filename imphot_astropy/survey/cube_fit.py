@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from astropy.time import Time
@@ -9,6 +10,7 @@ from scipy import fft as sp_fft
 from threadpoolctl import threadpool_limits
 
 from ..exceptions import UserError
+from ..utils import worker_count
 from ..io import ImageData, read_image, image_grids_aligned
 from ..fitting import measure_image_photometry, FittedValue
 from ..preparation import (regrid_hst_like_muse, rescale_hst_like_muse,
@@ -230,7 +232,8 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
     cache_dir : str, optional
         Where to keep regridded HST images.
     nprocess, progress_bar
-        For the band images (see `bandpass_images`).
+        For the band images (see `bandpass_images`); ``nprocess`` also
+        sets the number of threads that fit the bands alone.
     **fit_keywords
         `fit_image_photometry` keywords for every band (`BAND_FIT_KEYWORDS`).
         ``fix_dx``, ``fix_dy``, ``fix_fwhm`` and ``fix_beta`` given here
@@ -275,9 +278,8 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
     with threadpool_limits(limits=1, user_api="blas"), sp_fft.set_workers(2):
         hst = {n: read_image(_hst_on_grid(hst_images[n], n, band_images[n], cache_dir),
                              f"hst_images[{n!r}]") for n in names}
-        # The single-band fits keep their prepared problems for the joint fit.
-        single = {n: measure_image_photometry(hst[n], band_images[n], keep_state=True,
-                                              **options[n]) for n in names}
+        single = _single_band_fits(names, hst, band_images, options,
+                                   worker_count(nprocess))
         joint, result, refits, max_lags = _joint_fit(
             names, hst, band_images, spectra, single, options, fit_keywords,
             dict(fwhm_degree=fwhm_degree, beta_degree=beta_degree, psf_nodes=psf_nodes,
@@ -285,6 +287,39 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
                  joint_parameters=joint_parameters))
     return _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
                         spectra, source_light, max_lags)
+
+
+def _reads_files(options):
+    """Whether a band's fit reads region or mask files."""
+    return any(options.get(key) is not None
+               and not (isinstance(options[key], str)
+                        and options[key].strip().lower() in ("", "none"))
+               for key in ("regions", "extramask"))
+
+
+def _single_band_fits(names, hst, band_images, options, nworkers):
+    """Each band's image fit, keeping its prepared problem for the joint fit.
+
+    The bands are independent, and most of a fit's time is spent in FFTs
+    and array operations that release the GIL, so with several workers
+    they run in threads. A band whose fit reads region or mask files is
+    fitted in this thread: reading them goes through
+    `warnings.catch_warnings`, which is not thread-safe.
+    """
+    def fit(name):
+        return measure_image_photometry(hst[name], band_images[name], keep_state=True,
+                                        **options[name])
+
+    threaded = [n for n in names if not _reads_files(options[n])] if nworkers > 1 else []
+    single = {}
+    if len(threaded) > 1:
+        with ThreadPoolExecutor(max_workers=min(nworkers, len(threaded))) as pool:
+            futures = {n: pool.submit(fit, n) for n in threaded}
+            single.update({n: future.result() for n, future in futures.items()})
+    for name in names:
+        if name not in single:
+            single[name] = fit(name)
+    return {n: single[n] for n in names}
 
 
 def _joint_fit(names, hst, band_images, spectra, single, options, fit_keywords, how):

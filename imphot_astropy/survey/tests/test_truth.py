@@ -95,3 +95,17 @@ def test_joint_offsets_scatter_less_than_any_band():
     joint_scatter = np.std(joint, axis=0).sum()
     for band in FILTERS:
         assert joint_scatter < np.std(single[band], axis=0).sum(), band
+
+
+def test_bands_fitted_in_threads_as_one_by_one():
+    """The single-band fits run in threads (nprocess > 1) give the same numbers."""
+    cube, hst, truth = make_exposure_cube(shape=(60, 60), nplanes=60,
+                                          filters=("F606W", "F775W", "F814W"), seed=8)
+    one = fit_cube_photometry(cube, hst, fix_beta=2.5, nprocess=1)
+    two = fit_cube_photometry(cube, hst, fix_beta=2.5, nprocess=2)
+    for band in one.bands:
+        for name in ("scale", "bg", "dx", "dy", "fwhm"):
+            a, b = getattr(one.bands[band], name), getattr(two.bands[band], name)
+            assert a.value == b.value and a.stdev == b.stdev, (band, name)
+    assert one.dx.value == two.dx.value and one.dx.stdev == two.dx.stdev
+    assert one.fsf.fwhm(7000.0) == two.fsf.fwhm(7000.0)
