@@ -395,6 +395,13 @@ class _Products:
         return float(np.sqrt(np.mean(residual**2)))
 
 
+class _KeptState:
+    """What ``keep_state`` keeps of a fit: its prepared arrays and problem."""
+
+    def __init__(self, prepared, problem):
+        self.prepared, self.problem = prepared, problem
+
+
 class _FitState:
     """One fit's model, fitter information and the arrays it was made from."""
 
@@ -644,7 +651,9 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
         muse_band(muse_image), excluded_sources, min(muse_image.pixel_scales))
     result.at_bound = at_bound
     if keep_state:
-        result.fit_state = state
+        # Only what the docstring promises: the fitter's information (its
+        # Jacobian, 1e5 x 6 values) would be dead weight.
+        result.fit_state = _KeptState(prepared, problem)
     options = {key: opts[key] for key in ("fix_scale", "fix_bg", "fix_dx", "fix_dy",
                                           "fix_fwhm", "fix_beta", "min_scale", "hst_fwhm",
                                           "hst_beta", "margin", "taper", "init_dx",

@@ -341,13 +341,21 @@ def _joint_fit(names, hst, band_images, spectra, single, options, fit_keywords, 
     params = _apply_joint_options(joint.initial_parameters(start), fit_keywords, options,
                                   names, how["joint_parameters"])
     result, refits = joint.fit_with_refits(params)
-    covariance, max_lags = joint_sandwich(joint.bands, result.jacobians,
+    # The Jacobians (parameters x pixels x bands) are not kept with the
+    # result, and each band's is let go once the sandwich has taken it.
+    jacobians, result.jacobians = result.jacobians, None
+    covariance, max_lags = joint_sandwich(joint.bands, _handed_over(jacobians),
                                           result.band_residuals, result.transform,
                                           joint.names)
     set_uncertainties(result, covariance, result.transform, joint.names)
-    # The Jacobians (parameters x pixels x bands) are not kept with the result.
-    result.jacobians = None
     return joint, result, refits, max_lags
+
+
+def _handed_over(items):
+    """Yield the items of a list, removing each from it (so it can be freed)."""
+    items.reverse()
+    while items:
+        yield items.pop()
 
 
 def _band_noise(band, single, start):

@@ -97,9 +97,10 @@ def joint_sandwich(bands, jacobians, residuals, transform, names):
     Parameters
     ----------
     bands : list of `~imphot_astropy.survey.bands.BandProblem`
-    jacobians : list of (list of str, `numpy.ndarray`)
+    jacobians : iterable of (list of str, `numpy.ndarray`)
         Per band, the model parameters and the derivatives of the band's
-        weighted residual by them (`JointProblem.band_jacobians`).
+        weighted residual by them (`JointProblem.band_jacobians`); read
+        once, in band order.
     residuals : list of `numpy.ndarray`
         Per band, the weighted residual at the compared pixels.
     transform : `numpy.ndarray`
@@ -138,6 +139,11 @@ def joint_sandwich(bands, jacobians, residuals, transform, names):
     inverse = np.linalg.pinv(bread, rcond=1e-15, hermitian=True)
     uncorrected = inverse @ sum(term.meat for term in terms) @ inverse
     kappas = [term.absorbed(inverse, uncorrected) for term in terms]
+    # The bands' transformed Jacobians are not needed for the cross terms:
+    # free them first (the cross terms' own transforms would double the
+    # peak memory of a four-band exposure).
+    for term in terms:
+        term.sandwich = None
     meat = sum(kappa * term.meat for kappa, term in zip(kappas, terms))
     # The estimated cross terms can make the sum indefinite where the bands'
     # residuals are almost identical (common-mode noise or model error):
