@@ -20,10 +20,13 @@ It prints the median wall time of each, their ratio, and the peak resident
 memory of each child (ru_maxrss). The cube is read once beforehand, so
 both read from the page cache.
 
-Measured 2026-11-29 on the shared 2-core machine (load 10-16): ours median
-70.9 s wall (44.7, 97.1), 15.4 s CPU, peak RSS 451 MB; the established
-chain 345.8 s wall, 84.0 s CPU (with its worker processes), peak 728 MB:
-4.9x faster in wall time, 5.5x in CPU time.
+Measured 2026-11-29 on the 2-core machine, quiet (load about 1): ours
+median 4.1 s wall (runs 3.8, 4.1, 4.2, 4.1, 3.6), 6.0 s CPU, peak RSS
+469 MB; the established chain 47.3 s wall (46.6, 47.9), 77.2 s CPU (with
+its worker processes), peak 728 MB: 11.6x faster in wall time, 12.8x in
+CPU time. (Earlier the same day, before the one-pass cube reading with
+matrix products, the shared pixel mapping of the regridding, the image
+fit's direct scipy call and the joint fit on normal equations: 4.9x.)
 
 Usage::
 
