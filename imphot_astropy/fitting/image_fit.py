@@ -8,8 +8,6 @@ and corrected images are made by the public layer above it,
 
 import numpy as np
 import astropy.units as u
-from scipy import fft as sp_fft
-from scipy import ndimage
 from scipy.optimize import least_squares
 
 from .checks import (check_not_swapped, check_informative, check_star_size,
@@ -18,8 +16,7 @@ from ..exceptions import UserError
 from ..utils import optional_number, quantity_value
 from ..io import read_image, read_mask, image_grids_aligned
 from ..core.fourier_model import FourierPlaneProblem, FourierImageModel
-from ..core.masks import (taper_weights, is_integer_width, segmentation_mask,
-                          bounding_slices)
+from ..core.masks import is_integer_width, segmentation_mask
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                               REGRID_CUTOFF_KEYWORD)
 from ..masking import fit_regions, regions_mask, parse_star
@@ -29,6 +26,7 @@ from .reports import lmfit_layout_report
 from .uncertainties import image_fit_covariance
 from .quality import image_quality, muse_band, parameters_at_bounds
 from .robust import refit_without_inconsistent_sources
+from .prepared import PreparedPair, shift_by_pixels
 
 __all__ = ["measure_image_photometry", "check_image_fit_options",
            "check_image_fit_inputs", "read_aligned_pair",
@@ -131,93 +129,6 @@ def _check_star_on_image(star, image):
     if radius < min(image.pixel_scales):
         raise UserError(f"star: the radius {radius}\" is smaller than a pixel "
                         f"({min(image.pixel_scales):.3g}\")")
-
-
-def _shift_by_pixels(data, bad, excluded, px, py):
-    """Shift an image and its masks by whole pixels.
-
-    Pixels shifted in from outside the image are marked bad.
-    """
-    ny, nx = data.shape
-    if abs(px) >= nx or abs(py) >= ny:
-        raise UserError("init_dx/init_dy: the pointing offsets are larger than the image")
-    src = (slice(max(0, -py), ny - max(0, py)), slice(max(0, -px), nx - max(0, px)))
-    dst = (slice(max(0, py), ny - max(0, -py)), slice(max(0, px), nx - max(0, -px)))
-    shifted = np.zeros_like(data)
-    shifted_bad = np.ones_like(bad)
-    shifted_excluded = np.zeros_like(excluded)
-    shifted[dst] = data[src]
-    shifted_bad[dst] = bad[src]
-    shifted_excluded[dst] = excluded[src]
-    return shifted, shifted_bad, shifted_excluded
-
-
-def _padded_shape(shape, margin_pixels):
-    """Add the margin, then round up to sizes the FFT handles fast."""
-    return tuple(sp_fft.next_fast_len(int(n + m), real=True)
-                 for n, m in zip(shape, margin_pixels))
-
-
-def _near_missing_hst(hst_bad, margin_pixels):
-    """Pixels within the margin of places where the HST image has no data.
-
-    The model there would lack the light that HST sources beyond the
-    coverage (or beyond the array) spread into the MUSE image through its
-    PSF, so these MUSE pixels are not compared.
-    """
-    my, mx = margin_pixels
-    if my <= 0 and mx <= 0:
-        return hst_bad
-    known = np.pad(~hst_bad, 1, constant_values=False)
-    distance = ndimage.distance_transform_edt(known, sampling=(1.0 / max(my, 1e-9),
-                                                               1.0 / max(mx, 1e-9)))
-    return distance[1:-1, 1:-1] <= 1.0
-
-
-class _Prepared:
-    """The cropped and padded arrays and the comparison window of one fit.
-
-    The crop keeps the pixels to compare plus ``margin`` around them, so that
-    HST light just outside the compared area is convolved into it; the
-    padding (zeros) keeps the periodic FFT from wrapping features around.
-    """
-
-    def __init__(self, muse, muse_bad, hst, hst_bad, excluded, muse_variance,
-                 margin_pixels, taper, guard):
-        unknown = _near_missing_hst(hst_bad, margin_pixels) if guard else hst_bad
-        compare = ~(muse_bad | unknown | excluded)
-        if not compare.any():
-            raise UserError("muse/hst: no pixel is left to compare: every unmasked "
-                            "pixel lies outside the regions or within the margin of "
-                            "places where the HST image has no data")
-        rows, cols = bounding_slices(compare)
-        ny, nx = compare.shape
-        my, mx = margin_pixels
-        self.crop = (slice(max(rows.start - my, 0), min(rows.stop + my, ny)),
-                     slice(max(cols.start - mx, 0), min(cols.stop + mx, nx)))
-        compare = compare[self.crop]
-        self.median = float(np.median(muse[self.crop][compare]))
-        shape = _padded_shape(compare.shape, margin_pixels)
-        self.sky_slice = (slice(0, compare.shape[0]), slice(0, compare.shape[1]))
-        self.good = compare
-        padded = np.zeros(shape, dtype=bool)
-        padded[self.sky_slice] = compare
-        self.window = taper_weights(~padded, taper)
-        self.muse = np.zeros(shape)
-        self.muse[self.sky_slice] = np.where(muse_bad[self.crop], 0.0,
-                                             muse[self.crop] - self.median)
-        self.hst = np.zeros(shape)
-        self.hst[self.sky_slice] = np.where(hst_bad[self.crop], 0.0, hst[self.crop])
-        self.variance = None
-        self.noise_variance = None
-        if muse_variance is not None:
-            self.variance = np.zeros(shape)
-            self.variance[self.sky_slice] = np.where(compare, muse_variance[self.crop], 0.0)
-            # The noise of every unmasked MUSE pixel reaches the compared
-            # pixels through the filter (see fitting.uncertainties).
-            self.noise_variance = np.zeros(shape)
-            self.noise_variance[self.sky_slice] = np.where(
-                muse_bad[self.crop], 0.0, np.nan_to_num(muse_variance[self.crop]))
 
 
 def _start_psf(opts):
@@ -424,11 +335,11 @@ def _fit_with_refits(inputs, excluded, opts):
     while True:
         px = int(np.floor(opts["dx0"] / pixel_x + 0.5))
         py = int(np.floor(opts["dy0"] / pixel_y + 0.5))
-        shifted, shifted_bad, shifted_excluded = _shift_by_pixels(
+        shifted, shifted_bad, shifted_excluded = shift_by_pixels(
             hst_data, hst_bad, excluded, px, py)
         if (muse_bad | shifted_bad | shifted_excluded).all():
             raise UserError("muse/hst: the images have no unmasked pixels in common")
-        prepared = _Prepared(muse_image.data, muse_bad, shifted, shifted_bad,
+        prepared = PreparedPair(muse_image.data, muse_bad, shifted, shifted_bad,
                              shifted_excluded, muse_image.variance, margin_pixels,
                              opts["taper"], guard=not restricted)
         prepared.shift = (px, py)

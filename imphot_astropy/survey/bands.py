@@ -21,7 +21,8 @@ from ..core.masks import segmentation_mask, is_integer_width
 from ..exceptions import UserError
 from ..io import read_mask
 from ..masking import regions_mask, fit_regions
-from ..fitting.image_fit import read_aligned_pair, _shift_by_pixels, _Prepared
+from ..fitting.image_fit import read_aligned_pair
+from ..fitting.prepared import PreparedPair, shift_by_pixels
 from .fsf import normalised_wavelength
 
 __all__ = ["BandProblem", "psf_nodes"]
@@ -158,9 +159,9 @@ class BandProblem:
         pixel_x, pixel_y = muse_image.pixel_scales
         margin = float(opts.get("margin", 2.0))
         margin_pixels = (int(np.ceil(margin / pixel_y)), int(np.ceil(margin / pixel_x)))
-        shifted, shifted_bad, shifted_excluded = _shift_by_pixels(
+        shifted, shifted_bad, shifted_excluded = shift_by_pixels(
             hst_data, hst_bad, excluded, px, py)
-        prepared = _Prepared(muse_image.data, muse_bad, shifted, shifted_bad,
+        prepared = PreparedPair(muse_image.data, muse_bad, shifted, shifted_bad,
                              shifted_excluded, muse_image.variance, margin_pixels,
                              _taper(opts.get("taper", 9.0)), guard=not restricted)
         problem = FourierPlaneProblem(
