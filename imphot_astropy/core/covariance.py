@@ -42,7 +42,8 @@ __all__ = ["lag_grid_shape", "residual_correlation", "kernel_correlation", "Sand
            "JacobianSpectra",
            "sandwich_covariance", "residual_sandwich_covariance",
            "expected_residual_square", "small_fit_covariance", "filtered_noise_variance",
-           "correlation_length", "kernel_autocorrelation"]
+           "correlation_length", "kernel_autocorrelation", "lag_taper",
+           "clip_to_positive"]
 
 
 def lag_grid_shape(shape, max_lag):
@@ -73,11 +74,16 @@ def _lag_radius(shape):
     return np.hypot(ly[:, None], lx[None, :])
 
 
-def _lag_taper(shape, max_lag):
+def lag_taper(shape, max_lag):
     """Weights of each (periodic) lag: 1 within ``max_lag``, 0 beyond 1.5x.
 
     A flat top keeps the sum of the correlation (what the sandwich needs
     for smooth Jacobians) unbiased; the linear fall avoids a sharp cut.
+
+    Examples
+    --------
+    >>> lag_taper((1, 8), 2.0)
+    array([[1., 1., 1., 0., 0., 0., 1., 1.]])
     """
     radius = _lag_radius(shape)
     outer = 1.5 * max_lag
@@ -123,7 +129,7 @@ def residual_correlation(residual, amplitude, max_lag):
     pairs = sp_fft.irfft2(np.abs(sp_fft.rfft2(indicator)) ** 2, s=shape)
     products = sp_fft.irfft2(power, s=shape)
     # Lags with too few pairs are unreliable and are beyond the taper anyway.
-    return np.where(pairs > 0.5, products / np.maximum(pairs, 1.0), 0.0) * _lag_taper(
+    return np.where(pairs > 0.5, products / np.maximum(pairs, 1.0), 0.0) * lag_taper(
         shape, max_lag)
 
 
@@ -298,7 +304,7 @@ class Sandwich:
         # of the columns a J weighted by rho's (real) transform.
         self._spectrum = spectra.spectrum(rho)
         meat = spectra.cross(self._spectrum)
-        self.meat = _positive(0.5 * (meat + meat.T))
+        self.meat = clip_to_positive(0.5 * (meat + meat.T))
         covariance = self.inverse @ self.meat @ self.inverse
         self.covariance = 0.5 * (covariance + covariance.T)
 
@@ -344,9 +350,16 @@ def sandwich_covariance(jacobian, amplitude, rho):
     return sandwich.covariance, sandwich.meat
 
 
-def _positive(matrix):
+def clip_to_positive(matrix):
     """Clip negative eigenvalues (a tapered correlation estimate can make
-    some) to a small fraction of the largest."""
+    some) to a small fraction of the largest.
+
+    Examples
+    --------
+    >>> clip_to_positive(np.array([[1.0, 2.0], [2.0, 1.0]])).round(3)
+    array([[1.5, 1.5],
+           [1.5, 1.5]])
+    """
     values, vectors = np.linalg.eigh(matrix)
     floor = 1e-6 * max(values.max(), 0.0)
     if values.min() >= floor:
@@ -577,6 +590,6 @@ def small_fit_covariance(jacobian, residual, amplitude, max_lag):
     rho = np.linalg.lstsq(design, observed, rcond=None)[0]
     correlation = np.zeros(aa.shape)
     correlation[inside] = rho[label[inside]]
-    meat = _positive(jac.T @ (correlation * aa) @ jac)
+    meat = clip_to_positive(jac.T @ (correlation * aa) @ jac)
     covariance = binv @ meat @ binv
     return 0.5 * (covariance + covariance.T), dict(zip(lags, rho))

@@ -34,8 +34,8 @@ import numpy as np
 
 from scipy import fft as sp_fft
 
-from ..core.covariance import (residual_correlation, Sandwich, lag_grid_shape, _lag_taper,
-                               _positive)
+from ..core.covariance import (residual_correlation, Sandwich, lag_grid_shape, lag_taper,
+                               clip_to_positive)
 from ..fitting.uncertainties import image_noise_amplitude
 
 __all__ = ["joint_sandwich", "set_uncertainties"]
@@ -148,7 +148,7 @@ def joint_sandwich(bands, jacobians, residuals, transform, names):
     # The estimated cross terms can make the sum indefinite where the bands'
     # residuals are almost identical (common-mode noise or model error):
     # clip as the core does within a band.
-    meat = _positive(meat + _cross_meat(terms, kappas))
+    meat = clip_to_positive(meat + _cross_meat(terms, kappas))
     covariance = inverse @ meat @ inverse
     return 0.5 * (covariance + covariance.T), [term.max_lag for term in terms]
 
@@ -207,7 +207,7 @@ def _cross_meat(terms, kappas):
         return 0.0
     max_lag = max(term.max_lag for term in terms)
     shape = lag_grid_shape(terms[0].image_shape, max_lag)
-    taper = _lag_taper(shape, max_lag)
+    taper = lag_taper(shape, max_lag)
     # rfft2 keeps half the last axis: the other half counts twice.
     weight = np.full(shape[1] // 2 + 1, 2.0)
     weight[0] = 1.0
