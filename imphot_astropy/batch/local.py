@@ -229,10 +229,12 @@ class LocalProcessPool:
 
     def __next__(self):
         """The next `~imphot_astropy.batch.tasks.TaskOutcome`, as soon as one is ready."""
+        # A closed pool yields nothing more, not even outcomes that arrived
+        # before it was closed (as the cluster pools).
+        if self.closed:
+            raise StopIteration
         try:
             while not self._ready:
-                if self.closed:
-                    raise StopIteration
                 busy = [w for w in self._workers if w.task is not None]
                 if not busy:
                     self.close()
