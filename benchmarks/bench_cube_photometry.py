@@ -211,6 +211,32 @@ print(json.dumps(dict(seconds=elapsed, cpu=cpu, baseline_mb=base,
 """
 
 
+def write_inputs_in_child(workdir, shape):
+    """`write_inputs` in a child process; return its (cube, {band: hst}) paths.
+
+    In a child, so that the calling process stays small: a child's peak RSS
+    (ru_maxrss) starts from its parent's at fork.
+    """
+    here = os.path.dirname(os.path.abspath(__file__))
+    done = subprocess.run(
+        [sys.executable, "-c", f"import sys, json; sys.path.insert(0, {REPO!r}); "
+         f"sys.path.insert(0, {here!r}); "
+         "from bench_cube_photometry import write_inputs; "
+         f"print(json.dumps(write_inputs({workdir!r}, {tuple(shape)!r})))"],
+        capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def peer_available():
+    """True if the established tool's venv and source are there (else say so)."""
+    if os.path.exists(PEER_PYTHON) and os.path.isdir(PEER):
+        return True
+    print(f"peer skipped: {PEER_PYTHON} or {PEER} is missing")
+    return False
+
+
 def run_child(python, code, env=None):
     done = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env)
     if done.returncode != 0:
@@ -226,24 +252,11 @@ def main(argv=None):
     parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the files")
     options = parser.parse_args(argv)
-    run_peer = not options.no_peer
-    if run_peer and not (os.path.exists(PEER_PYTHON) and os.path.isdir(PEER)):
-        print(f"peer skipped: {PEER_PYTHON} or {PEER} is missing")
-        run_peer = False
+    run_peer = not options.no_peer and peer_available()
     workdir = tempfile.mkdtemp(prefix="bench_cube_photometry_", dir="/tmp")
     try:
         t0 = time.perf_counter()
-        # In a child, so that this process stays small: a child's peak RSS
-        # (ru_maxrss) starts from its parent's at fork.
-        done = subprocess.run(
-            [sys.executable, "-c", f"import sys, json; sys.path.insert(0, {REPO!r}); "
-             f"sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
-             "from bench_cube_photometry import write_inputs; "
-             f"print(json.dumps(write_inputs({workdir!r}, {tuple(options.shape)!r})))"],
-            capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(done.stderr[-3000:])
-        cube, hst = json.loads(done.stdout.strip().splitlines()[-1])
+        cube, hst = write_inputs_in_child(workdir, options.shape)
         print(f"cube {tuple(options.shape)} float32 DATA+STAT, "
               f"{os.path.getsize(cube) / 1e9:.2f} GB, and 4 HST images written in "
               f"{time.perf_counter() - t0:.0f} s to {workdir}")

@@ -31,18 +31,17 @@ Usage::
 """
 
 import argparse
-import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from bench_cube_photometry import BANDS, PEER, PEER_PYTHON, run_child  # noqa: E402
+from bench_cube_photometry import (BANDS, PEER, PEER_PYTHON, run_child,  # noqa: E402
+                                   peer_available, write_inputs_in_child)
 
 CHILD_OURS = r"""
 import json, resource, sys, time, warnings
@@ -105,21 +104,10 @@ def main(argv=None):
                         help="the directory holding the imphot_astropy to time (an "
                              "earlier version, to compare)")
     options = parser.parse_args(argv)
-    run_peer = not options.no_peer
-    if run_peer and not (os.path.exists(PEER_PYTHON) and os.path.isdir(PEER)):
-        print(f"peer skipped: {PEER_PYTHON} or {PEER} is missing")
-        run_peer = False
+    run_peer = not options.no_peer and peer_available()
     workdir = tempfile.mkdtemp(prefix="bench_regrid_bands_", dir="/tmp")
     try:
-        done = subprocess.run(
-            [sys.executable, "-c", f"import sys, json; sys.path.insert(0, {REPO!r}); "
-             f"sys.path.insert(0, {HERE!r}); "
-             "from bench_cube_photometry import write_inputs; "
-             f"print(json.dumps(write_inputs({workdir!r}, (8, 320, 320))))"],
-            capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(done.stderr[-3000:])
-        cube, hst = json.loads(done.stdout.strip().splitlines()[-1])
+        cube, hst = write_inputs_in_child(workdir, (8, 320, 320))
         print(f"4 HST images of 1106 x 1106 0.06\" pixels onto a 320 x 320 MUSE grid "
               f"({workdir})")
         env = dict(os.environ, PYTHONPATH=PEER)
