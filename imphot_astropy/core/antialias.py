@@ -172,11 +172,13 @@ class AntialiasLowpass:
         ``array`` (at most the grid's shape, no NaNs) is zero padded to the
         grid; the result is float32 for float32 input, else float64.
         """
-        array = np.asarray(array)
-        array = array.astype(working_dtype(array.dtype), copy=False)
-        window, ncol, rows = self._window(array.dtype)
+        array = _in_working_dtype(array)
+        return self._multiply(array, *self._window(array.dtype))
+
+    def _multiply(self, array, spectrum, ncol, rows):
+        """The array's transform times ``spectrum`` on the kept band, transformed back."""
         band = self._forward(array, ncol)
-        band[rows] *= window
+        band[rows] *= spectrum
         return self._inverse(band, ncol, rows)
 
     def _squared_kernel(self, dtype):
@@ -199,12 +201,13 @@ class AntialiasLowpass:
         ``sum_q k(p - q)**2 var(q)``: the variance map convolved with the
         square of the filter's impulse response ``k``.
         """
-        variance = np.asarray(variance)
-        variance = variance.astype(working_dtype(variance.dtype), copy=False)
-        kernel2, ncol, rows = self._squared_kernel(variance.dtype)
-        band = self._forward(variance, ncol)
-        band[rows] *= kernel2
-        return self._inverse(band, ncol, rows)
+        variance = _in_working_dtype(variance)
+        return self._multiply(variance, *self._squared_kernel(variance.dtype))
+
+
+def _in_working_dtype(array):
+    array = np.asarray(array)
+    return array.astype(working_dtype(array.dtype), copy=False)
 
 
 def antialias_filter(image, jacobian, cutoff=0.5, muse_pixel_scales=(0.2, 0.2), pad=0):
