@@ -103,12 +103,7 @@ def test_scheduler_run_equals_local_run_and_truth(exposures, scheduler, monkeypa
     # The same rows with the same numbers (completion order may differ).
     local, remote = _sorted(Table.read(local_table)), _sorted(Table.read(dask_table))
     assert len(remote) == 2 * 2 * len(BANDS)       # cubes x (band + joint) x bands
-    assert remote.colnames == local.colnames
-    for name in local.colnames:
-        if local[name].dtype.kind == "f":
-            np.testing.assert_array_equal(remote[name], local[name], err_msg=name)
-        else:
-            assert list(remote[name]) == list(local[name]), name
+    _assert_same_table(remote, local)
 
     local_list, remote_list = Table.read(local_offsets), Table.read(dask_offsets)
     local_list.sort("DATE_OBS")
@@ -132,6 +127,16 @@ def test_scheduler_run_equals_local_run_and_truth(exposures, scheduler, monkeypa
         assert abs(row["DEC_OFFSET"] - ddec) * 3600 < 0.003, (row["DEC_OFFSET"], ddec)
 
 
+def _assert_same_table(remote, local):
+    """The same columns with the same values, bit for bit."""
+    assert remote.colnames == local.colnames
+    for name in local.colnames:
+        if local[name].dtype.kind == "f":
+            np.testing.assert_array_equal(remote[name], local[name], err_msg=name)
+        else:
+            assert list(remote[name]) == list(local[name]), name
+
+
 def test_fit_photometry_on_the_scheduler_equals_local(tmp_path, scheduler):
     """The image command's --scheduler too: the same table as local workers."""
     from imphot_astropy.batch.tests.helpers import write_synthetic_field
@@ -148,9 +153,4 @@ def test_fit_photometry_on_the_scheduler_equals_local(tmp_path, scheduler):
     local.sort(["name", "method"])
     remote.sort(["name", "method"])
     assert list(remote["name"]) == ["muse00", "muse01"]
-    assert remote.colnames == local.colnames
-    for name in local.colnames:
-        if local[name].dtype.kind == "f":
-            np.testing.assert_array_equal(remote[name], local[name], err_msg=name)
-        else:
-            assert list(remote[name]) == list(local[name]), name
+    _assert_same_table(remote, local)
