@@ -9,10 +9,12 @@ function takes. To offer a new fitter keyword, add one line to
 """
 
 import argparse
+import sys
 
 from ..exceptions import UserError
 
-__all__ = ["ImphotArgumentParser", "extract_function_args", "FIT_IMAGE", "FIT_STAR",
+__all__ = ["ImphotArgumentParser", "extract_function_args", "report_interrupted",
+           "INTERRUPTED_STATUS", "FIT_IMAGE", "FIT_STAR",
            "FIT_BOTH"]
 
 #: Options of `~imphot_astropy.fit_image_photometry`.
@@ -253,3 +255,30 @@ def extract_function_args(options, function):
                      inspect.Parameter.KEYWORD_ONLY)
     return {name: values[name] for name, parameter in parameters.items()
             if name in values and name not in images and parameter.kind in keyword_kinds}
+
+
+#: The exit status of every command interrupted by Ctrl-C: the shell's
+#: convention for a process ended by SIGINT, 128 + 2.
+INTERRUPTED_STATUS = 130
+
+
+def report_interrupted(prog):
+    """Say on stderr, in one line, that a command was interrupted.
+
+    Parameters
+    ----------
+    prog : str
+        The command's name.
+
+    Returns
+    -------
+    status : int
+        `INTERRUPTED_STATUS`, for the command to return.
+
+    Examples
+    --------
+    >>> report_interrupted("fit_photometry")
+    130
+    """
+    print(f"{prog}: interrupted", file=sys.stderr)
+    return INTERRUPTED_STATUS

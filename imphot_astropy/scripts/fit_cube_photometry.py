@@ -25,6 +25,8 @@ import argparse
 import os
 import sys
 
+from .arguments import report_interrupted
+
 __all__ = ["main"]
 
 _DESCRIPTION = ("Fit MUSE exposure cubes against HST images in several bands: one "
@@ -263,8 +265,7 @@ def main(argv=None, prog=None):
         print(f"{prog}: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
+        return report_interrupted(prog)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ import sys
 # fitters, readers and batch iterators (scipy, regions, reproject...) are
 # imported by the functions that run a fit.
 from ..exceptions import UserError, WorkerError
-from .arguments import ImphotArgumentParser, FIT_BOTH, extract_function_args
+from .arguments import (ImphotArgumentParser, FIT_BOTH, extract_function_args,
+                        report_interrupted)
 
 __all__ = ["main", "fit_photometry_main"]
 
@@ -262,8 +263,7 @@ def main(argv=None, prog=None):
         print(f"{prog}: error: {_one_line(str(err))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
+        return report_interrupted(prog)
 
 
 def fit_photometry_main(argv=None):

@@ -16,6 +16,7 @@ import warnings
 # Only light modules at import time, so that --help starts fast: astropy
 # units and wideband (scipy...) are imported by the functions that use them.
 from ..exceptions import UserError
+from .arguments import report_interrupted
 
 __all__ = ["main", "make_wideband_image_main"]
 
@@ -155,10 +156,7 @@ def main(argv=None, prog=None):
                 print(f"{prog}: {exc}", file=sys.stderr)
                 status = 1
     except KeyboardInterrupt:
-        # As every command of the package (and the shell's convention
-        # for a process ended by SIGINT): 128 + 2.
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
+        return report_interrupted(prog)
     return status
 
 

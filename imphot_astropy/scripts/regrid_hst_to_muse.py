@@ -21,6 +21,7 @@ import warnings
 # Only light modules at import time, so that --help starts fast: preparation
 # (reproject, scipy...) is imported by the functions that use it.
 from ..exceptions import UserError
+from .arguments import report_interrupted
 
 __all__ = ["main", "regrid_hst_to_muse_main"]
 
@@ -189,10 +190,7 @@ def main(argv=None, prog=None):
                     print(f"{prog}: {exc}", file=sys.stderr)
                     status = 1
     except KeyboardInterrupt:
-        # As every command of the package (and the shell's convention
-        # for a process ended by SIGINT): 128 + 2.
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
+        return report_interrupted(prog)
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old_level)
