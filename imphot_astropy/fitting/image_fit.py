@@ -19,7 +19,7 @@ from ..core.fourier_model import FourierPlaneProblem, FourierImageModel
 from ..core.masks import is_integer_width, segmentation_mask
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                               REGRID_CUTOFF_KEYWORD)
-from ..masking import fit_regions, regions_mask, parse_star
+from ..masking import fit_regions, regions_mask, parse_star, means_none
 from .results import FittedValue, FittedImagePhotometry
 from .provenance import record_provenance
 from .reports import lmfit_layout_report
@@ -502,8 +502,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
     opts["fix_bg"] = quantity_value(opts["fix_bg"], muse_image.unit, "fix_bg")
 
     muse_bad = muse_image.mask.copy()
-    if extramask is not None and not (isinstance(extramask, str)
-                                      and extramask.strip().lower() in ("", "none")):
+    if not means_none(extramask):
         muse_bad |= read_mask(extramask, muse_image)
     hst_bad = hst_image.mask
     hst_data = np.where(hst_bad, 0.0, hst_image.data)

@@ -18,7 +18,7 @@ from .inputs import parse_star, region_objects
 # a fit without regions or a star should not pay for it.
 
 __all__ = ["read_ds9_regions", "regions_mask", "star_region", "parse_star",
-           "fit_regions", "IgnoredRegionWarning"]
+           "fit_regions", "means_none", "IgnoredRegionWarning"]
 
 _SHAPE_NAMES = {"CircleSkyRegion": "circle", "CirclePixelRegion": "circle",
                 "EllipseSkyRegion": "ellipse", "EllipsePixelRegion": "ellipse",
@@ -292,9 +292,28 @@ def star_region(star, include=True):
     return region
 
 
-def _is_no_regions(regions):
-    return regions is None or (isinstance(regions, str)
-                               and regions.strip().lower() in _NO_REGIONS)
+def means_none(value):
+    """Whether an option such as ``regions`` or ``extramask`` is not given.
+
+    As in the reference tool, None, "" and "none" (in any case, with any
+    surrounding spaces) all mean "none".
+
+    Parameters
+    ----------
+    value : object
+        The option's value.
+
+    Returns
+    -------
+    none : bool
+
+    Examples
+    --------
+    >>> means_none(None), means_none(" None "), means_none("stars.reg")
+    (True, True, False)
+    """
+    return value is None or (isinstance(value, str)
+                             and value.strip().lower() in _NO_REGIONS)
 
 
 def fit_regions(regions, star=None, argname="regions"):
@@ -333,7 +352,7 @@ def fit_regions(regions, star=None, argname="regions"):
     >>> fit_regions(None), len(fit_regions(None, (338.2, -60.5, 2.0)))
     ([], 1)
     """
-    if _is_no_regions(regions):
+    if means_none(regions):
         return [star_region(star, include=True)] if star is not None else []
     if isinstance(regions, str) and regions.strip().lower() in ("star", "notstar"):
         if star is None:

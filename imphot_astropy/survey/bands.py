@@ -20,7 +20,7 @@ from ..core.transfer import regrid_filter_from_header, REGRID_FILTER_KEYWORD, \
 from ..core.masks import segmentation_mask, is_integer_width
 from ..exceptions import UserError
 from ..io import read_mask
-from ..masking import regions_mask, fit_regions
+from ..masking import regions_mask, fit_regions, means_none
 from ..fitting.image_fit import read_aligned_pair
 from ..fitting.prepared import PreparedPair, shift_by_pixels
 from .fsf import normalised_wavelength
@@ -144,8 +144,7 @@ class BandProblem:
             hst_image.keywords(REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD), hst_image.name)
         muse_bad = muse_image.mask.copy()
         extramask = opts.get("extramask")
-        if extramask is not None and not (isinstance(extramask, str)
-                                          and extramask.strip().lower() in ("", "none")):
+        if not means_none(extramask):
             muse_bad |= read_mask(extramask, muse_image)
         hst_bad = hst_image.mask
         hst_data = np.where(hst_bad, 0.0, hst_image.data)

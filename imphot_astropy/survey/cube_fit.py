@@ -13,6 +13,7 @@ from ..exceptions import UserError
 from ..utils import worker_count
 from ..io import ImageData, read_image, image_grids_aligned
 from ..fitting import measure_image_photometry, FittedValue
+from ..masking import means_none
 from ..preparation import (regrid_hst_like_muse, rescale_hst_like_muse,
                            write_regridded_hst, HstFilterInfo, read_muse_reference)
 from ..wideband.multiband import bandpass_images
@@ -291,10 +292,8 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
 
 def _reads_files(options):
     """Whether a band's fit reads region or mask files."""
-    return any(options.get(key) is not None
-               and not (isinstance(options[key], str)
-                        and options[key].strip().lower() in ("", "none"))
-               for key in ("regions", "extramask"))
+    return not (means_none(options.get("regions"))
+                and means_none(options.get("extramask")))
 
 
 def _single_band_fits(names, hst, band_images, options, nworkers):
