@@ -5,7 +5,8 @@ import numbers
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["taper_weights", "is_integer_width", "segmentation_mask", "bounding_slices"]
+__all__ = ["taper_weights", "is_integer_width", "segmentation_mask", "bounding_slices",
+           "values_on_mask"]
 
 
 def taper_weights(mask, width):
@@ -141,3 +142,31 @@ def bounding_slices(good):
     rows = np.flatnonzero(good.any(axis=1))
     cols = np.flatnonzero(good.any(axis=0))
     return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+
+
+def values_on_mask(values, where):
+    """Scatter values at the True pixels of ``where`` (row-major) onto a grid.
+
+    Parameters
+    ----------
+    values : array-like
+        Shape ``(..., n)``, with ``n`` the number of True pixels.
+    where : `numpy.ndarray` of bool
+        The grid's mask.
+
+    Returns
+    -------
+    grid : `numpy.ndarray`
+        Shape ``values.shape[:-1] + where.shape``, zero elsewhere.
+
+    Examples
+    --------
+    >>> values_on_mask([1.0, 2.0], np.array([[True, False], [False, True]]))
+    array([[1., 0.],
+           [0., 2.]])
+    """
+    values = np.asarray(values, dtype=float)
+    grid = np.zeros(values.shape[:-1] + (where.size,))
+    # Flat indices scatter much faster than a boolean mask on each row.
+    grid[..., np.flatnonzero(where)] = values
+    return grid.reshape(values.shape[:-1] + where.shape)

@@ -11,6 +11,7 @@ its ``fit_info``.
 
 import numpy as np
 
+from ..core.masks import values_on_mask, bounding_slices
 from ..core.covariance import (residual_sandwich_covariance, filtered_noise_variance,
                                correlation_length, kernel_correlation, lag_grid_shape,
                                expected_residual_square, small_fit_covariance,
@@ -80,15 +81,6 @@ class FitCovariance:
         return out
 
 
-def _on_grid(values, where):
-    """Scatter values at the True pixels of ``where`` (row-major) to a grid."""
-    values = np.asarray(values, dtype=float)
-    grid = np.zeros(values.shape[:-1] + (where.size,))
-    # Flat indices scatter much faster than a boolean mask on each row.
-    grid[..., np.flatnonzero(where)] = values
-    return grid.reshape(values.shape[:-1] + where.shape)
-
-
 class NoiseAmplitude:
     """The noise model of the compared pixels of a Fourier-plane image fit.
 
@@ -156,7 +148,7 @@ def image_noise_amplitude(problem, noise_variance=None):
     if cached is not None and cached[0] is noise_variance:
         return cached[1]
     inside = problem.inside
-    window = _on_grid(problem.window, inside)
+    window = values_on_mask(problem.window, inside)
     kernel = problem.to_image(problem.muse_filter)
     auto = kernel_autocorrelation(kernel)
     max_lag = correlation_length(kernel, autocorrelation=auto) + EXTRA_CORRELATION_LAG
@@ -213,12 +205,12 @@ def image_fit_covariance(fitted, info, problem, noise_variance=None):
     # Everything below is zero outside the compared pixels: work on their
     # bounding box (the lag grid adds its own padding; the noise of pixels
     # outside the box reached it through the filter in image_noise_amplitude).
-    box = _crop(problem.inside)
+    box = bounding_slices(problem.inside)
     inside = problem.inside[box]
     sigma, usable, amplitude = noise.sigma[box], noise.usable[box], noise.amplitude[box]
     # scipy's residual is model - data; the sign does not matter below.
-    residual = _on_grid(info.fun, inside)
-    jacobian = _on_grid(np.ascontiguousarray(np.transpose(info.jac)), inside)
+    residual = values_on_mask(info.fun, inside)
+    jacobian = values_on_mask(np.ascontiguousarray(np.transpose(info.jac)), inside)
     lag_shape = lag_grid_shape(inside.shape, max_lag)
     # The Jacobian's transforms serve both sandwiches below.
     spectra = JacobianSpectra(jacobian, amplitude, lag_shape)
@@ -277,15 +269,10 @@ def star_fit_covariance(fitted, info, pixels, variance=None, goodness=np.nan,
     if known:
         amplitude_values = np.clip(np.sqrt(variance / np.median(variance)),
                                    1.0 / STAT_RANGE, STAT_RANGE)
-    crop = _crop(pixels)
+    crop = bounding_slices(pixels)
     where = pixels[crop]
-    residual = _on_grid(info.fun, where)
-    amplitude = _on_grid(amplitude_values, where)
-    jacobian = _on_grid(np.asarray(info.jac).T, where)
+    residual = values_on_mask(info.fun, where)
+    amplitude = values_on_mask(amplitude_values, where)
+    jacobian = values_on_mask(np.asarray(info.jac).T, where)
     covariance, _ = small_fit_covariance(jacobian, residual, amplitude, max_lag)
     return FitCovariance(free, covariance, goodness, max_lag, n_pixels)
-
-
-def _crop(pixels):
-    rows, cols = np.nonzero(pixels)
-    return (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))

@@ -36,15 +36,10 @@ from scipy import fft as sp_fft
 
 from ..core.covariance import (residual_correlation, Sandwich, lag_grid_shape, lag_taper,
                                clip_to_positive)
+from ..core.masks import values_on_mask
 from ..fitting.uncertainties import image_noise_amplitude
 
 __all__ = ["joint_sandwich", "set_uncertainties"]
-
-
-def _on_grid(values, inside):
-    grid = np.zeros(values.shape[:-1] + inside.shape)
-    grid[..., inside] = values
-    return grid
 
 
 class _BandTerm:
@@ -59,10 +54,10 @@ class _BandTerm:
         inside = band.problem.inside
         noise = image_noise_amplitude(band.problem, band.prepared.noise_variance)
         self.amplitude, self.max_lag = noise.amplitude, noise.max_lag
-        rho = residual_correlation(_on_grid(residual, inside), self.amplitude,
+        rho = residual_correlation(values_on_mask(residual, inside), self.amplitude,
                                    self.max_lag)
         self.rho0 = float(rho[0, 0])
-        self.jacobian = _on_grid(jacobian, inside)
+        self.jacobian = values_on_mask(jacobian, inside)
         self.sandwich = Sandwich(self.jacobian, self.amplitude, rho)
         self.meat = self.t.T @ self.sandwich.meat @ self.t
         self.residual, self.crop, self.sky = residual, band.prepared.crop, band.prepared.sky_slice
@@ -217,7 +212,7 @@ def _cross_meat(terms, kappas):
     for term in terms:
         amplitude = term.on_image(term.amplitude)
         fitted = amplitude > 0
-        residual = term.on_image(_on_grid(term.residual, term.inside))
+        residual = term.on_image(values_on_mask(term.residual, term.inside))
         standard = np.where(fitted, residual / np.where(fitted, amplitude, 1.0), 0.0)
         columns = term.on_image(term.jacobian) * amplitude
         spectra.append(dict(
