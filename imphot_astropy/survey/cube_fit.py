@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_limits
 from ..exceptions import UserError
 from ..utils import worker_count
 from ..io import ImageData, read_image, image_grids_aligned
-from ..fitting import measure_image_photometry, FittedValue
+from ..fitting import measure_image_photometry, FittedValue, sky_offsets
 from ..masking import means_none
 from ..preparation import (regrid_hst_like_muse, rescale_hst_like_muse,
                            write_regridded_hst, HstFilterInfo, read_muse_reference)
@@ -21,7 +21,7 @@ from .bands import BandProblem
 from .fsf import FSFModel, DEFAULT_LBRANGE
 from .joint import JointProblem, band_parameter_name
 from .joint_covariance import joint_sandwich, set_uncertainties
-from .results import CubePhotometry, JointBandPhotometry, sky_offsets
+from .results import CubePhotometry, JointBandPhotometry
 
 __all__ = ["fit_cube_photometry", "fit_cube_file", "BAND_FIT_KEYWORDS"]
 
@@ -411,12 +411,12 @@ def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes
             if covariance is not None and na in cov_names and nb in cov_names:
                 dxdy[a, b] = covariance[cov_names.index(na), cov_names.index(nb)]
     dx, dy = _fitted(params, "dx"), _fitted(params, "dy")
-    dra, ddec = sky_offsets(first.muse_image, dx.value, dy.value, dxdy,
-                            bool(dx.fixed and dy.fixed))
+    offsets = sky_offsets(first.muse_image, dx.value, dy.value, dxdy,
+                          bool(dx.fixed and dy.fixed))
     obj = CubePhotometry(fsf=fsf, parameters=params, covariance=covariance,
                          covariance_names=cov_names, minimizer_result=result,
-                         dx=dx, dy=dy, dra=dra, ddec=ddec, bands=single,
-                         psf_nodes=psf_nodes, refits=refits)
+                         dx=dx, dy=dy, bands=single, psf_nodes=psf_nodes, refits=refits,
+                         **offsets)
     obj.pivots = {n: _pivot(n) for n in images}
     obj.effective_wavelengths = {n: spectra[n].effective_wavelength(source_light)
                                  for n in images}

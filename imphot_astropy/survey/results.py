@@ -3,7 +3,7 @@
 import numpy as np
 from astropy.table import vstack
 
-from ..fitting.results import FittedValue, FittedPhotometry, _sky_offsets
+from ..fitting.results import FittedValue, FittedPhotometry
 
 __all__ = ["CubePhotometry", "JointBandPhotometry"]
 
@@ -58,8 +58,12 @@ class CubePhotometry:
         single-band fits.
     joint : dict
         Band -> `JointBandPhotometry`, the joint fit's values at the band.
-    dx, dy, dra, ddec : `~imphot_astropy.fitting.FittedValue`
-        The exposure's pointing offset (arcsec), as for a single image.
+    dx, dy, dra, ddec, dra_sky, ddec_sky : `~imphot_astropy.fitting.FittedValue`
+        The exposure's pointing offset (arcsec), as for a single image (see
+        `~imphot_astropy.fitting.sky_offsets`): ``dra`` and ``ddec`` are
+        differences of RA and Dec coordinates, to subtract from CRVAL1 and
+        CRVAL2; ``dra_sky = dra * cos(Dec)`` and ``ddec_sky = ddec`` are the
+        same offset as angles on the sky.
     scale : `~imphot_astropy.fitting.FittedValue`
         The mean of the bands' joint flux scales (MUSE/HST), for
         `~imphot_astropy.corrections.apply_cube_corrections`.
@@ -171,11 +175,3 @@ class CubePhotometry:
             tables.append(table)
         return vstack(tables, metadata_conflicts="silent")
 
-
-def sky_offsets(image, dx, dy, covariance, fixed):
-    """(dra, ddec) FittedValues of offsets (dx, dy) on an image's WCS."""
-    matrix = _sky_offsets(image.wcs, image.shape, dx, dy, image.pixel_scales)
-    dra, ddec = matrix @ np.array([dx, dy])
-    sky_cov = matrix @ covariance @ matrix.T
-    return (FittedValue(dra, float(np.sqrt(sky_cov[0, 0])), fixed),
-            FittedValue(ddec, float(np.sqrt(sky_cov[1, 1])), fixed))
