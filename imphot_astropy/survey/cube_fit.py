@@ -22,6 +22,7 @@ from .fsf import FSFModel, DEFAULT_LBRANGE
 from .joint import JointProblem, band_parameter_name
 from .joint_covariance import joint_sandwich, set_uncertainties
 from .results import CubePhotometry, JointBandPhotometry
+from .offset_list import applied_correction
 
 __all__ = ["fit_cube_photometry", "fit_cube_file", "BAND_FIT_KEYWORDS"]
 
@@ -134,6 +135,19 @@ def _observation(cube, image):
         except ValueError:
             mjd = None
     return (None if date is None else str(date)), (None if mjd is None else float(mjd))
+
+
+def _applied(cube, image, date_obs, argname):
+    """The offsets and flux scale the pipeline already applied to this exposure.
+
+    From the ``ESO DRS MUSE OFFSETi`` and ``FLUX SCALEi`` keywords of the
+    cube's primary header (which its band images carry), or an NDData's meta.
+    """
+    for header in (image.meta, getattr(cube, "meta", None) or {}):
+        applied = applied_correction(header, date_obs, argname)
+        if applied is not None:
+            return applied
+    return None
 
 
 def _apply_joint_options(params, common, options, bands, joint_parameters):
@@ -424,6 +438,7 @@ def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes
     obj.filename = os.fspath(cube) if isinstance(cube, (str, os.PathLike)) else None
     obj.name = (os.path.basename(obj.filename).rsplit(".fits", 1)[0]
                 if obj.filename else "cube")
+    obj.applied = _applied(cube, images[first.name], obj.date_obs, obj.filename or "cube")
     obj.wcs = first.muse_image.wcs
     obj.shape = first.muse_image.shape
     report = lmfit_report(result, refits, psf_nodes, max_lags)

@@ -1,6 +1,7 @@
 """The result of fitting an exposure cube in several bands."""
 
 import numpy as np
+import astropy.units as u
 from astropy.table import vstack
 
 from ..fitting.results import FittedValue, FittedPhotometry
@@ -53,6 +54,13 @@ class CubePhotometry:
     date_obs : str or None
     mjd_obs : float or None
         DATE-OBS and MJD-OBS of the exposure.
+    applied : `~imphot_astropy.survey.AppliedCorrection` or None
+        The offsets and flux scale the MUSE pipeline already applied to the
+        exposure (from an OFFSET_LIST), as its cube's primary header records
+        them (``ESO DRS MUSE OFFSETi ...``, ``FLUX SCALEi``); None if it
+        records none. The fitted offsets are measured from the cube as it
+        is, so after that correction; `~imphot_astropy.survey.write_offset_list`
+        adds the two.
     bands : dict
         Band -> `~imphot_astropy.fitting.FittedImagePhotometry`, the
         single-band fits.
@@ -153,7 +161,12 @@ class CubePhotometry:
 
         Columns are those of `~imphot_astropy.fitting.photometry_table` plus
         ``date_obs``, ``mjd_obs``, ``filter``, ``pivot`` and ``wavelength``
-        (the band's effective wavelength in the cube), Angstrom.
+        (the band's effective wavelength in the cube), Angstrom, and what
+        the pipeline had already applied to the cube (see ``applied``):
+        ``applied_dra`` and ``applied_ddec`` (arcsec, differences of
+        coordinates; 0 if none) and ``applied_flux_scale`` (NaN if none).
+        The fitted offsets (``dra``, ``ddec``) are measured after that
+        correction: the total from the original pointing is their sum.
 
         Examples
         --------
@@ -171,6 +184,14 @@ class CubePhotometry:
             table["filter"] = list(results)
             table["pivot"] = [self.pivots.get(b, np.nan) for b in results]
             table["wavelength"] = [self.effective_wavelengths[b] for b in results]
+            applied = getattr(self, "applied", None)
+            for name, value, unit in (
+                    ("applied_dra", 0.0 if applied is None else applied.dra, u.arcsec),
+                    ("applied_ddec", 0.0 if applied is None else applied.ddec, u.arcsec),
+                    ("applied_flux_scale", np.nan if applied is None or
+                     applied.flux_scale is None else applied.flux_scale, None)):
+                table[name] = np.full(len(table), value, dtype=np.float64)
+                table[name].unit = unit
             table["name"] = [self.name] * len(table)
             tables.append(table)
         return vstack(tables, metadata_conflicts="silent")
