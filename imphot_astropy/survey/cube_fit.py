@@ -22,7 +22,7 @@ from .fsf import FSFModel, DEFAULT_LBRANGE
 from .joint import JointProblem, band_parameter_name
 from .joint_covariance import joint_sandwich, set_uncertainties
 from .results import CubePhotometry, JointBandPhotometry
-from .offset_list import applied_correction
+from .offset_list import applied_correction, applied_report
 
 __all__ = ["fit_cube_photometry", "fit_cube_file", "BAND_FIT_KEYWORDS"]
 
@@ -442,7 +442,7 @@ def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes
     obj.wcs = first.muse_image.wcs
     obj.shape = first.muse_image.shape
     report = lmfit_report(result, refits, psf_nodes, max_lags)
-    obj.fit_report = report
+    obj.fit_report = report + applied_report(obj.applied, obj.dra, obj.ddec)
     obj.joint = {}
     obj.scale = _mean_scale(params, joint, result)
     residual = result.residual

@@ -54,7 +54,7 @@ from ..exceptions import UserError
 from ..io import write_fits_atomically
 
 __all__ = ["write_offset_list", "offset_list_row", "applied_correction",
-           "AppliedCorrection"]
+           "applied_report", "AppliedCorrection"]
 
 # The columns the pipeline needs, and the optional ones it reads.
 _REQUIRED = ("DATE_OBS", "RA_OFFSET", "DEC_OFFSET")
@@ -171,6 +171,43 @@ def applied_correction(header, date_obs, argname="cube"):
                                required=False)
         return AppliedCorrection(int(i), values["DRA"], values["DDEC"], scale)
     return None
+
+
+def applied_report(applied, dra, ddec):
+    """Report lines: the correction already applied, the measured one, their total.
+
+    Parameters
+    ----------
+    applied : `AppliedCorrection` or None
+    dra, ddec : `~imphot_astropy.fitting.FittedValue`
+        The offsets measured on the cube as it is (arcsec of coordinate).
+
+    Returns
+    -------
+    text : str
+        Empty if nothing was applied.
+
+    Examples
+    --------
+    >>> from imphot_astropy.fitting import FittedValue
+    >>> print(applied_report(AppliedCorrection(1, 1e-4, 0.0, 0.9),
+    ...                      FittedValue(0.02, 0.001), FittedValue(-0.01, 0.001)))
+    <BLANKLINE>
+    [[Correction already applied by the pipeline (ESO DRS MUSE OFFSET1)]]
+        applied:  dRA 0.36000" dDec 0.00000" (coordinate differences), flux scale 0.9
+        measured: dRA 0.02000" dDec -0.01000"
+        total from the original pointing (OFFSET_LIST): dRA 0.38000" dDec -0.01000"
+    """
+    if applied is None:
+        return ""
+    scale = "none" if applied.flux_scale is None else f"{applied.flux_scale:.6g}"
+    return ("\n[[Correction already applied by the pipeline "
+            f"(ESO DRS MUSE OFFSET{applied.index})]]\n"
+            f"    applied:  dRA {applied.dra:.5f}\" dDec {applied.ddec:.5f}\" "
+            f"(coordinate differences), flux scale {scale}\n"
+            f"    measured: dRA {dra.value:.5f}\" dDec {ddec.value:.5f}\"\n"
+            "    total from the original pointing (OFFSET_LIST): "
+            f"dRA {applied.dra + dra.value:.5f}\" dDec {applied.ddec + ddec.value:.5f}\"")
 
 
 def _header_number(header, key, argname, required):

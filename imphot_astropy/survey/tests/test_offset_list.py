@@ -260,6 +260,10 @@ def test_second_reduction_gets_the_total_from_the_original_pointing(tmp_path):
                                               rel=0.005)
     assert row["RA_APPLIED"] * 3600 == pytest.approx(0.3)
     assert row["RA_MEASURED"] * 3600 == pytest.approx(fit.dra.value)
+    assert "applied:  dRA 0.30000\" dDec -0.10000\"" in fit.fit_report
+    table = fit.to_table()
+    assert np.all(table["applied_dra"] == pytest.approx(0.3))
+    assert np.all(table["applied_flux_scale"] == 0.97)
 
     # Reduced again with that row: the refit finds nothing more to correct,
     # and writing again leaves the row as it was, beyond noise.
