@@ -29,6 +29,7 @@ from .cameras import (ACS_WFC, ACS_HRC, WFC3_UVIS, WFC3_IR, WFPC2, NIRCAM, NIRCA
                       NIRCAM_B, HST_CAMERAS, split_camera_filter)
 
 __all__ = ["hst_filter_bandpass", "hst_filter_curve_names", "camera_filter_bandpass",
+           "image_filter_bandpass",
            "FilterStandInWarning"]
 
 # The sedpy curve-name prefix of each camera that has curves.
@@ -270,3 +271,48 @@ def hst_filter_bandpass(name):
     """
     camera, filter_name = split_camera_filter(name)
     return camera_filter_bandpass(camera, filter_name, argname="filter")
+
+
+def image_filter_bandpass(header, filter_name=None, argname="hst"):
+    """The throughput curve of the camera and filter that took an image.
+
+    Parameters
+    ----------
+    header : `~astropy.io.fits.Header`
+        The image's merged primary and data headers (INSTRUME, DETECTOR,
+        FILTER, FILTNAM1, PHOTMODE...).
+    filter_name : str, optional
+        The filter, to override the header or name it when the header does
+        not (with a camera prefix, it overrides the camera too).
+    argname : str
+        The argument or file to quote in errors.
+
+    Returns
+    -------
+    bandpass : `synphot.SpectralElement`
+        As from `camera_filter_bandpass` (a stand-in for WFPC2, with a
+        warning and ``meta["stand_in_for"]``).
+
+    Raises
+    ------
+    UserError
+        If the header names no filter and none is given, or no curve is
+        installed for it.
+
+    Examples
+    --------
+    >>> from astropy.io import fits
+    >>> header = fits.Header({"INSTRUME": "WFC3", "DETECTOR": "UVIS", "FILTER": "F814W"})
+    >>> image_filter_bandpass(header).meta["name"]
+    'wfc3_uvis_f814w'
+    """
+    from .cameras import camera_from_header, filter_from_header
+
+    camera, bare = (None, None) if filter_name is None else split_camera_filter(filter_name)
+    bare = bare or filter_from_header(header)
+    if not bare:
+        raise UserError(f"{argname}: the image's header names no filter (FILTER, "
+                        "FILTER1/FILTER2, FILTNAM1 or PHOTMODE); give the filter's name "
+                        "or its curve")
+    return camera_filter_bandpass(camera or camera_from_header(header), bare,
+                                  argname=argname)

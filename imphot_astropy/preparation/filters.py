@@ -9,12 +9,12 @@ import numpy as np
 import astropy.units as u
 from astropy.utils.exceptions import AstropyUserWarning
 
-from ..bandpasses import (ACS_WFC, WFPC2, NIRCAM, HST_CAMERAS, split_camera_filter,
-                          camera_from_header, filter_from_header, camera_filter_bandpass)
+from ..bandpasses import (ACS_WFC, WFPC2, NIRCAM, split_camera_filter, camera_from_header,
+                          filter_from_header, camera_filter_bandpass, image_filter_bandpass)
 from ..exceptions import UserError
 from ..io.hdus import merged_header
 
-__all__ = ["HstFilterInfo"]
+__all__ = ["HstFilterInfo", "hst_band_filter"]
 
 # Published ACS/WFC photometric keywords (abmag_zero, pivot wavelength in
 # Angstrom, PHOTFLAM in erg/cm2/s/Angstrom per electron/s, RMS bandwidth in
@@ -434,3 +434,51 @@ class HstFilterInfo:
                 f"instrument={self.instrument!r}, source={self.source!r}, "
                 f"abmag_zero={self.abmag_zero}, photplam={self.photplam}, "
                 f"photflam={self.photflam}, photbw={self.photbw})")
+
+
+def hst_band_filter(hst, filter_name=None, filter_curve=None):
+    """The filter curve for the MUSE image of an HST image's band, and its pivot.
+
+    Reads only the image's header; needs no calibration (an image already
+    on the MUSE grid in MUSE units has none).
+
+    Parameters
+    ----------
+    hst : str, `~astropy.io.fits.Header`, HDU, HDUList, NDData/CCDData or ImageData
+        The HST or JWST image.
+    filter_name : str, optional
+        The filter, overriding the header's or naming it when the header
+        does not.
+    filter_curve : `synphot.SpectralElement`, `~astropy.table.Table` or str, optional
+        The curve to use instead of the installed one of the header's camera
+        and filter (a synphot element, a table, a two-column file or a name).
+
+    Returns
+    -------
+    bandpass : `synphot.SpectralElement`
+        The user's curve, else the camera's own, else the same filter of
+        another HST camera (``meta["stand_in_for"]``, after a
+        `~imphot_astropy.bandpasses.FilterStandInWarning`).
+    pivot : float
+        The filter's pivot wavelength (Angstrom): the header's PHOTPLAM for
+        its own filter, else the curve's.
+
+    Examples
+    --------
+    >>> from astropy.io import fits
+    >>> header = fits.Header({"INSTRUME": "WFC3", "DETECTOR": "UVIS", "FILTER": "F606W",
+    ...                       "PHOTPLAM": 5889.2})
+    >>> bandpass, pivot = hst_band_filter(header)
+    >>> bandpass.meta["name"], pivot
+    ('wfc3_uvis_f606w', 5889.2)
+    """
+    header = _header_of(hst)
+    if filter_curve is not None:
+        bandpass = _as_bandpass(filter_curve)
+    else:
+        bandpass = image_filter_bandpass(header, filter_name)
+    header_filter = filter_from_header(header)
+    own = filter_name is None or header_filter in (None, split_camera_filter(filter_name)[1])
+    photplam = _positive(header, "PHOTPLAM") if own else None
+    return bandpass, (photplam if photplam is not None
+                      else float(bandpass.pivot().to_value(u.AA)))

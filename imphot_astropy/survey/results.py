@@ -77,6 +77,12 @@ class CubePhotometry:
     pivots, effective_wavelengths : dict
         Band -> the filter's pivot wavelength, and the wavelength of the
         band's image within the cube (PSF-mixture weighted), Angstrom.
+    filter_curves : dict
+        Band -> the name of the filter curve of its cube image.
+    filter_stand_ins : dict
+        Band -> a note such as ``"acs_wfc_f814w stands in for WFPC2
+        F814W"``, for the bands whose HST camera's own curve was not
+        installed (empty otherwise).
     psf_nodes : int
         PSF mixture nodes per band (1: each band at its effective wavelength).
     minimizer_result : `lmfit.minimizer.MinimizerResult`
@@ -149,7 +155,10 @@ class CubePhotometry:
 
         Columns are those of `~imphot_astropy.fitting.photometry_table` plus
         ``date_obs``, ``mjd_obs``, ``filter``, ``pivot`` and ``wavelength``
-        (the band's effective wavelength in the cube), Angstrom.
+        (the band's effective wavelength in the cube), Angstrom. The meta
+        holds ``filter_curves`` (band -> curve name) and, when a curve of
+        another camera stood in for an HST image's own,
+        ``filter_stand_ins`` (band -> what stood in for what).
 
         Examples
         --------
@@ -169,7 +178,12 @@ class CubePhotometry:
             table["wavelength"] = [self.effective_wavelengths[b] for b in results]
             table["name"] = [self.name] * len(table)
             tables.append(table)
-        return vstack(tables, metadata_conflicts="silent")
+        table = vstack(tables, metadata_conflicts="silent")
+        table.meta["filter_curves"] = dict(getattr(self, "filter_curves", {}))
+        stand_ins = dict(getattr(self, "filter_stand_ins", {}))
+        if stand_ins:
+            table.meta["filter_stand_ins"] = stand_ins
+        return table
 
 
 def sky_offsets(image, dx, dy, covariance, fixed):
