@@ -40,7 +40,7 @@ __all__ = ["ARCHIVE_PRODUCTS", "archive_headers", "archive_wcs", "muse_flux_per_
 #: arcsec and beta) and the header keywords (primary and SCI).
 ARCHIVE_PRODUCTS = {
     "wfpc2_f814w": dict(
-        pixel_scale=0.1, rotation=94.55, psf=(0.17, 1.6), extensions=("WHT", "CTX"),
+        pixel_scale=0.0996, rotation=94.55, psf=(0.17, 1.6), extensions=("WHT", "CTX"),
         primary=dict(TELESCOP="HST", INSTRUME="WFPC2", DETECTOR=3, FILTNAM1="F814W",
                      FILTNAM2="", FILTER1=29, FILTER2=0, ATODGAIN=7.0, EXPTIME=4400.0,
                      ROOTNAME="U2IY0101T"),
