@@ -209,7 +209,8 @@ def camera_filter_bandpass(camera, filter_name, argname="filter"):
                           f"{filter_name} stands in for it ({name}), so the MUSE image "
                           f"has that camera's spectral weighting; pass the {what} curve "
                           "(a synphot SpectralElement, a table or a two-column file) to "
-                          "use its own", FilterStandInWarning, stacklevel=3)
+                          # One place of issue: a run shows each such warning once.
+                          "use its own", FilterStandInWarning, stacklevel=1)
             return _spectral_element(name, dict(meta, stand_in_for=what))
     if camera in HST_CAMERAS or camera == _DEFAULT_CAMERA:
         family = "HST"

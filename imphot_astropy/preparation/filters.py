@@ -332,7 +332,8 @@ class HstFilterInfo:
                           f"built-in published values (PHOTFLAM = {self.photflam:g} per "
                           f"{self.rate_unit.to_string()}, PHOTPLAM = {self.photplam:g} "
                           "Angstrom), which ignore the image's date and chip",
-                          AstropyUserWarning, stacklevel=4)
+                          # One place of issue: a run shows each such warning once.
+                          AstropyUserWarning, stacklevel=2)
 
     def _from_jwst_header(self, header, name):
         """PIXAR_SR (or PIXAR_A2) and PHOTMJSR; the pivot from the curve."""
