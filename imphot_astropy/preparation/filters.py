@@ -462,7 +462,8 @@ def hst_band_filter(hst, filter_name=None, filter_curve=None):
         `~imphot_astropy.bandpasses.FilterStandInWarning`).
     pivot : float
         The filter's pivot wavelength (Angstrom): the header's PHOTPLAM for
-        its own filter, else the curve's.
+        its own filter, else the built-in published value if there is one,
+        else the curve's.
 
     Examples
     --------
@@ -479,7 +480,13 @@ def hst_band_filter(hst, filter_name=None, filter_curve=None):
     else:
         bandpass = image_filter_bandpass(header, filter_name)
     header_filter = filter_from_header(header)
-    own = filter_name is None or header_filter in (None, split_camera_filter(filter_name)[1])
+    camera, bare = split_camera_filter(filter_name) if filter_name else (None, header_filter)
+    own = header_filter in (None, bare)
     photplam = _positive(header, "PHOTPLAM") if own else None
+    if photplam is None and filter_curve is None:
+        # The published pivot where it is built in (the curves date from
+        # 2017 and differ from it by up to 0.04%), else the curve's.
+        camera = camera or camera_from_header(header) or ACS_WFC
+        photplam = _BUILT_IN.get(camera, {}).get(bare, {}).get("photplam")
     return bandpass, (photplam if photplam is not None
                       else float(bandpass.pivot().to_value(u.AA)))

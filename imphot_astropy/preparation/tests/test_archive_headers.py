@@ -184,3 +184,13 @@ def test_a_user_curve_replaces_the_stand_in(tmp_path):
         pivot = np.sqrt(np.trapezoid(thru * wave, wave) / np.trapezoid(thru / wave, wave))
         assert bandpass.pivot().to_value(u.AA) == pytest.approx(pivot, rel=1e-4)
         assert info.bandpass() is not None and info.photflam == 2.508e-18
+
+
+def test_wfc3_ir_from_photmode_alone():
+    """A SCI header read on its own (no primary): PHOTMODE names camera and filter."""
+    header = fits.Header({"BUNIT": "ELECTRONS/S", "PHOTMODE": "WFC3,IR,F105W",
+                          "PHOTFLAM": 3.04e-20, "PHOTPLAM": 10551.0})
+    info = HstFilterInfo(header)
+    assert (info.instrument, info.filter_name, info.source) == ("WFC3/IR", "F105W", "header")
+    assert info.bandpass().meta["name"] == "wfc3_ir_f105w"
+    assert info.photbw == pytest.approx(info.bandpass().photbw().to_value(u.AA))
