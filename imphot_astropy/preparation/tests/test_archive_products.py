@@ -17,9 +17,7 @@ instead of the header would miss the 1% bound.
 import hashlib
 import warnings
 
-import numpy as np
 import pytest
-from astropy.io import fits
 
 from imphot_astropy.bandpasses import FilterStandInWarning
 from imphot_astropy.datasets import (ARCHIVE_PRODUCTS, make_archive_image,
