@@ -4,7 +4,7 @@ import numpy as np
 import astropy.units as u
 from astropy.table import vstack
 
-from ..fitting.results import FittedValue, FittedPhotometry
+from ..fitting.results import FittedPhotometry
 
 __all__ = ["CubePhotometry", "JointBandPhotometry"]
 
@@ -89,6 +89,12 @@ class CubePhotometry:
     pivots, effective_wavelengths : dict
         Band -> the filter's pivot wavelength, and the wavelength of the
         band's image within the cube (PSF-mixture weighted), Angstrom.
+    filter_curves : dict
+        Band -> the name of the filter curve of its cube image.
+    filter_stand_ins : dict
+        Band -> a note such as ``"acs_wfc_f814w stands in for WFPC2
+        F814W"``, for the bands whose HST camera's own curve was not
+        installed (empty otherwise).
     psf_nodes : int
         PSF mixture nodes per band (1: each band at its effective wavelength).
     minimizer_result : `lmfit.minimizer.MinimizerResult`
@@ -167,6 +173,9 @@ class CubePhotometry:
         coordinates; 0 if none) and ``applied_flux_scale`` (NaN if none).
         The fitted offsets (``dra``, ``ddec``) are measured after that
         correction: the total from the original pointing is their sum.
+        The meta holds ``filter_curves`` (band -> curve name) and, when a
+        curve of another camera stood in for an HST image's own,
+        ``filter_stand_ins`` (band -> what stood in for what).
 
         Examples
         --------
@@ -194,5 +203,10 @@ class CubePhotometry:
                 table[name].unit = unit
             table["name"] = [self.name] * len(table)
             tables.append(table)
-        return vstack(tables, metadata_conflicts="silent")
+        table = vstack(tables, metadata_conflicts="silent")
+        table.meta["filter_curves"] = dict(getattr(self, "filter_curves", {}))
+        stand_ins = dict(getattr(self, "filter_stand_ins", {}))
+        if stand_ins:
+            table.meta["filter_stand_ins"] = stand_ins
+        return table
 
