@@ -31,8 +31,8 @@ __all__ = ["figure_layout_problems", "drawn_texts", "DrawnText"]
 _TOLERANCE_POINTS = 0.5
 
 # Side by side, two texts need at least this gap (points) to read as two:
-# tick labels 0.2 pt apart ("0.059800.05985") read as one number. A space
-# of 10 pt text is 3.2 pt wide.
+# tick labels 0.15 pt apart ("0.059800.05985", plot_cube_fit's offsets in
+# arcsec) read as one number. A space of 10 pt text is 3.2 pt wide.
 _MIN_GAP_POINTS = 1.5
 
 
@@ -198,7 +198,8 @@ def drawn_texts(fig, dpi=None):
     Returns
     -------
     lines : list of `DrawnText`
-        Their boxes in pixels at ``dpi``.
+        Their boxes in pixels at ``dpi``. (Text drawn with path effects is
+        drawn as paths, not text, and is not among them.)
     """
     with _drawing(fig, dpi) as recorder:
         return recorder.lines
@@ -297,6 +298,13 @@ def figure_layout_problems(fig, dpi=None):
         extents = {ax: tuple(ax.get_window_extent().extents) for ax in axes}
         points = 72.0 / fig.dpi
         min_gap = _MIN_GAP_POINTS * fig.dpi / 72.0
+    problems = _text_cut(lines, axes, bounds, tolerance, points)
+    problems += _text_overlaps(lines, axes, tolerance, min_gap)
+    problems += _text_over_axes(lines, axes, extents, tolerance)
+    return problems
+
+
+def _text_cut(lines, axes, bounds, tolerance, points):
     problems = []
     for line in lines:
         cut = _outside(line.box, bounds, tolerance)
@@ -308,8 +316,6 @@ def figure_layout_problems(fig, dpi=None):
             if cut:
                 problems.append(f"{_describe(line, axes)} is cut {cut[1] * points:.1f} pt "
                                 f"at the {cut[0]} of its clip box")
-    problems += _text_overlaps(lines, axes, tolerance, min_gap)
-    problems += _text_over_axes(lines, axes, extents, tolerance)
     return problems
 
 

@@ -17,7 +17,6 @@ import matplotlib.image
 
 from imphot_astropy import (fit_image_photometry, fit_star_photometry,
                             fit_image_and_star_photometry)
-from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
 from imphot_astropy.plotting import (plot_image_fit, plot_star_fit, star_fit_panels,
                                      plot_cube_fit, plot_pixtable_star,
                                      figure_layout_problems, IMAGE_FIT_FIGSIZE,
@@ -37,26 +36,13 @@ def _assert_readable(fig, default_size):
         assert figure_layout_problems(fig, dpi=dpi) == [], f"at {dpi} dpi"
 
 
-@pytest.fixture(scope="module")
-def star_files(tmp_path_factory):
-    """A synthetic pair with one star, written as FITS files."""
-    hst, muse, truth = make_synthetic_pair(
-        shape=(41, 41), sources=[SyntheticSource(20.3, 19.6, 300.0)], fwhm=0.65,
-        beta=2.5, scale=1.2, dx=0.06, dy=-0.04, seed=1)
-    directory = tmp_path_factory.mktemp("star")
-    hst.write(directory / "HST-STAR.fits", hdu_mask=None, hdu_uncertainty=None)
-    muse.write(directory / "IMAGE-STAR.fits", hdu_mask=None, hdu_uncertainty=None)
-    ra, dec = truth["star_radec"][0]
-    return directory, (ra, dec, 2.0)
-
-
 def test_image_fit_figure(synthetic_fit):
     # With a masked block, so that the quality flags are listed.
     _assert_readable(plot_image_fit(synthetic_fit), IMAGE_FIT_FIGSIZE)
 
 
-def test_star_fit_figure_as_written_by_the_fit(star_files):
-    directory, star = star_files
+def test_star_fit_figure_as_written_by_the_fit(star_pair):
+    directory, star = star_pair
     fit = fit_star_photometry(directory / "HST-STAR.fits", directory / "IMAGE-STAR.fits",
                               star, hardcopy="png")
     picture = matplotlib.image.imread(directory / "IMAGE-STAR_star_fit.png")
@@ -65,8 +51,8 @@ def test_star_fit_figure_as_written_by_the_fit(star_files):
     _assert_readable(plot_star_fit(fit, *star_fit_panels(fit)), STAR_FIT_FIGSIZE)
 
 
-def test_combined_image_and_star_fit_figures(star_files):
-    directory, star = star_files
+def test_combined_image_and_star_fit_figures(star_pair):
+    directory, star = star_pair
     image_fit, star_fit = fit_image_and_star_photometry(
         directory / "HST-STAR.fits", directory / "IMAGE-STAR.fits", star)
     _assert_readable(plot_image_fit(image_fit), IMAGE_FIT_FIGSIZE)
