@@ -7,7 +7,7 @@ named after the column. This module finds where each column lies in the
 file, memory-maps it, reads chunks of rows with positional reads (so that a
 scan over a 10 GB table keeps a few tens of MB resident; see
 `~imphot_astropy.pixtable.chunks`). Writing, in either format, is in
-`~imphot_astropy.pixtable.writer` (`write_pixtable` is importable here too).
+`~imphot_astropy.pixtable.writer`.
 
 astropy.io.fits parses the headers; the data are then reached with
 `numpy.memmap` and `os.preadv` at the offsets astropy reports, because
@@ -23,14 +23,11 @@ import numpy as np
 from astropy.io import fits
 
 from ..exceptions import UserError
-# GATHER_BLOCK is kept importable from here, where it used to live.
-from .chunks import GATHER_BLOCK, _ChunkReader  # noqa: F401
+from .chunks import _ChunkReader
 from .columns import (COLUMN_NAMES, REQUIRED_COLUMNS, _BITPIX_DTYPES,
-                      _INTEGER_COLUMNS, _SPECIFIC_COLUMNS, parse_unit)
-from .writer import write_pixtable
+                      _INTEGER_COLUMNS, _SPECIFIC_COLUMNS)
 
-__all__ = ["COLUMN_NAMES", "REQUIRED_COLUMNS", "ColumnLayout",
-           "PixTableFile", "parse_unit", "write_pixtable"]
+__all__ = ["ColumnLayout", "PixTableFile"]
 
 
 @dataclass(frozen=True)

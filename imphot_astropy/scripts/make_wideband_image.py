@@ -93,7 +93,8 @@ def _planned_names(options):
 
 
 def _process(cube, output, curve, options, say):
-    from ..wideband import bandpass_image, write_muse_image, FilterTruncationWarning
+    from ..io import write_muse_image
+    from ..wideband import bandpass_image, FilterTruncationWarning
     say(f"Extracting the image from cube: {cube}")
     with warnings.catch_warnings():
         warnings.simplefilter("always", FilterTruncationWarning)

@@ -19,7 +19,7 @@ from .curves import read_filter_curve
 from .planesums import WeightedPlaneSums, _Scratch
 from .weights import plane_weights, response_fraction_outside, touched_planes
 
-__all__ = ["bandpass_image", "FilterTruncationWarning", "worker_count"]
+__all__ = ["bandpass_image", "FilterTruncationWarning"]
 
 # The reference warns when more than this fraction of the filter's
 # integrated response lies outside the cube.
