@@ -53,6 +53,15 @@ class DrawnText:
         Lines drawn by one text artist share a group.
     clip : (float, float, float, float) or None
         The clip rectangle it was drawn with, if any.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure(figsize=(3, 2))
+    >>> _ = fig.suptitle("seeing")
+    >>> line = [t for t in drawn_texts(fig) if t.text == "seeing"][0]
+    >>> line.owner is None, bool(line.box[2] > line.box[0])
+    (True, True)
     """
 
     text: str
@@ -200,6 +209,15 @@ def drawn_texts(fig, dpi=None):
     lines : list of `DrawnText`
         Their boxes in pixels at ``dpi``. (Text drawn with path effects is
         drawn as paths, not text, and is not among them.)
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure(figsize=(3, 2), layout="constrained")
+    >>> ax = fig.add_subplot()
+    >>> _ = ax.set_xlabel("wavelength (Angstrom)")
+    >>> "wavelength (Angstrom)" in [t.text for t in drawn_texts(fig, dpi=150)]
+    True
     """
     with _drawing(fig, dpi) as recorder:
         return recorder.lines
