@@ -15,6 +15,7 @@ from astropy.wcs.utils import proj_plane_pixel_scales
 from ..exceptions import UserError
 from .units import flux_unit_from_header
 from .hdus import select_data_hdu, header_from_meta, check_not_truncated, _header_shape
+from .mpdaf_objects import is_mpdaf_object, mpdaf_hdulist
 
 __all__ = ["ImageData", "read_image", "celestial_wcs", "file_base_name", "open_fits"]
 
@@ -183,8 +184,8 @@ def celestial_wcs(header_or_wcs, argname="image", what="image"):
     elif isinstance(header_or_wcs, WCS):
         wcs = header_or_wcs
     else:
-        raise UserError(f"{argname}: the WCS must be an astropy WCS, not "
-                        f"{type(header_or_wcs).__name__}")
+        raise UserError(f"{argname}: the WCS must be an astropy WCS, not a "
+                        f"{type(header_or_wcs).__module__}.{type(header_or_wcs).__name__}")
     if not wcs.has_celestial:
         raise UserError(f"{argname}: the {what} has no celestial WCS (no RA/Dec "
                         f"axes; CTYPE = {list(wcs.wcs.ctype)})")
@@ -444,11 +445,13 @@ def read_image(image, argname="image"):
 
     Parameters
     ----------
-    image : str, `os.PathLike`, `~astropy.io.fits.HDUList`, HDU, `~astropy.nddata.NDData` or `ImageData`
+    image : str, `os.PathLike`, `~astropy.io.fits.HDUList`, HDU, `~astropy.nddata.NDData`, MPDAF ``Image`` or `ImageData`
         A FITS file name (MUSE images: DATA, STAT, DQ extensions; HST images:
-        SCI, DATA or the primary HDU), an open HDUList or image HDU, or an
-        NDData/CCDData with a WCS. Masks from DQ extensions and NDData masks
-        are honoured and NaN pixels are masked.
+        SCI, DATA or the primary HDU), an open HDUList or image HDU, an
+        NDData/CCDData with a WCS, or an MPDAF ``Image`` (read as the file
+        it stands for, see `~imphot_astropy.io.mpdaf_hdulist`). Masks from
+        DQ extensions and NDData masks are honoured and NaN pixels are
+        masked.
     argname : str
         The name of the argument, quoted in error messages and used as the
         image's name when it came from no file.
@@ -485,5 +488,8 @@ def read_image(image, argname="image"):
                              None, argname)
     if isinstance(image, NDData):
         return _from_nddata(image, argname)
-    raise UserError(f"{argname}: expected a FITS file name, an HDU or an "
-                    f"NDData/CCDData image, not {type(image).__name__}")
+    if is_mpdaf_object(image):
+        hdulist, filename = mpdaf_hdulist(image, argname)
+        return _from_hdulist(hdulist, filename, argname, own=True)
+    raise UserError(f"{argname}: expected a FITS file name, an HDU, an NDData/CCDData "
+                    f"or an MPDAF Image, not {type(image).__name__}")
