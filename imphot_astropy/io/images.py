@@ -337,10 +337,20 @@ def open_fits(path, argname, what="file"):
     if os.path.isdir(path):
         raise UserError(f"{argname}: {path} is a directory, not a FITS file")
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            hdulist = fits.open(path, memmap=True)
-            len(hdulist)  # read every header now, to hear of truncation here
+        # Our own handle, closed on error: astropy leaves its own open when a
+        # corrupted header stops fits.open (and closes ours with the HDUList).
+        handle = open(path, "rb")
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                hdulist = fits.open(handle, memmap=True)
+                len(hdulist)  # read every header now, to hear of truncation here
+        except BaseException:
+            handle.close()
+            raise
+    except KeyError as exc:  # astropy, on a header without BITPIX or NAXIS
+        raise UserError(f"{argname}: {path} is not a readable FITS {what}: a header is "
+                        f"corrupted ({exc})") from None
     except (OSError, ValueError) as exc:
         raise UserError(f"{argname}: {path} is not a readable FITS {what} ({exc})"
                         f"{_truncation_hint(path)}") from None

@@ -460,12 +460,22 @@ class _FitsCube(CubePlanes):
         self._lock = threading.Lock()
         self._handle = None
         try:
-            with warnings.catch_warnings():
-                # A truncated file is reported below, as an error.
-                warnings.filterwarnings("ignore", "File may have been truncated")
-                self._hdulist = fits.open(path, memmap=False, lazy_load_hdus=False,
-                                          do_not_scale_image_data=True)
-        except (OSError, ValueError, TypeError, IndexError, KeyError) as exc:
+            # Our own handle, closed on error: astropy leaves its own open when
+            # a corrupted header stops fits.open (it closes ours with the HDUList).
+            handle = open(path, "rb")
+            try:
+                with warnings.catch_warnings():
+                    # A truncated file is reported below, as an error.
+                    warnings.filterwarnings("ignore", "File may have been truncated")
+                    self._hdulist = fits.open(handle, memmap=False, lazy_load_hdus=False,
+                                              do_not_scale_image_data=True)
+            except BaseException:
+                handle.close()
+                raise
+        except KeyError as exc:  # astropy, on a header without BITPIX or NAXIS
+            raise UserError(f"{label} is not a readable FITS file: a header is corrupted "
+                            f"({exc})") from None
+        except (OSError, ValueError, TypeError, IndexError) as exc:
             raise UserError(f"{label} is not a readable FITS file ({exc})") from None
         try:
             self._setup(path, argname, label)
