@@ -17,7 +17,8 @@ from .units import flux_unit_from_header
 from .hdus import select_data_hdu, header_from_meta, check_not_truncated, _header_shape
 from .mpdaf_objects import is_mpdaf_object, mpdaf_hdulist
 
-__all__ = ["ImageData", "read_image", "celestial_wcs", "file_base_name", "open_fits"]
+__all__ = ["ImageData", "read_image", "celestial_wcs", "file_base_name", "open_fits",
+           "fits_open"]
 
 
 @dataclass
@@ -306,6 +307,42 @@ def _from_hdulist(hdulist, filename, argname, own=False):
                      notes=[] if note is None else [note])
 
 
+def fits_open(path, **kwargs):
+    """`astropy.io.fits.open` on a file name, leaving no file open if it fails.
+
+    astropy leaves the file it opened open when a corrupted header (one
+    without BITPIX, say) stops ``fits.open``; here the file is opened first
+    and closed on any error (astropy closes it with the HDUList otherwise).
+
+    Parameters
+    ----------
+    path : str
+        The file name.
+    **kwargs
+        Passed to `astropy.io.fits.open`.
+
+    Returns
+    -------
+    hdulist : `~astropy.io.fits.HDUList`
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     name = os.path.join(tmp, "x.fits")
+    ...     fits.PrimaryHDU(np.zeros(3)).writeto(name)
+    ...     with fits_open(name) as hdulist:
+    ...         print(hdulist[0].data.shape)
+    (3,)
+    """
+    handle = open(path, "rb")
+    try:
+        return fits.open(handle, **kwargs)
+    except BaseException:
+        handle.close()
+        raise
+
+
 def open_fits(path, argname, what="file"):
     """Open a FITS file with a memory map, or raise a `UserError` that says why not.
 
@@ -337,17 +374,14 @@ def open_fits(path, argname, what="file"):
     if os.path.isdir(path):
         raise UserError(f"{argname}: {path} is a directory, not a FITS file")
     try:
-        # Our own handle, closed on error: astropy leaves its own open when a
-        # corrupted header stops fits.open (and closes ours with the HDUList).
-        handle = open(path, "rb")
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                hdulist = fits.open(handle, memmap=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            hdulist = fits_open(path, memmap=True)
+            try:
                 len(hdulist)  # read every header now, to hear of truncation here
-        except BaseException:
-            handle.close()
-            raise
+            except BaseException:
+                hdulist.close()
+                raise
     except KeyError as exc:  # astropy, on a header without BITPIX or NAXIS
         raise UserError(f"{argname}: {path} is not a readable FITS {what}: a header is "
                         f"corrupted ({exc})") from None

@@ -230,6 +230,11 @@ def _file_precision(values, data_header):
     return narrow if same.all() else values
 
 
+def _check_mpdaf(obj, argname):
+    if not is_mpdaf_object(obj):
+        raise UserError(f"{argname}: {type(obj).__name__} is not an MPDAF Image or Cube")
+
+
 def _shape(obj, argname):
     shape = getattr(obj, "shape", None)
     if shape is None:
@@ -285,8 +290,7 @@ def mpdaf_headers(obj, argname="image"):
     >>> header["NAXIS"], header["NAXIS1"], header["CTYPE2"], filename
     (2, 4, 'DEC--TAN', None)
     """
-    if not is_mpdaf_object(obj):
-        raise UserError(f"{argname}: {type(obj).__name__} is not an MPDAF Image or Cube")
+    _check_mpdaf(obj, argname)
     shape = _shape(obj, argname)
     header = _data_header(obj, len(shape), argname)
     header.insert(0, ("NAXIS", len(shape)))
@@ -303,9 +307,8 @@ def mpdaf_hdulist(obj, argname="image"):
 
     Parameters
     ----------
-    obj : MPDAF ``Image`` or ``Cube`` (see `is_mpdaf_object`)
-    argname : str
-        The argument name, quoted in error messages.
+    obj, argname
+        As for `mpdaf_headers`.
 
     Returns
     -------
@@ -313,7 +316,7 @@ def mpdaf_hdulist(obj, argname="image"):
         PRIMARY (the object's primary header), DATA, and STAT and DQ when the
         object has a variance or masked values.
     filename : str or None
-        The file the object was read from (``obj.filename``), if any.
+        As for `mpdaf_headers`.
 
     Raises
     ------
@@ -333,8 +336,7 @@ def mpdaf_hdulist(obj, argname="image"):
     >>> [hdu.name for hdu in hdulist], hdulist["DATA"].header["BUNIT"], filename
     (['PRIMARY', 'DATA', 'DQ'], '10**-20 erg', 'im.fits')
     """
-    if not is_mpdaf_object(obj):
-        raise UserError(f"{argname}: {type(obj).__name__} is not an MPDAF Image or Cube")
+    _check_mpdaf(obj, argname)
     values, mask, var = _array_parts(obj, argname)
     header = _data_header(obj, values.ndim, argname)
     hdus = [fits.PrimaryHDU(header=_primary(obj)),

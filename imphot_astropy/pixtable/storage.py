@@ -25,6 +25,7 @@ from astropy.io import fits
 
 from ..exceptions import UserError
 from ..io.hdus import check_hdus_readable, _check_not_cut_after_primary
+from ..io.images import fits_open
 # GATHER_BLOCK is kept importable from here, where it used to live.
 from .chunks import GATHER_BLOCK, _ChunkReader  # noqa: F401
 from .columns import (COLUMN_NAMES, REQUIRED_COLUMNS, _BITPIX_DTYPES,
@@ -129,16 +130,15 @@ class PixTableFile:
             return
         self.filename = path
         try:
-            # Our own handle: astropy leaves its file open when a corrupted
-            # header stops fits.open.
-            with open(self.filename, "rb") as handle, warnings.catch_warnings():
+            with warnings.catch_warnings():
                 # A truncated file is reported by _check_readable, as an error.
                 warnings.filterwarnings("ignore", "File may have been truncated")
-                with fits.open(handle, memmap=True, lazy_load_hdus=False) as hdul:
-                    self._check_readable(hdul)
-                    self.primary_header = hdul[0].header.copy()
-                    self.hdu_info = hdul.info(output=False)
-                    self._read_layout(hdul)
+                hdul = fits_open(self.filename, memmap=True, lazy_load_hdus=False)
+            with hdul:
+                self._check_readable(hdul)
+                self.primary_header = hdul[0].header.copy()
+                self.hdu_info = hdul.info(output=False)
+                self._read_layout(hdul)
         except UserError:
             raise
         except KeyError as err:  # astropy, on a header without BITPIX or NAXIS

@@ -20,7 +20,7 @@ from astropy.wcs import WCS, FITSFixedWarning
 
 from ..exceptions import UserError
 from ..io import (flux_unit_from_header, select_data_hdu, header_from_meta, file_base_name,
-                  is_mpdaf_object, mpdaf_hdulist)
+                  is_mpdaf_object, mpdaf_hdulist, fits_open)
 from .fileplanes import FilePlanes, _FileHandle
 
 __all__ = ["CubePlanes", "open_cube", "spectral_edges_from_wcs"]
@@ -460,18 +460,11 @@ class _FitsCube(CubePlanes):
         self._lock = threading.Lock()
         self._handle = None
         try:
-            # Our own handle, closed on error: astropy leaves its own open when
-            # a corrupted header stops fits.open (it closes ours with the HDUList).
-            handle = open(path, "rb")
-            try:
-                with warnings.catch_warnings():
-                    # A truncated file is reported below, as an error.
-                    warnings.filterwarnings("ignore", "File may have been truncated")
-                    self._hdulist = fits.open(handle, memmap=False, lazy_load_hdus=False,
-                                              do_not_scale_image_data=True)
-            except BaseException:
-                handle.close()
-                raise
+            with warnings.catch_warnings():
+                # A truncated file is reported below, as an error.
+                warnings.filterwarnings("ignore", "File may have been truncated")
+                self._hdulist = fits_open(path, memmap=False, lazy_load_hdus=False,
+                                          do_not_scale_image_data=True)
         except KeyError as exc:  # astropy, on a header without BITPIX or NAXIS
             raise UserError(f"{label} is not a readable FITS file: a header is corrupted "
                             f"({exc})") from None
