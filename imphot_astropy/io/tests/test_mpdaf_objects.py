@@ -86,6 +86,9 @@ def test_hdfs_regridding_from_mpdaf_images(hdfs):
     assert_same_image(rescale_hst_like_muse(from_files, muse, inplace=False),
                       rescale_hst_like_muse(from_objects, mpdaf_obj.Image(muse),
                                             inplace=False))
+    # And the HST image itself given as an MPDAF Image.
+    assert_same_image(rescale_hst_like_muse(hst, muse),
+                      rescale_hst_like_muse(mpdaf_obj.Image(hst), mpdaf_obj.Image(muse)))
 
 
 @pytest.mark.filterwarnings("ignore::imphot_astropy.wideband.FilterTruncationWarning")
