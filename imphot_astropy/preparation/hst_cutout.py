@@ -131,7 +131,8 @@ def _source_from_hdulist(hdulist, label, filename):
     bitpix = header["BITPIX"]
     scaled = "BSCALE" in header or "BZERO" in header
     dtype = np.dtype(np.float64) if scaled or bitpix == -64 else np.dtype(np.float32)
-    return _HstSource(data=_pixels(hdulist, hdu), dq=_extension_section(hdulist, "DQ", shape, label),
+    return _HstSource(data=_pixels(hdulist, hdu),
+                      dq=_extension_section(hdulist, "DQ", shape, label),
                       uncertainty=uncertainty, uncertainty_kind=kind, mask=None,
                       shape=shape, dtype=dtype, wcs=wcs, header=merged, unit=unit,
                       notes=[] if note is None else [note],
