@@ -16,7 +16,8 @@ from astropy.wcs import WCS
 from ..exceptions import UserError
 from ..io import (ImageData, read_image, flux_unit_from_header, MUSE_FLUX_UNIT,
                   celestial_wcs, file_base_name, open_fits, data_headers,
-                  header_from_meta, merged_header, unparseable_bunit)
+                  header_from_meta, merged_header, unparseable_bunit, is_mpdaf_object,
+                  mpdaf_headers)
 from .filters import HstFilterInfo
 
 __all__ = ["rescale_hst_like_muse", "hst_to_muse_flux_factor", "MuseReference",
@@ -115,8 +116,9 @@ def read_muse_reference(muse, argname="muse"):
     ----------
     muse : str, `os.PathLike`, HDUList, HDU, NDData/CCDData, ImageData, or cube
         The MUSE image (2D) or cube (3D, wavelength first in array order):
-        any object with ``wcs``, ``shape`` and ``unit`` (a SpectralCube, for
-        example) will do.
+        an MPDAF ``Image`` or ``Cube`` (its headers, see
+        `~imphot_astropy.io.mpdaf_headers`), or any object with an astropy
+        ``wcs``, ``shape`` and ``unit`` (a SpectralCube, for example).
     argname : str
         The argument name to quote in errors.
 
@@ -160,6 +162,9 @@ def read_muse_reference(muse, argname="muse"):
         return _reference_from_header(header, primary, label, muse.filename())
     if isinstance(muse, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)):
         return _reference_from_header(muse.header, None, argname, None)
+    if is_mpdaf_object(muse):
+        header, primary, filename = mpdaf_headers(muse, argname)
+        return _reference_from_header(header, primary, filename or argname, filename)
     if hasattr(muse, "wcs") and hasattr(muse, "shape"):
         return _reference_from_object(muse, argname)
     raise UserError(f"{argname}: expected a MUSE image or cube (FITS file name, "

@@ -143,6 +143,12 @@ def _curve_records(filters):
     return names, stand_ins
 
 
+def _object_filename(cube):
+    """The file an object was read from, if it says (an MPDAF Cube's filename)."""
+    filename = getattr(cube, "filename", None)
+    return filename if isinstance(filename, str) and filename else None
+
+
 def _observation(cube, image):
     """DATE-OBS and MJD-OBS from the cube's headers (or an NDData's meta)."""
     headers = [image.meta, getattr(cube, "meta", None) or {}]
@@ -476,7 +482,8 @@ def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes
     obj.effective_wavelengths = {n: spectra[n].effective_wavelength(source_light)
                                  for n in images}
     obj.date_obs, obj.mjd_obs = _observation(cube, images[first.name])
-    obj.filename = os.fspath(cube) if isinstance(cube, (str, os.PathLike)) else None
+    obj.filename = (os.fspath(cube) if isinstance(cube, (str, os.PathLike))
+                    else _object_filename(cube))
     obj.name = (os.path.basename(obj.filename).rsplit(".fits", 1)[0]
                 if obj.filename else "cube")
     obj.applied = _applied(cube, images[first.name], obj.date_obs, obj.filename or "cube")

@@ -231,10 +231,11 @@ def bandpass_image(cube, wavelengths, sensitivities=None, unit_wave=u.AA,
 
     Parameters
     ----------
-    cube : str, `os.PathLike`, `~astropy.nddata.NDData`, `spectral_cube.SpectralCube` or specutils ``Spectrum``
+    cube : str, `os.PathLike`, `~astropy.nddata.NDData`, `spectral_cube.SpectralCube`, specutils ``Spectrum`` or MPDAF ``Cube``
         A MUSE FITS cube (DATA, STAT and optional DQ extensions), an NDData
         with a 3D WCS (mask and uncertainty honoured), a SpectralCube (mask
-        honoured), or a specutils 3D spectrum. The spectral axis may be
+        honoured), a specutils 3D spectrum, or an MPDAF ``Cube`` (read as the
+        file it stands for). The spectral axis may be
         declared as MUSE's ``CTYPE3 = 'LINEAR'`` with a wavelength unit.
     wavelengths : array-like, `~astropy.units.Quantity`, str, `~astropy.table.Table` or `synphot.SpectralElement`
         The wavelengths of the filter curve, increasing (the curve is zero
