@@ -31,6 +31,7 @@ class JointBandPhotometry(FittedPhotometry):
     --------
     >>> from imphot_astropy.io import read_image
     >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> from imphot_astropy.fitting import FittedValue
     >>> _, muse, _ = make_synthetic_pair(shape=(40, 40), seed=1)
     >>> v = {k: FittedValue(1.0, 0.1, False) for k in
     ...      ("scale", "bg", "dx", "dy", "fwhm", "beta")}
