@@ -16,6 +16,7 @@ from ..exceptions import UserError
 from ..utils import optional_number, quantity_value
 from ..io import read_image, read_mask, image_grids_aligned
 from ..core.fourier_model import FourierPlaneProblem, FourierImageModel
+from ..core.psf import CircularMoffat
 from ..core.masks import is_integer_width, segmentation_mask
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                               REGRID_CUTOFF_KEYWORD)
@@ -149,10 +150,10 @@ def _coarse_start(problem, opts, max_pixels):
     fitter the iterations of a long way and, for offsets of a pixel or more,
     the refit after moving the masks.
     """
-    fwhm0, beta0 = _start_psf(opts)
-    dx, dy = problem.correlation_offset(fwhm0, beta0, max_pixels)
-    scale, bg, cost = problem.linear_fit(fwhm0, beta0, opts["dx0"], opts["dy0"])
-    coarse_scale, coarse_bg, coarse_cost = problem.linear_fit(fwhm0, beta0, dx, dy)
+    psf = problem.psf_transform(CircularMoffat(), *_start_psf(opts))
+    dx, dy = problem.correlation_offset(psf, max_pixels)
+    scale, bg, cost = problem.linear_fit(psf, opts["dx0"], opts["dy0"])
+    coarse_scale, coarse_bg, coarse_cost = problem.linear_fit(psf, dx, dy)
     if coarse_cost < cost:
         opts["dx0"], opts["dy0"] = float(dx), float(dy)
         scale, bg = coarse_scale, coarse_bg
@@ -165,7 +166,7 @@ def _initial_model(problem, opts):
     fwhm0, beta0 = _start_psf(opts)
     dx0, dy0 = opts["dx0"], opts["dy0"]
     scale0, bg0 = opts.pop("linear_start", None) or problem.initial_scale_and_background(
-        fwhm0, beta0, dx0, dy0)
+        problem.psf_transform(CircularMoffat(), fwhm0, beta0), dx0, dy0)
     if opts["fix_scale"] is not None:
         scale0 = opts["fix_scale"]
     if opts["fix_bg"] is not None:

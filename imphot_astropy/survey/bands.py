@@ -10,11 +10,10 @@ places the band at its effective wavelength instead.
 """
 
 import numpy as np
-from scipy import fft as sp_fft
 
-from ..core.fourier_model import FourierPlaneProblem
-from ..core.moffat import (moffat_fourier_transform, moffat_fourier_derivatives, MIN_BETA,
-                           RadialTable)
+from ..core.fourier_model import FourierPlaneProblem, FourierModel
+from ..core.moffat import MIN_BETA
+from ..core.psf import CircularMoffat
 from ..core.transfer import regrid_filter_from_header, REGRID_FILTER_KEYWORD, \
     REGRID_CUTOFF_KEYWORD
 from ..core.masks import segmentation_mask, is_integer_width
@@ -25,7 +24,7 @@ from ..fitting.image_fit import read_aligned_pair
 from ..fitting.prepared import PreparedPair, shift_by_pixels
 from .fsf import normalised_wavelength
 
-__all__ = ["BandProblem", "psf_nodes"]
+__all__ = ["BandProblem", "MoffatMixture", "psf_nodes"]
 
 # The polynomials may stray below these during a fit; clipping keeps each
 # trial a valid Moffat.
@@ -78,6 +77,76 @@ def psf_nodes(wavelengths, weights, n):
     return node_l[used] / node_w[used], node_w[used] / total
 
 
+class MoffatMixture:
+    """The PSF of a band image made from a cube: a mixture of circular Moffats.
+
+    A PSF object (see `~imphot_astropy.core.psf`) whose parameters are the
+    coefficients of the FWHM and beta polynomials in the normalised
+    wavelength: at each node wavelength the PSF is a circular Moffat with
+    the FWHM and beta of the polynomials there, and the band PSF is the
+    nodes' weighted sum. Its parameters are given as two sequences,
+    ``(fwhm_coeffs, beta_coeffs)``.
+
+    Parameters
+    ----------
+    node_l : `numpy.ndarray`
+        The nodes' normalised wavelengths (see `psf_nodes`).
+    node_weights : `numpy.ndarray`
+        Their weights (sum 1).
+    radial_nodes : int
+        Nodes of the radial table on which the transform is computed.
+
+    Examples
+    --------
+    >>> psf = MoffatMixture(np.array([-0.2, 0.2]), np.array([0.5, 0.5]))
+    >>> terms = psf.radial_terms(np.linspace(0, 2, 5), (0.65, -0.1), (2.5,),
+    ...                          derivatives=True)
+    >>> terms.shape      # transform, d/dfwhm_c0, d/dfwhm_c1 (beta fixed)
+    (3, 5)
+    """
+
+    def __init__(self, node_l, node_weights, radial_nodes=RADIAL_NODES):
+        self.node_l = np.asarray(node_l, dtype=float)
+        self.node_weights = np.asarray(node_weights, dtype=float)
+        self.radial_nodes = int(radial_nodes)
+        self._moffat = CircularMoffat(radial_nodes)
+
+    def node_psf(self, fwhm_coeffs, beta_coeffs):
+        """The FWHM and beta at each node (clipped to valid Moffats)."""
+        powers_f = self.node_l[:, None] ** np.arange(len(fwhm_coeffs))
+        powers_b = self.node_l[:, None] ** np.arange(len(beta_coeffs))
+        fwhms = np.maximum(powers_f @ np.asarray(fwhm_coeffs), _MIN_FWHM)
+        betas = np.maximum(powers_b @ np.asarray(beta_coeffs), MIN_BETA + 1e-3)
+        return fwhms, betas, powers_f, powers_b
+
+    def radial_terms(self, nodes, fwhm_coeffs, beta_coeffs, derivatives=False):
+        """The band PSF (and its derivatives by each coefficient) on a radial table.
+
+        The nodes' transforms are summed on the radial table first, so the
+        interpolation to the 2D frequencies is done once per term; the
+        table is coarser than the single-band fit's (see ``radial_nodes``),
+        because the Bessel functions at every node and trial dominated the
+        cost. With ``derivatives`` True the beta derivatives are left out
+        (the joint fit then holds beta fixed); ``"all"`` includes them.
+        """
+        fwhms, betas, powers_f, powers_b = self.node_psf(fwhm_coeffs, beta_coeffs)
+        psf = np.zeros(nodes.size)
+        if not derivatives:
+            for k, weight in enumerate(self.node_weights):
+                psf += weight * self._moffat.radial_terms(nodes, fwhms[k], betas[k])[0]
+            return psf[None, :]
+        d_fwhm = np.zeros((len(fwhm_coeffs), nodes.size))
+        d_beta = np.zeros((len(beta_coeffs) if derivatives == "all" else 0, nodes.size))
+        for k, weight in enumerate(self.node_weights):
+            value, dfw, dbe = self._moffat.radial_terms(nodes, fwhms[k], betas[k],
+                                                        derivatives=True)
+            psf += weight * value
+            d_fwhm += weight * powers_f[k][:, None] * dfw[None, :]
+            if d_beta.shape[0]:
+                d_beta += weight * powers_b[k][:, None] * dbe[None, :]
+        return np.vstack([psf[None, :], d_fwhm, d_beta])
+
+
 class BandProblem:
     """The fixed inputs of one band in the joint fit.
 
@@ -127,9 +196,9 @@ class BandProblem:
         node_l, self.node_weights = psf_nodes(wavelengths, weights, nodes)
         self.node_wavelengths = node_l
         self.node_l = normalised_wavelength(node_l, lbrange)
+        self.psf = MoffatMixture(self.node_l, self.node_weights, self.radial_nodes)
         self.effective_wavelength = float(np.sum(node_l * self.node_weights))
         self.sigma = 1.0
-        self._cache = {}
         self.set_shift(shift, state)
 
     def set_shift(self, shift, state=None):
@@ -172,72 +241,9 @@ class BandProblem:
 
     def _use_problem(self, prepared, problem, shift):
         self.prepared, self.problem = prepared, problem
-        self.radial = RadialTable(np.hypot(problem.fx, problem.fy), nodes=self.radial_nodes)
-        self._flat_selection = np.flatnonzero(problem.selection)
+        self.fourier = FourierModel(problem, self.psf, fft_workers=_FFT_WORKERS)
         self.shift = shift
         self.pixel_scales = tuple(float(v) for v in self.muse_image.pixel_scales)
-        self._cache = {}
-
-    def _psf_tables(self, fwhm_coeffs, beta_coeffs, derivatives):
-        """The band PSF (and its derivatives by each coefficient) on the radial table.
-
-        The nodes' transforms are summed on the radial table first, so the
-        interpolation to the 2D frequencies is done once per term; the
-        table is coarser than the single-band fit's (see ``radial_nodes``),
-        because the Bessel functions at every node and trial dominated the
-        cost. Derivatives are computed only when a Jacobian is asked for,
-        and the beta derivatives only if beta varies.
-        """
-        powers_f = self.node_l[:, None] ** np.arange(len(fwhm_coeffs))
-        powers_b = self.node_l[:, None] ** np.arange(len(beta_coeffs))
-        fwhms = np.maximum(powers_f @ np.asarray(fwhm_coeffs), _MIN_FWHM)
-        betas = np.maximum(powers_b @ np.asarray(beta_coeffs), MIN_BETA + 1e-3)
-        nodes = self.radial.nodes
-        psf = np.zeros(nodes.size)
-        if not derivatives:
-            for k, weight in enumerate(self.node_weights):
-                psf += weight * moffat_fourier_transform(nodes, fwhms[k], betas[k])
-            return psf[None, :]
-        d_fwhm = np.zeros((len(fwhm_coeffs), nodes.size))
-        d_beta = np.zeros((len(beta_coeffs) if derivatives == "all" else 0, nodes.size))
-        for k, weight in enumerate(self.node_weights):
-            value, dfw, dbe = moffat_fourier_derivatives(nodes, fwhms[k], betas[k])
-            psf += weight * value
-            d_fwhm += weight * powers_f[k][:, None] * dfw[None, :]
-            if d_beta.shape[0]:
-                d_beta += weight * powers_b[k][:, None] * dbe[None, :]
-        return np.vstack([psf[None, :], d_fwhm, d_beta])
-
-    def _to_images(self, transforms):
-        """Inverse-transform stacked values at the modelled frequencies.
-
-        As `FourierPlaneProblem.to_image`, with the frequencies scattered
-        by flat index and the stack shared by two FFT threads.
-        """
-        transforms = np.atleast_2d(transforms)
-        p = self.problem
-        full = np.zeros((transforms.shape[0], p.selection.size), dtype=complex)
-        full[:, self._flat_selection] = transforms
-        full = full.reshape((transforms.shape[0],) + p.selection.shape)
-        return sp_fft.irfft2(full, s=p.shape, axes=(-2, -1), workers=_FFT_WORKERS)
-
-    def _state(self, dx, dy, fwhm_coeffs, beta_coeffs):
-        """The shifted HST transform, the PSF and the convolved image at a point.
-
-        The latest point is kept: the joint fit asks for the Jacobian where
-        it has just evaluated the residual.
-        """
-        key = (dx, dy, tuple(fwhm_coeffs), tuple(beta_coeffs))
-        if self._cache.get("key") != key:
-            p = self.problem
-            table = self._psf_tables(fwhm_coeffs, beta_coeffs, derivatives=False)
-            psf = self.radial.interpolate(table[0])
-            shifted = p.hst * np.exp(-2j * np.pi * (p.fx * (dx - p.xshift)
-                                                    + p.fy * (dy - p.yshift)))
-            convolved = psf * shifted
-            image = p.windowed(self._to_images(convolved))[0]
-            self._cache = dict(key=key, shifted=shifted, convolved=convolved, image=image)
-        return self._cache
 
     def evaluate(self, scale, bg, dx, dy, fwhm_coeffs, beta_coeffs, jacobian=False):
         """The windowed model at the compared pixels, and optionally its derivatives.
@@ -259,23 +265,16 @@ class BandProblem:
             With ``jacobian``: the derivative of the model by ``scale``,
             ``bg``, ``dx``, ``dy``, ``fwhm_c<j>`` (and ``beta_c<j>``).
         """
-        p = self.problem
-        state = self._state(dx, dy, fwhm_coeffs, beta_coeffs)
-        model = scale * state["image"] + (bg - p.median) * p.window
+        params = (tuple(fwhm_coeffs), tuple(beta_coeffs))
+        model = self.fourier.evaluate(scale, bg, dx, dy, params)
         if not jacobian:
             return model, None
-        tables = self._psf_tables(fwhm_coeffs, beta_coeffs,
-                                  derivatives="all" if jacobian == "all" else True)
-        convolved, shifted = state["convolved"], state["shifted"]
-        transforms = [-2j * np.pi * p.fx * scale * convolved,
-                      -2j * np.pi * p.fy * scale * convolved]
-        transforms += [scale * self.radial.interpolate(t) * shifted for t in tables[1:]]
-        images = p.windowed(self._to_images(np.stack(transforms)))
-        columns = {"scale": state["image"], "bg": p.window, "dx": images[0],
-                   "dy": images[1]}
+        images = self.fourier.jacobian(scale, dx, dy, params, derivatives=jacobian)
+        columns = {"scale": self.fourier.state(dx, dy, params)["image"],
+                   "bg": self.problem.window, "dx": images[0], "dy": images[1]}
         nf = len(fwhm_coeffs)
         for j in range(nf):
             columns[f"fwhm_c{j}"] = images[2 + j]
-        for j in range(len(tables) - 1 - nf):
+        for j in range(len(images) - 2 - nf):
             columns[f"beta_c{j}"] = images[2 + nf + j]
         return model, columns
