@@ -11,17 +11,13 @@ places the band at its effective wavelength instead.
 
 import numpy as np
 
-from ..core.fourier_model import FourierPlaneProblem, FourierModel
+from ..core.fourier_model import FourierModel
 from ..core.moffat import MIN_BETA
 from ..core.psf import CircularMoffat
-from ..core.transfer import regrid_filter_from_header, REGRID_FILTER_KEYWORD, \
-    REGRID_CUTOFF_KEYWORD
-from ..core.masks import segmentation_mask, is_integer_width
 from ..exceptions import UserError
-from ..io import read_mask
-from ..masking import regions_mask, fit_regions, means_none
 from ..fitting.image_fit import read_aligned_pair
-from ..fitting.prepared import PreparedPair, shift_by_pixels
+from ..fitting.options import ImageFitOptions
+from ..fitting.prepared import FitInputs
 from .fsf import normalised_wavelength
 
 __all__ = ["BandProblem", "MoffatMixture", "psf_nodes"]
@@ -37,11 +33,6 @@ _MIN_FWHM = 0.05
 RADIAL_NODES = 512
 # FFT threads for the stacked inverse transforms of the Jacobian.
 _FFT_WORKERS = 2
-
-
-def _taper(value):
-    """The taper width as the image fit takes it (its type chooses the bevel)."""
-    return int(value) if is_integer_width(value) else float(value)
 
 
 def psf_nodes(wavelengths, weights, n):
@@ -158,9 +149,10 @@ class BandProblem:
         The HST image on the MUSE grid (MUSE units) and the band image.
     wavelengths, weights : `numpy.ndarray`
         The PSF mixture's planes and weights (see `psf_nodes`).
-    options : dict
-        The band's ``regions``, ``star``, ``segment``, ``extramask``,
-        ``margin``, ``taper``, ``hst_fwhm`` and ``hst_beta``, as for
+    options : `~imphot_astropy.fitting.options.ImageFitOptions` or dict
+        The band's options (of which ``regions``, ``star``, ``segment``,
+        ``extramask``, ``margin``, ``taper``, ``hst_fwhm`` and ``hst_beta``
+        shape its problem), or a dict of the keywords of
         `~imphot_astropy.fit_image_photometry`.
     lbrange : (float, float)
         The reference wavelengths of the polynomials.
@@ -192,7 +184,8 @@ class BandProblem:
         self.name = name
         self.radial_nodes = int(radial_nodes)
         self.hst_image, self.muse_image = read_aligned_pair(hst, muse)
-        self.options = dict(options)
+        self.options = ImageFitOptions.coerce(options).for_muse_unit(self.muse_image.unit)
+        self._inputs = None
         node_l, self.node_weights = psf_nodes(wavelengths, weights, nodes)
         self.node_wavelengths = node_l
         self.node_l = normalised_wavelength(node_l, lbrange)
@@ -207,36 +200,12 @@ class BandProblem:
         if state is not None and tuple(state.prepared.shift) == (px, py):
             self._use_problem(state.prepared, state.problem, (px, py))
             return
-        opts = self.options
-        hst_image, muse_image = self.hst_image, self.muse_image
-        regrid = regrid_filter_from_header(
-            hst_image.keywords(REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD), hst_image.name)
-        muse_bad = muse_image.mask.copy()
-        extramask = opts.get("extramask")
-        if not means_none(extramask):
-            muse_bad |= read_mask(extramask, muse_image)
-        hst_bad = hst_image.mask
-        hst_data = np.where(hst_bad, 0.0, hst_image.data)
-        excluded = np.zeros(hst_bad.shape, dtype=bool)
-        region_list = fit_regions(opts.get("regions"), opts.get("star"))
-        restricted = any(region.meta.get("include", True) for region in region_list)
-        if region_list:
-            excluded |= regions_mask(region_list, hst_image.wcs, hst_image.shape)
-        if opts.get("segment"):
-            excluded |= segmentation_mask(hst_data, hst_bad | excluded)
-        pixel_x, pixel_y = muse_image.pixel_scales
-        margin = float(opts.get("margin", 2.0))
-        margin_pixels = (int(np.ceil(margin / pixel_y)), int(np.ceil(margin / pixel_x)))
-        shifted, shifted_bad, shifted_excluded = shift_by_pixels(
-            hst_data, hst_bad, excluded, px, py)
-        prepared = PreparedPair(muse_image.data, muse_bad, shifted, shifted_bad,
-                             shifted_excluded, muse_image.variance, margin_pixels,
-                             _taper(opts.get("taper", 9.0)), guard=not restricted)
-        problem = FourierPlaneProblem(
-            prepared.muse, prepared.hst, prepared.window, pixel_x, pixel_y,
-            regrid.transfer, float(opts.get("hst_fwhm", 0.085)),
-            float(opts.get("hst_beta", 1.6)), median=prepared.median,
-            xshift=px * pixel_x, yshift=py * pixel_y)
+        if self._inputs is None:
+            # The image fit's problem builder: the masks are made once (only
+            # if the single-band fit's problem cannot be taken), the problem
+            # at each whole-pixel shift.
+            self._inputs = FitInputs(self.hst_image, self.muse_image, self.options)
+        prepared, problem = self._inputs.problem(px, py)
         self._use_problem(prepared, problem, (px, py))
 
     def _use_problem(self, prepared, problem, shift):
