@@ -26,10 +26,11 @@ from scipy import fft as sp_fft
 from astropy.modeling import Fittable1DModel, Parameter
 
 from .moffat import RadialTable, MIN_BETA
-from .psf import CircularMoffat
+from .psf import CircularMoffat, EllipticalMoffat
 from .transfer import pixel_transfer_function
 
-__all__ = ["FourierPlaneProblem", "FourierModel", "FourierImageModel", "MAX_BETA"]
+__all__ = ["FourierPlaneProblem", "FourierModel", "FourierImageModel",
+           "EllipticalFourierImageModel", "MAX_BETA"]
 
 #: Above this, a Moffat profile is indistinguishable from a Gaussian for
 #: these fits; bounding beta keeps the fit away from numerical overflow.
@@ -123,9 +124,8 @@ class FourierPlaneProblem:
 
     def psf_transform(self, psf, *params):
         """The transform of a PSF object (`~imphot_astropy.core.psf`) at the
-        modelled frequencies, through its radial table."""
-        table = self.radial_table(psf.radial_nodes)
-        return table.interpolate(psf.radial_terms(table.nodes, *params)[0])
+        modelled frequencies."""
+        return psf.fourier_terms(self, *params)[0]
 
     def to_image(self, transforms, workers=None):
         """Inverse-transform values at the modelled frequencies to images.
@@ -279,8 +279,8 @@ class FourierModel:
     problem : `FourierPlaneProblem`
         The transformed images and the window.
     psf : object
-        A PSF object (`~imphot_astropy.core.psf`): ``radial_nodes`` and
-        ``radial_terms(nodes, *params, derivatives=...)``.
+        A PSF object (`~imphot_astropy.core.psf`): its
+        ``fourier_terms(problem, *params, derivatives=...)``.
     eager_derivatives : bool
         Compute the PSF's derivatives with its transform at each new
         point: the image fit asks for the Jacobian at most points it
@@ -306,7 +306,6 @@ class FourierModel:
     def __init__(self, problem, psf, eager_derivatives=False, fft_workers=None):
         self.problem = problem
         self.psf = psf
-        self.radial = problem.radial_table(psf.radial_nodes)
         self.eager_derivatives = eager_derivatives
         self.fft_workers = fft_workers
         self._psf_cache = (None, -1, None)
@@ -323,8 +322,7 @@ class FourierModel:
         level = _DERIVATIVE_LEVELS[derivatives]
         key, cached_level, terms = self._psf_cache
         if key != params or cached_level < level:
-            table = self.psf.radial_terms(self.radial.nodes, *params, derivatives=derivatives)
-            terms = tuple(self.radial.interpolate(t) for t in table)
+            terms = self.psf.fourier_terms(self.problem, *params, derivatives=derivatives)
             self._psf_cache = (params, level, terms)
         return terms
 
@@ -427,9 +425,12 @@ class FourierImageModel(Fittable1DModel):
     beta = Parameter(default=2.5, min=MIN_BETA, max=MAX_BETA,
                      description="Moffat exponent")
 
+    #: The PSF object of the model (its parameters follow dx and dy).
+    psf_class = CircularMoffat
+
     def __init__(self, problem, **kwargs):
         self.problem = problem
-        self.fourier = FourierModel(problem, CircularMoffat(), eager_derivatives=True)
+        self.fourier = FourierModel(problem, self.psf_class(), eager_derivatives=True)
         super().__init__(**kwargs)
 
     @staticmethod
@@ -442,20 +443,51 @@ class FourierImageModel(Fittable1DModel):
             return values
         return values[..., np.asarray(index, dtype=np.intp)]
 
-    def model_image(self, scale, bg, dx, dy, fwhm, beta):
+    def model_image(self, scale, bg, dx, dy, *psf):
         """The padded model image (not windowed) for given parameters."""
-        return self.fourier.model_image(scale, bg, dx, dy, (fwhm, beta))
+        return self.fourier.model_image(scale, bg, dx, dy, tuple(psf))
 
-    def evaluate(self, index, scale, bg, dx, dy, fwhm, beta):
-        scale, bg, dx, dy, fwhm, beta = self._scalars(scale, bg, dx, dy, fwhm, beta)
-        values = self.fourier.evaluate(scale, bg, dx, dy, (fwhm, beta))
+    def evaluate(self, index, scale, bg, dx, dy, *psf):
+        scale, bg, dx, dy, *psf = self._scalars(scale, bg, dx, dy, *psf)
+        values = self.fourier.evaluate(scale, bg, dx, dy, tuple(psf))
         return self._select(index, values).reshape(np.shape(index))
 
-    def fit_deriv(self, index, scale, bg, dx, dy, fwhm, beta):
-        scale, bg, dx, dy, fwhm, beta = self._scalars(scale, bg, dx, dy, fwhm, beta)
+    def fit_deriv(self, index, scale, bg, dx, dy, *psf):
+        scale, bg, dx, dy, *psf = self._scalars(scale, bg, dx, dy, *psf)
+        psf = tuple(psf)
         p = self.problem
-        columns = np.empty((6, p.data.size))
-        columns[0] = self.fourier.state(dx, dy, (fwhm, beta))["image"]
+        columns = np.empty((4 + len(psf), p.data.size))
+        columns[0] = self.fourier.state(dx, dy, psf)["image"]
         columns[1] = p.window
-        columns[2:] = self.fourier.jacobian(scale, dx, dy, (fwhm, beta))
+        columns[2:] = self.fourier.jacobian(scale, dx, dy, psf)
         return self._select(index, columns)
+
+
+class EllipticalFourierImageModel(FourierImageModel):
+    """`FourierImageModel` with an elliptical Moffat PSF (`~imphot_astropy.core.psf.EllipticalMoffat`).
+
+    Two more parameters: the ellipticity ``e`` (1 - minor/major) and the
+    position angle ``theta`` of the major axis (degrees from +x toward
+    +y); ``fwhm`` is the FWHM along the major axis.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> im = rng.normal(size=(32, 32))
+    >>> from imphot_astropy.core.transfer import RegridFilter
+    >>> p = FourierPlaneProblem(im, im, np.ones_like(im), 0.2, 0.2,
+    ...                         RegridFilter().transfer, 0.085, 1.6)
+    >>> m = EllipticalFourierImageModel(p, fwhm=0.6, beta=2.5, e=0.1, theta=30.0)
+    >>> m.param_names[-2:], m.fit_deriv(p.index, *m.parameters).shape[0]
+    (('e', 'theta'), 8)
+    """
+
+    e = Parameter(default=0.1, min=0.0, max=0.9, description="ellipticity, 1 - minor/major")
+    theta = Parameter(default=0.0, description="position angle of the major axis "
+                                               "(degrees from +x toward +y)")
+    psf_class = EllipticalMoffat
+
+    def __init__(self, problem, **kwargs):
+        # Defined again: astropy's model metaclass would otherwise make one
+        # that passes the new parameters twice.
+        super().__init__(problem, **kwargs)

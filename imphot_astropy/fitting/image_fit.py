@@ -13,7 +13,7 @@ from .checks import (check_not_swapped, check_informative, check_star_size,
                      warn_at_bound)
 from ..exceptions import UserError
 from ..io import read_image, image_grids_aligned
-from ..core.fourier_model import FourierImageModel
+from ..core.fourier_model import FourierImageModel, EllipticalFourierImageModel
 from ..core.psf import CircularMoffat
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                               REGRID_CUTOFF_KEYWORD)
@@ -125,8 +125,12 @@ def _initial_model(problem, options, start):
     if options.fix_bg is not None:
         bg0 = options.fix_bg
     scale0 = max(scale0, options.min_scale)
-    model = FourierImageModel(problem, scale=scale0, bg=bg0, dx=dx0, dy=dy0,
-                              fwhm=fwhm0, beta=beta0)
+    if options.psf == "elliptical":
+        model = EllipticalFourierImageModel(problem, scale=scale0, bg=bg0, dx=dx0, dy=dy0,
+                                            fwhm=fwhm0, beta=beta0)
+    else:
+        model = FourierImageModel(problem, scale=scale0, bg=bg0, dx=dx0, dy=dy0,
+                                  fwhm=fwhm0, beta=beta0)
     model.scale.min = options.min_scale
     for name in FIXABLE:
         if options.fixed(name) is not None:
@@ -190,8 +194,9 @@ def _fitted_values(fitted, covariance):
     values = {}
     for name in fitted.param_names:
         param = getattr(fitted, name)
-        values[name] = FittedValue(param.value,
-                                   0.0 if param.fixed else covariance.stdev(name),
+        # A position angle is defined modulo 180 degrees.
+        value = param.value % 180.0 if name == "theta" else param.value
+        values[name] = FittedValue(value, 0.0 if param.fixed else covariance.stdev(name),
                                    bool(param.fixed))
     return values, covariance.submatrix(("dx", "dy"))
 
@@ -346,12 +351,12 @@ def check_image_fit_options(fix_scale=None, fix_bg=None, fix_dx=None, fix_dy=Non
                             hst_fwhm=DEFAULT_HST_FWHM, hst_beta=DEFAULT_HST_BETA,
                             margin=DEFAULT_MARGIN, taper=DEFAULT_TAPER, init_dx=None,
                             init_dy=None, regions=None, segment=False, star=None,
-                            extramask=None, robust=False):
+                            extramask=None, robust=False, psf="moffat"):
     """Check the options of an image fit, before anything is read.
 
     Parameters
     ----------
-    fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, min_scale, hst_fwhm, hst_beta, margin, taper, init_dx, init_dy, regions, segment, star, extramask, robust
+    fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, min_scale, hst_fwhm, hst_beta, margin, taper, init_dx, init_dy, regions, segment, star, extramask, robust, psf
         As for `measure_image_photometry`.
 
     Returns
@@ -378,7 +383,8 @@ def check_image_fit_options(fix_scale=None, fix_bg=None, fix_dx=None, fix_dy=Non
         fix_scale=fix_scale, fix_bg=fix_bg, fix_dx=fix_dx, fix_dy=fix_dy,
         fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
         hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy,
-        regions=regions, segment=segment, star=star, extramask=extramask, robust=robust)
+        regions=regions, segment=segment, star=star, extramask=extramask, robust=robust,
+        psf=psf)
 
 
 def check_image_fit_inputs(hst_image, muse_image, star=None):
@@ -423,7 +429,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
                              hst_beta=DEFAULT_HST_BETA, margin=DEFAULT_MARGIN,
                              segment=False, star=None, taper=DEFAULT_TAPER,
                              extramask=None, init_dx=None,
-                             init_dy=None, robust=False, keep_state=False):
+                             init_dy=None, robust=False, keep_state=False, psf="moffat"):
     """Measure the image fit of a MUSE image against an HST image (no side effects).
 
     The measuring core of `~imphot_astropy.photometry.fit_image_photometry`,
@@ -434,7 +440,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
     ----------
     hst, muse : str, HDU, NDData/CCDData or `~imphot_astropy.io.ImageData`
         The HST image regridded onto the MUSE grid, and the MUSE image.
-    regions, fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, min_scale, hst_fwhm, hst_beta, margin, segment, star, taper, extramask, init_dx, init_dy, robust
+    regions, fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, min_scale, hst_fwhm, hst_beta, margin, segment, star, taper, extramask, init_dx, init_dy, robust, psf
         See `~imphot_astropy.photometry.fit_image_photometry`.
     keep_state : bool
         Also keep the fit's prepared arrays and Fourier-plane problem as
@@ -466,7 +472,8 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
         fix_scale=fix_scale, fix_bg=fix_bg, fix_dx=fix_dx, fix_dy=fix_dy,
         fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
         hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy,
-        regions=regions, segment=segment, star=star, extramask=extramask, robust=robust)
+        regions=regions, segment=segment, star=star, extramask=extramask, robust=robust,
+        psf=psf)
     return measure_with_options(hst, muse, options, keep_state=keep_state)
 
 
@@ -534,6 +541,11 @@ def measure_with_options(hst, muse, options, keep_state=False):
         prepared.hst[prepared.sky_slice][prepared.good], hst_image.name,
         muse_band(muse_image), excluded_sources, min(muse_image.pixel_scales))
     result.at_bound = at_bound
+    result.psf = options.psf
+    if options.psf == "elliptical":
+        # The elliptical Moffat's shape (the reference's result attributes
+        # are those of the circular one).
+        result.e, result.theta = values["e"], values["theta"]
     if keep_state:
         # Only what the docstring promises: the fitter's information (its
         # Jacobian, 1e5 x 6 values) would be dead weight.

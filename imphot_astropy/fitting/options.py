@@ -22,7 +22,7 @@ from ..utils import optional_number, quantity_value
 from ..core.masks import is_integer_width
 
 __all__ = ["ImageFitOptions", "StartPoint", "DEFAULT_HST_FWHM", "DEFAULT_HST_BETA",
-           "DEFAULT_MARGIN", "DEFAULT_TAPER", "FIXABLE"]
+           "DEFAULT_MARGIN", "DEFAULT_TAPER", "FIXABLE", "PSF_MODELS"]
 
 #: The FWHM (arcsec) and beta of a Moffat model of the dithered HST PSF, from
 #: Moffat fits to stars in HST UDF images with 30 mas pixels (reference tool).
@@ -31,6 +31,10 @@ DEFAULT_HST_BETA = 1.6
 #: The margin (arcsec) and taper width (pixels) of the reference tool.
 DEFAULT_MARGIN = 2.0
 DEFAULT_TAPER = 9.0
+#: The PSF models of the image fit (``psf`` keyword): the circular Moffat
+#: (the default, the reference tool's) and the elliptical Moffat
+#: (`~imphot_astropy.core.psf.EllipticalMoffat`: also ``e`` and ``theta``).
+PSF_MODELS = ("moffat", "elliptical")
 #: The parameters that a ``fix_<name>`` option can hold.
 FIXABLE = ("scale", "bg", "dx", "dy", "fwhm", "beta")
 
@@ -81,13 +85,15 @@ class ImageFitOptions:
     star: Any = None
     extramask: Any = None
     robust: bool = False
+    psf: str = "moffat"
 
     @classmethod
     def from_keywords(cls, fix_scale=None, fix_bg=None, fix_dx=None, fix_dy=None,
                       fix_fwhm=None, fix_beta=None, min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
                       hst_beta=DEFAULT_HST_BETA, margin=DEFAULT_MARGIN,
                       taper=DEFAULT_TAPER, init_dx=None, init_dy=None, regions=None,
-                      segment=False, star=None, extramask=None, robust=False):
+                      segment=False, star=None, extramask=None, robust=False,
+                      psf="moffat"):
         """Check the keywords of `~imphot_astropy.fit_image_photometry`.
 
         Raises
@@ -128,8 +134,10 @@ class ImageFitOptions:
         _beta(options["hst_beta"], "hst_beta")
         if options["margin"] < 0:
             raise UserError(f"margin: must be >= 0 arcsec, not {options['margin']}")
+        if psf not in PSF_MODELS:
+            raise UserError(f"psf: expected one of {', '.join(PSF_MODELS)}, not {psf!r}")
         return cls(regions=regions, segment=segment, star=star, extramask=extramask,
-                   robust=robust, **options)
+                   robust=robust, psf=psf, **options)
 
     @classmethod
     def coerce(cls, options):

@@ -24,7 +24,7 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
                          star=None, save=False, fig=None, taper=DEFAULT_TAPER,
                          extramask=None,
                          init_dx=None, init_dy=None, apply=False, resample=False,
-                         robust=False):
+                         robust=False, psf="moffat"):
     """Fit a MUSE image with an HST image of the same sky on the same grid.
 
     The HST image is convolved with a Moffat PSF, scaled, offset and shifted
@@ -137,6 +137,14 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         rounds). Their sky positions are in ``result.quality.excluded`` and
         the ``excluded`` table column, for checking. See
         `~imphot_astropy.fitting.robust`.
+    psf : {"moffat", "elliptical"}
+        The model of the MUSE PSF: the circular Moffat of the reference tool
+        (the default), or an elliptical Moffat
+        (`~imphot_astropy.core.psf.EllipticalMoffat`), whose ``fwhm`` is
+        then the FWHM along the major axis and which adds the results
+        ``e`` (ellipticity, 1 - minor/major) and ``theta`` (position angle
+        of the major axis, degrees from +x toward +y, in [0, 180)).
+        ``fix_*`` holds only the circular parameters.
 
     Returns
     -------
@@ -161,7 +169,8 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         fix_scale=fix_scale, fix_bg=fix_bg, fix_dx=fix_dx, fix_dy=fix_dy,
         fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
         hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy,
-        regions=regions, segment=segment, star=star, extramask=extramask, robust=robust)
+        regions=regions, segment=segment, star=star, extramask=extramask, robust=robust,
+        psf=psf)
     outputs = FitOutputs(display=display, nowait=nowait, hardcopy=hardcopy, title=title,
                          fig=fig, save=save)
     hst_image, muse_image = read_aligned_pair(hst, muse)

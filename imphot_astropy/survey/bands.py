@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core.fourier_model import FourierModel
 from ..core.moffat import MIN_BETA
-from ..core.psf import CircularMoffat
+from ..core.psf import CircularMoffat, RadialPSF
 from ..exceptions import UserError
 from ..fitting.image_fit import read_aligned_pair
 from ..fitting.options import ImageFitOptions
@@ -68,7 +68,7 @@ def psf_nodes(wavelengths, weights, n):
     return node_l[used] / node_w[used], node_w[used] / total
 
 
-class MoffatMixture:
+class MoffatMixture(RadialPSF):
     """The PSF of a band image made from a cube: a mixture of circular Moffats.
 
     A PSF object (see `~imphot_astropy.core.psf`) whose parameters are the
