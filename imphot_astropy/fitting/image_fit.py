@@ -346,45 +346,11 @@ def _fit_with_refits(inputs, excluded, start):
         refits += 1
 
 
-def check_image_fit_options(fix_scale=None, fix_bg=None, fix_dx=None, fix_dy=None,
-                            fix_fwhm=None, fix_beta=None, min_scale=0,
-                            hst_fwhm=DEFAULT_HST_FWHM, hst_beta=DEFAULT_HST_BETA,
-                            margin=DEFAULT_MARGIN, taper=DEFAULT_TAPER, init_dx=None,
-                            init_dy=None, regions=None, segment=False, star=None,
-                            extramask=None, robust=False, psf="moffat"):
-    """Check the options of an image fit, before anything is read.
-
-    Parameters
-    ----------
-    fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, min_scale, hst_fwhm, hst_beta, margin, taper, init_dx, init_dy, regions, segment, star, extramask, robust, psf
-        As for `measure_image_photometry`.
-
-    Returns
-    -------
-    options : `~imphot_astropy.fitting.options.ImageFitOptions`
-        The numbers as floats (None where not given), but ``taper`` stays
-        an integer if it was one (the reference's Blackman bevel).
-
-    Raises
-    ------
-    UserError
-        Naming the first bad option.
-
-    Examples
-    --------
-    >>> check_image_fit_options(fix_beta=2.5).fix_beta
-    2.5
-    >>> check_image_fit_options(fix_beta=0.5)
-    Traceback (most recent call last):
-    ...
-    imphot_astropy.exceptions.UserError: fix_beta: a Moffat beta must be > 1, not 0.5
-    """
-    return ImageFitOptions.from_keywords(
-        fix_scale=fix_scale, fix_bg=fix_bg, fix_dx=fix_dx, fix_dy=fix_dy,
-        fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
-        hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy,
-        regions=regions, segment=segment, star=star, extramask=extramask, robust=robust,
-        psf=psf)
+#: Check the options of an image fit before anything is read: the keywords
+#: of `measure_image_photometry` in, a frozen
+#: `~imphot_astropy.fitting.options.ImageFitOptions` out (a `UserError`
+#: names the first bad one).
+check_image_fit_options = ImageFitOptions.from_keywords
 
 
 def check_image_fit_inputs(hst_image, muse_image, star=None):
@@ -468,7 +434,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
     >>> round(fit.fwhm.value, 2), round(fit.scale.value, 2)
     (0.65, 1.2)
     """
-    options = check_image_fit_options(
+    options = ImageFitOptions.from_keywords(
         fix_scale=fix_scale, fix_bg=fix_bg, fix_dx=fix_dx, fix_dy=fix_dy,
         fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
         hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy,
@@ -498,7 +464,7 @@ def measure_with_options(hst, muse, options, keep_state=False):
     --------
     >>> from imphot_astropy.datasets import make_synthetic_pair
     >>> hst, muse, truth = make_synthetic_pair(shape=(60, 60), seed=3)
-    >>> fit = measure_with_options(hst, muse, check_image_fit_options(fix_beta=2.5))
+    >>> fit = measure_with_options(hst, muse, ImageFitOptions.from_keywords(fix_beta=2.5))
     >>> round(fit.fwhm.value, 2)
     0.65
     """

@@ -7,10 +7,9 @@ image (`imphot_astropy.corrections`).
 """
 
 from ..corrections import aligned_output, write_aligned_image
-from ..fitting.image_fit import (measure_with_options, check_image_fit_options,
-                                 check_image_fit_inputs, read_aligned_pair,
-                                 DEFAULT_HST_FWHM, DEFAULT_HST_BETA)
-from ..fitting.options import DEFAULT_MARGIN, DEFAULT_TAPER
+from ..fitting.image_fit import (measure_with_options, check_image_fit_inputs,
+                                 read_aligned_pair, DEFAULT_HST_FWHM, DEFAULT_HST_BETA)
+from ..fitting.options import ImageFitOptions, DEFAULT_MARGIN, DEFAULT_TAPER
 from .products import FitOutputs
 
 __all__ = ["fit_image_photometry"]
@@ -165,7 +164,9 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     >>> round(fit.fwhm.value, 2), round(fit.scale.value, 2)
     (0.65, 1.2)
     """
-    options = check_image_fit_options(
+    # Checked once, before anything is read; the measuring layer takes them as
+    # they are.
+    options = ImageFitOptions.from_keywords(
         fix_scale=fix_scale, fix_bg=fix_bg, fix_dx=fix_dx, fix_dy=fix_dy,
         fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
         hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy,

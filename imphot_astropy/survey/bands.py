@@ -18,7 +18,7 @@ from ..exceptions import UserError
 from ..fitting.image_fit import read_aligned_pair
 from ..fitting.options import ImageFitOptions
 from ..fitting.prepared import FitInputs
-from .fsf import normalised_wavelength
+from .fsf import normalised_wavelength, FSFModel
 
 __all__ = ["BandProblem", "MoffatMixture", "psf_nodes"]
 
@@ -136,6 +136,20 @@ class MoffatMixture(RadialPSF):
             if d_beta.shape[0]:
                 d_beta += weight * powers_b[k][:, None] * dbe[None, :]
         return np.vstack([psf[None, :], d_fwhm, d_beta])
+
+    def fsf_model(self, fwhm_coeffs, beta_coeffs, lbrange):
+        """Its FSF description: MPDAF's polynomial Moffat model (`~imphot_astropy.survey.fsf.FSFModel`).
+
+        The coefficients are those of this PSF's parameters; ``lbrange``
+        is the normalisation the node wavelengths were given in.
+
+        Examples
+        --------
+        >>> psf = MoffatMixture(np.array([0.0]), np.array([1.0]))
+        >>> float(psf.fsf_model([0.6, -0.1], [2.5], (5000, 9000)).fwhm(7000.0))
+        0.6
+        """
+        return FSFModel(fwhm_coeffs, beta_coeffs, lbrange=lbrange)
 
 
 class BandProblem:
