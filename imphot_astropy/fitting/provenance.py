@@ -62,8 +62,7 @@ def _value_units(result, muse_unit, hst_unit):
     """The unit of each FittedValue attribute of a result."""
     muse_unit = u.Unit(muse_unit) if muse_unit is not None else u.dimensionless_unscaled
     hst_unit = u.Unit(hst_unit) if hst_unit is not None else u.dimensionless_unscaled
-    units = dict(scale=muse_unit / hst_unit, bg=muse_unit, beta=u.dimensionless_unscaled,
-                 e=u.dimensionless_unscaled, theta=u.deg)
+    units = dict(scale=muse_unit / hst_unit, bg=muse_unit, beta=u.dimensionless_unscaled)
     for name in ("fwhm", "dx", "dy", "dra", "ddec"):
         units[name] = u.arcsec
     for prefix, flux_unit in (("muse", muse_unit), ("hst", hst_unit)):
@@ -75,6 +74,8 @@ def _value_units(result, muse_unit, hst_unit):
     units.update({"plain_" + name: unit for name, unit in list(units.items())
                   if name in ("scale", "bg", "dx", "dy", "fwhm", "beta")})
     units.update(plain_hst_fwhm=u.arcsec, plain_hst_beta=u.dimensionless_unscaled)
+    # The elliptical Moffat's shape (psf="elliptical").
+    units.update(e=u.dimensionless_unscaled, theta=u.deg)
     return units
 
 

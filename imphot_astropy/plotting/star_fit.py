@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..exceptions import UserError
 from ..core.psf import CircularMoffat
+from ..exceptions import UserError
 from .figures import require_matplotlib, new_figure, resolve_title
 from .text import format_fitted_value, fitted_value_lines, unit_label, quality_lines
 from .scales import residual_norm, residual_colorbar, colormap
