@@ -25,11 +25,12 @@ import numpy as np
 from scipy import fft as sp_fft
 from astropy.modeling import Fittable1DModel, Parameter
 
-from .moffat import (moffat_fourier_transform, moffat_fourier_derivatives,
-                     RadialTable, MIN_BETA)
+from .moffat import RadialTable, MIN_BETA
+from .psf import CircularMoffat, EllipticalMoffat
 from .transfer import pixel_transfer_function
 
-__all__ = ["FourierPlaneProblem", "FourierImageModel", "MAX_BETA"]
+__all__ = ["FourierPlaneProblem", "FourierModel", "FourierImageModel",
+           "EllipticalFourierImageModel", "MAX_BETA"]
 
 #: Above this, a Moffat profile is indistinguishable from a Gaussian for
 #: these fits; bounding beta keeps the fit away from numerical overflow.
@@ -54,7 +55,8 @@ class FourierPlaneProblem:
         regrid the HST image. Frequencies where it is zero carry no signal
         and are not modelled.
     hst_fwhm, hst_beta : float
-        The Moffat model of the HST PSF.
+        The circular Moffat model of the HST PSF
+        (`~imphot_astropy.core.psf.CircularMoffat`).
     median : float
         The value subtracted from the MUSE image.
     xshift, yshift : float
@@ -88,8 +90,9 @@ class FourierPlaneProblem:
         self._fx_axis = sp_fft.rfftfreq(nx, d=pixel_x)
         self._fy_axis = sp_fft.fftfreq(ny, d=pixel_y)
         self.radial = RadialTable(np.hypot(self.fx, self.fy))
-        hst_psf = self.radial.evaluate(
-            lambda q: moffat_fourier_transform(q, hst_fwhm, hst_beta))
+        self._radial_tables = {self.radial.nodes.size: self.radial}
+        hst_psf = self.psf_transform(CircularMoffat(self.radial.nodes.size),
+                                     hst_fwhm, hst_beta)
         # The filter applied to the MUSE image (its noise covariance
         # follows from it, see core.covariance).
         self.muse_filter = transfer[self.selection] * hst_psf
@@ -112,7 +115,19 @@ class FourierPlaneProblem:
         """The model's input: the index of each compared pixel."""
         return np.arange(self.data.size, dtype=float)
 
-    def to_image(self, transforms):
+    def radial_table(self, nodes):
+        """The `RadialTable` of the modelled frequencies with ``nodes`` nodes (made once)."""
+        nodes = int(nodes)
+        if nodes not in self._radial_tables:
+            self._radial_tables[nodes] = RadialTable(np.hypot(self.fx, self.fy), nodes=nodes)
+        return self._radial_tables[nodes]
+
+    def psf_transform(self, psf, *params):
+        """The transform of a PSF object (`~imphot_astropy.core.psf`) at the
+        modelled frequencies."""
+        return psf.fourier_terms(self, *params)[0]
+
+    def to_image(self, transforms, workers=None):
         """Inverse-transform values at the modelled frequencies to images.
 
         Parameters
@@ -120,6 +135,9 @@ class FourierPlaneProblem:
         transforms : `numpy.ndarray`
             Complex values at the selected frequencies, shape ``(n,)`` or
             ``(k, n)`` for k transforms at once.
+        workers : int, optional
+            For k transforms: one stacked inverse FFT shared by this many
+            threads, instead of one transform after another.
 
         Returns
         -------
@@ -127,6 +145,11 @@ class FourierPlaneProblem:
             The padded images, shape ``self.shape`` or ``(k,) + self.shape``.
         """
         transforms = np.asarray(transforms)
+        if transforms.ndim > 1 and workers is not None:
+            full = np.zeros(transforms.shape[:-1] + (self.selection.size,), dtype=complex)
+            full[..., self._flat_selection] = transforms
+            full = full.reshape(transforms.shape[:-1] + self.selection.shape)
+            return sp_fft.irfft2(full, s=self.shape, axes=(-2, -1), workers=workers)
         if transforms.ndim > 1:
             # One by one: measured 2-3x faster than a stacked irfft2 of the
             # Jacobian's columns with scipy's pocketfft on these sizes.
@@ -158,14 +181,18 @@ class FourierPlaneProblem:
         """The compared pixels of padded images, times the window."""
         return self.window * self.at_compared(images)
 
-    def _psf(self, fwhm, beta):
-        return self.radial.evaluate(lambda q: moffat_fourier_transform(q, fwhm, beta))
-
-    def linear_fit(self, fwhm, beta, dx, dy):
+    def linear_fit(self, psf, dx, dy):
         """Linear least-squares scale and bg for a given PSF and shift.
 
         The model is linear in scale and bg, so for a first guess of the
         PSF and shift they follow from a 2x2 system of normal equations.
+
+        Parameters
+        ----------
+        psf : `numpy.ndarray`
+            The PSF's transform at the modelled frequencies (`psf_transform`).
+        dx, dy : float
+            The offsets (arcsec).
 
         Returns
         -------
@@ -175,7 +202,7 @@ class FourierPlaneProblem:
             The sum of squared windowed residuals with them.
         """
         phase = self.shift_phase(dx, dy)
-        convolved = self.windowed(self.to_image(self.hst * self._psf(fwhm, beta) * phase))
+        convolved = self.windowed(self.to_image(self.hst * psf * phase))
         columns = np.stack([convolved, self.window])
         try:
             scale, offset = np.linalg.solve(columns @ columns.T, columns @ self.data)
@@ -184,16 +211,17 @@ class FourierPlaneProblem:
         cost = np.sum((self.data - scale * convolved - offset * self.window) ** 2)
         return float(scale), float(offset + self.median), float(cost)
 
-    def initial_scale_and_background(self, fwhm, beta, dx, dy):
+    def initial_scale_and_background(self, psf, dx, dy):
         """The scale and bg of `linear_fit` (without its cost)."""
-        scale, bg, _ = self.linear_fit(fwhm, beta, dx, dy)
+        scale, bg, _ = self.linear_fit(psf, dx, dy)
         return scale, bg
 
-    def correlation_offset(self, fwhm, beta, max_pixels):
+    def correlation_offset(self, psf, max_pixels):
         """The offsets (dx, dy) in arcsec at the peak of a cross-correlation.
 
         The compared MUSE pixels (windowed) are cross-correlated with the
-        HST image convolved by a trial PSF, over shifts up to
+        HST image convolved by a trial PSF (its transform ``psf`` at the
+        modelled frequencies, see `psf_transform`), over shifts up to
         ``max_pixels`` whole pixels; the peak is refined to a fraction of a
         pixel by a parabola through it and its neighbours along each axis.
         A coarse start for the fit: it costs two FFTs, where starting a
@@ -205,7 +233,7 @@ class FourierPlaneProblem:
         compared[self._flat_inside] = self.data
         spectrum = sp_fft.rfft2(compared.reshape(self.shape))
         full = np.zeros(spectrum.shape, dtype=complex)
-        full[self.selection] = np.conj(self.hst * self._psf(fwhm, beta))
+        full[self.selection] = np.conj(self.hst * psf)
         # The correlation at shift t of the HST model is at index t.
         correlation = sp_fft.irfft2(spectrum * full, s=self.shape)
         my = min(int(max_pixels), (ny - 3) // 2)
@@ -231,16 +259,142 @@ def _parabola_peak(values):
     return float(np.clip(0.5 * (below - above) / curvature, -0.5, 0.5))
 
 
+# The order of the derivative requests of a PSF object (see FourierModel.psf_terms).
+_DERIVATIVE_LEVELS = {False: 0, True: 1, "all": 2}
+
+
+class FourierModel:
+    """The windowed model of the MUSE image, for one problem and one PSF object.
+
+    ``scale * (HST * PSF shifted by (dx, dy)) + bg``, windowed at the
+    compared pixels, and its derivatives: by scale and bg (the convolved
+    image and the window), by the offsets (the phase ramp's factors
+    ``-2 pi i f``) and by the PSF's own parameters (the PSF object's
+    derivative transforms). The one path of the image fit
+    (`FourierImageModel`) and of each band of the survey's joint fit
+    (`~imphot_astropy.survey.bands.BandProblem`), whatever their PSF.
+
+    Parameters
+    ----------
+    problem : `FourierPlaneProblem`
+        The transformed images and the window.
+    psf : object
+        A PSF object (`~imphot_astropy.core.psf`): its
+        ``fourier_terms(problem, *params, derivatives=...)``.
+    eager_derivatives : bool
+        Compute the PSF's derivatives with its transform at each new
+        point: the image fit asks for the Jacobian at most points it
+        evaluates, and the Moffat's derivatives share its Bessel functions.
+    fft_workers : int, optional
+        Threads of one stacked inverse FFT of the Jacobian's columns (None:
+        one column after another, see `FourierPlaneProblem.to_image`).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> im = rng.normal(size=(32, 32))
+    >>> from imphot_astropy.core.transfer import RegridFilter
+    >>> p = FourierPlaneProblem(im, im, np.ones_like(im), 0.2, 0.2,
+    ...                         RegridFilter().transfer, 0.085, 1.6)
+    >>> model = FourierModel(p, CircularMoffat())
+    >>> model.evaluate(2.0, 0.0, 0.0, 0.0, (0.6, 2.5)).shape == p.data.shape
+    True
+    >>> model.jacobian(2.0, 0.0, 0.0, (0.6, 2.5)).shape[0]    # dx, dy, fwhm, beta
+    4
+    """
+
+    def __init__(self, problem, psf, eager_derivatives=False, fft_workers=None):
+        self.problem = problem
+        self.psf = psf
+        self.eager_derivatives = eager_derivatives
+        self.fft_workers = fft_workers
+        self._psf_cache = (None, -1, None)
+        self._state = {}
+
+    def psf_terms(self, params, derivatives=False):
+        """The PSF's transform (and derivatives) at the modelled frequencies.
+
+        The latest point is kept, with the most derivatives asked there.
+        """
+        params = tuple(params)
+        if self.eager_derivatives:
+            derivatives = derivatives or True
+        level = _DERIVATIVE_LEVELS[derivatives]
+        key, cached_level, terms = self._psf_cache
+        if key != params or cached_level < level:
+            terms = self.psf.fourier_terms(self.problem, *params, derivatives=derivatives)
+            self._psf_cache = (params, level, terms)
+        return terms
+
+    def state(self, dx, dy, params):
+        """The shifted HST transform, its convolution and the windowed image.
+
+        The latest point is kept: fitters ask for the Jacobian where they
+        have just evaluated the residual.
+        """
+        key = (dx, dy, tuple(params))
+        if self._state.get("key") != key:
+            p = self.problem
+            psf = self.psf_terms(params)[0]
+            shifted = p.hst * p.shift_phase(dx, dy)
+            convolved = psf * shifted
+            image = p.windowed(p.to_image(convolved))
+            self._state = dict(key=key, shifted=shifted, convolved=convolved, image=image)
+        return self._state
+
+    def evaluate(self, scale, bg, dx, dy, params):
+        """The windowed model at the compared pixels."""
+        p = self.problem
+        return scale * self.state(dx, dy, params)["image"] + (bg - p.median) * p.window
+
+    def jacobian(self, scale, dx, dy, params, derivatives=True):
+        """The derivatives by dx, dy and the PSF's parameters, windowed.
+
+        (Those by scale and bg are ``state(...)["image"]`` and the window.)
+
+        Parameters
+        ----------
+        scale, dx, dy : float
+            The flux scale and the offsets (arcsec).
+        params : tuple
+            The PSF's parameters.
+        derivatives : bool or str
+            Passed to the PSF object (``"all"``: for a PSF that leaves some
+            out by default, such as the survey's fixed beta).
+
+        Returns
+        -------
+        columns : `numpy.ndarray`
+            Shape ``(2 + k, n)``: d/ddx, d/ddy, then one row per PSF
+            derivative.
+        """
+        p = self.problem
+        state = self.state(dx, dy, params)
+        terms = self.psf_terms(params, derivatives)
+        convolved, shifted = state["convolved"], state["shifted"]
+        transforms = [-2j * np.pi * p.fx * scale * convolved,
+                      -2j * np.pi * p.fy * scale * convolved]
+        transforms += [scale * term * shifted for term in terms[1:]]
+        return p.windowed(p.to_image(np.stack(transforms), workers=self.fft_workers))
+
+    def model_image(self, scale, bg, dx, dy, params):
+        """The padded model image (not windowed)."""
+        p = self.problem
+        psf = self.psf_terms(params)[0]
+        image = p.to_image(scale * psf * (p.hst * p.shift_phase(dx, dy)))
+        return image + (bg - p.median)
+
+
 class FourierImageModel(Fittable1DModel):
     """The HST image made to look like the MUSE image, at the compared pixels.
 
     The input is the index of each compared pixel (`FourierPlaneProblem.index`);
-    the output is the windowed model there. Parameters are those of the
-    reference tool: ``scale`` (MUSE/HST), ``bg`` (MUSE - HST offset),
-    ``dx``, ``dy`` (arcsec, MUSE - HST along the pixel axes), and the Moffat
-    ``fwhm`` (arcsec) and ``beta`` of the MUSE PSF. The Jacobian is analytic
-    (in the Fourier plane) except for the beta derivative of the Moffat
-    transform, a central difference.
+    the output is the windowed model there (`FourierModel` with a circular
+    Moffat PSF). Parameters are those of the reference tool: ``scale``
+    (MUSE/HST), ``bg`` (MUSE - HST offset), ``dx``, ``dy`` (arcsec, MUSE -
+    HST along the pixel axes), and the Moffat ``fwhm`` (arcsec) and ``beta``
+    of the MUSE PSF. The Jacobian is analytic (in the Fourier plane) except
+    for the beta derivative of the Moffat transform, a central difference.
 
     Parameters
     ----------
@@ -271,32 +425,13 @@ class FourierImageModel(Fittable1DModel):
     beta = Parameter(default=2.5, min=MIN_BETA, max=MAX_BETA,
                      description="Moffat exponent")
 
+    #: The PSF object of the model (its parameters follow dx and dy).
+    psf_class = CircularMoffat
+
     def __init__(self, problem, **kwargs):
         self.problem = problem
-        self._psf_key = self._psf = None
-        self._image_key = self._images = None
+        self.fourier = FourierModel(problem, self.psf_class(), eager_derivatives=True)
         super().__init__(**kwargs)
-
-    def _psf_terms(self, fwhm, beta):
-        if (fwhm, beta) != self._psf_key:
-            radial = self.problem.radial
-            table = moffat_fourier_derivatives(radial.nodes, fwhm, beta)
-            self._psf = tuple(radial.interpolate(t) for t in table)
-            self._psf_key = (fwhm, beta)
-        return self._psf
-
-    def _shifted_hst(self, dx, dy):
-        return self.problem.hst * self.problem.shift_phase(dx, dy)
-
-    def _convolved(self, dx, dy, fwhm, beta):
-        """The windowed HST image convolved by the trial PSF and shifted."""
-        key = (dx, dy, fwhm, beta)
-        if key != self._image_key:
-            psf, _, _ = self._psf_terms(fwhm, beta)
-            self._images = self.problem.windowed(
-                self.problem.to_image(psf * self._shifted_hst(dx, dy)))
-            self._image_key = key
-        return self._images
 
     @staticmethod
     def _scalars(*values):
@@ -308,31 +443,51 @@ class FourierImageModel(Fittable1DModel):
             return values
         return values[..., np.asarray(index, dtype=np.intp)]
 
-    def model_image(self, scale, bg, dx, dy, fwhm, beta):
+    def model_image(self, scale, bg, dx, dy, *psf):
         """The padded model image (not windowed) for given parameters."""
-        psf, _, _ = self._psf_terms(fwhm, beta)
-        image = self.problem.to_image(scale * psf * self._shifted_hst(dx, dy))
-        return image + (bg - self.problem.median)
+        return self.fourier.model_image(scale, bg, dx, dy, tuple(psf))
 
-    def evaluate(self, index, scale, bg, dx, dy, fwhm, beta):
-        scale, bg, dx, dy, fwhm, beta = self._scalars(scale, bg, dx, dy, fwhm, beta)
-        values = (scale * self._convolved(dx, dy, fwhm, beta)
-                  + (bg - self.problem.median) * self.problem.window)
+    def evaluate(self, index, scale, bg, dx, dy, *psf):
+        scale, bg, dx, dy, *psf = self._scalars(scale, bg, dx, dy, *psf)
+        values = self.fourier.evaluate(scale, bg, dx, dy, tuple(psf))
         return self._select(index, values).reshape(np.shape(index))
 
-    def fit_deriv(self, index, scale, bg, dx, dy, fwhm, beta):
-        scale, bg, dx, dy, fwhm, beta = self._scalars(scale, bg, dx, dy, fwhm, beta)
+    def fit_deriv(self, index, scale, bg, dx, dy, *psf):
+        scale, bg, dx, dy, *psf = self._scalars(scale, bg, dx, dy, *psf)
+        psf = tuple(psf)
         p = self.problem
-        psf, d_fwhm, d_beta = self._psf_terms(fwhm, beta)
-        shifted = self._shifted_hst(dx, dy)
-        convolved = psf * shifted
-        transforms = np.stack([-2j * np.pi * p.fx * scale * convolved,
-                               -2j * np.pi * p.fy * scale * convolved,
-                               scale * d_fwhm * shifted,
-                               scale * d_beta * shifted])
-        derivatives = p.windowed(p.to_image(transforms))
-        columns = np.empty((6, p.data.size))
-        columns[0] = self._convolved(dx, dy, fwhm, beta)
+        columns = np.empty((4 + len(psf), p.data.size))
+        columns[0] = self.fourier.state(dx, dy, psf)["image"]
         columns[1] = p.window
-        columns[2:] = derivatives
+        columns[2:] = self.fourier.jacobian(scale, dx, dy, psf)
         return self._select(index, columns)
+
+
+class EllipticalFourierImageModel(FourierImageModel):
+    """`FourierImageModel` with an elliptical Moffat PSF (`~imphot_astropy.core.psf.EllipticalMoffat`).
+
+    Two more parameters: the ellipticity ``e`` (1 - minor/major) and the
+    position angle ``theta`` of the major axis (degrees from +x toward
+    +y); ``fwhm`` is the FWHM along the major axis.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> im = rng.normal(size=(32, 32))
+    >>> from imphot_astropy.core.transfer import RegridFilter
+    >>> p = FourierPlaneProblem(im, im, np.ones_like(im), 0.2, 0.2,
+    ...                         RegridFilter().transfer, 0.085, 1.6)
+    >>> m = EllipticalFourierImageModel(p, fwhm=0.6, beta=2.5, e=0.1, theta=30.0)
+    >>> m.param_names[-2:], m.fit_deriv(p.index, *m.parameters).shape[0]
+    (('e', 'theta'), 8)
+    """
+
+    e = Parameter(default=0.1, min=0.0, max=0.9, description="ellipticity, 1 - minor/major")
+    theta = Parameter(default=0.0, description="position angle of the major axis "
+                                               "(degrees from +x toward +y)")
+    psf_class = EllipticalMoffat
+
+    def __init__(self, problem, **kwargs):
+        # Defined again: astropy's model metaclass would otherwise make one
+        # that passes the new parameters twice.
+        super().__init__(problem, **kwargs)

@@ -14,7 +14,7 @@ fitter convolve in the Fourier plane without an FFT per trial PSF.
 import numpy as np
 from scipy.special import gammaln, kve
 
-__all__ = ["moffat_alpha", "moffat_fwhm", "moffat_fourier_transform",
+__all__ = ["moffat_alpha", "moffat_fwhm", "moffat_amplitude", "moffat_fourier_transform",
            "moffat_fourier_derivatives", "RadialTable"]
 
 #: The smallest beta for which a Moffat profile has a finite volume is 1;
@@ -42,6 +42,17 @@ def moffat_fwhm(alpha, beta):
     0.6
     """
     return 2.0 * alpha * np.sqrt(2.0**(1.0 / beta) - 1.0)
+
+
+def moffat_amplitude(fwhm, beta):
+    """The peak of a unit-volume circular Moffat, ``(beta - 1) / (pi alpha**2)``.
+
+    Examples
+    --------
+    >>> round(float(moffat_amplitude(0.6, 2.5)), 6)
+    1.695042
+    """
+    return (beta - 1.0) / (np.pi * moffat_alpha(fwhm, beta) ** 2)
 
 
 def _log_bessel_term(nu, z):

@@ -21,6 +21,7 @@ from astropy.nddata import CCDData, VarianceUncertainty
 from astropy.wcs import WCS
 
 from ..core.moffat import moffat_alpha
+from ..core.psf import EllipticalMoffat
 from ..core.transfer import (blackman_window, REGRID_FILTER_KEYWORD,
                              REGRID_CUTOFF_KEYWORD, BLACKMAN)
 from ..io.units import MUSE_FLUX_UNIT
@@ -170,13 +171,17 @@ def _render_galaxies(sources, fine_shape, oversample, pad, pixel_scale):
                            (yy + 0.5) / oversample - 0.5 - pad, pixel_scale)
 
 
-def _moffat_kernel_fft(fine_shape, sub, fwhm, beta):
-    """The FFT of a unit-sum Moffat kernel sampled on the sub-pixel grid."""
+def _moffat_kernel_fft(fine_shape, sub, fwhm, beta, e=0.0, theta=0.0):
+    """The FFT of a unit-sum Moffat kernel sampled on the sub-pixel grid
+    (elliptical if ``e`` > 0, see `~imphot_astropy.core.psf.EllipticalMoffat`)."""
     ny, nx = fine_shape
     y = np.fft.fftfreq(ny, 1.0 / ny) * sub
     x = np.fft.fftfreq(nx, 1.0 / nx) * sub
     xx, yy = np.meshgrid(x, y)
-    kernel = Moffat2D(1.0, 0.0, 0.0, moffat_alpha(fwhm, beta), beta)(xx, yy)
+    if e:
+        kernel = EllipticalMoffat().image(xx, yy, fwhm, beta, e, theta)
+    else:
+        kernel = Moffat2D(1.0, 0.0, 0.0, moffat_alpha(fwhm, beta), beta)(xx, yy)
     return np.fft.rfft2(kernel / kernel.sum())
 
 
@@ -227,7 +232,7 @@ def _hst_on_muse_grid(sky_fft, fine_shape, sub, oversample, crop, hst_fwhm, hst_
 def make_synthetic_pair(shape=(150, 150), fwhm=0.65, beta=2.5, scale=1.2, bg=0.05,
                         dx=0.06, dy=-0.04, noise=0.02, hst_fwhm=0.085, hst_beta=1.6,
                         rotation=0.0, pixel_scale=0.2, oversample=5, sources=None,
-                        seed=0, hst_noise=0.0):
+                        seed=0, hst_noise=0.0, e=0.0, theta=0.0):
     """Render a synthetic HST image on the MUSE grid and a MUSE image.
 
     Parameters
@@ -257,6 +262,11 @@ def make_synthetic_pair(shape=(150, 150), fwhm=0.65, beta=2.5, scale=1.2, bg=0.0
         Seed of the sky (if random) and of the noise.
     hst_noise : float
         Standard deviation of noise added to the HST image.
+    e, theta : float
+        An elliptical MUSE PSF: its ellipticity (1 - minor/major) and the
+        position angle of its major axis (degrees from +x toward +y);
+        ``fwhm`` is then along the major axis
+        (`~imphot_astropy.core.psf.EllipticalMoffat`).
 
     Returns
     -------
@@ -285,7 +295,7 @@ def make_synthetic_pair(shape=(150, 150), fwhm=0.65, beta=2.5, scale=1.2, bg=0.0
             slice(pad * oversample, (pad + nx) * oversample))
 
     muse_fine = _convolve_and_shift(sky_fft, fine_shape,
-                                    _moffat_kernel_fft(fine_shape, sub, fwhm, beta),
+                                    _moffat_kernel_fft(fine_shape, sub, fwhm, beta, e, theta),
                                     dx, dy, sub)[crop]
     muse = muse_fine.reshape(ny, oversample, nx, oversample).sum(axis=(1, 3))
     rng = np.random.default_rng(seed + 1)
@@ -305,7 +315,7 @@ def make_synthetic_pair(shape=(150, 150), fwhm=0.65, beta=2.5, scale=1.2, bg=0.0
                          uncertainty=VarianceUncertainty(variance))
     stars = [s for s in sources if s.is_star]
     star_radec = [tuple(float(v) for v in wcs.pixel_to_world_values(s.x, s.y)) for s in stars]
-    truth = dict(fwhm=fwhm, beta=beta, scale=scale, bg=bg, dx=dx, dy=dy, noise=noise,
+    truth = dict(fwhm=fwhm, beta=beta, e=e, theta=theta, scale=scale, bg=bg, dx=dx, dy=dy, noise=noise,
                  hst_fwhm=hst_fwhm, hst_beta=hst_beta, rotation=rotation,
                  sources=sources, star_radec=star_radec)
     return hst_image, muse_image, truth

@@ -7,78 +7,33 @@ and corrected images are made by the public layer above it,
 """
 
 import numpy as np
-import astropy.units as u
 from scipy.optimize import least_squares
 
 from .checks import (check_not_swapped, check_informative, check_star_size,
                      warn_at_bound)
 from ..exceptions import UserError
-from ..utils import optional_number, quantity_value
-from ..io import read_image, read_mask, image_grids_aligned
-from ..core.fourier_model import FourierPlaneProblem, FourierImageModel
-from ..core.masks import is_integer_width, segmentation_mask
+from ..io import read_image, image_grids_aligned
+from ..core.fourier_model import FourierImageModel, EllipticalFourierImageModel
+from ..core.psf import CircularMoffat
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                               REGRID_CUTOFF_KEYWORD)
-from ..masking import fit_regions, regions_mask, parse_star, means_none
+from ..masking import parse_star
 from .results import FittedValue, FittedImagePhotometry
 from .provenance import record_provenance
 from .reports import lmfit_layout_report
 from .uncertainties import image_fit_covariance
 from .quality import image_quality, muse_band, parameters_at_bounds
 from .robust import refit_without_inconsistent_sources
-from .prepared import PreparedPair, shift_by_pixels
+from .prepared import FitInputs
+from .options import (ImageFitOptions, StartPoint, FIXABLE, DEFAULT_HST_FWHM,
+                      DEFAULT_HST_BETA, DEFAULT_MARGIN, DEFAULT_TAPER)
 
-__all__ = ["measure_image_photometry", "check_image_fit_options",
+__all__ = ["measure_image_photometry", "measure_with_options", "check_image_fit_options",
            "check_image_fit_inputs", "read_aligned_pair",
            "DEFAULT_HST_FWHM", "DEFAULT_HST_BETA"]
 
-#: The FWHM (arcsec) and beta of a Moffat model of the dithered HST PSF, from
-#: Moffat fits to stars in HST UDF images with 30 mas pixels (reference tool).
-DEFAULT_HST_FWHM = 0.085
-DEFAULT_HST_BETA = 1.6
-
 # At most this many refits after moving the HST image by whole pixels.
 _MAX_REFITS = 2
-_FIX_ARGUMENTS = ("fix_scale", "fix_bg", "fix_dx", "fix_dy", "fix_fwhm", "fix_beta")
-
-
-# The unit of each option given as a Quantity (fix_bg: the MUSE image's,
-# known only once it is read, when measure_image_photometry converts it).
-_OPTION_UNITS = dict(fix_dx=u.arcsec, fix_dy=u.arcsec, fix_fwhm=u.arcsec,
-                     hst_fwhm=u.arcsec, margin=u.arcsec, init_dx=u.arcsec,
-                     init_dy=u.arcsec)
-
-
-def _option(options, name, minimum=None):
-    """An option as a float in its unit (fix_bg may stay a flux Quantity)."""
-    value = options[name]
-    if name == "fix_bg" and isinstance(value, u.Quantity):
-        optional_number(value.value, name)      # finite; its unit is checked later
-        return value
-    return optional_number(value, name, minimum=minimum, unit=_OPTION_UNITS.get(name))
-
-
-def _validated_options(options):
-    checked = {}
-    for name in _FIX_ARGUMENTS + ("init_dx", "init_dy"):
-        checked[name] = _option(options, name, minimum=0.0 if name == "fix_fwhm" else None)
-    if checked["fix_beta"] is not None and checked["fix_beta"] <= 1.0:
-        raise UserError(f"fix_beta: a Moffat beta must be > 1, not {checked['fix_beta']}")
-    for name in ("hst_fwhm", "hst_beta", "margin", "min_scale", "taper"):
-        value = _option(options, name,
-                        minimum=0.0 if name in ("hst_fwhm", "hst_beta") else None)
-        if value is None:
-            raise UserError(f"{name}: a number is required, not None")
-        checked[name] = value
-    # The type of taper chooses the bevel (core.masks.taper_weights): an
-    # integer the reference's Blackman bevel, a float the raised cosine.
-    if is_integer_width(options["taper"]):
-        checked["taper"] = int(options["taper"])
-    if checked["hst_beta"] <= 1.0:
-        raise UserError(f"hst_beta: a Moffat beta must be > 1, not {checked['hst_beta']}")
-    if checked["margin"] < 0:
-        raise UserError(f"margin: must be >= 0 arcsec, not {checked['margin']}")
-    return checked
 
 
 def read_aligned_pair(hst, muse):
@@ -131,15 +86,14 @@ def _check_star_on_image(star, image):
                         f"({min(image.pixel_scales):.3g}\")")
 
 
-def _start_psf(opts):
-    """The FWHM and beta that a fit starts from."""
-    # A refit starts from the PSF of the fit before it (see _fit_with_refits).
-    fwhm0 = opts["fix_fwhm"] if opts["fix_fwhm"] is not None else opts.get("fwhm0", 0.7)
-    beta0 = opts["fix_beta"] if opts["fix_beta"] is not None else opts.get("beta0", 2.5)
+def _start_psf(options, start):
+    """The FWHM and beta that a fit starts from (held ones where fixed)."""
+    fwhm0 = options.fix_fwhm if options.fix_fwhm is not None else start.fwhm
+    beta0 = options.fix_beta if options.fix_beta is not None else start.beta
     return fwhm0, beta0
 
 
-def _coarse_start(problem, opts, max_pixels):
+def _coarse_start(problem, options, start, max_pixels):
     """Start from the peak of the images' cross-correlation if it fits better.
 
     The offsets at the peak, within ``max_pixels`` whole pixels, replace the
@@ -147,35 +101,39 @@ def _coarse_start(problem, opts, max_pixels):
     smaller residuals, so a misleading peak (a small window, a periodic
     scene) changes nothing. A start within a fraction of a pixel spares the
     fitter the iterations of a long way and, for offsets of a pixel or more,
-    the refit after moving the masks.
+    the refit after moving the masks. Returns the new `StartPoint`, with
+    the linear fit there (for `_initial_model`, if the masks stay).
     """
-    fwhm0, beta0 = _start_psf(opts)
-    dx, dy = problem.correlation_offset(fwhm0, beta0, max_pixels)
-    scale, bg, cost = problem.linear_fit(fwhm0, beta0, opts["dx0"], opts["dy0"])
-    coarse_scale, coarse_bg, coarse_cost = problem.linear_fit(fwhm0, beta0, dx, dy)
+    psf = problem.psf_transform(CircularMoffat(), *_start_psf(options, start))
+    dx, dy = problem.correlation_offset(psf, max_pixels)
+    scale, bg, cost = problem.linear_fit(psf, start.dx, start.dy)
+    coarse_scale, coarse_bg, coarse_cost = problem.linear_fit(psf, dx, dy)
     if coarse_cost < cost:
-        opts["dx0"], opts["dy0"] = float(dx), float(dy)
+        start = start.moved(dx=float(dx), dy=float(dy))
         scale, bg = coarse_scale, coarse_bg
-    # The linear fit at the start, for _initial_model (if the masks stay).
-    opts["linear_start"] = (scale, bg)
+    return start.moved(coarse=False, linear=(scale, bg))
 
 
-def _initial_model(problem, opts):
+def _initial_model(problem, options, start):
     """The model with initial values, fixed flags and bounds."""
-    fwhm0, beta0 = _start_psf(opts)
-    dx0, dy0 = opts["dx0"], opts["dy0"]
-    scale0, bg0 = opts.pop("linear_start", None) or problem.initial_scale_and_background(
-        fwhm0, beta0, dx0, dy0)
-    if opts["fix_scale"] is not None:
-        scale0 = opts["fix_scale"]
-    if opts["fix_bg"] is not None:
-        bg0 = opts["fix_bg"]
-    scale0 = max(scale0, opts["min_scale"])
-    model = FourierImageModel(problem, scale=scale0, bg=bg0, dx=dx0, dy=dy0,
-                              fwhm=fwhm0, beta=beta0)
-    model.scale.min = opts["min_scale"]
-    for name in ("scale", "bg", "dx", "dy", "fwhm", "beta"):
-        if opts["fix_" + name] is not None:
+    fwhm0, beta0 = _start_psf(options, start)
+    dx0, dy0 = start.dx, start.dy
+    scale0, bg0 = start.linear or problem.initial_scale_and_background(
+        problem.psf_transform(CircularMoffat(), fwhm0, beta0), dx0, dy0)
+    if options.fix_scale is not None:
+        scale0 = options.fix_scale
+    if options.fix_bg is not None:
+        bg0 = options.fix_bg
+    scale0 = max(scale0, options.min_scale)
+    if options.psf == "elliptical":
+        model = EllipticalFourierImageModel(problem, scale=scale0, bg=bg0, dx=dx0, dy=dy0,
+                                            fwhm=fwhm0, beta=beta0)
+    else:
+        model = FourierImageModel(problem, scale=scale0, bg=bg0, dx=dx0, dy=dy0,
+                                  fwhm=fwhm0, beta=beta0)
+    model.scale.min = options.min_scale
+    for name in FIXABLE:
+        if options.fixed(name) is not None:
             getattr(model, name).fixed = True
     if not any(not getattr(model, n).fixed for n in model.param_names):
         raise UserError("fix_*: every parameter is fixed; nothing is left to fit")
@@ -236,8 +194,9 @@ def _fitted_values(fitted, covariance):
     values = {}
     for name in fitted.param_names:
         param = getattr(fitted, name)
-        values[name] = FittedValue(param.value,
-                                   0.0 if param.fixed else covariance.stdev(name),
+        # A position angle is defined modulo 180 degrees.
+        value = param.value % 180.0 if name == "theta" else param.value
+        values[name] = FittedValue(value, 0.0 if param.fixed else covariance.stdev(name),
                                    bool(param.fixed))
     return values, covariance.submatrix(("dx", "dy"))
 
@@ -316,101 +275,82 @@ class _KeptState:
 class _FitState:
     """One fit's model, fitter information and the arrays it was made from."""
 
-    def __init__(self, fitted, info, messages, prepared, problem, refits, initial):
+    def __init__(self, fitted, info, messages, prepared, problem, refits, initial,
+                 next_start):
         self.fitted, self.info, self.messages = fitted, info, messages
         self.prepared, self.problem, self.refits = prepared, problem, refits
         # The last fit's starting values, for the report.
         self.initial = initial
+        # Where another fit of the same pair starts (the robust refits).
+        self.next_start = next_start
 
     def products(self, muse_image):
         """The compared images and model (see `_Products`)."""
         return _Products(self.prepared, self.problem, self.fitted, muse_image, muse_image)
 
 
-def _fit_with_refits(inputs, excluded, opts):
-    """Fit, then refit after moving the HST image by the whole pixels found."""
-    muse_image, muse_bad, hst_data, hst_bad, regrid, margin_pixels, restricted = inputs
-    pixel_x, pixel_y = muse_image.pixel_scales
+def _next_start(fitted, start):
+    """Where a refit starts: the fitted offsets, and the fitted PSF unless it
+    ended near a bound (the refit then needs a few iterations, not a whole fit)."""
+    following = StartPoint(dx=float(fitted.dx.value), dy=float(fitted.dy.value),
+                           fwhm=start.fwhm, beta=start.beta)
+    if 0.05 < fitted.fwhm.value < 5.0 and 1.2 < fitted.beta.value < 20.0:
+        following = following.moved(fwhm=float(fitted.fwhm.value),
+                                     beta=float(fitted.beta.value))
+    return following
+
+
+def _moved_pixels(start, px, py, pixel_scales):
+    """Whether a start lies a whole pixel or more from the shift (px, py)."""
+    pixel_x, pixel_y = pixel_scales
+    return abs(start.dx / pixel_x - px) >= 1.0 or abs(start.dy / pixel_y - py) >= 1.0
+
+
+def _fit_with_refits(inputs, excluded, start):
+    """Fit, then refit after moving the HST image by the whole pixels found.
+
+    Parameters
+    ----------
+    inputs : `~imphot_astropy.fitting.prepared.FitInputs`
+        The masks and options; its builder makes each problem.
+    excluded : `numpy.ndarray` of bool
+        The HST pixels excluded from the fit.
+    start : `~imphot_astropy.fitting.options.StartPoint`
+        Where the first fit starts.
+    """
+    options = inputs.options
+    pixel_scales = inputs.muse_image.pixel_scales
+    pixel_x, pixel_y = pixel_scales
     refits = 0
     while True:
-        px = int(np.floor(opts["dx0"] / pixel_x + 0.5))
-        py = int(np.floor(opts["dy0"] / pixel_y + 0.5))
-        shifted, shifted_bad, shifted_excluded = shift_by_pixels(
-            hst_data, hst_bad, excluded, px, py)
-        if (muse_bad | shifted_bad | shifted_excluded).all():
-            raise UserError("muse/hst: the images have no unmasked pixels in common")
-        prepared = PreparedPair(muse_image.data, muse_bad, shifted, shifted_bad,
-                             shifted_excluded, muse_image.variance, margin_pixels,
-                             opts["taper"], guard=not restricted)
-        prepared.shift = (px, py)
-        problem = FourierPlaneProblem(
-            prepared.muse, prepared.hst, prepared.window, pixel_x, pixel_y,
-            regrid.transfer, opts["hst_fwhm"], opts["hst_beta"], median=prepared.median,
-            xshift=px * pixel_x, yshift=py * pixel_y)
-        if problem.data.size == 0 or not np.any(np.abs(problem.hst) > 0):
-            raise UserError("hst: the HST image is zero wherever the MUSE image is "
-                            "unmasked")
-        if opts.pop("coarse_start", False):
-            _coarse_start(problem, opts, max(margin_pixels))
+        px = int(np.floor(start.dx / pixel_x + 0.5))
+        py = int(np.floor(start.dy / pixel_y + 0.5))
+        prepared, problem = inputs.problem(px, py, excluded)
+        if start.coarse:
+            start = _coarse_start(problem, options, start, max(inputs.margin_pixels))
             # As after a fit (below): move the HST image and its masks first
             # if the start is a pixel or more away (this is not a refit).
-            if (abs(opts["dx0"] / pixel_x - px) >= 1.0
-                    or abs(opts["dy0"] / pixel_y - py) >= 1.0):
-                opts.pop("linear_start")
+            if _moved_pixels(start, px, py, pixel_scales):
+                start = start.moved(linear=None)
                 continue
-        model = _initial_model(problem, opts)
+        model = _initial_model(problem, options, start)
         initial = {n: float(getattr(model, n).value) for n in model.param_names}
         fitted, info, messages = _run_fit(model, problem)
-        opts["dx0"], opts["dy0"] = float(fitted.dx.value), float(fitted.dy.value)
-        # Start any refit from this PSF (unless it ended near a bound): the
-        # refit then needs a few iterations, not a whole fit.
-        if 0.05 < fitted.fwhm.value < 5.0 and 1.2 < fitted.beta.value < 20.0:
-            opts["fwhm0"], opts["beta0"] = float(fitted.fwhm.value), float(fitted.beta.value)
-        moved_x = abs(fitted.dx.value / pixel_x - px) >= 1.0
-        moved_y = abs(fitted.dy.value / pixel_y - py) >= 1.0
-        if not (moved_x or moved_y) or refits >= _MAX_REFITS:
-            return _FitState(fitted, info, messages, prepared, problem, refits, initial)
+        start = _next_start(fitted, start)
+        if not _moved_pixels(start, px, py, pixel_scales) or refits >= _MAX_REFITS:
+            return _FitState(fitted, info, messages, prepared, problem, refits, initial,
+                             start)
         # The shift moved the masks by a pixel or more: shift the HST image
         # and its masks by the whole pixels found, so that both images mask
         # the same sky, and fit again.
         refits += 1
 
 
-def check_image_fit_options(fix_scale=None, fix_bg=None, fix_dx=None, fix_dy=None,
-                            fix_fwhm=None, fix_beta=None, min_scale=0,
-                            hst_fwhm=DEFAULT_HST_FWHM, hst_beta=DEFAULT_HST_BETA,
-                            margin=2.0, taper=9.0, init_dx=None, init_dy=None):
-    """Check the numeric options of an image fit, before anything is read.
-
-    Parameters
-    ----------
-    fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, min_scale, hst_fwhm, hst_beta, margin, taper, init_dx, init_dy
-        As for `measure_image_photometry`.
-
-    Returns
-    -------
-    options : dict
-        The options as floats (None where not given), but ``taper`` stays
-        an integer if it was one (the reference's Blackman bevel).
-
-    Raises
-    ------
-    UserError
-        Naming the first bad option.
-
-    Examples
-    --------
-    >>> check_image_fit_options(fix_beta=2.5)["fix_beta"]
-    2.5
-    >>> check_image_fit_options(fix_beta=0.5)
-    Traceback (most recent call last):
-    ...
-    imphot_astropy.exceptions.UserError: fix_beta: a Moffat beta must be > 1, not 0.5
-    """
-    return _validated_options(dict(
-        fix_scale=fix_scale, fix_bg=fix_bg, fix_dx=fix_dx, fix_dy=fix_dy,
-        fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
-        hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy))
+#: Check the options of an image fit before anything is read: the keywords
+#: of `measure_image_photometry` in, a frozen
+#: `~imphot_astropy.fitting.options.ImageFitOptions` out (a `UserError`
+#: names the first bad one).
+check_image_fit_options = ImageFitOptions.from_keywords
 
 
 def check_image_fit_inputs(hst_image, muse_image, star=None):
@@ -452,9 +392,10 @@ def check_image_fit_inputs(hst_image, muse_image, star=None):
 def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
                              fix_dx=None, fix_dy=None, fix_fwhm=None, fix_beta=None,
                              min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
-                             hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
-                             star=None, taper=9.0, extramask=None, init_dx=None,
-                             init_dy=None, robust=False, keep_state=False):
+                             hst_beta=DEFAULT_HST_BETA, margin=DEFAULT_MARGIN,
+                             segment=False, star=None, taper=DEFAULT_TAPER,
+                             extramask=None, init_dx=None,
+                             init_dy=None, robust=False, keep_state=False, psf="moffat"):
     """Measure the image fit of a MUSE image against an HST image (no side effects).
 
     The measuring core of `~imphot_astropy.photometry.fit_image_photometry`,
@@ -465,7 +406,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
     ----------
     hst, muse : str, HDU, NDData/CCDData or `~imphot_astropy.io.ImageData`
         The HST image regridded onto the MUSE grid, and the MUSE image.
-    regions, fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, min_scale, hst_fwhm, hst_beta, margin, segment, star, taper, extramask, init_dx, init_dy, robust
+    regions, fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, min_scale, hst_fwhm, hst_beta, margin, segment, star, taper, extramask, init_dx, init_dy, robust, psf
         See `~imphot_astropy.photometry.fit_image_photometry`.
     keep_state : bool
         Also keep the fit's prepared arrays and Fourier-plane problem as
@@ -493,52 +434,58 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
     >>> round(fit.fwhm.value, 2), round(fit.scale.value, 2)
     (0.65, 1.2)
     """
-    opts = _validated_options(dict(
+    options = ImageFitOptions.from_keywords(
         fix_scale=fix_scale, fix_bg=fix_bg, fix_dx=fix_dx, fix_dy=fix_dy,
         fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
-        hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy))
+        hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy,
+        regions=regions, segment=segment, star=star, extramask=extramask, robust=robust,
+        psf=psf)
+    return measure_with_options(hst, muse, options, keep_state=keep_state)
+
+
+def measure_with_options(hst, muse, options, keep_state=False):
+    """`measure_image_photometry` with options already checked.
+
+    Parameters
+    ----------
+    hst, muse : str, HDU, NDData/CCDData or `~imphot_astropy.io.ImageData`
+        The HST image regridded onto the MUSE grid, and the MUSE image.
+    options : `~imphot_astropy.fitting.options.ImageFitOptions`
+        From `check_image_fit_options` (the public functions) or built per
+        band by the survey.
+    keep_state : bool
+        As for `measure_image_photometry`.
+
+    Returns
+    -------
+    result : `~imphot_astropy.fitting.FittedImagePhotometry`
+
+    Examples
+    --------
+    >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> hst, muse, truth = make_synthetic_pair(shape=(60, 60), seed=3)
+    >>> fit = measure_with_options(hst, muse, ImageFitOptions.from_keywords(fix_beta=2.5))
+    >>> round(fit.fwhm.value, 2)
+    0.65
+    """
     hst_image, muse_image = read_aligned_pair(hst, muse)
-    regrid = check_image_fit_inputs(hst_image, muse_image, star)
-    opts["fix_bg"] = quantity_value(opts["fix_bg"], muse_image.unit, "fix_bg")
+    regrid = check_image_fit_inputs(hst_image, muse_image, options.star)
+    options = options.for_muse_unit(muse_image.unit)
+    inputs = FitInputs(hst_image, muse_image, options, regrid)
+    state = _fit_with_refits(inputs, inputs.excluded, options.start())
+    excluded, excluded_sources = inputs.excluded, []
+    if options.robust:
+        # Issue 16: leave out point sources that disagree, then fit again,
+        # each refit starting where the fit before it ended.
+        latest = state
 
-    muse_bad = muse_image.mask.copy()
-    if not means_none(extramask):
-        muse_bad |= read_mask(extramask, muse_image)
-    hst_bad = hst_image.mask
-    hst_data = np.where(hst_bad, 0.0, hst_image.data)
-    # Regions and segmentation are placed on the HST image, whose
-    # coordinates we trust, and move with it.
-    excluded = np.zeros(hst_bad.shape, dtype=bool)
-    region_list = fit_regions(regions, star)
-    # Where the caller chose the pixels to fit (include regions, a star), they
-    # are all compared, even next to the edge of the HST coverage.
-    restricted = any(region.meta.get("include", True) for region in region_list)
-    if region_list:
-        excluded |= regions_mask(region_list, hst_image.wcs, hst_image.shape)
-    if segment:
-        excluded |= segmentation_mask(hst_data, hst_bad | excluded)
-    if muse_bad.all():
-        raise UserError(f"muse: every pixel of {muse_image.name} is masked or NaN")
-    if (hst_bad | excluded).all():
-        raise UserError(f"hst: every pixel of {hst_image.name} is masked, NaN or "
-                        "outside the regions")
+        def refit(mask):
+            nonlocal latest
+            latest = _fit_with_refits(inputs, mask, latest.next_start)
+            return latest
 
-    pixel_x, pixel_y = muse_image.pixel_scales
-    opts["dx0"] = opts["fix_dx"] if opts["fix_dx"] is not None else (opts["init_dx"] or 0.0)
-    opts["dy0"] = opts["fix_dy"] if opts["fix_dy"] is not None else (opts["init_dy"] or 0.0)
-    # Without offsets given or fixed, the fit starts from a cross-correlation.
-    opts["coarse_start"] = all(opts[name] is None for name in ("fix_dx", "fix_dy",
-                                                               "init_dx", "init_dy"))
-    margin_pixels = (int(np.ceil(opts["margin"] / pixel_y)),
-                     int(np.ceil(opts["margin"] / pixel_x)))
-    inputs = (muse_image, muse_bad, hst_data, hst_bad, regrid, margin_pixels, restricted)
-    state = _fit_with_refits(inputs, excluded, opts)
-    excluded_sources = []
-    if robust:
-        # Issue 16: leave out point sources that disagree, then fit again.
         state, excluded, excluded_sources = refit_without_inconsistent_sources(
-            state, excluded, lambda mask: _fit_with_refits(inputs, mask, opts),
-            muse_image, max(margin_pixels))
+            state, excluded, refit, muse_image, max(inputs.margin_pixels))
     fitted, info, messages, prepared, problem, refits = (
         state.fitted, state.info, state.messages, state.prepared, state.problem,
         state.refits)
@@ -560,14 +507,13 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
         prepared.hst[prepared.sky_slice][prepared.good], hst_image.name,
         muse_band(muse_image), excluded_sources, min(muse_image.pixel_scales))
     result.at_bound = at_bound
+    result.psf = options.psf
+    if options.psf == "elliptical":
+        # The elliptical Moffat's shape (the reference's result attributes
+        # are those of the circular one).
+        result.e, result.theta = values["e"], values["theta"]
     if keep_state:
         # Only what the docstring promises: the fitter's information (its
         # Jacobian, 1e5 x 6 values) would be dead weight.
         result.fit_state = _KeptState(prepared, problem)
-    options = {key: opts[key] for key in ("fix_scale", "fix_bg", "fix_dx", "fix_dy",
-                                          "fix_fwhm", "fix_beta", "min_scale", "hst_fwhm",
-                                          "hst_beta", "margin", "taper", "init_dx",
-                                          "init_dy")}
-    options.update(regions=regions, segment=segment, star=star, extramask=extramask,
-                   robust=robust)
-    return record_provenance(result, hst_image, muse_image, options)
+    return record_provenance(result, hst_image, muse_image, options.record())

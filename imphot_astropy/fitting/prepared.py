@@ -9,9 +9,15 @@ from scipy import fft as sp_fft
 from scipy import ndimage
 
 from ..exceptions import UserError
-from ..core.masks import taper_weights, bounding_slices
+from ..io import read_mask
+from ..core.masks import taper_weights, bounding_slices, segmentation_mask
+from ..core.fourier_model import FourierPlaneProblem
+from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
+                              REGRID_CUTOFF_KEYWORD)
+from ..masking import fit_regions, regions_mask, means_none
 
-__all__ = ["PreparedPair", "shift_by_pixels", "padded_shape", "near_missing_hst"]
+__all__ = ["FitInputs", "PreparedPair", "shift_by_pixels", "padded_shape",
+           "near_missing_hst"]
 
 
 def shift_by_pixels(data, bad, excluded, px, py):
@@ -167,3 +173,109 @@ class PreparedPair:
             self.noise_variance = np.zeros(shape)
             self.noise_variance[self.sky_slice] = np.where(
                 muse_bad[self.crop], 0.0, np.nan_to_num(muse_variance[self.crop]))
+
+
+class FitInputs:
+    """The one builder of image-fit problems, for the image fit and every survey band.
+
+    From the read images and the checked options it makes, once, the masks
+    (MUSE bad pixels and ``extramask``; HST bad pixels; pixels excluded by
+    ``regions``, ``star`` and ``segment``, placed on the HST image, whose
+    coordinates we trust, so that they move with it), and checks that
+    something is left; `problem` then builds the prepared arrays and the
+    Fourier-plane problem with the HST image moved by whole pixels.
+
+    Parameters
+    ----------
+    hst_image, muse_image : `~imphot_astropy.io.ImageData`
+        The HST image on the MUSE grid and the MUSE image.
+    options : `~imphot_astropy.fitting.options.ImageFitOptions`
+        The checked options (``extramask``, ``regions``, ``star``,
+        ``segment``, ``margin``, ``taper``, ``hst_fwhm``, ``hst_beta``).
+    regrid : object, optional
+        The regridding filter (default: the one the HST header names).
+
+    Raises
+    ------
+    UserError
+        If every pixel of an image is masked (or excluded), or a mask or
+        region file cannot be read.
+
+    Examples
+    --------
+    >>> from imphot_astropy.datasets import make_synthetic_pair
+    >>> from imphot_astropy.io import read_image
+    >>> from imphot_astropy.fitting.options import ImageFitOptions
+    >>> hst, muse, _ = make_synthetic_pair(shape=(40, 40), seed=3)
+    >>> inputs = FitInputs(read_image(hst, "hst"), read_image(muse, "muse"),
+    ...                    ImageFitOptions.from_keywords())
+    >>> prepared, problem = inputs.problem(0, 0)
+    >>> prepared.shift, problem.data.size > 0
+    ((0, 0), True)
+    """
+
+    def __init__(self, hst_image, muse_image, options, regrid=None):
+        self.muse_image, self.options = muse_image, options
+        if regrid is None:
+            regrid = regrid_filter_from_header(
+                hst_image.keywords(REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD),
+                hst_image.name)
+        self.regrid = regrid
+        self.muse_bad = muse_image.mask.copy()
+        if not means_none(options.extramask):
+            self.muse_bad |= read_mask(options.extramask, muse_image)
+        self.hst_bad = hst_image.mask
+        self.hst_data = np.where(self.hst_bad, 0.0, hst_image.data)
+        excluded = np.zeros(self.hst_bad.shape, dtype=bool)
+        region_list = fit_regions(options.regions, options.star)
+        # Where the caller chose the pixels to fit (include regions, a star),
+        # they are all compared, even next to the edge of the HST coverage.
+        self.restricted = any(region.meta.get("include", True) for region in region_list)
+        if region_list:
+            excluded |= regions_mask(region_list, hst_image.wcs, hst_image.shape)
+        if options.segment:
+            excluded |= segmentation_mask(self.hst_data, self.hst_bad | excluded)
+        self.excluded = excluded
+        if self.muse_bad.all():
+            raise UserError(f"muse: every pixel of {muse_image.name} is masked or NaN")
+        if (self.hst_bad | excluded).all():
+            raise UserError(f"hst: every pixel of {hst_image.name} is masked, NaN or "
+                            "outside the regions")
+        self.margin_pixels = options.margin_pixels(muse_image.pixel_scales)
+
+    def problem(self, px, py, excluded=None):
+        """The prepared arrays and Fourier-plane problem, HST moved by (px, py) pixels.
+
+        Parameters
+        ----------
+        px, py : int
+            Whole pixels along x and y.
+        excluded : `numpy.ndarray` of bool, optional
+            Pixels of the HST image to exclude instead of the options' (the
+            robust refit adds sources to them).
+
+        Returns
+        -------
+        prepared : `PreparedPair`
+            With ``shift = (px, py)``.
+        problem : `~imphot_astropy.core.fourier_model.FourierPlaneProblem`
+        """
+        excluded = self.excluded if excluded is None else excluded
+        muse, options = self.muse_image, self.options
+        pixel_x, pixel_y = muse.pixel_scales
+        shifted, shifted_bad, shifted_excluded = shift_by_pixels(
+            self.hst_data, self.hst_bad, excluded, px, py)
+        if (self.muse_bad | shifted_bad | shifted_excluded).all():
+            raise UserError("muse/hst: the images have no unmasked pixels in common")
+        prepared = PreparedPair(muse.data, self.muse_bad, shifted, shifted_bad,
+                                shifted_excluded, muse.variance, self.margin_pixels,
+                                options.taper, guard=not self.restricted)
+        prepared.shift = (px, py)
+        problem = FourierPlaneProblem(
+            prepared.muse, prepared.hst, prepared.window, pixel_x, pixel_y,
+            self.regrid.transfer, options.hst_fwhm, options.hst_beta,
+            median=prepared.median, xshift=px * pixel_x, yshift=py * pixel_y)
+        if problem.data.size == 0 or not np.any(np.abs(problem.hst) > 0):
+            raise UserError("hst: the HST image is zero wherever the MUSE image is "
+                            "unmasked")
+        return prepared, problem

@@ -74,6 +74,8 @@ def _value_units(result, muse_unit, hst_unit):
     units.update({"plain_" + name: unit for name, unit in list(units.items())
                   if name in ("scale", "bg", "dx", "dy", "fwhm", "beta")})
     units.update(plain_hst_fwhm=u.arcsec, plain_hst_beta=u.dimensionless_unscaled)
+    # The elliptical Moffat's shape (psf="elliptical").
+    units.update(e=u.dimensionless_unscaled, theta=u.deg)
     return units
 
 

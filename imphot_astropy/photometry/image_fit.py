@@ -7,9 +7,9 @@ image (`imphot_astropy.corrections`).
 """
 
 from ..corrections import aligned_output, write_aligned_image
-from ..fitting.image_fit import (measure_image_photometry, check_image_fit_options,
-                                 check_image_fit_inputs, read_aligned_pair,
-                                 DEFAULT_HST_FWHM, DEFAULT_HST_BETA)
+from ..fitting.image_fit import (measure_with_options, check_image_fit_inputs,
+                                 read_aligned_pair, DEFAULT_HST_FWHM, DEFAULT_HST_BETA)
+from ..fitting.options import ImageFitOptions, DEFAULT_MARGIN, DEFAULT_TAPER
 from .products import FitOutputs
 
 __all__ = ["fit_image_photometry"]
@@ -18,11 +18,12 @@ __all__ = ["fit_image_photometry"]
 def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
                          fix_dx=None, fix_dy=None, fix_fwhm=None, fix_beta=None,
                          min_scale=0, hst_fwhm=DEFAULT_HST_FWHM,
-                         hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
+                         hst_beta=DEFAULT_HST_BETA, margin=DEFAULT_MARGIN, segment=False,
                          display=False, nowait=False, hardcopy=None, title=None,
-                         star=None, save=False, fig=None, taper=9.0, extramask=None,
+                         star=None, save=False, fig=None, taper=DEFAULT_TAPER,
+                         extramask=None,
                          init_dx=None, init_dy=None, apply=False, resample=False,
-                         robust=False):
+                         robust=False, psf="moffat"):
     """Fit a MUSE image with an HST image of the same sky on the same grid.
 
     The HST image is convolved with a Moffat PSF, scaled, offset and shifted
@@ -135,6 +136,14 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         rounds). Their sky positions are in ``result.quality.excluded`` and
         the ``excluded`` table column, for checking. See
         `~imphot_astropy.fitting.robust`.
+    psf : {"moffat", "elliptical"}
+        The model of the MUSE PSF: the circular Moffat of the reference tool
+        (the default), or an elliptical Moffat
+        (`~imphot_astropy.core.psf.EllipticalMoffat`), whose ``fwhm`` is
+        then the FWHM along the major axis and which adds the results
+        ``e`` (ellipticity, 1 - minor/major) and ``theta`` (position angle
+        of the major axis, degrees from +x toward +y, in [0, 180)).
+        ``fix_*`` holds only the circular parameters.
 
     Returns
     -------
@@ -155,22 +164,21 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
     >>> round(fit.fwhm.value, 2), round(fit.scale.value, 2)
     (0.65, 1.2)
     """
-    check_image_fit_options(
+    # Checked once, before anything is read; the measuring layer takes them as
+    # they are.
+    options = ImageFitOptions.from_keywords(
         fix_scale=fix_scale, fix_bg=fix_bg, fix_dx=fix_dx, fix_dy=fix_dy,
         fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
-        hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy)
+        hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy,
+        regions=regions, segment=segment, star=star, extramask=extramask, robust=robust,
+        psf=psf)
     outputs = FitOutputs(display=display, nowait=nowait, hardcopy=hardcopy, title=title,
                          fig=fig, save=save)
     hst_image, muse_image = read_aligned_pair(hst, muse)
     check_image_fit_inputs(hst_image, muse_image, star)
     output = aligned_output(apply, resample, muse_image.filename,
                             [hst_image.filename, extramask])
-    result = measure_image_photometry(
-        hst_image, muse_image, regions=regions, fix_scale=fix_scale, fix_bg=fix_bg,
-        fix_dx=fix_dx, fix_dy=fix_dy, fix_fwhm=fix_fwhm, fix_beta=fix_beta,
-        min_scale=min_scale, hst_fwhm=hst_fwhm, hst_beta=hst_beta, margin=margin,
-        segment=segment, star=star, taper=taper, extramask=extramask, init_dx=init_dx,
-        init_dy=init_dy, robust=robust)
+    result = measure_with_options(hst_image, muse_image, options)
     if output is not None:
         write_aligned_image(muse_image, result, resample=resample,
                             inputs=[hst_image.filename, extramask], output=output)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.psf import CircularMoffat
 from ..exceptions import UserError
 from .figures import require_matplotlib, new_figure, resolve_title, text_panel
 from .text import format_fitted_value, fitted_value_lines, unit_label, quality_lines
@@ -29,10 +30,11 @@ STAR_FIT_FIGSIZE = (13.0, 8.5)
 def moffat_profile(radius, flux, fwhm, beta, bg=0.0, pixel_area=1.0):
     """A circular Moffat profile of total flux ``flux``, per pixel, plus ``bg``.
 
-    ``bg + flux * pixel_area * (beta - 1) / (pi a^2) / (1 + r^2/a^2)^beta``
-    with ``a = fwhm / (2 sqrt(2^(1/beta) - 1))``: the value a pixel of area
+    ``bg + flux * pixel_area * M(r)``, with M the unit-volume circular Moffat
+    (`~imphot_astropy.core.psf.CircularMoffat`): the value a pixel of area
     ``pixel_area`` centred at ``radius`` would hold, ignoring the variation
-    of the profile across the pixel.
+    of the profile across the pixel. The figure only draws: the profile is
+    the PSF object's.
 
     Parameters
     ----------
@@ -59,9 +61,7 @@ def moffat_profile(radius, flux, fwhm, beta, bg=0.0, pixel_area=1.0):
     0.5
     """
     radius = np.asarray(radius, dtype=float)
-    a2 = fwhm**2 / (4.0 * (2.0**(1.0 / beta) - 1.0))
-    peak = flux * (beta - 1.0) / (np.pi * a2)
-    return bg + pixel_area * peak / (1.0 + radius**2 / a2)**beta
+    return bg + pixel_area * flux * CircularMoffat().image(radius, 0.0, fwhm, beta)
 
 
 @dataclass

@@ -10,22 +10,17 @@ places the band at its effective wavelength instead.
 """
 
 import numpy as np
-from scipy import fft as sp_fft
 
-from ..core.fourier_model import FourierPlaneProblem
-from ..core.moffat import (moffat_fourier_transform, moffat_fourier_derivatives, MIN_BETA,
-                           RadialTable)
-from ..core.transfer import regrid_filter_from_header, REGRID_FILTER_KEYWORD, \
-    REGRID_CUTOFF_KEYWORD
-from ..core.masks import segmentation_mask, is_integer_width
+from ..core.fourier_model import FourierModel
+from ..core.moffat import MIN_BETA
+from ..core.psf import CircularMoffat, RadialPSF
 from ..exceptions import UserError
-from ..io import read_mask
-from ..masking import regions_mask, fit_regions, means_none
 from ..fitting.image_fit import read_aligned_pair
-from ..fitting.prepared import PreparedPair, shift_by_pixels
-from .fsf import normalised_wavelength
+from ..fitting.options import ImageFitOptions
+from ..fitting.prepared import FitInputs
+from .fsf import normalised_wavelength, FSFModel
 
-__all__ = ["BandProblem", "psf_nodes"]
+__all__ = ["BandProblem", "MoffatMixture", "psf_nodes"]
 
 # The polynomials may stray below these during a fit; clipping keeps each
 # trial a valid Moffat.
@@ -38,11 +33,6 @@ _MIN_FWHM = 0.05
 RADIAL_NODES = 512
 # FFT threads for the stacked inverse transforms of the Jacobian.
 _FFT_WORKERS = 2
-
-
-def _taper(value):
-    """The taper width as the image fit takes it (its type chooses the bevel)."""
-    return int(value) if is_integer_width(value) else float(value)
 
 
 def psf_nodes(wavelengths, weights, n):
@@ -78,6 +68,90 @@ def psf_nodes(wavelengths, weights, n):
     return node_l[used] / node_w[used], node_w[used] / total
 
 
+class MoffatMixture(RadialPSF):
+    """The PSF of a band image made from a cube: a mixture of circular Moffats.
+
+    A PSF object (see `~imphot_astropy.core.psf`) whose parameters are the
+    coefficients of the FWHM and beta polynomials in the normalised
+    wavelength: at each node wavelength the PSF is a circular Moffat with
+    the FWHM and beta of the polynomials there, and the band PSF is the
+    nodes' weighted sum. Its parameters are given as two sequences,
+    ``(fwhm_coeffs, beta_coeffs)``.
+
+    Parameters
+    ----------
+    node_l : `numpy.ndarray`
+        The nodes' normalised wavelengths (see `psf_nodes`).
+    node_weights : `numpy.ndarray`
+        Their weights (sum 1).
+    radial_nodes : int
+        Nodes of the radial table on which the transform is computed.
+
+    Examples
+    --------
+    >>> psf = MoffatMixture(np.array([-0.2, 0.2]), np.array([0.5, 0.5]))
+    >>> terms = psf.radial_terms(np.linspace(0, 2, 5), (0.65, -0.1), (2.5,),
+    ...                          derivatives=True)
+    >>> terms.shape      # transform, d/dfwhm_c0, d/dfwhm_c1 (beta fixed)
+    (3, 5)
+    """
+
+    def __init__(self, node_l, node_weights, radial_nodes=RADIAL_NODES):
+        self.node_l = np.asarray(node_l, dtype=float)
+        self.node_weights = np.asarray(node_weights, dtype=float)
+        self.radial_nodes = int(radial_nodes)
+        self._moffat = CircularMoffat(radial_nodes)
+
+    def node_psf(self, fwhm_coeffs, beta_coeffs):
+        """The FWHM and beta at each node (clipped to valid Moffats)."""
+        powers_f = self.node_l[:, None] ** np.arange(len(fwhm_coeffs))
+        powers_b = self.node_l[:, None] ** np.arange(len(beta_coeffs))
+        fwhms = np.maximum(powers_f @ np.asarray(fwhm_coeffs), _MIN_FWHM)
+        betas = np.maximum(powers_b @ np.asarray(beta_coeffs), MIN_BETA + 1e-3)
+        return fwhms, betas, powers_f, powers_b
+
+    def radial_terms(self, nodes, fwhm_coeffs, beta_coeffs, derivatives=False):
+        """The band PSF (and its derivatives by each coefficient) on a radial table.
+
+        The nodes' transforms are summed on the radial table first, so the
+        interpolation to the 2D frequencies is done once per term; the
+        table is coarser than the single-band fit's (see ``radial_nodes``),
+        because the Bessel functions at every node and trial dominated the
+        cost. With ``derivatives`` True the beta derivatives are left out
+        (the joint fit then holds beta fixed); ``"all"`` includes them.
+        """
+        fwhms, betas, powers_f, powers_b = self.node_psf(fwhm_coeffs, beta_coeffs)
+        psf = np.zeros(nodes.size)
+        if not derivatives:
+            for k, weight in enumerate(self.node_weights):
+                psf += weight * self._moffat.radial_terms(nodes, fwhms[k], betas[k])[0]
+            return psf[None, :]
+        d_fwhm = np.zeros((len(fwhm_coeffs), nodes.size))
+        d_beta = np.zeros((len(beta_coeffs) if derivatives == "all" else 0, nodes.size))
+        for k, weight in enumerate(self.node_weights):
+            value, dfw, dbe = self._moffat.radial_terms(nodes, fwhms[k], betas[k],
+                                                        derivatives=True)
+            psf += weight * value
+            d_fwhm += weight * powers_f[k][:, None] * dfw[None, :]
+            if d_beta.shape[0]:
+                d_beta += weight * powers_b[k][:, None] * dbe[None, :]
+        return np.vstack([psf[None, :], d_fwhm, d_beta])
+
+    def fsf_model(self, fwhm_coeffs, beta_coeffs, lbrange):
+        """Its FSF description: MPDAF's polynomial Moffat model (`~imphot_astropy.survey.fsf.FSFModel`).
+
+        The coefficients are those of this PSF's parameters; ``lbrange``
+        is the normalisation the node wavelengths were given in.
+
+        Examples
+        --------
+        >>> psf = MoffatMixture(np.array([0.0]), np.array([1.0]))
+        >>> float(psf.fsf_model([0.6, -0.1], [2.5], (5000, 9000)).fwhm(7000.0))
+        0.6
+        """
+        return FSFModel(fwhm_coeffs, beta_coeffs, lbrange=lbrange)
+
+
 class BandProblem:
     """The fixed inputs of one band in the joint fit.
 
@@ -89,9 +163,10 @@ class BandProblem:
         The HST image on the MUSE grid (MUSE units) and the band image.
     wavelengths, weights : `numpy.ndarray`
         The PSF mixture's planes and weights (see `psf_nodes`).
-    options : dict
-        The band's ``regions``, ``star``, ``segment``, ``extramask``,
-        ``margin``, ``taper``, ``hst_fwhm`` and ``hst_beta``, as for
+    options : `~imphot_astropy.fitting.options.ImageFitOptions` or dict
+        The band's options (of which ``regions``, ``star``, ``segment``,
+        ``extramask``, ``margin``, ``taper``, ``hst_fwhm`` and ``hst_beta``
+        shape its problem), or a dict of the keywords of
         `~imphot_astropy.fit_image_photometry`.
     lbrange : (float, float)
         The reference wavelengths of the polynomials.
@@ -123,13 +198,14 @@ class BandProblem:
         self.name = name
         self.radial_nodes = int(radial_nodes)
         self.hst_image, self.muse_image = read_aligned_pair(hst, muse)
-        self.options = dict(options)
+        self.options = ImageFitOptions.coerce(options).for_muse_unit(self.muse_image.unit)
+        self._inputs = None
         node_l, self.node_weights = psf_nodes(wavelengths, weights, nodes)
         self.node_wavelengths = node_l
         self.node_l = normalised_wavelength(node_l, lbrange)
+        self.psf = MoffatMixture(self.node_l, self.node_weights, self.radial_nodes)
         self.effective_wavelength = float(np.sum(node_l * self.node_weights))
         self.sigma = 1.0
-        self._cache = {}
         self.set_shift(shift, state)
 
     def set_shift(self, shift, state=None):
@@ -138,106 +214,19 @@ class BandProblem:
         if state is not None and tuple(state.prepared.shift) == (px, py):
             self._use_problem(state.prepared, state.problem, (px, py))
             return
-        opts = self.options
-        hst_image, muse_image = self.hst_image, self.muse_image
-        regrid = regrid_filter_from_header(
-            hst_image.keywords(REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD), hst_image.name)
-        muse_bad = muse_image.mask.copy()
-        extramask = opts.get("extramask")
-        if not means_none(extramask):
-            muse_bad |= read_mask(extramask, muse_image)
-        hst_bad = hst_image.mask
-        hst_data = np.where(hst_bad, 0.0, hst_image.data)
-        excluded = np.zeros(hst_bad.shape, dtype=bool)
-        region_list = fit_regions(opts.get("regions"), opts.get("star"))
-        restricted = any(region.meta.get("include", True) for region in region_list)
-        if region_list:
-            excluded |= regions_mask(region_list, hst_image.wcs, hst_image.shape)
-        if opts.get("segment"):
-            excluded |= segmentation_mask(hst_data, hst_bad | excluded)
-        pixel_x, pixel_y = muse_image.pixel_scales
-        margin = float(opts.get("margin", 2.0))
-        margin_pixels = (int(np.ceil(margin / pixel_y)), int(np.ceil(margin / pixel_x)))
-        shifted, shifted_bad, shifted_excluded = shift_by_pixels(
-            hst_data, hst_bad, excluded, px, py)
-        prepared = PreparedPair(muse_image.data, muse_bad, shifted, shifted_bad,
-                             shifted_excluded, muse_image.variance, margin_pixels,
-                             _taper(opts.get("taper", 9.0)), guard=not restricted)
-        problem = FourierPlaneProblem(
-            prepared.muse, prepared.hst, prepared.window, pixel_x, pixel_y,
-            regrid.transfer, float(opts.get("hst_fwhm", 0.085)),
-            float(opts.get("hst_beta", 1.6)), median=prepared.median,
-            xshift=px * pixel_x, yshift=py * pixel_y)
+        if self._inputs is None:
+            # The image fit's problem builder: the masks are made once (only
+            # if the single-band fit's problem cannot be taken), the problem
+            # at each whole-pixel shift.
+            self._inputs = FitInputs(self.hst_image, self.muse_image, self.options)
+        prepared, problem = self._inputs.problem(px, py)
         self._use_problem(prepared, problem, (px, py))
 
     def _use_problem(self, prepared, problem, shift):
         self.prepared, self.problem = prepared, problem
-        self.radial = RadialTable(np.hypot(problem.fx, problem.fy), nodes=self.radial_nodes)
-        self._flat_selection = np.flatnonzero(problem.selection)
+        self.fourier = FourierModel(problem, self.psf, fft_workers=_FFT_WORKERS)
         self.shift = shift
         self.pixel_scales = tuple(float(v) for v in self.muse_image.pixel_scales)
-        self._cache = {}
-
-    def _psf_tables(self, fwhm_coeffs, beta_coeffs, derivatives):
-        """The band PSF (and its derivatives by each coefficient) on the radial table.
-
-        The nodes' transforms are summed on the radial table first, so the
-        interpolation to the 2D frequencies is done once per term; the
-        table is coarser than the single-band fit's (see ``radial_nodes``),
-        because the Bessel functions at every node and trial dominated the
-        cost. Derivatives are computed only when a Jacobian is asked for,
-        and the beta derivatives only if beta varies.
-        """
-        powers_f = self.node_l[:, None] ** np.arange(len(fwhm_coeffs))
-        powers_b = self.node_l[:, None] ** np.arange(len(beta_coeffs))
-        fwhms = np.maximum(powers_f @ np.asarray(fwhm_coeffs), _MIN_FWHM)
-        betas = np.maximum(powers_b @ np.asarray(beta_coeffs), MIN_BETA + 1e-3)
-        nodes = self.radial.nodes
-        psf = np.zeros(nodes.size)
-        if not derivatives:
-            for k, weight in enumerate(self.node_weights):
-                psf += weight * moffat_fourier_transform(nodes, fwhms[k], betas[k])
-            return psf[None, :]
-        d_fwhm = np.zeros((len(fwhm_coeffs), nodes.size))
-        d_beta = np.zeros((len(beta_coeffs) if derivatives == "all" else 0, nodes.size))
-        for k, weight in enumerate(self.node_weights):
-            value, dfw, dbe = moffat_fourier_derivatives(nodes, fwhms[k], betas[k])
-            psf += weight * value
-            d_fwhm += weight * powers_f[k][:, None] * dfw[None, :]
-            if d_beta.shape[0]:
-                d_beta += weight * powers_b[k][:, None] * dbe[None, :]
-        return np.vstack([psf[None, :], d_fwhm, d_beta])
-
-    def _to_images(self, transforms):
-        """Inverse-transform stacked values at the modelled frequencies.
-
-        As `FourierPlaneProblem.to_image`, with the frequencies scattered
-        by flat index and the stack shared by two FFT threads.
-        """
-        transforms = np.atleast_2d(transforms)
-        p = self.problem
-        full = np.zeros((transforms.shape[0], p.selection.size), dtype=complex)
-        full[:, self._flat_selection] = transforms
-        full = full.reshape((transforms.shape[0],) + p.selection.shape)
-        return sp_fft.irfft2(full, s=p.shape, axes=(-2, -1), workers=_FFT_WORKERS)
-
-    def _state(self, dx, dy, fwhm_coeffs, beta_coeffs):
-        """The shifted HST transform, the PSF and the convolved image at a point.
-
-        The latest point is kept: the joint fit asks for the Jacobian where
-        it has just evaluated the residual.
-        """
-        key = (dx, dy, tuple(fwhm_coeffs), tuple(beta_coeffs))
-        if self._cache.get("key") != key:
-            p = self.problem
-            table = self._psf_tables(fwhm_coeffs, beta_coeffs, derivatives=False)
-            psf = self.radial.interpolate(table[0])
-            shifted = p.hst * np.exp(-2j * np.pi * (p.fx * (dx - p.xshift)
-                                                    + p.fy * (dy - p.yshift)))
-            convolved = psf * shifted
-            image = p.windowed(self._to_images(convolved))[0]
-            self._cache = dict(key=key, shifted=shifted, convolved=convolved, image=image)
-        return self._cache
 
     def evaluate(self, scale, bg, dx, dy, fwhm_coeffs, beta_coeffs, jacobian=False):
         """The windowed model at the compared pixels, and optionally its derivatives.
@@ -259,23 +248,16 @@ class BandProblem:
             With ``jacobian``: the derivative of the model by ``scale``,
             ``bg``, ``dx``, ``dy``, ``fwhm_c<j>`` (and ``beta_c<j>``).
         """
-        p = self.problem
-        state = self._state(dx, dy, fwhm_coeffs, beta_coeffs)
-        model = scale * state["image"] + (bg - p.median) * p.window
+        params = (tuple(fwhm_coeffs), tuple(beta_coeffs))
+        model = self.fourier.evaluate(scale, bg, dx, dy, params)
         if not jacobian:
             return model, None
-        tables = self._psf_tables(fwhm_coeffs, beta_coeffs,
-                                  derivatives="all" if jacobian == "all" else True)
-        convolved, shifted = state["convolved"], state["shifted"]
-        transforms = [-2j * np.pi * p.fx * scale * convolved,
-                      -2j * np.pi * p.fy * scale * convolved]
-        transforms += [scale * self.radial.interpolate(t) * shifted for t in tables[1:]]
-        images = p.windowed(self._to_images(np.stack(transforms)))
-        columns = {"scale": state["image"], "bg": p.window, "dx": images[0],
-                   "dy": images[1]}
+        images = self.fourier.jacobian(scale, dx, dy, params, derivatives=jacobian)
+        columns = {"scale": self.fourier.state(dx, dy, params)["image"],
+                   "bg": self.problem.window, "dx": images[0], "dy": images[1]}
         nf = len(fwhm_coeffs)
         for j in range(nf):
             columns[f"fwhm_c{j}"] = images[2 + j]
-        for j in range(len(tables) - 1 - nf):
+        for j in range(len(images) - 2 - nf):
             columns[f"beta_c{j}"] = images[2 + nf + j]
         return model, columns

@@ -12,7 +12,9 @@ from threadpoolctl import threadpool_limits
 from ..exceptions import UserError
 from ..utils import worker_count
 from ..io import ImageData, read_image, image_grids_aligned
-from ..fitting import measure_image_photometry, FittedValue, sky_offsets
+from ..fitting import FittedValue, sky_offsets
+from ..fitting.image_fit import measure_with_options
+from ..fitting.options import ImageFitOptions
 from ..masking import means_none
 from ..preparation import (regrid_hst_like_muse, rescale_hst_like_muse,
                            write_regridded_hst, hst_band_filter, read_muse_reference)
@@ -30,10 +32,6 @@ __all__ = ["fit_cube_photometry", "fit_cube_file", "BAND_FIT_KEYWORDS"]
 BAND_FIT_KEYWORDS = ("regions", "fix_scale", "fix_bg", "fix_dx", "fix_dy", "fix_fwhm",
                      "fix_beta", "min_scale", "hst_fwhm", "hst_beta", "margin",
                      "segment", "star", "taper", "extramask", "init_dx", "init_dy")
-
-# Of those, the ones that shape a band's problem in the joint fit.
-_PROBLEM_KEYWORDS = ("regions", "star", "segment", "extramask", "margin", "taper",
-                     "hst_fwhm", "hst_beta")
 
 
 def _check_keywords(options, where):
@@ -53,7 +51,8 @@ def _band_options(names, common, band_options):
     for name in names:
         own = dict(band_options.get(name) or {})
         _check_keywords(own, f"band_options[{name!r}]")
-        options[name] = {**common, **own}
+        # Checked once per band, before the long extraction of the images.
+        options[name] = ImageFitOptions.from_keywords(**{**common, **own})
     return options
 
 
@@ -190,8 +189,7 @@ def _apply_joint_options(params, common, options, bands, joint_parameters):
             params[f"{prefix}_c0"].set(value=float(common[f"fix_{prefix}"]), vary=False)
     for band in bands:
         for prefix in ("scale", "bg"):
-            value = options[band][f"fix_{prefix}"] if f"fix_{prefix}" in options[band] \
-                else None
+            value = options[band].fixed(prefix)
             if value is not None:
                 params[band_parameter_name(prefix, band)].set(value=float(value), vary=False)
     if joint_parameters is None:
@@ -354,8 +352,7 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
 
 def _reads_files(options):
     """Whether a band's fit reads region or mask files."""
-    return not (means_none(options.get("regions"))
-                and means_none(options.get("extramask")))
+    return not (means_none(options.regions) and means_none(options.extramask))
 
 
 def _single_band_fits(names, hst, band_images, options, nworkers):
@@ -368,8 +365,8 @@ def _single_band_fits(names, hst, band_images, options, nworkers):
     `warnings.catch_warnings`, which is not thread-safe.
     """
     def fit(name):
-        return measure_image_photometry(hst[name], band_images[name], keep_state=True,
-                                        **options[name])
+        return measure_with_options(hst[name], band_images[name], options[name],
+                                    keep_state=True)
 
     threaded = [n for n in names if not _reads_files(options[n])] if nworkers > 1 else []
     single = {}
@@ -391,10 +388,9 @@ def _joint_fit(names, hst, band_images, spectra, single, options, fit_keywords, 
     shift = _whole_pixels(single, band_images[names[0]])
     bands = []
     for n in names:
-        problem_options = {k: v for k, v in options[n].items() if k in _PROBLEM_KEYWORDS}
         band = BandProblem(n, hst[n], band_images[n], spectra[n].wavelengths,
                            spectra[n].mixture_weights(how["source_light"]),
-                           problem_options, how["lbrange"], nodes=how["psf_nodes"],
+                           options[n], how["lbrange"], nodes=how["psf_nodes"],
                            shift=shift, state=single[n].__dict__.pop("fit_state", None))
         band.sigma = _band_noise(band, single[n], start[n])
         bands.append(band)

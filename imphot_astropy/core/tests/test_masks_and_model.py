@@ -7,6 +7,7 @@ import pytest
 
 from imphot_astropy.core.masks import taper_weights, segmentation_mask, bounding_slices
 from imphot_astropy.core.fourier_model import FourierPlaneProblem, FourierImageModel
+from imphot_astropy.core.psf import CircularMoffat
 from imphot_astropy.core.transfer import RegridFilter, regrid_filter_from_header
 from imphot_astropy import UserError
 
@@ -139,11 +140,12 @@ def test_correlation_offset_finds_a_known_shift(dx, dy, xshift):
     moved = np.roll(hst, int(round(xshift / 0.2)), axis=1)
     problem = FourierPlaneProblem(muse, moved, np.ones(shape), 0.2, 0.2,
                                   RegridFilter().transfer, 0.085, 1.6, xshift=xshift)
-    found = problem.correlation_offset(0.7, 2.5, 10)
+    psf = problem.psf_transform(CircularMoffat(), 0.7, 2.5)
+    found = problem.correlation_offset(psf, 10)
     assert found == pytest.approx((dx, dy), abs=0.04)
     # The linear fit's residuals there are far smaller than at no offset.
-    assert problem.linear_fit(0.7, 2.5, *found)[2] < 0.1 * problem.linear_fit(
-        0.7, 2.5, 0.0, 0.0)[2]
+    assert problem.linear_fit(psf, *found)[2] < 0.1 * problem.linear_fit(
+        psf, 0.0, 0.0)[2]
 
 
 def test_unknown_regrid_filter_is_refused():
