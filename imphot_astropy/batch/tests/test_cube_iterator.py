@@ -7,7 +7,6 @@ given as a cube is refused at once by the cube reader (it has no size), so
 it costs an error without a wait.
 """
 
-import faulthandler
 import os
 import shutil
 import signal
@@ -35,13 +34,6 @@ class FreezingCubeFits(FitCubePhotometryMP):
     """The cube iterator with a fitter that stops its worker on ``*freeze*`` cubes."""
 
     _cube_fitter = "imphot_astropy.batch.tests.faulty_fitters:fit_cube_or_freeze"
-
-
-@pytest.fixture(autouse=True)
-def no_hang():
-    faulthandler.dump_traceback_later(180, exit=True)
-    yield
-    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ No mock: the parent is a separate Python process that runs a 2-worker batch
 and is killed with a real signal; a worker stops itself with SIGSTOP.
 """
 
-import faulthandler
 import multiprocessing
 import os
 import shutil
@@ -44,13 +43,6 @@ PARENT = textwrap.dedent("""
         print(" ".join(str(pid) for pid in fits.worker_pids), flush=True)
         next(fits)
 """)
-
-
-@pytest.fixture(autouse=True)
-def no_hang():
-    faulthandler.dump_traceback_later(120, exit=True)
-    yield
-    faulthandler.cancel_dump_traceback_later()
 
 
 def _copy(field, name):
