@@ -3,7 +3,7 @@
 import os
 import time
 
-__all__ = ["descendants", "is_service", "wait_until_gone"]
+__all__ = ["descendants", "is_service", "wait_until_gone", "state"]
 
 
 def _stat(pid):
@@ -12,6 +12,14 @@ def _stat(pid):
     # The command name is in parentheses and may hold spaces.
     fields = text[text.rindex(")") + 2:].split()
     return fields[0], int(fields[1])  # state, parent pid
+
+
+def state(pid):
+    """The process's state letter (``R``, ``S``, ``T`` when stopped...), or None if gone."""
+    try:
+        return _stat(pid)[0]
+    except (OSError, ValueError):
+        return None
 
 
 def _running(pid):

@@ -10,6 +10,9 @@ it costs an error without a wait.
 import os
 import shutil
 import signal
+import subprocess
+import sys
+import textwrap
 import time
 import warnings
 
@@ -25,6 +28,22 @@ from . import processes
 BAND = "F775W"
 OFFSETS = [(0.05, -0.04), (-0.08, 0.03)]   # the true (dx, dy) of each cube, arcsec
 KWARGS = {"fix_beta": 2.5, "psf_nodes": 1}
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+
+# The parent: starts a 2-worker batch on two cubes that stop their workers,
+# prints the worker pids, then waits to be killed.
+PARENT = textwrap.dedent("""
+    import sys
+    from imphot_astropy.batch.tests.test_cube_iterator import FreezingCubeFits
+
+    if __name__ == "__main__":
+        band, hst, *cubes = sys.argv[1:]
+        fits = FreezingCubeFits(cubes, {band: hst}, nworker=2)
+        print(" ".join(str(pid) for pid in fits.worker_pids), flush=True)
+        next(fits)
+""")
+
 # Generous for a 40x40x20 cube (about 1 s in a worker), and short enough
 # for a test that waits for it once.
 TIMEOUT = 15.0
@@ -122,3 +141,33 @@ def test_on_an_executor_relative_names_and_default_threads(cubes, monkeypatch):
             assert fits.kwargs["nprocess"] == 1 and len(fits) == 2
             results = list(fits)
     assert sorted(r.filename for r in results) == sorted(names)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process checks read /proc")
+def test_workers_die_with_their_killed_parent(cubes, tmp_path):
+    """Even stopped ones (SIGSTOP), when the parent is killed with SIGKILL."""
+    d, paths, hst_images = cubes
+    frozen = [str(tmp_path / f"freeze{i}.fits") for i in range(2)]
+    for path in frozen:
+        shutil.copy(paths[0], path)
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [ROOT] + os.environ.get("PYTHONPATH", "").split(os.pathsep)))
+    parent = subprocess.Popen([sys.executable, str(script), BAND, hst_images[BAND],
+                               *frozen], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        workers = {int(pid) for pid in parent.stdout.readline().split()}
+        assert len(workers) == 2
+        deadline = time.monotonic() + 60
+        while not all(processes.state(pid) == "T" for pid in workers):
+            assert time.monotonic() < deadline, "the workers never stopped"
+            time.sleep(0.1)
+        parent.kill()
+        parent.wait(timeout=10)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        parent.stdout.close()
+    assert processes.wait_until_gone(workers, timeout=5.0) == set()
