@@ -10,7 +10,6 @@ it costs an error without a wait.
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import textwrap
 import time
@@ -28,9 +27,6 @@ from . import processes
 BAND = "F775W"
 OFFSETS = [(0.05, -0.04), (-0.08, 0.03)]   # the true (dx, dy) of each cube, arcsec
 KWARGS = {"fix_beta": 2.5, "psf_nodes": 1}
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-
 # The parent: starts a 2-worker batch on two cubes that stop their workers,
 # prints the worker pids, then waits to be killed.
 PARENT = textwrap.dedent("""
@@ -152,12 +148,8 @@ def test_workers_die_with_their_killed_parent(cubes, tmp_path):
         shutil.copy(paths[0], path)
     script = tmp_path / "parent.py"
     script.write_text(PARENT)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [ROOT] + os.environ.get("PYTHONPATH", "").split(os.pathsep)))
-    parent = subprocess.Popen([sys.executable, str(script), BAND, hst_images[BAND],
-                               *frozen], stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        workers = {int(pid) for pid in parent.stdout.readline().split()}
+    with processes.batch_parent(script, [BAND, hst_images[BAND], *frozen]) as (parent,
+                                                                             workers):
         assert len(workers) == 2
         deadline = time.monotonic() + 60
         while not all(processes.state(pid) == "T" for pid in workers):
@@ -165,9 +157,4 @@ def test_workers_die_with_their_killed_parent(cubes, tmp_path):
             time.sleep(0.1)
         parent.kill()
         parent.wait(timeout=10)
-    finally:
-        if parent.poll() is None:
-            parent.kill()
-            parent.wait()
-        parent.stdout.close()
     assert processes.wait_until_gone(workers, timeout=5.0) == set()
