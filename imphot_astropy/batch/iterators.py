@@ -84,8 +84,9 @@ class FitPhotometryMP:
     function : callable or str
         A module-level fitting function, called as
         ``function(hst, muse, **kwargs)``, or its ``"module:name"``.
-    hst_filename : str
-        A FITS file of the HST image on the MUSE images' pixel grid.
+    hst_filename : str or None
+        A FITS file of the HST image on the MUSE images' pixel grid, or None
+        for a function that reads its own (it is then called with None).
     muse_filenames : list of str
         The MUSE images' FITS files.
     kwargs : dict, optional
@@ -118,7 +119,7 @@ class FitPhotometryMP:
 
     Attributes
     ----------
-    hst_filename : str
+    hst_filename : str or None
     muse_filenames : list of str
     worker_stats : dict
         For each worker process id that returned a result: ``files`` (how
@@ -159,13 +160,19 @@ class FitPhotometryMP:
     ``nworker``.
     """
 
+    # Whether the fitter needs the HST file (the image fitters) or may read
+    # its own inputs (hst_filename None).
+    _needs_hst_file = False
+
     def __init__(self, function, hst_filename, muse_filenames, kwargs=None, nworker=0,
                  client=None, executor=None, mp_context=None, timeout=None):
+        if hst_filename is None and self._needs_hst_file:
+            raise UserError("hst_filename: expected the HST image's file, not None")
         spec = function_spec(function)
         timeout = _checked_runner(client, executor, timeout)
         fitter = resolve_function(spec)
-        self.hst_filename = str(os.fspath(hst_filename))
-        if not os.path.isfile(self.hst_filename):
+        self.hst_filename = None if hst_filename is None else str(os.fspath(hst_filename))
+        if self.hst_filename is not None and not os.path.isfile(self.hst_filename):
             raise UserError(f"hst_filename: the file {self.hst_filename} does not exist")
         self.muse_filenames = _checked_filenames(muse_filenames)
         self.kwargs = _checked_kwargs(kwargs, fitter, spec)
@@ -275,6 +282,8 @@ class FitImagePhotometryMP(FitPhotometryMP):
     0.6
     """
 
+    _needs_hst_file = True
+
     def __init__(self, hst_filename, muse_filenames, kwargs=None, nworker=0, client=None,
                  executor=None, mp_context=None, timeout=None):
         super().__init__(_FIT_IMAGE_SPEC, hst_filename, muse_filenames, kwargs, nworker,
@@ -304,6 +313,8 @@ class FitStarPhotometryMP(FitPhotometryMP):
     >>> result.method, result.name
     ('star', 'muse')
     """
+
+    _needs_hst_file = True
 
     def __init__(self, hst_filename, muse_filenames, kwargs, nworker=0, client=None,
                  executor=None, mp_context=None, timeout=None):
@@ -337,6 +348,8 @@ class FitImageAndStarPhotometryMP(FitPhotometryMP):
     ...         print(image_fit.method, star_fit.method, star_fit.name)
     image star muse
     """
+
+    _needs_hst_file = True
 
     def __init__(self, hst_filename, muse_filenames, kwargs, nworker=0, client=None,
                  executor=None, mp_context=None, timeout=None):

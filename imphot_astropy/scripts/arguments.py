@@ -284,7 +284,7 @@ def report_interrupted(prog):
     return INTERRUPTED_STATUS
 
 
-def add_timeout_option(parser, default, what):
+def add_timeout_option(parser, default, what, scheduler=True):
     """Add ``--timeout SECONDS``, the per-file time limit of a command's local workers.
 
     Parameters
@@ -294,14 +294,17 @@ def add_timeout_option(parser, default, what):
         The limit when the option is not given (said in ``--help``).
     what : str
         What one file is, for the help: "an image", "a cube".
+    scheduler : bool
+        Whether the command has ``--scheduler`` (the help then says that
+        there is no limit on a cluster).
     """
+    cluster = (" Local workers only: with --scheduler there is no per-file limit, and "
+               "--timeout is refused.") if scheduler else ""
     parser.add_argument(
         "--timeout", type=float, default=None, metavar="SECONDS",
         help=f"give up on {what} after this many seconds: its worker process is "
              f"killed and replaced, the others go on (default {default:g} s, so that "
-             "an unattended run never hangs on one file; 0: no limit). Local workers "
-             "only: with --scheduler there is no per-file limit, and --timeout is "
-             "refused")
+             f"an unattended run never hangs on one file; 0: no limit).{cluster}")
 
 
 def command_timeout(timeout, scheduler, default):
