@@ -119,6 +119,11 @@ def test_arguments_are_checked(cubes):
         FitCubePhotometryMP(paths, hst_images, {"hst_images": hst_images})
     with pytest.raises(UserError, match="timeout: expected a positive number"):
         FitCubePhotometryMP(paths, hst_images, timeout=0)
+    # The generic iterator takes no HST file (for a function that reads its
+    # own inputs, as the cube fit does); the image iterators need one.
+    from imphot_astropy.batch import FitImagePhotometryMP
+    with pytest.raises(UserError, match="hst_filename: expected the HST image's file"):
+        FitImagePhotometryMP(None, paths)
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(1) as executor:
         with pytest.raises(UserError, match="timeout: only for local worker processes"):
