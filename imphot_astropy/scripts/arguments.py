@@ -297,6 +297,13 @@ def add_timeout_option(parser, default, what, scheduler=True):
     scheduler : bool
         Whether the command has ``--scheduler`` (the help then says that
         there is no limit on a cluster).
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser()
+    >>> add_timeout_option(parser, 600.0, "an image")
+    >>> parser.parse_args(["--timeout", "30"]).timeout, parser.parse_args([]).timeout
+    (30.0, None)
     """
     cluster = (" Local workers only: with --scheduler there is no per-file limit, and "
                "--timeout is refused.") if scheduler else ""

@@ -88,6 +88,17 @@ def bounded_step(normal, gradient, damping, x, lower, upper):
     step : `numpy.ndarray`
     predicted : float
         See `damped_step`.
+
+    Examples
+    --------
+    Two independent parameters, the first at its upper bound and pushed
+    beyond it: it stays, the second takes its Gauss-Newton step.
+
+    >>> normal, gradient = np.eye(2), np.array([-1.0, 2.0])
+    >>> step, predicted = bounded_step(normal, gradient, 0.0, np.array([1.0, 0.0]),
+    ...                                np.array([-5.0, -5.0]), np.array([1.0, 5.0]))
+    >>> step.tolist(), predicted
+    ([0.0, -2.0], 4.0)
     """
     free = np.ones(len(x), dtype=bool)
     step = np.zeros(len(x))
@@ -324,6 +335,17 @@ def fit_with_refits(fit, params, shift_if_moved, max_refits):
         The last fit's result.
     refits : int
         How many refits were made.
+
+    Examples
+    --------
+    A "fit" that moves the data once:
+
+    >>> import types
+    >>> moves = [True, False]
+    >>> fit = lambda params: types.SimpleNamespace(params=params + 1)
+    >>> result, refits = fit_with_refits(fit, 0, lambda r: moves.pop(0), max_refits=2)
+    >>> result.params, refits  # the refit started from the first result
+    (2, 1)
     """
     for refit in range(max_refits + 1):
         result = fit(params)
