@@ -73,9 +73,9 @@ def _child_star(tool, filename, dec, ra):
     start = time.perf_counter()
     if tool == "ours-star":
         from imphot_astropy.pixtable import PixTable, fit_pixtable_star
-        fit = fit_pixtable_star(PixTable(filename), (dec, ra),
+        fit = fit_pixtable_star(PixTable(filename), (ra, dec, RADIUS_ARCSEC),
                                 lbda=STAR_RANGE, nslices=STAR_SLICES,
-                                radius=RADIUS_ARCSEC, fwhm_model="linear")
+                                fwhm_model="linear")
         rows = int(fit["nsamples"].sum() + fit["nrejected"].sum())
         fwhm = [round(float(v), 4) for v in fit["fwhm"].value]
     else:

@@ -42,7 +42,7 @@ _LAZY_NAMES = {
     "apply_corrections": ".corrections",
     "bandpass_image": ".wideband",
     "FilterTruncationWarning": ".wideband",
-    "write_muse_image": ".wideband",
+    "write_muse_image": ".io",
     "bandpass_images": ".wideband",
     "fit_cube_photometry": ".survey",
     "FSFModel": ".survey",

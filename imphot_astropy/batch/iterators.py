@@ -400,6 +400,10 @@ def _absolute_names(kwargs):
         kwargs["cache_dir"] = os.path.abspath(kwargs["cache_dir"])
     if isinstance(kwargs.get("regions"), str) and os.path.isfile(kwargs["regions"]):
         kwargs["regions"] = os.path.abspath(kwargs["regions"])
+    if kwargs.get("filter_curves"):
+        # A curve is a file or a filter name.
+        kwargs["filter_curves"] = {band: os.path.abspath(c) if os.path.isfile(c) else c
+                                   for band, c in kwargs["filter_curves"].items()}
     return kwargs
 
 

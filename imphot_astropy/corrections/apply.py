@@ -12,7 +12,7 @@ from astropy.wcs import WCS
 from scipy import ndimage, fft as sp_fft
 
 from ..exceptions import UserError
-from ..io import read_image, write_fits_atomically, check_output_path
+from ..io import read_image, write_muse_image, check_output_path
 
 __all__ = ["apply_corrections", "parse_corrections", "shift_image",
            "aligned_filename", "aligned_output", "write_aligned_image"]
@@ -460,41 +460,13 @@ def aligned_output(apply, resample, muse_filename, inputs=()):
     return path
 
 
-def _to_hdulist(image, primary_header):
-    data_header = _header_without_wcs(image.meta)
-    data_header.extend(image.wcs.to_header(), update=True)
-    if image.unit is not None and image.unit != u.dimensionless_unscaled:
-        data_header["BUNIT"] = image.unit.to_string("fits") \
-            if _fits_unit_ok(image.unit) else image.unit.to_string()
-        data_header.remove("FSCALE", ignore_missing=True)
-    data = np.where(image.mask, np.nan, image.data) if image.mask is not None \
-        else image.data
-    primary = fits.PrimaryHDU(header=_header_without_wcs(primary_header))
-    hdus = [primary, fits.ImageHDU(data, header=data_header, name="DATA")]
-    if image.uncertainty is not None:
-        stat_header = image.wcs.to_header()
-        hdus.append(fits.ImageHDU(image.uncertainty.represent_as(VarianceUncertainty).array,
-                                  header=stat_header, name="STAT"))
-    if image.mask is not None and np.any(image.mask):
-        hdus.append(fits.ImageHDU(image.mask.astype(np.int32),
-                                  header=image.wcs.to_header(), name="DQ"))
-    return fits.HDUList(hdus)
-
-
-def _fits_unit_ok(unit):
-    try:
-        u.Unit(unit.to_string("fits"), format="fits")
-        return True
-    except ValueError:
-        return False
-
-
 def write_aligned_image(muse, imfit, resample=False, inputs=(), output=None):
     """Correct a MUSE image with a fit and write it to ``<input>_aligned.fits``.
 
-    This is what the fitters' ``apply=True`` does. The file (DATA, and STAT
-    and DQ when there are a variance and masked pixels) is written to a
-    temporary name and renamed when complete; it never replaces an input.
+    This is what the fitters' ``apply=True`` does. The file (DATA, STAT if
+    the image has a variance, DQ if it has a mask), laid out by
+    `~imphot_astropy.io.muse_image_hdulist`, is written to a temporary name
+    and renamed when complete; it never replaces an input.
 
     Parameters
     ----------
@@ -537,6 +509,6 @@ def write_aligned_image(muse, imfit, resample=False, inputs=(), output=None):
     all_inputs = [image.filename] + _file_names(inputs)
     check_output_path(path, all_inputs, "apply")
     corrected = apply_corrections(image, imfit, resample=resample)
-    write_fits_atomically(_to_hdulist(corrected, image.primary_header), path,
-                          inputs=all_inputs, argname="apply")
+    write_muse_image(corrected, path, inputs=all_inputs, argname="apply",
+                     primary_header=image.primary_header, data_header=corrected.meta)
     return path

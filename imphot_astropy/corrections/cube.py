@@ -4,9 +4,10 @@ The joint fit of an exposure's bands gives one pointing offset (dx, dy)
 for the whole cube: it is removed by adding dx and dy, divided by the pixel
 sizes, to CRPIX1 and CRPIX2 of the cube's 3D WCS (the spectral axis is
 untouched). The flux scale, optional, divides the data (and the variance
-by its square). A file is corrected in a copy, written under a temporary
-name and renamed, never over the input; the copy's planes are rescaled a
-block at a time, so a 3 GB cube needs little memory.
+by its square). A file is corrected in a copy, made through
+`~imphot_astropy.io.atomic_output` (a temporary name in the output's
+directory, renamed when complete, never over an input); the copy's planes
+are rescaled a block at a time, so a 3 GB cube needs little memory.
 """
 
 import os
@@ -18,7 +19,7 @@ from astropy.nddata import NDData, CCDData, VarianceUncertainty
 from astropy.wcs import WCS
 
 from ..exceptions import UserError
-from ..io import check_output_path
+from ..io import atomic_output
 from .apply import parse_corrections, _fitted_number
 
 __all__ = ["apply_cube_corrections"]
@@ -64,29 +65,27 @@ def _shift_crpix(header, dx, dy):
 
 
 def _correct_file(path, output, dx, dy, scale, names, inputs):
-    check_output_path(output, [path] + list(inputs), "output")
-    tmp = f"{output}.tmp{os.getpid()}"
-    shutil.copyfile(path, tmp)
-    try:
-        with fits.open(tmp, mode="update", memmap=True) as hdulist:
+    with atomic_output(output, [path] + list(inputs), "output") as tmpname:
+        shutil.copyfile(path, tmpname)
+        with fits.open(tmpname, mode="update", memmap=True) as hdulist:
             _cards(hdulist[0].header, dx, dy, scale, names)
             for hdu in hdulist:
-                if hdu.header.get("NAXIS", 0) != 3:
-                    continue
-                _shift_crpix(hdu.header, dx, dy)
-                if scale == 1.0 or hdu.name not in ("DATA", "STAT"):
-                    continue
-                if hdu.header.get("BITPIX") not in (-32, -64):
-                    raise UserError(f"{path}: the {hdu.name} extension is not floating "
-                                    "point; it cannot be rescaled in place")
-                factor = scale if hdu.name == "DATA" else scale**2
-                for start in range(0, hdu.shape[0], _PLANES_PER_STEP):
-                    hdu.data[start:start + _PLANES_PER_STEP] /= factor
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+                if hdu.header.get("NAXIS", 0) == 3:
+                    _correct_cube_hdu(hdu, path, dx, dy, scale)
     return output
+
+
+def _correct_cube_hdu(hdu, path, dx, dy, scale):
+    """Shift the WCS of one 3D HDU; rescale it if it holds DATA or STAT."""
+    _shift_crpix(hdu.header, dx, dy)
+    if scale == 1.0 or hdu.name not in ("DATA", "STAT"):
+        return
+    if hdu.header.get("BITPIX") not in (-32, -64):
+        raise UserError(f"{path}: the {hdu.name} extension is not floating "
+                        "point; it cannot be rescaled in place")
+    factor = scale if hdu.name == "DATA" else scale**2
+    for start in range(0, hdu.shape[0], _PLANES_PER_STEP):
+        hdu.data[start:start + _PLANES_PER_STEP] /= factor
 
 
 def apply_cube_corrections(cube, fit, output=None, corrections="xy", inputs=()):

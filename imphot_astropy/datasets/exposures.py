@@ -16,6 +16,8 @@ sub-pixels are summed: a sampled kernel per plane would cost ten times more
 for hundreds of planes.
 """
 
+import os
+
 import numpy as np
 import astropy.units as u
 from astropy.io import fits
@@ -23,6 +25,8 @@ from astropy.nddata import CCDData, VarianceUncertainty
 from astropy.time import Time
 from astropy.wcs import WCS
 
+from ..exceptions import UserError
+from ..io import format_bunit, write_fits_atomically
 from ..core.moffat import moffat_fourier_transform, RadialTable
 from ..core.transfer import REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD, BLACKMAN
 from .synthetic import random_sky, muse_wcs, _sky_fft, _hst_on_muse_grid, SYNTHETIC_UNIT
@@ -209,7 +213,9 @@ def write_exposure_cube(cube, path, overwrite=False):
     cube : `~astropy.nddata.CCDData`
         For example from `make_exposure_cube`.
     path : str or `os.PathLike`
+        Written through `~imphot_astropy.io.atomic_output`.
     overwrite : bool
+        Replace an existing file of that name (else a `UserError`).
 
     Examples
     --------
@@ -223,15 +229,19 @@ def write_exposure_cube(cube, path, overwrite=False):
     ...     print([h.name for h in hdulist])
     ['PRIMARY', 'DATA', 'STAT']
     """
+    if not overwrite and os.path.exists(path):
+        raise UserError(f"path: {path} exists; pass overwrite=True to replace it")
     primary = fits.PrimaryHDU(header=fits.Header(cube.meta, copy=True))
     header = cube.wcs.to_header()
     unit = cube.unit if cube.unit is not None else u.dimensionless_unscaled
-    header["BUNIT"] = unit.to_string("fits")
+    if format_bunit(unit):
+        header["BUNIT"] = format_bunit(unit)
     data = fits.ImageHDU(np.asarray(cube.data, dtype=np.float32), header=header, name="DATA")
     hdus = [primary, data]
     if cube.uncertainty is not None:
         stat_header = header.copy()
-        stat_header["BUNIT"] = (unit**2).to_string("fits")
+        if format_bunit(unit**2):
+            stat_header["BUNIT"] = format_bunit(unit**2)
         hdus.append(fits.ImageHDU(np.asarray(cube.uncertainty.array, dtype=np.float32),
                                   header=stat_header, name="STAT"))
-    fits.HDUList(hdus).writeto(path, overwrite=overwrite)
+    write_fits_atomically(fits.HDUList(hdus), path, argname="path")

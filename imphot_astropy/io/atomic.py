@@ -12,6 +12,8 @@ directory that does not exist or cannot be written is reported up front.
 
 import contextlib
 import os
+import secrets
+import stat
 import tempfile
 from pathlib import Path
 
@@ -38,10 +40,51 @@ def same_file(a, b):
         return False
 
 
-def _umask():
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
+def _new_file_mode(directory):
+    """The permission bits a new file gets in ``directory`` (``0o666`` less the umask).
+
+    The umask is read without being changed: ``os.umask`` can only read it
+    by setting it, and setting it (even back again at once) is a race with
+    the other threads of the process, whose files created in between would
+    get the wrong permissions. Linux (since 4.7) states it in the ``Umask:``
+    line of ``/proc/self/status``. Where there is no such line (macOS, BSD,
+    older kernels), a probe file created in ``directory`` with mode
+    ``0o666`` shows the permissions the system gives a new file there: the
+    same bits, and with a default ACL on the directory, the ones the ACL
+    asks for.
+    """
+    umask = _umask_from_proc()
+    if umask is not None:
+        return 0o666 & ~umask
+    return _probe_new_file_mode(directory)
+
+
+def _umask_from_proc():
+    """The process umask from /proc/self/status, or None where it is not there."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split(":", 1)[1].strip(), 8)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _probe_new_file_mode(directory):
+    """Create an empty file with mode 0o666 in ``directory``; return its mode."""
+    for _ in range(100):
+        probe = os.path.join(directory, f".imphot-mode.{secrets.token_hex(8)}")
+        try:
+            fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        except FileExistsError:
+            continue
+        try:
+            return stat.S_IMODE(os.fstat(fd).st_mode) & 0o666
+        finally:
+            os.close(fd)
+            _remove(probe)
+    raise FileExistsError(f"no free probe file name in {directory}")
 
 
 def _probe_directory(directory, path, argname):
@@ -180,7 +223,7 @@ def atomic_output(path, inputs=(), argname="output"):
     try:
         yield tmpname
         # mkstemp creates the file readable by its owner only.
-        os.chmod(tmpname, 0o666 & ~_umask())
+        os.chmod(tmpname, _new_file_mode(os.path.dirname(tmpname)))
         os.replace(tmpname, path)
     except OSError as exc:
         _remove(tmpname)

@@ -26,7 +26,8 @@ from astropy.io import fits
 from ..exceptions import UserError
 
 __all__ = ["select_data_hdu", "describe_hdus", "header_from_meta", "merged_header",
-           "data_headers", "check_not_truncated", "AUXILIARY_EXTNAMES"]
+           "data_headers", "check_not_truncated", "check_hdus_readable",
+           "AUXILIARY_EXTNAMES"]
 
 #: The names of HDUs that hold planes beside the data (variance, errors,
 #: data-quality flags, weights, contexts); never chosen as the data.
@@ -38,6 +39,10 @@ AUXILIARY_EXTNAMES = frozenset({"STAT", "VAR", "VARIANCE", "ERR", "ERROR", "SIGM
 
 _DATA_EXTNAMES = ("DATA", "SCI")
 _IMAGE_HDUS = (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)
+# The HDU types of a readable file; astropy makes a bare _ValidHDU (with no
+# info(), no data) of a header whose first card is neither SIMPLE nor a known
+# XTENSION.
+_KNOWN_HDUS = _IMAGE_HDUS + (fits.BinTableHDU, fits.TableHDU, fits.GroupsHDU)
 _FITS_BLOCK = 2880
 
 
@@ -126,6 +131,54 @@ def check_not_truncated(hdulist, index, label):
                         f"{expected} bytes but the file has only {size}")
 
 
+def check_hdus_readable(hdulist, label):
+    """Raise `UserError` if a file has a corrupted HDU header or is truncated.
+
+    Parameters
+    ----------
+    hdulist : `~astropy.io.fits.HDUList`
+        With every header read (``lazy_load_hdus=False``, or after ``len``).
+    label : str
+        The file name to quote.
+
+    Examples
+    --------
+    >>> from astropy.io import fits
+    >>> check_hdus_readable(fits.HDUList([fits.PrimaryHDU()]), "x")
+    """
+    _check_known_hdus(hdulist, label)
+    for index in range(len(hdulist)):
+        check_not_truncated(hdulist, index, label)
+    _check_file_size(hdulist, label)
+
+
+def _check_known_hdus(hdulist, label):
+    """Refuse an HDU whose header astropy could not type (a corrupted first card)."""
+    for index, hdu in enumerate(hdulist):
+        if not isinstance(hdu, _KNOWN_HDUS):
+            cards = list(hdu.header.cards)
+            first = cards[0].image.strip() if cards else "(none)"
+            raise UserError(f"{label}: the header of HDU {index} is corrupted: it does not "
+                            f"start with SIMPLE or a known XTENSION (its first card reads "
+                            f"{first!r}), so what the HDU holds cannot be read")
+
+
+def _check_not_cut_after_primary(hdulist, label):
+    """A file that has only a primary header, without data, was cut after it.
+
+    MUSE and HST products keep their data in extensions; a file reduced to
+    its primary header (a copy stopped after the first 2880-byte blocks) is
+    otherwise only "without data".
+    """
+    if len(hdulist) != 1 or _header_shape(hdulist[0].header):
+        return
+    filename = hdulist.filename()
+    size = (f" ({os.path.getsize(filename)} bytes)" if filename and os.path.isfile(filename)
+            else "")
+    raise UserError(f"{label}: the file is truncated: it ends after its primary "
+                    f"header{size}, which holds no data, and has no extension")
+
+
 def _check_file_size(hdulist, label):
     """A file whose size is not a whole number of FITS blocks was cut short."""
     filename = hdulist.filename()
@@ -181,6 +234,7 @@ def select_data_hdu(hdulist, label, ndims=(2,)):
     >>> select_data_hdu(hdus, "x.fits")
     2
     """
+    _check_known_hdus(hdulist, label)
     names = [(hdu.name or "").upper() for hdu in hdulist]
     for extname in _DATA_EXTNAMES:
         found = [i for i, name in enumerate(names) if name == extname]
@@ -206,6 +260,7 @@ def select_data_hdu(hdulist, label, ndims=(2,)):
         _refuse(hdulist, label, "the file has no DATA or SCI HDU, only auxiliary planes "
                 f"({', '.join(names[i] for i in auxiliary)}), which are not the data")
     _check_file_size(hdulist, label)
+    _check_not_cut_after_primary(hdulist, label)
     _refuse(hdulist, label, f"the file has no DATA extension and no {what} image "
             "(nor a SCI extension)")
 

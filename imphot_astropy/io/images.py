@@ -15,8 +15,10 @@ from astropy.wcs.utils import proj_plane_pixel_scales
 from ..exceptions import UserError
 from .units import flux_unit_from_header
 from .hdus import select_data_hdu, header_from_meta, check_not_truncated, _header_shape
+from .mpdaf_objects import is_mpdaf_object, mpdaf_hdulist
 
-__all__ = ["ImageData", "read_image", "celestial_wcs", "file_base_name", "open_fits"]
+__all__ = ["ImageData", "read_image", "celestial_wcs", "file_base_name", "open_fits",
+           "fits_open"]
 
 
 @dataclass
@@ -183,8 +185,8 @@ def celestial_wcs(header_or_wcs, argname="image", what="image"):
     elif isinstance(header_or_wcs, WCS):
         wcs = header_or_wcs
     else:
-        raise UserError(f"{argname}: the WCS must be an astropy WCS, not "
-                        f"{type(header_or_wcs).__name__}")
+        raise UserError(f"{argname}: the WCS must be an astropy WCS, not a "
+                        f"{type(header_or_wcs).__module__}.{type(header_or_wcs).__name__}")
     if not wcs.has_celestial:
         raise UserError(f"{argname}: the {what} has no celestial WCS (no RA/Dec "
                         f"axes; CTYPE = {list(wcs.wcs.ctype)})")
@@ -305,6 +307,42 @@ def _from_hdulist(hdulist, filename, argname, own=False):
                      notes=[] if note is None else [note])
 
 
+def fits_open(path, **kwargs):
+    """`astropy.io.fits.open` on a file name, leaving no file open if it fails.
+
+    astropy leaves the file it opened open when a corrupted header (one
+    without BITPIX, say) stops ``fits.open``; here the file is opened first
+    and closed on any error (astropy closes it with the HDUList otherwise).
+
+    Parameters
+    ----------
+    path : str
+        The file name.
+    **kwargs
+        Passed to `astropy.io.fits.open`.
+
+    Returns
+    -------
+    hdulist : `~astropy.io.fits.HDUList`
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     name = os.path.join(tmp, "x.fits")
+    ...     fits.PrimaryHDU(np.zeros(3)).writeto(name)
+    ...     with fits_open(name) as hdulist:
+    ...         print(hdulist[0].data.shape)
+    (3,)
+    """
+    handle = open(path, "rb")
+    try:
+        return fits.open(handle, **kwargs)
+    except BaseException:
+        handle.close()
+        raise
+
+
 def open_fits(path, argname, what="file"):
     """Open a FITS file with a memory map, or raise a `UserError` that says why not.
 
@@ -338,8 +376,15 @@ def open_fits(path, argname, what="file"):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            hdulist = fits.open(path, memmap=True)
-            len(hdulist)  # read every header now, to hear of truncation here
+            hdulist = fits_open(path, memmap=True)
+            try:
+                len(hdulist)  # read every header now, to hear of truncation here
+            except BaseException:
+                hdulist.close()
+                raise
+    except KeyError as exc:  # astropy, on a header without BITPIX or NAXIS
+        raise UserError(f"{argname}: {path} is not a readable FITS {what}: a header is "
+                        f"corrupted ({exc})") from None
     except (OSError, ValueError) as exc:
         raise UserError(f"{argname}: {path} is not a readable FITS {what} ({exc})"
                         f"{_truncation_hint(path)}") from None
@@ -444,11 +489,13 @@ def read_image(image, argname="image"):
 
     Parameters
     ----------
-    image : str, `os.PathLike`, `~astropy.io.fits.HDUList`, HDU, `~astropy.nddata.NDData` or `ImageData`
+    image : str, `os.PathLike`, `~astropy.io.fits.HDUList`, HDU, `~astropy.nddata.NDData`, MPDAF ``Image`` or `ImageData`
         A FITS file name (MUSE images: DATA, STAT, DQ extensions; HST images:
-        SCI, DATA or the primary HDU), an open HDUList or image HDU, or an
-        NDData/CCDData with a WCS. Masks from DQ extensions and NDData masks
-        are honoured and NaN pixels are masked.
+        SCI, DATA or the primary HDU), an open HDUList or image HDU, an
+        NDData/CCDData with a WCS, or an MPDAF ``Image`` (read as the file
+        it stands for, see `~imphot_astropy.io.mpdaf_hdulist`). Masks from
+        DQ extensions and NDData masks are honoured and NaN pixels are
+        masked.
     argname : str
         The name of the argument, quoted in error messages and used as the
         image's name when it came from no file.
@@ -485,5 +532,8 @@ def read_image(image, argname="image"):
                              None, argname)
     if isinstance(image, NDData):
         return _from_nddata(image, argname)
-    raise UserError(f"{argname}: expected a FITS file name, an HDU or an "
-                    f"NDData/CCDData image, not {type(image).__name__}")
+    if is_mpdaf_object(image):
+        hdulist, filename = mpdaf_hdulist(image, argname)
+        return _from_hdulist(hdulist, filename, argname, own=True)
+    raise UserError(f"{argname}: expected a FITS file name, an HDU, an NDData/CCDData "
+                    f"or an MPDAF Image, not {type(image).__name__}")

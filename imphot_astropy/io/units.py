@@ -1,29 +1,42 @@
 """Flux units from FITS headers that do not always follow the standard."""
 
+import warnings
+
 import astropy.units as u
 
-__all__ = ["flux_unit_from_header", "unparseable_bunit", "MUSE_FLUX_UNIT"]
+__all__ = ["flux_unit_from_header", "unparseable_bunit", "format_bunit",
+           "MUSE_FLUX_UNIT"]
 
 #: The flux-density unit in which MUSE pipeline products are calibrated,
 #: apart from the 1e-20 scale factor that is usually kept in FSCALE or BUNIT.
 MUSE_FLUX_UNIT = u.erg / (u.s * u.cm**2 * u.AA)
 
-# HST pipelines write these BUNIT spellings, which astropy's FITS unit
-# parser does not accept as they stand.
+# HST and JWST pipelines (and the files users derive from them) write these
+# BUNIT spellings, which astropy's unit parsers refuse or misread as they
+# stand ("DN/S" would be DN per siemens). Compared in upper case.
 _HST_UNIT_SPELLINGS = {
     "ELECTRONS/S": u.electron / u.s,
     "ELECTRONS/SEC": u.electron / u.s,
+    "ELECTRON/S": u.electron / u.s,
+    "E/S": u.electron / u.s,
+    "E-/S": u.electron / u.s,
     "ELECTRONS": u.electron,
     "COUNTS/S": u.count / u.s,
+    "COUNTS/SEC": u.count / u.s,
     "COUNTS": u.count,
+    "DN/S": u.DN / u.s,
+    "DN/SEC": u.DN / u.s,
+    "DN": u.DN,
+    "MJY/SR": u.MJy / u.sr,
 }
 
 
 def flux_unit_from_header(header, filename="image"):
     """Return the flux unit of an image header, and what was assumed.
 
-    BUNIT is used when it parses; the HST spellings ``ELECTRONS/S`` and
-    ``COUNTS/S`` are recognised. Without BUNIT, a MUSE-style ``FSCALE``
+    BUNIT is used when it parses; the archive spellings ``ELECTRONS/S``,
+    ``e/s``, ``COUNTS/S``, ``DN/s`` and ``MJy/sr`` (in any case) are
+    recognised. Without BUNIT, a MUSE-style ``FSCALE``
     keyword means ``FSCALE * erg / (s cm2 Angstrom)``. Without either, the
     data are taken to be dimensionless.
 
@@ -117,3 +130,48 @@ def unparseable_bunit(header):
     if isinstance(bunit, str) and bunit.strip() and _parse_bunit(bunit.strip()) is None:
         return bunit.strip()
     return None
+
+
+def format_bunit(unit):
+    """The BUNIT (or TUNITn) text of a unit, or None for no unit.
+
+    Every file the package writes spells its units here. The FITS standard
+    spelling is used when the unit has one that reads back as the same unit
+    (``1e-20 erg / (Angstrom s cm2)`` is ``10**-20 erg Angstrom-1 s-1
+    cm-2``); units it cannot express (``electron / s``, scales that are not
+    powers of ten) get astropy's generic spelling, which
+    `flux_unit_from_header` and MPDAF read back.
+
+    Parameters
+    ----------
+    unit : `~astropy.units.UnitBase`, str or None
+        The unit; None and the unscaled dimensionless unit mean no unit.
+
+    Returns
+    -------
+    text : str or None
+        None when there is no unit to write (no BUNIT keyword is wanted).
+
+    Examples
+    --------
+    >>> format_bunit(1e-20 * MUSE_FLUX_UNIT)
+    '10**-20 erg Angstrom-1 s-1 cm-2'
+    >>> format_bunit("electron/s")
+    'electron / s'
+    >>> format_bunit(u.dimensionless_unscaled) is None
+    True
+    """
+    if unit is None:
+        return None
+    unit = u.Unit(unit)
+    if unit == u.dimensionless_unscaled:
+        return None
+    try:
+        text = unit.to_string("fits")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", u.UnitsWarning)
+            if u.Unit(text, format="fits") == unit:
+                return text
+    except (ValueError, u.UnitsError):
+        pass
+    return unit.to_string()

@@ -54,6 +54,8 @@ def _read_lines(regions, argname):
     """The text lines of a region file name or an iterable of lines."""
     if isinstance(regions, (str, os.PathLike)):
         path = os.fspath(regions)
+        if os.path.isdir(path):
+            raise UserError(f"{argname}: {path} is a directory, not a ds9 region file")
         if not os.path.isfile(path):
             raise UserError(f"{argname}: the region file {path} does not exist")
         try:
@@ -120,10 +122,38 @@ def _parse_line(text, frame, where):
     for region in parsed:
         if isinstance(region, supported_types):
             _check_finite(region, where, text)
-            supported.append(region)
+            supported.append(_in_icrs(region, where))
         else:
             ignored.append(_shape_name(region))
     return supported, ignored
+
+
+def _in_icrs(region, where):
+    """A sky region in another frame (galactic, ecliptic, fk4...) moved to ICRS.
+
+    The centre is transformed; the rotation angle of an ellipse or box,
+    counted (as in ds9) from the longitude axis of the region's own frame
+    toward its north, is turned to count from the RA axis: the two frames'
+    north directions differ at the centre by the position angle (east of
+    north), in ICRS, of the frame's north, and every direction turns by it.
+    (The regions package's own ``to_pixel`` counts the angle from the WCS's
+    axes whatever the region's frame, so the conversion is needed.)
+    """
+    center = getattr(region, "center", None)
+    if not isinstance(center, SkyCoord) or center.frame.name in ("icrs", "fk5"):
+        return region
+    try:
+        icrs = center.icrs
+        north = center.directional_offset_by(0 * u.deg, 1 * u.arcsec).icrs
+    except Exception as exc:  # astropy raises many kinds for frames it cannot convert
+        raise UserError(f"{where}: the {center.frame.name} coordinates of the region "
+                        f"cannot be converted to ICRS ({exc})") from None
+    converted = region.copy()
+    converted.center = SkyCoord(icrs.ra, icrs.dec, frame="icrs")
+    if getattr(region, "angle", None) is not None:
+        angle = region.angle + icrs.position_angle(north).to(u.deg)
+        converted.angle = angle % (360 * u.deg)
+    return converted
 
 
 def _shape_name(region):
@@ -136,7 +166,7 @@ def _check_finite(region, where, text):
     """Refuse a region with a NaN or infinite centre or size."""
     numbers = []
     center = region.center
-    if hasattr(center, "ra"):
+    if isinstance(center, SkyCoord):  # in any frame: galactic has no .ra
         numbers += [center.spherical.lon.deg, center.spherical.lat.deg]
     else:
         numbers += [center.x, center.y]

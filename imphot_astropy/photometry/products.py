@@ -46,7 +46,7 @@ from astropy.io import fits
 from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
-from ..io import write_fits_atomically, check_output_path
+from ..io import check_output_path, format_bunit, write_fits_atomically
 from ..fitting.images import image_fit_images
 from ..plotting.figures import (require_matplotlib, display_unavailable_reason,
                                 hardcopy_format, plot_filename, save_figure,
@@ -123,13 +123,9 @@ def _describe(header, result, key):
             header[keyword] = (source[keyword], source.comments[keyword])
 
 
-def _bunit(unit):
-    return unit.to_string("fits") if unit is not None else ""
-
-
 def _image_hdus(images, data, result, key):
     header = images.wcs.to_header()
-    header["BUNIT"] = (_bunit(images.unit), "flux unit of the MUSE image")
+    header["BUNIT"] = (format_bunit(images.unit) or "", "flux unit of the MUSE image")
     _describe(header, result, key)
     primary = fits.PrimaryHDU(np.asarray(data, dtype=np.float64), header=header)
     mask = fits.ImageHDU((~images.compared).astype(np.uint8), name="MASK")
@@ -148,7 +144,7 @@ def _fft_hdus(images, amplitude, result, key):
         header[f"CRPIX{axis}"] = (n // 2 + 1, "zero frequency")
         header[f"CRVAL{axis}"] = 0.0
         header[f"CDELT{axis}"] = (step, "cycles/arcsec")
-    header["BUNIT"] = (_bunit(images.unit), "flux unit of the MUSE image")
+    header["BUNIT"] = (format_bunit(images.unit) or "", "flux unit of the MUSE image")
     header["IMPOFFS"] = (images.offset, "subtracted before the transform (BUNIT)")
     _describe(header, result, key)
     header.add_history("|DFT((image - IMPOFFS) * comparison weights)|")

@@ -59,10 +59,3 @@ def parse_unit(text):
             except ValueError:
                 continue
     return None
-
-
-
-def _unit_text(unit):
-    if unit is None or unit == u.dimensionless_unscaled:
-        return None
-    return unit.to_string("fits")

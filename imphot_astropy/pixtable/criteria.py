@@ -11,17 +11,10 @@ import numpy as np
 
 from .origin import decode_ifu, decode_slice, decode_xpix, decode_ypix
 from .sky import positioned_to_sky, projected_to_sky, sky_to_projected
-# The argument parsers and the scan, once in this module, stay importable
-# from here.
-from .ranges import (ifu_numbers, parse_integers, parse_ranges,  # noqa: F401
-                     slice_numbers, stack_slices)
-from .scan import scan, scan_mask  # noqa: F401
 
 __all__ = ["LambdaCriterion", "IfuCriterion", "SliceCriterion",
            "XpixCriterion", "YpixCriterion", "ExpCriterion", "SkyCriterion",
-           "PixelSkyCriterion",
-           "scan", "scan_mask", "parse_ranges", "parse_integers",
-           "stack_slices", "ifu_numbers", "slice_numbers"]
+           "PixelSkyCriterion"]
 
 
 class _Criterion:

@@ -21,7 +21,8 @@ from ..exceptions import UserError
 from .origin import XOFFSET_KEYWORD, encode_origin
 from .sky import sky_to_positioned
 from .slicer import Slicer
-from .storage import COLUMN_NAMES, REQUIRED_COLUMNS, write_pixtable
+from .columns import COLUMN_NAMES, REQUIRED_COLUMNS
+from .writer import write_pixtable
 
 __all__ = ["SyntheticPixTable", "make_synthetic_pixtable", "HDFS_CENTER",
            "SYNTHETIC_STARS"]

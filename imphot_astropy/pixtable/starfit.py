@@ -22,35 +22,56 @@ from astropy.coordinates import SkyCoord
 from astropy.modeling.projections import Pix2Sky_Gnomonic, Sky2Pix_Gnomonic
 from astropy.modeling.rotations import (RotateCelestial2Native,
                                         RotateNative2Celestial)
-from astropy.table import QTable
+from astropy.table import QTable, Row
 from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
+from ..utils.stars import parse_star
 from .moffat_samples import StarSamples, fit_moffat_samples
 
 __all__ = ["fit_pixtable_star"]
 
 # Native longitude of the celestial pole of zenithal projections.
 _LONPOLE = 180.0
+# The radius (arcsec) of the samples around a star given as a bare SkyCoord:
+# 15 spaxels, wide enough for the wings of a 0.6-1" seeing Moffat.
+_DEFAULT_RADIUS = 3.0
 
 
 # -- the pixel-table layer ---------------------------------------------------
 
-def _parse_star(star):
-    """The star's (RA, Dec) in degrees from a SkyCoord or (dec, ra)."""
+def _parse_star(star, radius):
+    """The star's RA, Dec (degrees) and the radius (arcsec) of its samples.
+
+    ``star`` is read by `~imphot_astropy.utils.stars.parse_star`, as
+    `~imphot_astropy.photometry.fit_star_photometry` reads it, so that one
+    tuple means one place on the sky in both (near the equator a swapped
+    (dec, ra) is a valid position elsewhere, and nothing would refuse it).
+    A bare SkyCoord takes its radius from ``radius``.
+    """
     if isinstance(star, SkyCoord):
-        icrs = star.icrs
-        return float(icrs.ra.deg), float(icrs.dec.deg)
+        return parse_star((star, _DEFAULT_RADIUS if radius is None else radius))
+    if _is_position_pair(star):
+        raise UserError(f"star: expected (ra, dec, radius) in degrees, degrees and "
+                        f"arcsec (as fit_star_photometry takes it), or a SkyCoord, not "
+                        f"{star!r}: a bare pair is refused because fit_pixtable_star "
+                        "once took (dec, ra)")
+    ra, dec, star_radius = parse_star(star)
+    if radius is not None:
+        raise UserError(f"radius: star {star!r} already gives the radius "
+                        f"({star_radius:g} arcsec); give it once")
+    return ra, dec, star_radius
+
+
+def _is_position_pair(star):
+    """True for a 2-sequence of plain values (not (SkyCoord, radius) or (row, radius))."""
+    if isinstance(star, (str, bytes, Row)):
+        return False
     try:
-        dec, ra = star
-        values = [float(v.to_value(u.deg)) if isinstance(v, u.Quantity)
-                  else float(v) for v in (dec, ra)]
-    except (TypeError, ValueError, u.UnitsError):
-        raise UserError(f"star: expected a SkyCoord or (dec, ra) in degrees, "
-                        f"got {star!r}") from None
-    if not -90.0 <= values[0] <= 90.0:
-        raise UserError(f"star: declination {values[0]} is not in [-90, 90]")
-    return values[1], values[0]
+        parts = list(star)
+    except TypeError:
+        return False
+    return len(parts) == 2 and not isinstance(parts[0], (SkyCoord, Row))
 
 
 def _wavelength_slices(lbda, nslices):
@@ -114,7 +135,7 @@ def _samples(sub, ranges, ra0, dec0, min_samples):
     return out
 
 
-def fit_pixtable_star(pixtable, star, lbda, radius=3.0, nslices=None,
+def fit_pixtable_star(pixtable, star, lbda, radius=None, nslices=None,
                       fwhm_model="free", fwhm=0.8, beta=2.5,
                       spaxel_size=0.2, clip=5.0, return_samples=False):
     """Fit a Moffat to the unresampled samples of a star in a pixel table.
@@ -133,12 +154,20 @@ def fit_pixtable_star(pixtable, star, lbda, radius=3.0, nslices=None,
     ----------
     pixtable : `~imphot_astropy.PixTable`
         A table with sky positions ('projected' or 'positioned').
-    star : `~astropy.coordinates.SkyCoord` or (dec, ra)
-        The star's position (degrees), as in the ``sky`` apertures.
+    star : (ra, dec, radius), (SkyCoord, radius), table row, or SkyCoord
+        The star's position (degrees) and the radius (arcsec) of the
+        samples used, read exactly as by
+        `~imphot_astropy.photometry.fit_star_photometry` (see
+        `~imphot_astropy.masking.parse_star`): RA first. A bare
+        `~astropy.coordinates.SkyCoord` takes its radius from ``radius``. A
+        bare pair of numbers is refused: development versions of this
+        function took (dec, ra), the order of MPDAF's ``sky`` apertures
+        (which `~imphot_astropy.PixTable.extract` keeps).
     lbda : (float, float) or list of (float, float)
         Wavelength slice(s) [min, max) in Angstrom (or Quantities).
-    radius : float or `~astropy.units.Quantity`
-        Radius of the samples used, arcsec.
+    radius : float or `~astropy.units.Quantity`, optional
+        With a bare SkyCoord only: the radius of the samples used, arcsec
+        (default 3").
     nslices : int, optional
         Cut the single range ``lbda`` into this many equal slices.
     fwhm_model : {'free', 'linear'}
@@ -192,12 +221,11 @@ def fit_pixtable_star(pixtable, star, lbda, radius=3.0, nslices=None,
     ...                wcs=u.deg)
     >>> pix.set_keyword("WCS", "positioned (final)")
     >>> pix.primary_header["CRVAL1"], pix.primary_header["CRVAL2"] = 10.0, 0.0
-    >>> fit = fit_pixtable_star(pix, (0.0, 10.0), lbda=(6000, 7000))
+    >>> fit = fit_pixtable_star(pix, (10.0, 0.0, 3.0), lbda=(6000, 7000))
     >>> print(f"{fit['fwhm'][0]:.2f}")
     0.75 arcsec
     """
-    ra0, dec0 = _parse_star(star)
-    radius = _arcsec(radius, "radius")
+    ra0, dec0, radius = _parse_star(star, radius)
     spaxel = _arcsec(spaxel_size, "spaxel_size")
     ranges = _wavelength_slices(lbda, nslices)
     if pixtable.wcs.physical_type != "angle":

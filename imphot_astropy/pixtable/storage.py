@@ -7,7 +7,7 @@ named after the column. This module finds where each column lies in the
 file, memory-maps it, reads chunks of rows with positional reads (so that a
 scan over a 10 GB table keeps a few tens of MB resident; see
 `~imphot_astropy.pixtable.chunks`). Writing, in either format, is in
-`~imphot_astropy.pixtable.writer` (`write_pixtable` is importable here too).
+`~imphot_astropy.pixtable.writer`.
 
 astropy.io.fits parses the headers; the data are then reached with
 `numpy.memmap` and `os.preadv` at the offsets astropy reports, because
@@ -17,20 +17,20 @@ touched pages all stay resident.
 
 import io
 import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from astropy.io import fits
 
 from ..exceptions import UserError
-# GATHER_BLOCK is kept importable from here, where it used to live.
-from .chunks import GATHER_BLOCK, _ChunkReader  # noqa: F401
+from ..io.hdus import check_hdus_readable, _check_not_cut_after_primary
+from ..io.images import fits_open
+from .chunks import _ChunkReader
 from .columns import (COLUMN_NAMES, REQUIRED_COLUMNS, _BITPIX_DTYPES,
-                      _INTEGER_COLUMNS, _SPECIFIC_COLUMNS, parse_unit)
-from .writer import write_pixtable
+                      _INTEGER_COLUMNS, _SPECIFIC_COLUMNS)
 
-__all__ = ["COLUMN_NAMES", "REQUIRED_COLUMNS", "ColumnLayout",
-           "PixTableFile", "parse_unit", "write_pixtable"]
+__all__ = ["ColumnLayout", "PixTableFile"]
 
 
 @dataclass(frozen=True)
@@ -127,13 +127,20 @@ class PixTableFile:
             return
         self.filename = path
         try:
-            with fits.open(self.filename, memmap=True,
-                           lazy_load_hdus=False) as hdul:
+            with warnings.catch_warnings():
+                # A truncated file is reported by _check_readable, as an error.
+                warnings.filterwarnings("ignore", "File may have been truncated")
+                hdul = fits_open(self.filename, memmap=True, lazy_load_hdus=False)
+            with hdul:
+                self._check_readable(hdul)
                 self.primary_header = hdul[0].header.copy()
                 self.hdu_info = hdul.info(output=False)
                 self._read_layout(hdul)
         except UserError:
             raise
+        except KeyError as err:  # astropy, on a header without BITPIX or NAXIS
+            raise UserError(f"{self.filename}: not a readable FITS file: a header "
+                            f"is corrupted ({err})") from None
         except (OSError, ValueError, TypeError) as err:
             raise UserError(f"{self.filename}: not a readable FITS file "
                             f"({err})") from None
@@ -147,15 +154,30 @@ class PixTableFile:
                 # Copy the bytes so that closing the HDUList leaves the
                 # caller's file object open (astropy closes it otherwise).
                 source = io.BytesIO(source.read())
-            with fits.open(source, memmap=False) as hdul:
+            with fits.open(source, memmap=False, lazy_load_hdus=False) as hdul:
+                self._check_readable(hdul)
                 self.primary_header = hdul[0].header.copy()
                 self.hdu_info = hdul.info(output=False)
                 self._read_layout(hdul, in_memory=True)
         except UserError:
             raise
+        except KeyError as err:  # astropy, on a header without BITPIX or NAXIS
+            raise UserError(f"{label}: not a readable FITS file: a header is "
+                            f"corrupted ({err})") from None
         except (OSError, ValueError, TypeError) as err:
             raise UserError(f"{label}: not a readable FITS file ({err})") \
                 from None
+
+    def _check_readable(self, hdul):
+        """Corrupted headers and truncated files, said as such (not as a
+        missing column, which is what they would look like next)."""
+        check_hdus_readable(hdul, self.filename)
+        _check_not_cut_after_primary(hdul, self.filename)
+        for index, hdu in enumerate(hdul):
+            missing = [key for key in ("BITPIX", "NAXIS") if key not in hdu.header]
+            if missing:
+                raise UserError(f"{self.filename}: the header of HDU {index} is "
+                                f"corrupted: it has no {' or '.join(missing)} keyword")
 
     # -- layout -----------------------------------------------------------
     def _read_layout(self, hdul, in_memory=False):

@@ -9,8 +9,8 @@ import os
 import numpy as np
 from astropy.io import fits
 
-from ..io import atomic_output
-from .columns import DISK_DTYPES, _INTEGER_COLUMNS, _unit_text
+from ..io import atomic_output, format_bunit
+from .columns import DISK_DTYPES, _INTEGER_COLUMNS
 
 __all__ = ["write_pixtable"]
 
@@ -148,7 +148,7 @@ class _FileWriter:
         header["GCOUNT"] = 1
         # The pipeline names its extensions in lower case.
         header["EXTNAME"] = name
-        text = _unit_text(unit)
+        text = format_bunit(unit)
         if text is not None:
             header["BUNIT"] = text
         return header
@@ -157,7 +157,7 @@ class _FileWriter:
         columns = [fits.Column(name=name,
                                format="1J" if name in _INTEGER_COLUMNS
                                else "1E",
-                               unit=_unit_text(units.get(name)))
+                               unit=format_bunit(units.get(name)))
                    for name in self.names]
         header = fits.BinTableHDU.from_columns(columns, nrows=0).header
         header["NAXIS2"] = nrows

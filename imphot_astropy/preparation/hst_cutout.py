@@ -24,7 +24,7 @@ from ..core.antialias import working_dtype
 from ..exceptions import UserError
 from ..io import (ImageData, flux_unit_from_header, celestial_wcs, file_base_name,
                   open_fits, select_data_hdu, check_not_truncated, header_from_meta,
-                  merged_header)
+                  merged_header, is_mpdaf_object, mpdaf_hdulist)
 
 __all__ = ["hst_pixels_per_muse_pixel"]
 
@@ -98,7 +98,16 @@ def _extension_section(hdulist, extname, shape, label):
         raise UserError(f"{label}: the {extname} extension has shape {ext_shape}, "
                         f"but the data have shape {tuple(shape)}")
     check_not_truncated(hdulist, hdulist.index_of(extname), label)
-    return hdu.section
+    return _pixels(hdulist, hdu)
+
+
+def _pixels(hdulist, hdu):
+    """What to cut the box out of: a file's section, or the data held in memory.
+
+    ``section`` reads from the file, and an HDU built in memory (an HDUList
+    given by the caller, or an MPDAF object's) has none.
+    """
+    return hdu.section if hdulist.filename() else hdu.data
 
 
 def _source_from_hdulist(hdulist, label, filename):
@@ -122,7 +131,8 @@ def _source_from_hdulist(hdulist, label, filename):
     bitpix = header["BITPIX"]
     scaled = "BSCALE" in header or "BZERO" in header
     dtype = np.dtype(np.float64) if scaled or bitpix == -64 else np.dtype(np.float32)
-    return _HstSource(data=hdu.section, dq=_extension_section(hdulist, "DQ", shape, label),
+    return _HstSource(data=_pixels(hdulist, hdu),
+                      dq=_extension_section(hdulist, "DQ", shape, label),
                       uncertainty=uncertainty, uncertainty_kind=kind, mask=None,
                       shape=shape, dtype=dtype, wcs=wcs, header=merged, unit=unit,
                       notes=[] if note is None else [note],
@@ -202,9 +212,12 @@ def _open_hst(hst, label="hst"):
                 raise UserError(f"{label}: {path} is not a readable FITS image "
                                 f"({exc})") from None
             yield source
+    elif is_mpdaf_object(hst):
+        hdulist, filename = mpdaf_hdulist(hst, label)
+        yield _source_from_hdulist(hdulist, filename or label, filename)
     else:
-        raise UserError(f"{label}: expected a FITS file name, an HDU or an "
-                        f"NDData/CCDData image, not {type(hst).__name__}")
+        raise UserError(f"{label}: expected a FITS file name, an HDU, an NDData/CCDData "
+                        f"or an MPDAF Image, not {type(hst).__name__}")
 
 
 def _as_image_hdu(hdu):

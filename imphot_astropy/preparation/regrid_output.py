@@ -2,13 +2,10 @@
 
 import os
 
-import numpy as np
-import astropy.units as u
 from astropy.io import fits
-from astropy.nddata import VarianceUncertainty
 
 from ..core.transfer import REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD
-from ..io import write_fits_atomically, header_from_meta
+from ..io import write_fits_atomically, header_from_meta, muse_image_hdulist
 
 __all__ = ["regridded_hdulist", "write_regridded_hst"]
 
@@ -25,8 +22,9 @@ def regridded_hdulist(image):
     -------
     hdulist : `~astropy.io.fits.HDUList`
         A primary HDU with the header keywords, DATA (float32, NaN where
-        masked), STAT (variance, if any) and DQ (1 where masked), each with
-        the MUSE WCS, readable by `~imphot_astropy.io.read_image`.
+        masked), STAT (variance, if any) and DQ (int32, 1 where masked), each
+        with the MUSE WCS, laid out by `~imphot_astropy.io.muse_image_hdulist`
+        and readable by `~imphot_astropy.io.read_image`.
 
     Examples
     --------
@@ -40,35 +38,12 @@ def regridded_hdulist(image):
     ['PRIMARY', 'DATA', 'DQ']
     """
     meta = header_from_meta(image.meta)
-    primary = fits.PrimaryHDU(header=fits.Header(meta, copy=True))
-    wcs_header = image.wcs.to_header()
-    data_header = fits.Header(wcs_header, copy=True)
-    for key in (REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD, "FILTER", "INSTRUME"):
-        if key in meta:
-            data_header[key] = (meta[key], meta.comments[key])
-    unit = u.Unit(image.unit)
-    if unit != u.dimensionless_unscaled:
-        data_header["BUNIT"] = unit.to_string("fits") if _fits_unit(unit) else str(unit)
-    mask = np.zeros(image.shape, dtype=bool) if image.mask is None else np.asarray(image.mask)
-    data = np.where(mask, np.nan, image.data).astype(np.float32)
-    hdus = [primary, fits.ImageHDU(data, data_header, name="DATA")]
-    if image.uncertainty is not None:
-        variance = image.uncertainty.represent_as(VarianceUncertainty).array
-        stat_header = fits.Header(wcs_header, copy=True)
-        hdus.append(fits.ImageHDU(np.where(mask, np.nan, variance).astype(np.float32),
-                                  stat_header, name="STAT"))
-    if image.mask is not None:
-        hdus.append(fits.ImageHDU(mask.astype(np.uint8), fits.Header(wcs_header, copy=True),
-                                  name="DQ"))
-    return fits.HDUList(hdus)
-
-
-def _fits_unit(unit):
-    try:
-        unit.to_string("fits")
-        return True
-    except (ValueError, u.UnitsError):
-        return False
+    # The regridding's filter and the HST filter are also written with the
+    # data, so that a reader of the DATA HDU alone finds them.
+    data_header = fits.Header([meta.cards[key] for key in
+                               (REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD, "FILTER",
+                                "INSTRUME") if key in meta])
+    return muse_image_hdulist(image, primary_header=meta, data_header=data_header)
 
 
 def write_regridded_hst(image, path, inputs=()):

@@ -86,6 +86,56 @@ class _StoreStar(argparse.Action):
         setattr(namespace, self.dest, star)
 
 
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _star_value_count(values):
+    """How many of the words after ``--star`` are its values.
+
+    The reference tool's ``--star`` takes exactly three (nargs=3), so that
+    ``--star RA DEC RADIUS HST MUSE`` leaves the file names to the
+    positional arguments; ``auto`` takes one more word only if it is a number.
+    """
+    if values and values[0].strip().lower() == "auto":
+        return 2 if len(values) > 1 and _is_number(values[1]) else 1
+    return 3
+
+
+def _star_values_last(args):
+    """``args`` with the ``--star`` option and its values moved to the end.
+
+    argparse cannot give an option a variable number of values (1, 2 or 3)
+    and stop before the positional arguments: ``nargs="+"`` takes every word
+    up to the next option, file names included. Moving the option and its
+    own values after everything else (but before a ``--``, after which
+    every word is positional) lets the greedy ``nargs="+"`` see only them.
+    """
+    args = list(args)
+    end = args.index("--") if "--" in args else len(args)
+    moved = []
+    i = 0
+    while i < end:
+        if args[i] != "--star":
+            i += 1
+            continue
+        count = _star_value_count(args[i + 1:end])
+        block = args[i:i + 1 + count]
+        if any(word.startswith("-") and not _is_number(word) for word in block[1:]):
+            # Fewer values than needed before the next option: leave it for
+            # _StoreStar to report.
+            i += 1
+            continue
+        del args[i:i + len(block)]
+        end -= len(block)
+        moved.extend(block)
+    return args[:end] + moved + args[end:]
+
+
 def _number(parser, text, option_string):
     try:
         return float(text)
@@ -222,6 +272,17 @@ class ImphotArgumentParser(argparse.ArgumentParser):
         for option, used_by, settings in _FITTER_OPTIONS:
             if used_by & functions:
                 group.add_argument(option, **settings)
+
+    def parse_known_args(self, args=None, namespace=None):
+        """Parse as argparse does, but with ``--star`` taking only its own values.
+
+        ``--star RA DEC RADIUS`` (or ``auto [RADIUS]``) may come before the
+        positional arguments, as with the reference tool:
+        ``fit_photometry --star 338.2 -60.5 2 HST.fits MUSE.fits``.
+        """
+        if args is None:
+            args = sys.argv[1:]
+        return super().parse_known_args(_star_values_last(args), namespace)
 
 
 def extract_function_args(options, function):

@@ -117,7 +117,8 @@ def _process(cube, output, curve, options, say):
 
 
 def _extract(cube, output, curve, nprocess, progress, inputs, argname, say):
-    from ..wideband import bandpass_image, write_muse_image
+    from ..io import write_muse_image
+    from ..wideband import bandpass_image
     image = bandpass_image(cube, curve, nprocess=nprocess, progress_bar=progress)
     say(f"Writing image to: {output}")
     write_muse_image(image, output, inputs=inputs, argname=argname)

@@ -17,12 +17,14 @@ import sys
 import numpy as np
 import pytest
 from astropy.io import fits
+from astropy.nddata import CCDData
 
 from imphot_astropy import UserError
 from imphot_astropy.batch import write_photometry_table
+from imphot_astropy.corrections import apply_cube_corrections
 from imphot_astropy.datasets import make_synthetic_pair
 from imphot_astropy.photometry import fit_image_photometry
-from imphot_astropy.io import atomic_output, write_fits_atomically
+from imphot_astropy.io import atomic_output, write_fits_atomically, write_muse_image
 from imphot_astropy.pixtable import PixTable, make_synthetic_pixtable
 from imphot_astropy.scripts import fit_photometry, regrid_hst_to_muse
 
@@ -68,11 +70,24 @@ def pair(tmp_path_factory):
     return str(hst_file), str(muse_file), fit_image_photometry(hst, muse, fix_beta=2.5)
 
 
+@pytest.fixture(scope="module")
+def exposure_cube(tmp_path_factory):
+    """A MUSE exposure cube file of 150 kB (DATA and STAT), and a fit to apply."""
+    from types import SimpleNamespace
+    from imphot_astropy.datasets import make_exposure_cube, write_exposure_cube
+    from imphot_astropy.fitting import FittedValue
+    cube, _, _ = make_exposure_cube(shape=(40, 40), nplanes=12, filters=["F606W"])
+    path = tmp_path_factory.mktemp("cube") / "exposure.fits"
+    write_exposure_cube(cube, path)
+    fit = SimpleNamespace(dx=FittedValue(0.1), dy=FittedValue(-0.2), scale=FittedValue(1.25))
+    return str(path), fit
+
+
 def _big_hdulist():
     return fits.HDUList([fits.PrimaryHDU(np.zeros((200, 200)))])  # 320 kB
 
 
-def _writers(pair):
+def _writers(pair, exposure_cube):
     """Every kind of output the package writes: (name, function(path))."""
     import matplotlib
     matplotlib.use("Agg")
@@ -89,25 +104,36 @@ def _writers(pair):
                  data=np.ones(n), dq=np.zeros(n, int), stat=np.ones(n),
                  origin=np.zeros(n, int)).write(path)
 
+    def muse_image(path):
+        image = CCDData(np.ones((200, 200)), unit="adu", mask=np.zeros((200, 200), bool))
+        write_muse_image(image, path)  # 160 kB of DATA, 160 kB of DQ
+
+    def corrected_cube(path):
+        cube, fit = exposure_cube
+        apply_cube_corrections(cube, fit, output=path, corrections="xy,scale")
+
     return {
         "fits": lambda path: write_fits_atomically(_big_hdulist(), path),
+        "muse image": muse_image,
+        "corrected cube": corrected_cube,
         "ecsv table": lambda path: write_photometry_table([pair[2]] * 2000, path),
         "figure": figure,
         "pixel table": pixtable,
     }
 
 
-WRITERS = ["fits", "ecsv table", "figure", "pixel table"]
-SUFFIX = {"fits": ".fits", "ecsv table": ".ecsv", "figure": ".png", "pixel table": ".fits"}
+WRITERS = ["fits", "ecsv table", "figure", "pixel table", "muse image", "corrected cube"]
+SUFFIX = {"fits": ".fits", "ecsv table": ".ecsv", "figure": ".png", "pixel table": ".fits",
+          "muse image": ".fits", "corrected cube": ".fits"}
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o027])
 @pytest.mark.parametrize("kind", WRITERS)
-def test_outputs_honour_the_umask(pair, tmp_path, kind, umask):
+def test_outputs_honour_the_umask(pair, exposure_cube, tmp_path, kind, umask):
     path = tmp_path / ("out" + SUFFIX[kind])
     old = os.umask(umask)
     try:
-        _writers(pair)[kind](path)
+        _writers(pair, exposure_cube)[kind](path)
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
@@ -116,25 +142,26 @@ def test_outputs_honour_the_umask(pair, tmp_path, kind, umask):
 
 @linux_only
 @pytest.mark.parametrize("kind", WRITERS)
-def test_disk_full_is_a_user_error_naming_the_file_and_leaves_nothing(pair, small_disk,
-                                                                       kind):
+def test_disk_full_is_a_user_error_naming_the_file_and_leaves_nothing(pair, exposure_cube,
+                                                                       small_disk, kind):
     path = small_disk / ("out" + SUFFIX[kind])
     with pytest.raises(UserError, match="No space left on device|Not enough space") as info:
-        _writers(pair)[kind](path)
+        _writers(pair, exposure_cube)[kind](path)
     assert str(path) in str(info.value)
     assert os.listdir(small_disk) == []
 
 
 @linux_only
 @pytest.mark.parametrize("kind", WRITERS)
-def test_read_only_file_system_is_refused_before_writing(pair, readonly_disk, kind):
+def test_read_only_file_system_is_refused_before_writing(pair, exposure_cube, readonly_disk,
+                                                         kind):
     path = readonly_disk / ("out" + SUFFIX[kind])
     with pytest.raises(UserError, match="Read-only file system") as info:
-        _writers(pair)[kind](path)
+        _writers(pair, exposure_cube)[kind](path)
     assert str(path) in str(info.value)
 
 
-def test_injected_read_only_error_at_open(pair, tmp_path, monkeypatch):
+def test_injected_read_only_error_at_open(pair, exposure_cube, tmp_path, monkeypatch):
     """Where no read-only mount can be made: EROFS injected at os.open."""
     real_open = os.open
 
@@ -146,7 +173,7 @@ def test_injected_read_only_error_at_open(pair, tmp_path, monkeypatch):
     monkeypatch.setattr(os, "open", read_only_open)
     for kind in WRITERS:
         with pytest.raises(UserError, match="Read-only file system"):
-            _writers(pair)[kind](tmp_path / ("out" + SUFFIX[kind]))
+            _writers(pair, exposure_cube)[kind](tmp_path / ("out" + SUFFIX[kind]))
     monkeypatch.undo()
     assert os.listdir(tmp_path) == []
 

@@ -2,8 +2,8 @@
 
 `bandpass_image` extracts from a MUSE cube (or an NDData, SpectralCube or
 specutils cube) the image seen through a filter such as an HST one, reading
-only the planes the filter reaches; `write_muse_image` writes it as a
-MUSE-style FITS image.
+only the planes the filter reaches; `~imphot_astropy.io.write_muse_image`
+writes it as a MUSE-style FITS image.
 """
 
 from .curves import *  # noqa: F401,F403

@@ -19,7 +19,8 @@ from astropy.nddata import NDData, VarianceUncertainty, StdDevUncertainty
 from astropy.wcs import WCS, FITSFixedWarning
 
 from ..exceptions import UserError
-from ..io import flux_unit_from_header, select_data_hdu, header_from_meta, file_base_name
+from ..io import (flux_unit_from_header, select_data_hdu, header_from_meta, file_base_name,
+                  is_mpdaf_object, mpdaf_hdulist, fits_open)
 from .fileplanes import FilePlanes, _FileHandle
 
 __all__ = ["CubePlanes", "open_cube", "spectral_edges_from_wcs"]
@@ -92,6 +93,12 @@ def spectral_edges_from_wcs(wcs, shape, argname="cube"):
         wcs = wcs.deepcopy()
         wcs.wcs.set()
     low = getattr(wcs, "low_level_wcs", wcs)
+    # On the type: evaluating world_axis_units here would warn about VOUnit.
+    if not all(hasattr(type(low), name) for name in ("pixel_n_dim", "world_axis_units",
+                                                     "pixel_to_world_values")):
+        raise UserError(f"{argname}: the cube's WCS is a {type(wcs).__module__}."
+                        f"{type(wcs).__name__}, not an astropy WCS (or another APE 14 "
+                        "WCS)")
     ndim = len(shape)
     if low.pixel_n_dim != ndim:
         raise UserError(f"{argname}: the WCS has {low.pixel_n_dim} pixel axes but "
@@ -257,10 +264,14 @@ def _check_cube_shape(shape, label):
 
 def _from_nddata(nd, argname):
     data = nd.data
+    if not hasattr(data, "shape"):
+        raise UserError(f"{argname}: the data of the {type(nd).__name__} are a "
+                        f"{type(data).__name__}, not an array")
     _check_cube_shape(np.shape(data), argname)
     array_axis, lower, upper = spectral_edges_from_wcs(nd.wcs, np.shape(data), argname)
-    variance = _variance_of(nd.uncertainty, argname)
-    mask = nd.mask
+    # getattr: NDData has them all; other objects with data and wcs may not.
+    variance = _variance_of(getattr(nd, "uncertainty", None), argname)
+    mask = getattr(nd, "mask", None)
     for what, values in (("uncertainty", variance), ("mask", mask)):
         if values is not None and np.shape(values) != np.shape(data):
             raise UserError(f"{argname}: the {what} has shape {np.shape(values)}, but "
@@ -269,9 +280,9 @@ def _from_nddata(nd, argname):
         data = np.moveaxis(data, array_axis, 0)
         variance = None if variance is None else np.moveaxis(variance, array_axis, 0)
         mask = None if mask is None else np.moveaxis(np.asarray(mask), array_axis, 0)
-    meta = header_from_meta(nd.meta)
+    meta = header_from_meta(getattr(nd, "meta", None))
     notes = []
-    unit = nd.unit
+    unit = getattr(nd, "unit", None)
     if unit is None:
         unit, note = flux_unit_from_header(meta, argname)
         if note:
@@ -326,6 +337,45 @@ def _from_specutils(spectrum, argname):
                       name=argname)
 
 
+def _unit_of(hdulist, index, label):
+    """The cube's flux unit: its data header's, else the primary header's."""
+    unit, note = flux_unit_from_header(hdulist[index].header, label)
+    if note is not None and index != 0:
+        unit2, note2 = flux_unit_from_header(hdulist[0].header, label)
+        if unit2 != u.dimensionless_unscaled:
+            unit, note = unit2, note2
+    return unit, [] if note is None else [note]
+
+
+def _primary_keywords(hdulist):
+    return fits.Header([card for card in hdulist[0].header.cards
+                        if card.keyword not in _STRUCTURAL])
+
+
+def _from_mpdaf(cube, argname):
+    """An MPDAF ``Cube``, read from its in-memory FITS form as its file is."""
+    hdulist, filename = mpdaf_hdulist(cube, argname)
+    label = filename or argname
+    index = select_data_hdu(hdulist, label, ndims=(3,))
+    header = hdulist[index].header
+    data = hdulist[index].data
+    _check_cube_shape(data.shape, label)
+    wcs = _quiet_wcs(header, label)
+    array_axis, lower, upper = spectral_edges_from_wcs(wcs, data.shape, label)
+    if array_axis != 0:
+        raise UserError(f"{label}: the spectral axis must be the cube's first array "
+                        "axis (FITS NAXIS3), as in MUSE cubes")
+    names = [hdu.name.upper() for hdu in hdulist]
+    planes = {extname: hdulist[extname].data if extname in names else None
+              for extname in ("STAT", "DQ")}
+    unit, notes = _unit_of(hdulist, index, label)
+    return _ArrayCube(data, planes["STAT"], planes["DQ"], shape=data.shape, lower=lower,
+                      upper=upper, wcs=_celestial_of(wcs, 2), unit=unit,
+                      header=fits.Header(header, copy=True),
+                      primary_header=_primary_keywords(hdulist), filename=filename,
+                      name=file_base_name(filename) if filename else argname, notes=notes)
+
+
 def _is_instance_of(obj, module, names):
     """isinstance() against a class of an optional package, if it is imported."""
     mod = sys.modules.get(module)
@@ -344,7 +394,9 @@ def open_cube(cube, argname="cube"):
         A FITS file (MUSE: DATA and STAT extensions, optionally DQ; else the
         first 3D image HDU), an NDData with a 3D WCS (mask and uncertainty
         honoured), a SpectralCube (its mask honoured; it has no variance),
-        or a specutils 3D spectrum (``Spectrum``, formerly ``Spectrum1D``).
+        a specutils 3D spectrum (``Spectrum``, formerly ``Spectrum1D``), or
+        an MPDAF ``Cube`` (read as the file it stands for, see
+        `~imphot_astropy.io.mpdaf_hdulist`).
     argname : str
         The argument name, quoted in error messages.
 
@@ -369,10 +421,13 @@ def open_cube(cube, argname="cube"):
         return _from_spectral_cube(cube, argname)
     if _is_instance_of(cube, "specutils", ("Spectrum", "Spectrum1D")):
         return _from_specutils(cube, argname)
+    if is_mpdaf_object(cube):
+        return _from_mpdaf(cube, argname)
     if isinstance(cube, NDData) or (hasattr(cube, "data") and hasattr(cube, "wcs")):
         return _from_nddata(cube, argname)
     raise UserError(f"{argname}: expected a FITS file name, an NDData with a 3D WCS, "
-                    f"a SpectralCube or a specutils Spectrum, not {type(cube).__name__}")
+                    f"a SpectralCube, a specutils Spectrum or an MPDAF Cube, not "
+                    f"{type(cube).__name__}")
 
 
 def _is_compressed_file(path):
@@ -408,9 +463,12 @@ class _FitsCube(CubePlanes):
             with warnings.catch_warnings():
                 # A truncated file is reported below, as an error.
                 warnings.filterwarnings("ignore", "File may have been truncated")
-                self._hdulist = fits.open(path, memmap=False, lazy_load_hdus=False,
+                self._hdulist = fits_open(path, memmap=False, lazy_load_hdus=False,
                                           do_not_scale_image_data=True)
-        except (OSError, ValueError, TypeError, IndexError, KeyError) as exc:
+        except KeyError as exc:  # astropy, on a header without BITPIX or NAXIS
+            raise UserError(f"{label} is not a readable FITS file: a header is corrupted "
+                            f"({exc})") from None
+        except (OSError, ValueError, TypeError, IndexError) as exc:
             raise UserError(f"{label} is not a readable FITS file ({exc})") from None
         try:
             self._setup(path, argname, label)
@@ -444,20 +502,15 @@ class _FitsCube(CubePlanes):
                                     f"{tuple(hdulist[i].shape)}, but DATA has {shape}")
                 self._extensions[role] = self._reader(hdulist, i, shape, compressed_file,
                                                       label, extname)
-        unit, note = flux_unit_from_header(header, label)
-        if note is not None and index != 0:
-            unit2, note2 = flux_unit_from_header(hdulist[0].header, label)
-            if unit2 != u.dimensionless_unscaled:
-                unit, note = unit2, note2
-        primary = fits.Header([card for card in hdulist[0].header.cards
-                               if card.keyword not in _STRUCTURAL])
+        unit, notes = _unit_of(hdulist, index, label)
+        primary = _primary_keywords(hdulist)
         name = file_base_name(path)
         self.concurrent = all(r[0] == "memmap" for r in self._extensions.values())
         super().__init__(shape=shape, lower=lower, upper=upper,
                          wcs=_celestial_of(wcs, 2), unit=unit,
                          has_variance="variance" in self._extensions,
                          header=fits.Header(header, copy=True), primary_header=primary,
-                         filename=path, name=name, notes=[] if note is None else [note])
+                         filename=path, name=name, notes=notes)
 
     def _reader(self, hdulist, index, shape, compressed_file, label, what):
         hdu = hdulist[index]

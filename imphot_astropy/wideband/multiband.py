@@ -14,9 +14,9 @@ import astropy.units as u
 from astropy.nddata import CCDData, VarianceUncertainty
 
 from ..exceptions import UserError
+from ..utils import worker_count
 from .bandpass import (_curve_in_angstrom, _combine_planes, _result_header,
-                       _describe_range, _WARN_LOST_FRACTION, FilterTruncationWarning,
-                       worker_count)
+                       _describe_range, _WARN_LOST_FRACTION, FilterTruncationWarning)
 from .cubes import open_cube
 from .curves import read_filter_curve
 from .planesums import WeightedPlaneSums

@@ -9,7 +9,7 @@ from astropy.io import fits
 
 from imphot_astropy.exceptions import UserError
 from imphot_astropy.pixtable import KEYWORD, PixTable
-from imphot_astropy.pixtable.storage import REQUIRED_COLUMNS
+from imphot_astropy.pixtable.columns import REQUIRED_COLUMNS
 from imphot_astropy.pixtable.writer import _FileWriter, write_pixtable
 
 COLUMNS = ("xpos", "ypos", "lambda", "data", "dq", "stat", "origin")

@@ -144,9 +144,9 @@ def test_truth_recovered_in_each_slice(star_table, fwhm_model):
 
 
 def test_single_range_cut_into_slices(star_table):
-    fit = fit_pixtable_star(PixTable(star_table), (STAR[1], STAR[0]),
+    fit = fit_pixtable_star(PixTable(star_table), (*STAR, 2.0 * u.arcsec),
                             lbda=(6000 * u.AA, 600 * u.nm + 400 * u.AA),
-                            nslices=4, radius=2.0 * u.arcsec)
+                            nslices=4)
     assert np.allclose(fit["lambda_min"].to_value(u.AA),
                        [6000, 6100, 6200, 6300])
     lam = fit["lambda"].to_value(u.AA)
@@ -204,30 +204,38 @@ def test_linear_model_uncertainties_are_honest():
 
 def test_bad_input(star_table, tmp_path):
     pix = PixTable(star_table)
-    with pytest.raises(UserError, match="star"):
-        fit_pixtable_star(pix, (STAR[1] + 1.0, STAR[0]), lbda=(6000, 6100))
+    with pytest.raises(UserError, match="star: no row"):
+        fit_pixtable_star(pix, (STAR[0], STAR[1] + 1.0, 3.0), lbda=(6000, 6100))
     with pytest.raises(UserError, match="star"):
         fit_pixtable_star(pix, "somewhere", lbda=(6000, 6100))
+    # A bare pair (the old (dec, ra) form) is refused, not read either way.
+    with pytest.raises(UserError, match=r"star: expected \(ra, dec, radius\).*\(dec, ra\)"):
+        fit_pixtable_star(pix, (STAR[1], STAR[0]), lbda=(6000, 6100))
+    # The radius is given once: in the tuple, or with a bare SkyCoord.
+    with pytest.raises(UserError, match="radius: .* give it once"):
+        fit_pixtable_star(pix, (*STAR, 2.0), lbda=(6000, 6100), radius=2.0)
     with pytest.raises(UserError, match="lbda"):
-        fit_pixtable_star(pix, (STAR[1], STAR[0]), lbda=(6100, 6000))
+        fit_pixtable_star(pix, (*STAR, 3.0), lbda=(6100, 6000))
     with pytest.raises(UserError, match="fwhm_model"):
-        fit_pixtable_star(pix, (STAR[1], STAR[0]), lbda=(6000, 6100),
+        fit_pixtable_star(pix, (*STAR, 3.0), lbda=(6000, 6100),
                           fwhm_model="linear")
     with pytest.raises(UserError, match="fwhm_model"):
-        fit_pixtable_star(pix, (STAR[1], STAR[0]), lbda=(6000, 6100),
+        fit_pixtable_star(pix, (*STAR, 3.0), lbda=(6000, 6100),
                           fwhm_model="cubic")
     with pytest.raises(UserError, match="radius"):
-        fit_pixtable_star(pix, (STAR[1], STAR[0]), lbda=(6000, 6100),
+        fit_pixtable_star(pix, (*STAR, -1.0), lbda=(6000, 6100))
+    with pytest.raises(UserError, match="radius"):
+        fit_pixtable_star(pix, SkyCoord(*STAR, unit="deg"), lbda=(6000, 6100),
                           radius=-1)
     in_pixels = PixTable(xpos=[0.0], ypos=[0.0], lbda=[6000.0], data=[0.0],
                          dq=[0], stat=[1.0], origin=[0])
     with pytest.raises(UserError, match="angle"):
-        fit_pixtable_star(in_pixels, (0.0, 0.0), lbda=(5000, 7000))
+        fit_pixtable_star(in_pixels, (0.0, 0.0, 3.0), lbda=(5000, 7000))
 
 
 def test_figure_of_the_fit(star_table, tmp_path):
     plotting = pytest.importorskip("imphot_astropy.plotting.pixtable_star")
-    fit, samples = fit_pixtable_star(PixTable(star_table), (STAR[1], STAR[0]),
+    fit, samples = fit_pixtable_star(PixTable(star_table), (*STAR, 3.0),
                                      lbda=SLICES[:2], fwhm_model="linear",
                                      return_samples=True)
     assert [s.size for s in samples] == (fit["nsamples"]
@@ -260,5 +268,5 @@ def test_streams_through_the_file(star_table, monkeypatch):
     assert pix.nrows > 4 * 50000
     monkeypatch.setattr(PixTableFile, "read", refuse)
     monkeypatch.setattr(PixTableFile, "memmap", refuse)
-    fit = fit_pixtable_star(pix, (STAR[1], STAR[0]), lbda=SLICES[:1])
+    fit = fit_pixtable_star(pix, (*STAR, 3.0), lbda=SLICES[:1])
     assert fit["nsamples"][0] > 1000

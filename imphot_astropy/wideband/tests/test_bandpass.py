@@ -11,9 +11,8 @@ from astropy.nddata import NDData, CCDData, VarianceUncertainty, StdDevUncertain
 from astropy.wcs import WCS
 
 from imphot_astropy.exceptions import UserError
-from imphot_astropy.io import read_image
-from imphot_astropy.wideband import (bandpass_image, FilterTruncationWarning,
-                                     write_muse_image, open_cube)
+from imphot_astropy.io import read_image, write_muse_image
+from imphot_astropy.wideband import bandpass_image, FilterTruncationWarning, open_cube
 from imphot_astropy.wideband import bandpass as bandpass_module
 from imphot_astropy.wideband import cubes as cubes_module
 from .synthetic import make_cube, tent_weights, cube_header
