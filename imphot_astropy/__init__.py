@@ -53,6 +53,7 @@ _LAZY_NAMES = {
     "FitImagePhotometryMP": ".batch",
     "FitStarPhotometryMP": ".batch",
     "FitImageAndStarPhotometryMP": ".batch",
+    "FitCubePhotometryMP": ".batch",
     "write_photometry_table": ".batch",
     "ImphotArgumentParser": ".scripts.arguments",
     "extract_function_args": ".scripts.arguments",

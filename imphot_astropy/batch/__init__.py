@@ -3,7 +3,9 @@
 `FitImagePhotometryMP`, `FitStarPhotometryMP` and
 `FitImageAndStarPhotometryMP` fit each MUSE file of a list against one HST
 image and yield the results as they complete; `FitPhotometryMP` does the
-same for any module-level fitting function. `write_photometry_table` writes
+same for any module-level fitting function, and `FitCubePhotometryMP` fits
+exposure cubes against HST images in several bands (the survey's
+`~imphot_astropy.survey.fit_cube_photometry`). `write_photometry_table` writes
 the results to one ECSV or FITS table.
 """
 

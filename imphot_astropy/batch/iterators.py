@@ -1,4 +1,5 @@
-"""Iterators that fit many MUSE exposures at once, against one HST image."""
+"""Iterators that fit many MUSE exposures at once: images against one HST
+image, or exposure cubes against HST images in several bands."""
 
 import inspect
 import os
@@ -9,25 +10,38 @@ from .remote import DaskPool, ExecutorPool
 from .tasks import function_spec, resolve_function
 
 __all__ = ["FitPhotometryMP", "FitImagePhotometryMP", "FitStarPhotometryMP",
-           "FitImageAndStarPhotometryMP"]
+           "FitImageAndStarPhotometryMP", "FitCubePhotometryMP"]
 
 # The fitters are named, not imported: worker processes and cluster workers
 # import them by these names (see tasks.function_spec).
 _FIT_IMAGE_SPEC = "imphot_astropy.photometry.image_fit:fit_image_photometry"
 _FIT_STAR_SPEC = "imphot_astropy.photometry.star_fit:fit_star_photometry"
 _FIT_BOTH_SPEC = "imphot_astropy.photometry.combined:fit_image_and_star_photometry"
+_FIT_CUBE_SPEC = "imphot_astropy.survey.cube_fit:fit_cube_file"
 
 
-def _checked_filenames(muse_filenames):
+def _checked_filenames(muse_filenames, argname="muse_filenames"):
     if isinstance(muse_filenames, (str, bytes, os.PathLike)):
-        raise UserError("muse_filenames: expected a list of file names, not a single "
+        raise UserError(f"{argname}: expected a list of file names, not a single "
                         f"name ({muse_filenames!r})")
     try:
         names = [os.fspath(name) for name in muse_filenames]
     except TypeError:
-        raise UserError("muse_filenames: expected a list of file names, not "
+        raise UserError(f"{argname}: expected a list of file names, not "
                         f"{muse_filenames!r}") from None
     return [str(name) for name in names]
+
+
+def _checked_runner(client, executor, timeout):
+    """The per-file time limit, checked against where the work runs."""
+    if client is not None and executor is not None:
+        raise UserError("client, executor: give one or the other, not both")
+    timeout = checked_timeout(timeout)
+    if timeout is not None and (client is not None or executor is not None):
+        # A cluster's or an executor's workers are not ours to kill.
+        raise UserError("timeout: only for local worker processes, not with "
+                        "client or executor")
+    return timeout
 
 
 def _checked_kwargs(kwargs, function, spec):
@@ -70,8 +84,9 @@ class FitPhotometryMP:
     function : callable or str
         A module-level fitting function, called as
         ``function(hst, muse, **kwargs)``, or its ``"module:name"``.
-    hst_filename : str
-        A FITS file of the HST image on the MUSE images' pixel grid.
+    hst_filename : str or None
+        A FITS file of the HST image on the MUSE images' pixel grid, or None
+        for a function that reads its own (it is then called with None).
     muse_filenames : list of str
         The MUSE images' FITS files.
     kwargs : dict, optional
@@ -104,7 +119,7 @@ class FitPhotometryMP:
 
     Attributes
     ----------
-    hst_filename : str
+    hst_filename : str or None
     muse_filenames : list of str
     worker_stats : dict
         For each worker process id that returned a result: ``files`` (how
@@ -145,22 +160,26 @@ class FitPhotometryMP:
     ``nworker``.
     """
 
+    # Whether the fitter needs the HST file (the image fitters) or may read
+    # its own inputs (hst_filename None).
+    _needs_hst_file = False
+
     def __init__(self, function, hst_filename, muse_filenames, kwargs=None, nworker=0,
                  client=None, executor=None, mp_context=None, timeout=None):
+        if hst_filename is None and self._needs_hst_file:
+            raise UserError("hst_filename: expected the HST image's file, not None")
         spec = function_spec(function)
-        if client is not None and executor is not None:
-            raise UserError("client, executor: give one or the other, not both")
-        timeout = checked_timeout(timeout)
-        if timeout is not None and (client is not None or executor is not None):
-            # A cluster's or an executor's workers are not ours to kill.
-            raise UserError("timeout: only for local worker processes, not with "
-                            "client or executor")
+        timeout = _checked_runner(client, executor, timeout)
         fitter = resolve_function(spec)
-        self.hst_filename = str(os.fspath(hst_filename))
-        if not os.path.isfile(self.hst_filename):
+        self.hst_filename = None if hst_filename is None else str(os.fspath(hst_filename))
+        if self.hst_filename is not None and not os.path.isfile(self.hst_filename):
             raise UserError(f"hst_filename: the file {self.hst_filename} does not exist")
         self.muse_filenames = _checked_filenames(muse_filenames)
         self.kwargs = _checked_kwargs(kwargs, fitter, spec)
+        self._start(spec, nworker, client, executor, mp_context, timeout)
+
+    def _start(self, spec, nworker, client, executor, mp_context, timeout):
+        """Start the pool that fits ``self.muse_filenames``."""
         self.function = spec
         self.worker_stats = {}
         args = (spec, self.hst_filename, self.muse_filenames, self.kwargs)
@@ -263,6 +282,8 @@ class FitImagePhotometryMP(FitPhotometryMP):
     0.6
     """
 
+    _needs_hst_file = True
+
     def __init__(self, hst_filename, muse_filenames, kwargs=None, nworker=0, client=None,
                  executor=None, mp_context=None, timeout=None):
         super().__init__(_FIT_IMAGE_SPEC, hst_filename, muse_filenames, kwargs, nworker,
@@ -292,6 +313,8 @@ class FitStarPhotometryMP(FitPhotometryMP):
     >>> result.method, result.name
     ('star', 'muse')
     """
+
+    _needs_hst_file = True
 
     def __init__(self, hst_filename, muse_filenames, kwargs, nworker=0, client=None,
                  executor=None, mp_context=None, timeout=None):
@@ -326,6 +349,8 @@ class FitImageAndStarPhotometryMP(FitPhotometryMP):
     image star muse
     """
 
+    _needs_hst_file = True
+
     def __init__(self, hst_filename, muse_filenames, kwargs, nworker=0, client=None,
                  executor=None, mp_context=None, timeout=None):
         if not isinstance(kwargs, dict) or kwargs.get("star") is None:
@@ -334,3 +359,129 @@ class FitImageAndStarPhotometryMP(FitPhotometryMP):
         super().__init__(_FIT_BOTH_SPEC, hst_filename, muse_filenames, kwargs, nworker,
                          client=client, executor=executor, mp_context=mp_context,
                          timeout=timeout)
+
+
+def _checked_hst_images(hst_images):
+    """The HST image file of each band: a non-empty dict of existing files."""
+    if not isinstance(hst_images, dict) or not hst_images:
+        raise UserError("hst_images: expected a dict of band name -> HST image file, "
+                        f"not {hst_images!r}")
+    checked = {}
+    for band, path in hst_images.items():
+        try:
+            path = str(os.fspath(path))
+        except TypeError:
+            raise UserError(f"hst_images[{band!r}]: expected a file name, not "
+                            f"{type(path).__name__}") from None
+        if not os.path.isfile(path):
+            raise UserError(f"hst_images[{band!r}]: the file {path} does not exist")
+        checked[band] = path
+    return checked
+
+
+def _checked_cube_kwargs(kwargs):
+    if kwargs is None:
+        return {}
+    if not isinstance(kwargs, dict):
+        raise UserError(f"kwargs: expected a dict of keyword arguments, not "
+                        f"{type(kwargs).__name__}")
+    for key in ("cube", "hst_images"):
+        if key in kwargs:
+            raise UserError(f"kwargs: {key!r} is given by the iterator's own arguments")
+    return dict(kwargs)
+
+
+def _absolute_names(kwargs):
+    """The keywords with the files they name made absolute (for a cluster's workers,
+    which run in other directories)."""
+    kwargs = dict(kwargs, hst_images={band: os.path.abspath(path)
+                                      for band, path in kwargs["hst_images"].items()})
+    if kwargs.get("cache_dir") is not None:
+        kwargs["cache_dir"] = os.path.abspath(kwargs["cache_dir"])
+    if isinstance(kwargs.get("regions"), str) and os.path.isfile(kwargs["regions"]):
+        kwargs["regions"] = os.path.abspath(kwargs["regions"])
+    if kwargs.get("filter_curves"):
+        # A curve is a file or a filter name.
+        kwargs["filter_curves"] = {band: os.path.abspath(c) if os.path.isfile(c) else c
+                                   for band, c in kwargs["filter_curves"].items()}
+    return kwargs
+
+
+class FitCubePhotometryMP(FitPhotometryMP):
+    """Call `~imphot_astropy.survey.fit_cube_photometry` on many exposure cubes in parallel.
+
+    Each cube is fitted against the same HST images, one per band. The
+    behaviour is that of `FitPhotometryMP`: results (each a
+    `~imphot_astropy.survey.CubePhotometry`) as they complete, a
+    `~imphot_astropy.exceptions.WorkerError` per failed cube, the per-cube
+    ``timeout`` of local workers (a cube that overruns costs its worker,
+    which is killed and replaced), ``worker_stats``, workers that die with
+    this process, and the ``client``/``executor`` options. Each worker
+    reads the regridded HST images of a band from ``cache_dir`` if given
+    (regridding once per field, not once per cube).
+
+    Parameters
+    ----------
+    cube_filenames : list of str
+        The MUSE exposure cubes' FITS files.
+    hst_images : dict
+        Band name (for example ``"F775W"``) -> HST image file.
+    kwargs : dict, optional
+        Keyword arguments of `~imphot_astropy.survey.fit_cube_photometry`
+        (besides ``cube`` and ``hst_images``). ``nprocess`` (the threads of
+        one cube's band fits) defaults to 1: the worker processes already
+        share the cores.
+    nworker : int
+        The number of worker processes: 0 (default) for one per core, -n
+        for all cores but n.
+    client, executor, mp_context : optional
+        Run on a Dask cluster or an executor instead, or choose how local
+        workers start: see `FitPhotometryMP`. On a cluster, the files are
+        given to the workers by absolute name.
+    timeout : float, optional
+        Seconds allowed per cube in local workers: see `FitPhotometryMP`.
+
+    Attributes
+    ----------
+    cube_filenames : list of str
+    hst_images : dict
+    worker_stats : dict
+        As for `FitPhotometryMP` (``hst_reads`` stays 0: the cube fit reads
+        its own HST images).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from imphot_astropy.datasets import make_exposure_cube, write_exposure_cube
+    >>> d = tempfile.mkdtemp()
+    >>> cube, hst, truth = make_exposure_cube(shape=(40, 40), nplanes=20,
+    ...                                       filters=("F775W",), seed=2)
+    >>> write_exposure_cube(cube, os.path.join(d, "cube.fits"))
+    >>> hst["F775W"].write(os.path.join(d, "hst.fits"))
+    >>> with FitCubePhotometryMP([os.path.join(d, "cube.fits"), os.path.join(d, "no.fits")],
+    ...                          {"F775W": os.path.join(d, "hst.fits")},
+    ...                          {"fix_beta": 2.5, "psf_nodes": 1}, nworker=2) as fits:
+    ...     items = sorted(fits, key=lambda item: item.filename)
+    >>> round(items[0].dx.value, 2), type(items[1]).__name__
+    (0.06, 'WorkerError')
+    """
+
+    # The fitter, by name (a test gives one that misbehaves on purpose).
+    _cube_fitter = _FIT_CUBE_SPEC
+
+    def __init__(self, cube_filenames, hst_images, kwargs=None, nworker=0, client=None,
+                 executor=None, mp_context=None, timeout=None):
+        timeout = _checked_runner(client, executor, timeout)
+        self.hst_images = _checked_hst_images(hst_images)
+        self.cube_filenames = _checked_filenames(cube_filenames, "cube_filenames")
+        kwargs = dict(dict(nprocess=1), **_checked_cube_kwargs(kwargs),
+                      hst_images=self.hst_images)
+        if client is not None:
+            kwargs = _absolute_names(kwargs)
+            self.cube_filenames = [os.path.abspath(name) for name in self.cube_filenames]
+        # The batch machinery's names: no single HST file, the cubes as the
+        # files to fit.
+        self.hst_filename = None
+        self.muse_filenames = self.cube_filenames
+        self.kwargs = kwargs
+        self._start(self._cube_fitter, nworker, client, executor, mp_context, timeout)

@@ -15,7 +15,7 @@ from ..exceptions import UserError
 
 __all__ = ["ImphotArgumentParser", "extract_function_args", "report_interrupted",
            "INTERRUPTED_STATUS", "FIT_IMAGE", "FIT_STAR",
-           "FIT_BOTH"]
+           "FIT_BOTH", "add_timeout_option", "command_timeout"]
 
 #: Options of `~imphot_astropy.fit_image_photometry`.
 FIT_IMAGE = 1
@@ -343,3 +343,80 @@ def report_interrupted(prog):
     """
     print(f"{prog}: interrupted", file=sys.stderr)
     return INTERRUPTED_STATUS
+
+
+def add_timeout_option(parser, default, what, scheduler=True):
+    """Add ``--timeout SECONDS``, the per-file time limit of a command's local workers.
+
+    Parameters
+    ----------
+    parser : `argparse.ArgumentParser`
+    default : float
+        The limit when the option is not given (said in ``--help``).
+    what : str
+        What one file is, for the help: "an image", "a cube".
+    scheduler : bool
+        Whether the command has ``--scheduler`` (the help then says that
+        there is no limit on a cluster).
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser()
+    >>> add_timeout_option(parser, 600.0, "an image")
+    >>> parser.parse_args(["--timeout", "30"]).timeout, parser.parse_args([]).timeout
+    (30.0, None)
+    """
+    cluster = (" Local workers only: with --scheduler there is no per-file limit, and "
+               "--timeout is refused.") if scheduler else ""
+    parser.add_argument(
+        "--timeout", type=float, default=None, metavar="SECONDS",
+        help=f"give up on {what} after this many seconds: its worker process is "
+             f"killed and replaced, the others go on (default {default:g} s, so that "
+             f"an unattended run never hangs on one file; 0: no limit).{cluster}")
+
+
+def command_timeout(timeout, scheduler, default):
+    """The per-file time limit a command gives its local workers.
+
+    Parameters
+    ----------
+    timeout : float or None
+        ``--timeout``: None if not given, 0 for no limit.
+    scheduler : str or None
+        ``--scheduler``: on a Dask cluster there is no per-file limit (its
+        workers are not the command's to kill), so the default does not
+        apply and a limit given is refused.
+    default : float
+        The command's limit when ``--timeout`` is not given.
+
+    Returns
+    -------
+    seconds : float or None
+        None for no limit.
+
+    Raises
+    ------
+    UserError
+        For a negative or non-finite ``--timeout``, or a limit given with
+        ``--scheduler``.
+
+    Examples
+    --------
+    >>> command_timeout(None, None, 600.0), command_timeout(0.0, None, 600.0)
+    (600.0, None)
+    >>> command_timeout(None, "tcp://scheduler:8786", 600.0) is None
+    True
+    """
+    if timeout is not None and not 0 <= timeout < float("inf"):
+        raise UserError(f"--timeout: expected a positive number of seconds (or 0 for "
+                        f"no limit), not {timeout:g}")
+    if scheduler is not None:
+        if timeout:
+            # Checked before connecting: a cluster's workers are not ours to kill.
+            raise UserError("--timeout: a per-file time limit needs local worker "
+                            "processes (it kills the one that overruns); a Dask "
+                            "cluster's workers (--scheduler) cannot be given one")
+        return None
+    if timeout is None:
+        return float(default)
+    return float(timeout) if timeout > 0 else None

@@ -5,12 +5,15 @@ Usage::
     fit_cube_photometry CUBE [CUBE ...] --hst F606W=hst_f606w.fits
         --hst F775W=hst_f775w.fits ... [--table fits.ecsv]
         [--offset-list OFFSET_LIST.fits] [--fsf-keywords [COMBINED_CUBE]]
-        [--nprocess N | --scheduler ADDRESS] [--force]
+        [--nprocess N [--timeout SECONDS] | --scheduler ADDRESS] [--force]
 
 Each cube is fitted by `~imphot_astropy.survey.fit_cube_photometry` (one
 pass over the cube for all the bands, each band fitted, then the joint fit
-of all of them), in local worker processes or on a Dask cluster, with a
-progress bar. ``--table`` collects one row per exposure and band plus the
+of all of them), in local worker processes or on a Dask cluster
+(`~imphot_astropy.batch.FitCubePhotometryMP`), with a progress bar. A cube
+still running after ``--timeout`` seconds (default `DEFAULT_TIMEOUT`, 1800
+s; 0 for no limit; local workers only) costs its worker and an error, and
+the others go on. ``--table`` collects one row per exposure and band plus the
 joint rows (with DATE-OBS, MJD-OBS, filter and pivot wavelength); cubes
 already in it are skipped unless ``--force``, so an interrupted run
 resumes. ``--offset-list`` writes (or updates) the MUSE pipeline's
@@ -25,9 +28,17 @@ import argparse
 import os
 import sys
 
-from .arguments import report_interrupted
+from .arguments import report_interrupted, add_timeout_option, command_timeout
 
-__all__ = ["main"]
+__all__ = ["main", "DEFAULT_TIMEOUT"]
+
+#: Seconds allowed per cube when ``--timeout`` is not given. Generous: a
+#: full 3 GB exposure cube in four bands takes 4.1 s from the page cache
+#: (benchmarks/bench_cube_photometry.py), and reading it from a slow disk or
+#: network file system at 20 MB/s 150 s more; a cube still running after
+#: 1800 s (12 times that) is stalled, and an unattended survey run must not
+#: wait for it for ever.
+DEFAULT_TIMEOUT = 1800.0
 
 _DESCRIPTION = ("Fit MUSE exposure cubes against HST images in several bands: one "
                 "pass over each cube, a fit per band, then a joint fit with one "
@@ -79,6 +90,7 @@ def _parser(prog):
                          help="local worker processes: 0 one per core, -n all but n")
     workers.add_argument("--scheduler", metavar="ADDRESS",
                          help="run on the Dask cluster of this scheduler")
+    add_timeout_option(parser, DEFAULT_TIMEOUT, "a cube")
     parser.add_argument("--force", action="store_true",
                         help="refit cubes that are already in the table")
     return parser
@@ -111,47 +123,31 @@ def _cube_name(path):
     return os.path.basename(path).rsplit(".fits", 1)[0]
 
 
-def _pool(options, cubes, kwargs):
-    from ..batch.local import LocalProcessPool
-    spec = "imphot_astropy.survey.cube_fit:fit_cube_file"
-    if options.scheduler is None:
-        return LocalProcessPool(spec, None, cubes, kwargs, nworker=options.nprocess), None
-    from ..batch.remote import DaskPool
-    from .fit_photometry import _dask_client
-    # A cluster's workers run in other directories: give them absolute names.
-    cubes = [os.path.abspath(c) for c in cubes]
-    kwargs = dict(kwargs, hst_images={band: os.path.abspath(path)
-                                      for band, path in kwargs["hst_images"].items()})
-    if kwargs.get("cache_dir") is not None:
-        kwargs["cache_dir"] = os.path.abspath(kwargs["cache_dir"])
-    if isinstance(kwargs.get("regions"), str) and os.path.isfile(kwargs["regions"]):
-        kwargs["regions"] = os.path.abspath(kwargs["regions"])
-    if kwargs.get("filter_curves"):
-        kwargs["filter_curves"] = {band: os.path.abspath(c) if os.path.isfile(c) else c
-                                   for band, c in kwargs["filter_curves"].items()}
-    client = _dask_client(options.scheduler)
-    return DaskPool(client, spec, None, cubes, kwargs), client
-
-
 def _run_fits(options, cubes, kwargs, prog):
-    from tqdm import tqdm
+    """Fit the cubes (in local workers or on the cluster); results and errors."""
+    from ..batch import FitCubePhotometryMP
+    from ..exceptions import WorkerError
+    from ..utils import progress_bar
+    from .fit_photometry import _dask_client
 
     results, errors = [], []
-    pool, client = _pool(options, cubes, kwargs)
+    hst_images = kwargs.pop("hst_images")
+    client = _dask_client(options.scheduler)
     try:
-        with tqdm(total=len(cubes), file=sys.stderr, unit="cube", desc=prog) as bar:
-            for outcome in pool:
-                if outcome.failed:
-                    errors.append(outcome)
-                    bar.write(f"{prog}: error: {' '.join(outcome.message.split())}",
+        with FitCubePhotometryMP(cubes, hst_images, kwargs, nworker=options.nprocess,
+                                 client=client, timeout=options.timeout) as fits, \
+                progress_bar(len(fits), unit="cube", desc=prog, leave=True) as bar:
+            for item in fits:
+                if isinstance(item, WorkerError):
+                    errors.append(item)
+                    bar.write(f"{prog}: error: {' '.join(item.message.split())}",
                               file=sys.stderr)
                 else:
-                    results.append(outcome.result)
-                    bar.write(f"{outcome.result.name}: dx {outcome.result.dx} dy "
-                              f"{outcome.result.dy} arcsec", file=sys.stdout)
+                    results.append(item)
+                    bar.write(f"{item.name}: dx {item.dx} dy {item.dy} arcsec",
+                              file=sys.stdout)
                 bar.update(1)
     finally:
-        pool.close()
         if client is not None:
             client.close()
     return results, errors
@@ -160,9 +156,8 @@ def _run_fits(options, cubes, kwargs, prog):
 def _write_table(path, previous, results, inputs):
     from astropy.table import vstack
     from ..batch import table_format
-    from ..io import check_output_path
+    from ..io import atomic_output
 
-    check_output_path(path, inputs, "--table")
     names = {r.name for r in results}
     tables = [r.to_table() for r in results]
     if previous is not None:
@@ -170,30 +165,28 @@ def _write_table(path, previous, results, inputs):
         tables.insert(0, previous[keep])
     table = vstack(tables, metadata_conflicts="silent")
     fmt = table_format(path, "--table")
-    tmp = f"{path}.tmp{os.getpid()}" + (".fits" if fmt == "fits" else ".ecsv")
-    table.write(tmp, format=fmt, overwrite=True)
-    os.replace(tmp, path)
+    with atomic_output(path, inputs, "--table") as tmpname:
+        table.write(tmpname, format="fits" if fmt == "fits" else "ascii.ecsv",
+                    overwrite=True)
 
 
 def _write_fsf(target, fsf, inputs):
     """Copy ``target`` beside itself with the FSF keywords in its primary header."""
     import shutil
     from astropy.io import fits
-    from ..io import check_output_path
+    from ..io import atomic_output
 
-    base = target[:-5] if target.endswith(".fits") else target
-    output = f"{base}_fsf.fits"
-    check_output_path(output, inputs, "--fsf-keywords")
-    tmp = f"{output}.tmp{os.getpid()}"
-    shutil.copyfile(target, tmp)
-    try:
-        with fits.open(tmp, mode="update") as hdulist:
+    output = _fsf_copy_name(target)
+    with atomic_output(output, inputs, "--fsf-keywords") as tmpname:
+        shutil.copyfile(target, tmpname)
+        with fits.open(tmpname, mode="update") as hdulist:
             fsf.to_header(hdulist[0].header)
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return output
+
+
+def _fsf_copy_name(target):
+    base = target[:-5] if target.endswith(".fits") else target
+    return f"{base}_fsf.fits"
 
 
 def _mean_fsf(results):
@@ -208,16 +201,34 @@ def _mean_fsf(results):
                     results[0].fsf.lbrange)
 
 
+def _planned_outputs(options):
+    """(option, file) for every file the run may write, checked before fitting."""
+    outputs = [(name, path) for name, path in (("--table", options.table),
+                                               ("--offset-list", options.offset_list))
+               if path is not None]
+    if options.fsf_keywords is not None:
+        targets = [options.fsf_keywords] if options.fsf_keywords else options.cubes
+        outputs += [("--fsf-keywords", _fsf_copy_name(t)) for t in targets]
+    return outputs
+
+
 def _run(options, prog):
     from ..exceptions import UserError
+    from ..io import check_run_outputs
 
     hst_images = dict(options.hst)
     if len(hst_images) != len(options.hst):
         raise UserError("--hst: a filter is given twice")
     inputs = list(options.cubes) + list(hst_images.values())
     for path in inputs:
-        if not os.path.isfile(path):
+        if not os.path.exists(path):
             raise UserError(f"{path}: no such file")
+        if not os.path.isfile(path):
+            raise UserError(f"{path}: not a regular file (a directory, a pipe or a "
+                            "device), not a FITS file")
+    # None (no limit), the default, or the limit given; refused with --scheduler.
+    options.timeout = command_timeout(options.timeout, options.scheduler, DEFAULT_TIMEOUT)
+    check_run_outputs(_planned_outputs(options), inputs)
     previous, done = _done_names(options.table)
     cubes = [c for c in options.cubes if options.force or _cube_name(c) not in done]
     skipped = len(options.cubes) - len(cubes)

@@ -11,8 +11,11 @@ reference tool goes to stdout: one heading, then a row per file and method
 result to one ECSV or FITS table. The exit status is 0 if every file was
 fitted, 1 otherwise (with a one-line message per failure, and a closing
 line "N of M failed"). ``--timeout SECONDS`` limits the time spent on one
-file (in local worker processes only: on a Dask cluster, ``--scheduler``,
-there is no per-file time limit). Every output file of the run (``--apply``, ``--save``,
+file (default `DEFAULT_TIMEOUT`, 600 s; 0 for no limit), in local worker
+processes only: on a Dask cluster, ``--scheduler``, there is no per-file
+time limit. With the limit, even one image is fitted in a worker process
+(one that can be killed), unless ``--display`` shows its figures here.
+Every output file of the run (``--apply``, ``--save``,
 ``--hardcopy``, ``--table``) is checked before any fitting starts: none may
 replace an input or another output of the run.
 """
@@ -25,9 +28,17 @@ import sys
 # imported by the functions that run a fit.
 from ..exceptions import UserError, WorkerError
 from .arguments import (ImphotArgumentParser, FIT_BOTH, extract_function_args,
-                        report_interrupted)
+                        report_interrupted, add_timeout_option, command_timeout)
 
-__all__ = ["main", "fit_photometry_main"]
+__all__ = ["main", "fit_photometry_main", "DEFAULT_TIMEOUT"]
+
+#: Seconds allowed per image when ``--timeout`` is not given. Generous: a
+#: full-field (300x300) image fit takes 0.1-0.5 s, the first image of a
+#: worker 1.5-2.5 s more (imports), the star fit and figures a few seconds;
+#: an image still running after 600 s (over 100 times the slowest of these)
+#: is stalled (a hung file system, a named pipe), and an unattended run must
+#: not wait for it for ever.
+DEFAULT_TIMEOUT = 600.0
 
 _DESCRIPTION = ("Fit the PSF (Moffat FWHM and beta), flux scale and offset, and "
                 "pointing offset of MUSE images, by comparing them with an HST image "
@@ -48,10 +59,7 @@ def _parser(prog):
                              "optional 'distributed' package) instead of local workers")
     parser.add_argument("--table", metavar="FILE", default=None,
                         help="also write every result to FILE, an .ecsv or .fits table")
-    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                        help="give up on an image after this many seconds (its worker "
-                             "process is killed and replaced; the others go on); local "
-                             "workers only, not with --scheduler")
+    add_timeout_option(parser, DEFAULT_TIMEOUT, "an image")
     parser.add_argument("--verbose", "-v", action="store_true",
                         help="after the table, print the full report of each fit, and "
                              "the worker traceback of each failed image")
@@ -137,7 +145,10 @@ def _iterate(iterator_class, options, kwargs, report, client):
     with iterator_class(options.hst_image, options.muse_images, kwargs,
                         nworker=options.nprocess, client=client,
                         timeout=options.timeout) as fits:
-        with progress_bar(len(fits), unit="image", desc=report.prog, leave=True) as bar:
+        # One image in a worker (for its time limit) prints what one image
+        # fitted here does: its row or its error, without a bar.
+        with progress_bar(len(fits), show=len(fits) > 1, unit="image", desc=report.prog,
+                          leave=True) as bar:
             # bar.write (tqdm.write) clears the bar, prints, and redraws the
             # bar below, so that messages never end up glued to the bar's line.
             report.write = lambda text: bar.write(text, file=sys.stdout)
@@ -187,14 +198,8 @@ def _run(options, prog):
     if options.table is not None:
         # Refuse a bad table name before any fitting, not after.
         table_format(options.table, "--table")
-    if options.timeout is not None and not options.timeout > 0:
-        raise UserError(f"--timeout: expected a positive number of seconds, not "
-                        f"{options.timeout:g}")
-    if options.timeout is not None and options.scheduler is not None:
-        # Checked before connecting: a cluster's workers are not ours to kill.
-        raise UserError("--timeout: a per-file time limit needs local worker "
-                        "processes (it kills the one that overruns); a Dask cluster's "
-                        "workers (--scheduler) cannot be given one")
+    # None (no limit), the default, or the limit given; refused with --scheduler.
+    options.timeout = command_timeout(options.timeout, options.scheduler, DEFAULT_TIMEOUT)
     # Every output of the whole run, checked before any work starts.
     check_run_outputs(_planned_outputs(options), inputs)
     if options.display and len(options.muse_images) > 1:
@@ -218,7 +223,8 @@ def _run(options, prog):
         _fit_one(function, options, kwargs, report)
     else:
         _fit_many(iterator_class, options, kwargs, report)
-        print(_summary_line(report, len(options.muse_images)), file=sys.stderr)
+        if len(options.muse_images) > 1:
+            print(_summary_line(report, len(options.muse_images)), file=sys.stderr)
     sys.stdout.flush()
     from ..fitting.results import print_quality_flags
     print_quality_flags(report.results, file=sys.stderr)  # issue 16

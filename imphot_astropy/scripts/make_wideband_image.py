@@ -5,7 +5,12 @@ kept from earlier versions of this package)::
 
     make_wideband_image FILTER CUBE [CUBE ...] [--prefix PREFIX]
                         [--wave_units UNIT] [--nprocess N] [--quiet]
-                        [--output NAME]
+                        [--output NAME] [--timeout SECONDS]
+
+The cubes are processed one after the other, each in a worker process that
+is killed if it is still reading after ``--timeout`` seconds (default
+`DEFAULT_TIMEOUT`; a stalled file costs an error, and the next cube goes
+on); ``--timeout 0`` processes them in this process, without a limit.
 """
 
 import argparse
@@ -16,11 +21,20 @@ import warnings
 # Only light modules at import time, so that --help starts fast: astropy
 # units and wideband (scipy...) are imported by the functions that use them.
 from ..exceptions import UserError
-from .arguments import report_interrupted
+from .arguments import report_interrupted, add_timeout_option, command_timeout
 
-__all__ = ["main", "make_wideband_image_main"]
+__all__ = ["main", "make_wideband_image_main", "DEFAULT_TIMEOUT"]
 
 PROG = "make_wideband_image"
+
+#: Seconds allowed per cube when ``--timeout`` is not given: as for
+#: ``fit_cube_photometry``, whose one pass over a cube is the same reading (a
+#: 3 GB cube takes a few seconds from memory, 150 s from a disk or network
+#: file system at 20 MB/s); a cube still being read after 1800 s is stalled.
+DEFAULT_TIMEOUT = 1800.0
+
+# The task run in the worker process, by name (see batch.FitPhotometryMP).
+_EXTRACT_SPEC = "imphot_astropy.scripts.make_wideband_image:extract_in_worker"
 
 
 def _parser(prog=PROG):
@@ -55,13 +69,12 @@ def _parser(prog=PROG):
                              "(default: Angstrom)")
     parser.add_argument("--quiet", action="store_true",
                         help="report nothing but warnings and errors")
+    add_timeout_option(parser, DEFAULT_TIMEOUT, "a cube", scheduler=False)
     return parser
 
 
 def _report_warning(message, category, filename, lineno, file=None, line=None):
-    from ..wideband import FilterTruncationWarning
-    label = "WARNING" if issubclass(category, FilterTruncationWarning) else category.__name__
-    print(f"{label}: {message}", file=sys.stderr)
+    print(_warning_text(message, category), file=sys.stderr)
 
 
 def _output_names(options):
@@ -93,18 +106,86 @@ def _planned_names(options):
 
 
 def _process(cube, output, curve, options, say):
-    from ..io import write_muse_image
-    from ..wideband import bandpass_image, FilterTruncationWarning
+    from ..wideband import FilterTruncationWarning
     say(f"Extracting the image from cube: {cube}")
     with warnings.catch_warnings():
         warnings.simplefilter("always", FilterTruncationWarning)
         warnings.showwarning = _report_warning
-        image = bandpass_image(cube, curve, nprocess=options.nprocess,
-                               progress_bar=not options.quiet)
+        _extract(cube, output, curve, options.nprocess, not options.quiet,
+                 [*options.muse_cubes, options.filter_curve],
+                 "--output" if options.output else "--prefix", say)
+
+
+def _extract(cube, output, curve, nprocess, progress, inputs, argname, say):
+    from ..io import write_muse_image
+    from ..wideband import bandpass_image
+    image = bandpass_image(cube, curve, nprocess=nprocess, progress_bar=progress)
     say(f"Writing image to: {output}")
-    write_muse_image(image, output,
-                     inputs=[*options.muse_cubes, options.filter_curve],
-                     argname="--output" if options.output else "--prefix")
+    write_muse_image(image, output, inputs=inputs, argname=argname)
+
+
+def extract_in_worker(hst, cube, outputs, curve, nprocess, progress, inputs, argname):
+    """One cube's image, in a worker process: the task of the time-limited run.
+
+    ``hst`` is None (the batch machinery's first argument); ``outputs``
+    maps each cube to its output file. The warnings
+    and messages are returned, in order, for the parent to print: a worker's
+    prints would not pass through the parent's ``sys.stdout``.
+
+    Returns
+    -------
+    messages : list of (str, str)
+        ``("out" or "err", text)``.
+    """
+    from ..wideband import FilterTruncationWarning
+    messages = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", FilterTruncationWarning)
+        warnings.showwarning = lambda message, category, *args, **kwargs: \
+            messages.append(("err", _warning_text(message, category)))
+        _extract(cube, outputs[cube], curve, nprocess, progress, inputs, argname,
+                 lambda text: messages.append(("out", text)))
+    return messages
+
+
+def _warning_text(message, category):
+    from ..wideband import FilterTruncationWarning
+    label = "WARNING" if issubclass(category, FilterTruncationWarning) else category.__name__
+    return f"{label}: {message}"
+
+
+def _process_in_workers(outputs, curve, options, say, prog, timeout):
+    """Each cube in turn in a worker process, killed after ``timeout`` seconds.
+
+    One worker, so that the cubes are read one after the other as in this
+    process (``--nprocess`` threads share each one), and the messages come
+    in the same order.
+    """
+    from ..batch import FitPhotometryMP
+    from ..exceptions import WorkerError
+    cubes = list(outputs)
+    kwargs = dict(outputs=outputs, curve=curve, nprocess=options.nprocess,
+                  progress=not options.quiet,
+                  inputs=[*options.muse_cubes, options.filter_curve],
+                  argname="--output" if options.output else "--prefix")
+    status = 0
+    say(f"Extracting the image from cube: {cubes[0]}")
+    with FitPhotometryMP(_EXTRACT_SPEC, None, cubes, kwargs, nworker=1,
+                         timeout=timeout) as runs:
+        # One worker: the outcomes come in the order of the cubes.
+        for index, item in enumerate(runs):
+            if isinstance(item, WorkerError):
+                print(f"{prog}: {' '.join(item.message.split())}", file=sys.stderr)
+                status = 1
+            else:
+                for stream, text in item:
+                    if stream == "out":
+                        say(text)
+                    else:
+                        print(text, file=sys.stderr)
+            if index + 1 < len(cubes):
+                say(f"Extracting the image from cube: {cubes[index + 1]}")
+    return status
 
 
 def main(argv=None, prog=None):
@@ -144,12 +225,15 @@ def main(argv=None, prog=None):
                 raise UserError(f"--wave_units: '{options.wave_units}' is not a "
                                 "unit") from None
             outputs = _output_names(options)
+            timeout = command_timeout(options.timeout, None, DEFAULT_TIMEOUT)
             curve = read_filter_curve(options.filter_curve, unit_wave=wave_unit,
                                       argname="FILTER")
             say(f"Reading filter: {options.filter_curve} ({curve.name})")
         except UserError as exc:
             print(f"{prog}: {exc}", file=sys.stderr)
             return 1
+        if timeout is not None:
+            return _process_in_workers(outputs, curve, options, say, prog, timeout)
         for cube, output in outputs.items():
             try:
                 _process(cube, output, curve, options, say)

@@ -137,6 +137,19 @@ def _process(hst_path, muse, options, output, say):
     write_regridded_hst(image, output, inputs=[options.muse, *options.hst])
 
 
+def _refuse_pipes(options):
+    """Refuse a named pipe or a device given as a FITS file.
+
+    This command reads every file in its own process, without a time limit:
+    opening a pipe that nobody writes would wait for ever.
+    """
+    for argname, path in [("MUSE_IMAGE_OR_CUBE", options.muse)] + \
+            [("HST_IMAGE", hst) for hst in options.hst]:
+        if os.path.exists(path) and not (os.path.isfile(path) or os.path.isdir(path)):
+            raise UserError(f"{argname}: {path} is a named pipe or a device, not a FITS "
+                            "file")
+
+
 def main(argv=None, prog=None):
     """Run regrid_hst_to_muse; return the exit status (0, or 1 on any error).
 
@@ -175,6 +188,7 @@ def main(argv=None, prog=None):
                 if not os.path.isdir(options.output_dir):
                     raise UserError(f"--output-dir: {options.output_dir} is not a "
                                     "directory")
+                _refuse_pipes(options)
                 say(f"Reading MUSE image or cube: {options.muse}")
                 from ..preparation import read_muse_reference
                 muse = read_muse_reference(options.muse, "MUSE_IMAGE_OR_CUBE")

@@ -23,18 +23,14 @@ import lmfit
 
 from ..exceptions import UserError
 from ..core.fourier_model import MAX_BETA
+from ._levenberg_marquardt import fit_with_refits, levenberg_marquardt
 
 __all__ = ["JointProblem", "band_parameter_name"]
 
 # Refit after moving the HST images by whole pixels at most this often.
 _MAX_REFITS = 2
-# Levenberg-Marquardt: at most this many Jacobians; the damping of the
-# column-scaled normal equations starts near Gauss-Newton (the start, from
-# the single-band fits, is close) and stays within these limits.
+# Levenberg-Marquardt: at most this many Jacobians.
 _MAX_ITERATIONS = 30
-_INITIAL_DAMPING = 1e-4
-_MIN_DAMPING = 1e-9
-_MAX_DAMPING = 1e10
 # Converged when a step reduces the sum of squares by less than this, both
 # achieved and predicted. The residuals are weighted to unit noise, so the
 # reduction is the squared length of the step in units of the parameters'
@@ -42,27 +38,6 @@ _MAX_DAMPING = 1e10
 # the larger sandwich errors), after which the distance left to the
 # minimum is far smaller still (Gauss-Newton converges quadratically).
 _DECREMENT = 0.01
-
-
-def _sum_of_squares(parts):
-    return float(sum(np.dot(r, r) for r in parts))
-
-
-def _damped_step(normal, gradient, damping):
-    """The Levenberg-Marquardt step and its predicted reduction of the cost.
-
-    ``(N + damping diag(N)) step = -g`` with ``N = J^T J``, ``g = J^T r``,
-    solved on unit-scaled columns; a pseudo-inverse keeps parameters that
-    the data do not constrain at rest.
-    """
-    scale = np.sqrt(np.diag(normal))
-    scale = np.where(scale > 0, scale, 1.0)
-    scaled = normal / np.outer(scale, scale)
-    system = scaled + damping * np.eye(len(scale))
-    step = -(np.linalg.pinv(system, rcond=1e-12, hermitian=True) @ (gradient / scale))
-    step = step / scale
-    predicted = -(2.0 * gradient @ step + step @ normal @ step)
-    return step, float(predicted)
 
 
 def band_parameter_name(prefix, band):
@@ -193,46 +168,6 @@ class JointProblem:
             out.append((names, np.stack([columns[n] for n in names]) / band.sigma))
         return out
 
-    def _normal_equations(self, jacobians, residuals, transform):
-        """``J^T J`` and ``J^T r`` in the varying parameters, band by band.
-
-        Each band's block is small (its own parameters only), so the tall
-        Jacobian of all the bands is never assembled.
-        """
-        index = {name: i for i, name in enumerate(self.names)}
-        m = transform.shape[1]
-        normal, gradient = np.zeros((m, m)), np.zeros(m)
-        for (names, jac), res in zip(jacobians, residuals):
-            t = transform[[index[n] for n in names]]
-            normal += t.T @ (jac @ jac.T) @ t
-            gradient += t.T @ (jac @ res)
-        return normal, gradient
-
-    def _varying_transform(self, params):
-        """d(model parameters) / d(varying parameters), through expressions.
-
-        Without expressions this selects columns; with them, each varying
-        parameter is nudged and the constraints re-evaluated (they are cheap
-        and usually linear), so ties made by the user are honoured.
-        """
-        varying = [n for n in params if params[n].vary]
-        transform = np.zeros((len(self.names), len(varying)))
-        if not any(params[n].expr for n in self.names):
-            for j, name in enumerate(varying):
-                if name in self.names:
-                    transform[self.names.index(name), j] = 1.0
-            return transform
-        base = np.array([params[n].value for n in self.names])
-        for j, name in enumerate(varying):
-            step = 1e-6 * max(abs(params[name].value), 1e-3)
-            original = params[name].value
-            params[name].value = original + step
-            params.update_constraints()
-            transform[:, j] = (np.array([params[n].value for n in self.names]) - base) / step
-            params[name].value = original
-            params.update_constraints()
-        return transform
-
     def _beta_varies(self, transform):
         index = [self.names.index(n) for n in self.beta_names]
         return bool(np.any(transform[index] != 0))
@@ -245,7 +180,11 @@ class JointProblem:
         those at the point before the last step, which is below the
         convergence tolerance. Bounds are kept by
         clipping each step; expressions are re-evaluated by lmfit at every
-        trial, and the chain rule through them uses `_varying_transform`.
+        trial, and the chain rule through them uses
+        `~imphot_astropy.survey._levenberg_marquardt.varying_transform`.
+        The iterations are those of
+        `~imphot_astropy.survey._levenberg_marquardt.levenberg_marquardt`,
+        on this problem's band residuals and Jacobians.
 
         Hand-written rather than lmfit's ``leastsq`` (MINPACK): MINPACK
         factorises the tall Jacobian of all the bands (several 1e5 rows)
@@ -276,92 +215,42 @@ class JointProblem:
             a Jacobian was computed, ``transform`` (model parameters by
             varying parameters) and ``band_residuals``.
         """
-        from lmfit.minimizer import MinimizerResult
-
         if not any(params[n].vary for n in params):
             raise UserError("joint parameters: every parameter is fixed; nothing to fit")
         unknown = [n for n in self.names if n not in params]
         if unknown:
             raise UserError(f"joint parameters: missing {unknown}")
-        params = params.copy()
-        varying = [n for n in params if params[n].vary]
-        init_values = {n: float(params[n].value) for n in varying}
-        lower = np.array([params[n].min for n in varying], dtype=float)
-        upper = np.array([params[n].max for n in varying], dtype=float)
-        x = np.clip([params[n].value for n in varying], lower, upper)
-        self._set(params, varying, x)
-        residuals = self.band_residuals(params)
-        cost = _sum_of_squares(residuals)
-        nfev, njev, damping, converged = 1, 0, _INITIAL_DAMPING, False
-        message = f"stopped after {max_iterations} Jacobians"
-        while njev < max_iterations:
-            transform = self._varying_transform(params)
-            jacobians = self.band_jacobians(params, self._beta_varies(transform))
-            njev += 1
-            normal, gradient = self._normal_equations(jacobians, residuals, transform)
-            while True:
-                step, predicted = _damped_step(normal, gradient, damping)
-                trial = np.clip(x + step, lower, upper)
-                self._set(params, varying, trial)
-                trial_residuals = self.band_residuals(params)
-                nfev += 1
-                trial_cost = _sum_of_squares(trial_residuals)
-                if trial_cost <= cost:
-                    break
-                damping *= 10.0
-                if damping > _MAX_DAMPING:
-                    break
-            if trial_cost > cost:
-                # No step reduces the residuals: this point is the minimum
-                # within the bounds, to rounding.
-                self._set(params, varying, x)
-                converged, message = True, "no step reduces the sum of squares"
-                break
-            reduction = cost - trial_cost
-            x, residuals, cost = trial, trial_residuals, trial_cost
-            damping = max(damping / 10.0, _MIN_DAMPING)
-            if max(reduction, predicted) <= decrement:
-                converged, message = True, "converged: the last step reduced the " \
-                    f"sum of squares by {reduction:.2g}"
-                break
-        if not converged:
-            transform = self._varying_transform(params)
-            jacobians = self.band_jacobians(params, self._beta_varies(transform))
-            njev += 1
-        params.update_constraints()
-        ndata = int(sum(r.size for r in residuals))
-        nvarys = len(varying)
-        with np.errstate(divide="ignore"):
-            neg2_log_likel = ndata * np.log(cost / ndata)
-        return MinimizerResult(
-            method="Levenberg-Marquardt, normal equations (imphot_astropy)",
-            params=params, var_names=varying, init_vals=[init_values[n] for n in varying],
-            init_values=init_values, nfev=nfev, njev=njev, ndata=ndata, nvarys=nvarys,
-            nfree=ndata - nvarys, chisqr=float(cost),
-            redchi=float(cost) / max(ndata - nvarys, 1),
-            aic=neg2_log_likel + 2 * nvarys, bic=neg2_log_likel + np.log(ndata) * nvarys,
-            residual=np.concatenate(residuals), band_residuals=residuals,
-            jacobians=jacobians, transform=transform, success=converged,
-            message=message, covar=None, errorbars=False, aborted=False)
-
-    @staticmethod
-    def _set(params, names, values):
-        for name, value in zip(names, values):
-            params[name].value = float(value)
-        params.update_constraints()
+        result = levenberg_marquardt(
+            params, self.names, self.band_residuals,
+            lambda p, transform: self.band_jacobians(p, self._beta_varies(transform)),
+            max_iterations=max_iterations, decrement=decrement,
+            method="Levenberg-Marquardt, normal equations (imphot_astropy)")
+        result.band_residuals = result.residual_parts
+        return result
 
     def fit_with_refits(self, params):
-        """Fit; if the offsets moved the images by a pixel or more, shift and refit."""
-        for refit in range(_MAX_REFITS + 1):
-            result = self.fit(params)
-            dx, dy = result.params["dx"].value, result.params["dy"].value
-            moved = False
-            for band in self.bands:
-                x, y = dx / band.pixel_scales[0], dy / band.pixel_scales[1]
-                if abs(x - band.shift[0]) >= 1.0 or abs(y - band.shift[1]) >= 1.0:
-                    band.set_shift((int(np.floor(x + 0.5)), int(np.floor(y + 0.5))))
-                    moved = True
-            if not moved or refit == _MAX_REFITS:
-                return result, refit
-                params = result.params
-        return result, _MAX_REFITS
+        """Fit; if the offsets moved the images by a pixel or more, shift and refit.
+
+        Each refit starts from the last joint result (the offsets keep
+        their meaning in arcsec when the HST images move by whole pixels),
+        at most ``_MAX_REFITS`` times.
+
+        Returns
+        -------
+        result : `lmfit.minimizer.MinimizerResult`
+            The last fit's (see `fit`).
+        refits : int
+            How many refits were made.
+        """
+        return fit_with_refits(self.fit, params, self._shift_if_moved, _MAX_REFITS)
+
+    def _shift_if_moved(self, result):
+        """Move each band's HST image by the whole pixels the offsets moved it."""
+        dx, dy = result.params["dx"].value, result.params["dy"].value
+        moved = False
+        for band in self.bands:
+            x, y = dx / band.pixel_scales[0], dy / band.pixel_scales[1]
+            if abs(x - band.shift[0]) >= 1.0 or abs(y - band.shift[1]) >= 1.0:
+                band.set_shift((int(np.floor(x + 0.5)), int(np.floor(y + 0.5))))
+                moved = True
+        return moved

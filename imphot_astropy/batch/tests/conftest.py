@@ -1,11 +1,21 @@
-"""Fixtures of the batch tests: one small synthetic field written to FITS files."""
+"""Fixtures of the batch tests: one small synthetic field written to FITS files,
+and a guard that aborts a hung test with its stacks instead of hanging the suite."""
 
+import faulthandler
 import os
 import types
 
 import pytest
 
 from .helpers import write_synthetic_field
+
+
+@pytest.fixture(autouse=True)
+def no_hang():
+    """Dump the stacks and abort rather than hang the suite forever."""
+    faulthandler.dump_traceback_later(120, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,8 @@
 """Fitting functions that misbehave on purpose, for the fault tests.
 
 They are module-level so that worker processes can import them by name.
-Each behaves like `fit_image_photometry`, except on MUSE files whose names
-contain a keyword.
+Each behaves like `fit_image_photometry` (or, for cubes, the survey's
+`fit_cube_file`), except on MUSE files whose names contain a keyword.
 """
 
 import os
@@ -11,7 +11,7 @@ import time
 
 from imphot_astropy.photometry import fit_image_photometry
 
-__all__ = ["fit_or_misbehave"]
+__all__ = ["fit_or_misbehave", "fit_cube_or_freeze"]
 
 
 def fit_or_misbehave(hst, muse, **kwargs):
@@ -26,3 +26,12 @@ def fit_or_misbehave(hst, muse, **kwargs):
     if "sleep" in name:
         time.sleep(60)
     return fit_image_photometry(hst, muse, **kwargs)
+
+
+def fit_cube_or_freeze(hst, cube, **kwargs):
+    """The survey's ``fit_cube_file``, except that a cube named ``*freeze*``
+    stops its worker with SIGSTOP (as a hung file system would leave it)."""
+    from imphot_astropy.survey.cube_fit import fit_cube_file
+    if "freeze" in os.path.basename(str(cube)):
+        os.kill(os.getpid(), signal.SIGSTOP)
+    return fit_cube_file(hst, cube, **kwargs)

@@ -1,9 +1,16 @@
 """Which processes descend from this one, read from /proc (Linux only)."""
 
+import contextlib
 import os
+import subprocess
+import sys
 import time
 
-__all__ = ["descendants", "is_service", "wait_until_gone"]
+__all__ = ["descendants", "is_service", "wait_until_gone", "state", "batch_parent"]
+
+# The repository, put first on a parent process's path.
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
 
 
 def _stat(pid):
@@ -12,6 +19,14 @@ def _stat(pid):
     # The command name is in parentheses and may hold spaces.
     fields = text[text.rindex(")") + 2:].split()
     return fields[0], int(fields[1])  # state, parent pid
+
+
+def state(pid):
+    """The process's state letter (``R``, ``S``, ``T`` when stopped...), or None if gone."""
+    try:
+        return _stat(pid)[0]
+    except (OSError, ValueError):
+        return None
 
 
 def _running(pid):
@@ -72,3 +87,24 @@ def wait_until_gone(pids, timeout=10.0):
         if not alive or time.monotonic() > deadline:
             return alive
         time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def batch_parent(script, args):
+    """Run ``script`` (a Python file) as a parent process that starts a batch.
+
+    The script prints its workers' pids on its first line. Yields the
+    `subprocess.Popen` and the set of worker pids; the parent is killed and
+    reaped on leaving, if it still runs.
+    """
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [_ROOT] + os.environ.get("PYTHONPATH", "").split(os.pathsep)))
+    parent = subprocess.Popen([sys.executable, str(script), *args],
+                              stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        yield parent, {int(pid) for pid in parent.stdout.readline().split()}
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        parent.stdout.close()

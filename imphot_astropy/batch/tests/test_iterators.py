@@ -1,6 +1,5 @@
 """The multi-process iterators: identity with direct calls, faults, clean-up."""
 
-import faulthandler
 import os
 import shutil
 import signal
@@ -26,14 +25,6 @@ KWARGS = {"fix_beta": 2.5}
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="process checks read /proc")
-
-
-@pytest.fixture(autouse=True)
-def no_hang():
-    """Dump the stacks and abort rather than hang the suite forever."""
-    faulthandler.dump_traceback_later(120, exit=True)
-    yield
-    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,10 @@ No mock: the parent is a separate Python process that runs a 2-worker batch
 and is killed with a real signal; a worker stops itself with SIGSTOP.
 """
 
-import faulthandler
 import multiprocessing
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import textwrap
 import time
@@ -27,9 +25,6 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"),
 START_METHODS = [m for m in ("fork", "forkserver")
                  if m in multiprocessing.get_all_start_methods()]
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-
 # The parent: starts a 2-worker batch on two files that take 60 s each,
 # prints the worker pids, then waits to be killed.
 PARENT = textwrap.dedent("""
@@ -44,13 +39,6 @@ PARENT = textwrap.dedent("""
         print(" ".join(str(pid) for pid in fits.worker_pids), flush=True)
         next(fits)
 """)
-
-
-@pytest.fixture(autouse=True)
-def no_hang():
-    faulthandler.dump_traceback_later(120, exit=True)
-    yield
-    faulthandler.cancel_dump_traceback_later()
 
 
 def _copy(field, name):
@@ -79,23 +67,14 @@ def test_workers_die_with_their_killed_parent(field, tmp_path, start_method, sig
     script = tmp_path / "parent.py"
     script.write_text(PARENT)
     files = [_copy(field, "muse-sleep-a.fits"), _copy(field, "muse-sleep-b.fits")]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [ROOT] + os.environ.get("PYTHONPATH", "").split(os.pathsep)))
-    parent = subprocess.Popen([sys.executable, str(script), field.hst, start_method,
-                               *files], stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        workers = {int(pid) for pid in parent.stdout.readline().split()}
+    with processes.batch_parent(script, [field.hst, start_method, *files]) as (parent,
+                                                                            workers):
         assert len(workers) == 2
         family = _all_descendants(parent.pid)  # workers, and a fork server if any
         assert workers <= family
         time.sleep(0.5)  # both workers are now inside their 60 s "fit"
         parent.send_signal(sig)
         parent.wait(timeout=10)
-    finally:
-        if parent.poll() is None:
-            parent.kill()
-            parent.wait()
-        parent.stdout.close()
     # No worker lives on after 5 s; nor, soon after, the fork server and the
     # resource tracker (they exit once every worker has closed their pipes).
     assert processes.wait_until_gone(workers, timeout=5.0) == set()

@@ -31,9 +31,11 @@ def test_a_hung_input_costs_its_worker_after_the_timeout(field, tmp_path, capsys
     assert str(hung) in errors[0] and "time limit (timeout) of 3 s" in errors[0]
     assert len([row for row in captured.out.splitlines() if row.startswith("muse")]) == 2
     assert "fit_photometry: 2 of 3 fitted, 1 of 3 failed" in captured.err.splitlines()
-    # One image alone, with a time limit, is also fitted in a worker.
+    # One image alone, with a time limit, is also fitted in a worker (and
+    # reported as one image fitted here: its error line alone).
     assert main([hst, str(hung), "--timeout", "2"]) == 1
-    assert "1 of 1 failed" in capsys.readouterr().err
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "time limit (timeout) of 2 s" in err[0]
 
 
 def test_errors_are_not_glued_to_the_progress_bar(field, tmp_path, capsys):
@@ -55,8 +57,45 @@ def test_errors_are_not_glued_to_the_progress_bar(field, tmp_path, capsys):
 
 def test_bad_timeout(field, capsys):
     _, hst, muses = field
-    assert main([hst, muses[0], "--timeout", "0"]) == 1
-    assert "--timeout: expected a positive number of seconds" in capsys.readouterr().err
+    for bad in ("-1", "inf", "nan"):
+        assert main([hst, muses[0], "--timeout", bad]) == 1
+        assert "--timeout: expected a positive number of seconds (or 0 for no limit)" \
+            in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_the_default_time_limit_applies_when_none_is_given(field, tmp_path, capsys,
+                                                           monkeypatch):
+    """Without --timeout, a hung input costs an error after DEFAULT_TIMEOUT (made
+    short here), however many images there are: the command never hangs."""
+    import time
+    from imphot_astropy.scripts import fit_photometry
+
+    _, hst, muses = field
+    assert fit_photometry.DEFAULT_TIMEOUT == 600.0
+    hung = tmp_path / "hung.fits"
+    os.mkfifo(hung)
+    monkeypatch.setattr(fit_photometry, "DEFAULT_TIMEOUT", 2.0)
+    for files in ([str(hung)], [muses[0], str(hung)]):
+        start = time.monotonic()
+        assert main([hst] + files + ["--nprocess", "2"]) == 1
+        assert 2.0 <= time.monotonic() - start < 60.0
+        err = capsys.readouterr().err
+        assert f"{hung}" in err and "time limit (timeout) of 2 s" in err
+
+
+def test_timeout_0_means_no_limit(field, capsys):
+    _, hst, muses = field
+    for files in (muses[:1], muses[:2]):
+        assert main([hst] + files + ["--timeout", "0"]) == 0
+        rows = [r for r in capsys.readouterr().out.splitlines() if r.startswith("muse")]
+        assert len(rows) == len(files)
+
+
+def test_the_default_time_limit_is_documented(capsys):
+    assert main(["--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default 600 s" in text and "0: no limit" in text
 
 
 def test_timeout_is_refused_with_a_scheduler(field, capsys):
@@ -68,3 +107,18 @@ def test_timeout_is_refused_with_a_scheduler(field, capsys):
                  "--scheduler", "tcp://127.0.0.1:1"]) == 1
     err = capsys.readouterr().err
     assert "--timeout" in err and "--scheduler" in err and "cannot reach" not in err
+
+
+def test_the_time_limit_each_option_gives():
+    """The default applies to local workers only; 0 turns any limit off. (Both
+    commands run on a cluster without --timeout in test_fit_cube_photometry_dask.)"""
+    from imphot_astropy.exceptions import UserError
+    from imphot_astropy.scripts.arguments import command_timeout
+
+    assert command_timeout(None, None, 600.0) == 600.0
+    assert command_timeout(30.0, None, 600.0) == 30.0
+    assert command_timeout(0.0, None, 600.0) is None
+    assert command_timeout(None, "tcp://scheduler:8786", 600.0) is None
+    assert command_timeout(0.0, "tcp://scheduler:8786", 600.0) is None
+    with pytest.raises(UserError, match="--scheduler"):
+        command_timeout(30.0, "tcp://scheduler:8786", 600.0)

@@ -168,17 +168,55 @@ def test_reference_entry_points_at_the_top_level(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().err.startswith("my_regrid: ")
 
 
-def test_ctrl_c_gives_status_130_and_one_line(cube_file, tmp_path, monkeypatch, capsys):
-    # The shell's status for a process ended by SIGINT, as every command of the package.
+@pytest.mark.parametrize("where, timeout", [("_process", "0"),
+                                            ("_process_in_workers", "60")])
+def test_ctrl_c_gives_status_130_and_one_line(cube_file, tmp_path, monkeypatch, capsys,
+                                              where, timeout):
+    # The shell's status for a process ended by SIGINT, as every command of the
+    # package: in this process (--timeout 0) or while the worker runs.
     from imphot_astropy.scripts import make_wideband_image
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(make_wideband_image, "_process", interrupted)
+    monkeypatch.setattr(make_wideband_image, where, interrupted)
     curve = tmp_path / "tent.dat"
     curve.write_text("6020 0\n6090 1\n6160 0\n")
-    assert main([str(curve), str(cube_file), "--output", str(tmp_path / "o.fits")]) == 130
+    assert main([str(curve), str(cube_file), "--output", str(tmp_path / "o.fits"),
+                 "--timeout", timeout]) == 130
     err = capsys.readouterr().err
     assert "make_wideband_image: interrupted" in err and "Traceback" not in err
     assert not (tmp_path / "o.fits").exists()
+
+
+def test_a_cube_past_the_default_time_limit_costs_an_error(cube_file, tmp_path,
+                                                           monkeypatch, capsys):
+    """Without --timeout each cube is read in a worker killed at DEFAULT_TIMEOUT
+    (made tiny here, so that a real extraction overruns it); --timeout 0 reads
+    in this process, without a limit, and gives the same image as a worker."""
+    from imphot_astropy.scripts import make_wideband_image
+
+    assert make_wideband_image.DEFAULT_TIMEOUT == 1800.0
+    curve = tmp_path / "tent.dat"
+    curve.write_text("6020 0\n6090 1\n6160 0\n")
+    in_worker, here = tmp_path / "worker.fits", tmp_path / "here.fits"
+    assert main([str(curve), str(cube_file), "--output", str(in_worker), "--quiet"]) == 0
+    assert main([str(curve), str(cube_file), "--output", str(here), "--quiet",
+                 "--timeout", "0"]) == 0
+    np.testing.assert_array_equal(read_image(str(in_worker)).data,
+                                  read_image(str(here)).data)
+    monkeypatch.setattr(make_wideband_image, "DEFAULT_TIMEOUT", 0.001)
+    limited = tmp_path / "limited.fits"
+    assert main([str(curve), str(cube_file), "--output", str(limited), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("make_wideband_image: ") and "\n" not in err
+    assert str(cube_file) in err and "time limit (timeout) of 0.001 s" in err
+    assert not limited.exists()
+
+
+def test_the_default_time_limit_is_documented(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "(default 1800 s" in help_text and "0: no limit" in help_text
+    assert "--scheduler" not in help_text

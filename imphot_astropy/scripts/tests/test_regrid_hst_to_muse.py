@@ -115,3 +115,18 @@ def test_ctrl_c_gives_status_130_and_one_line(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "regrid_hst_to_muse: interrupted" in err and "Traceback" not in err
     assert os.listdir(out) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_is_refused_at_once(tmp_path, capsys):
+    """This command reads in its own process, without a time limit: a pipe
+    given as a FITS file (opening it would wait for ever) is refused."""
+    muse = write_muse(tmp_path / "m.fits")
+    good = write_hst(tmp_path / "good.fits")
+    pipe = tmp_path / "pipe.fits"
+    os.mkfifo(pipe)
+    for argv in ([str(pipe), good], [muse, good, str(pipe)]):
+        assert main(argv + ["--output-dir", str(tmp_path), "--quiet"]) == 1
+        error = capsys.readouterr().err.strip()
+        assert error.endswith(f"{pipe} is a named pipe or a device, not a FITS file")
+    assert not os.path.exists(tmp_path / "hst_F775W_for_m.fits")
