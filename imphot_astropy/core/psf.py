@@ -30,7 +30,8 @@ from astropy.modeling.models import Moffat2D
 from .moffat import (moffat_alpha, moffat_amplitude, moffat_fourier_transform,
                      moffat_fourier_derivatives, MIN_BETA)
 
-__all__ = ["RadialPSF", "CircularMoffat", "EllipticalMoffat"]
+__all__ = ["RadialPSF", "CircularMoffat", "EllipticalMoffat", "stretched_frequency",
+           "shape_derivatives"]
 
 
 class RadialPSF:
@@ -167,20 +168,11 @@ class EllipticalMoffat:
         self.radial_nodes = int(radial_nodes)
         self._circular = CircularMoffat(radial_nodes)
 
-    @staticmethod
-    def _stretched(fx, fy, e, theta):
-        angle = np.deg2rad(theta)
-        cos, sin = np.cos(angle), np.sin(angle)
-        along = fx * cos + fy * sin
-        across = -fx * sin + fy * cos
-        minor = 1.0 - e
-        return np.hypot(along, minor * across), along, across, minor
-
     def fourier_terms(self, problem, fwhm, beta, e, theta, derivatives=False):
         """The transform (and its derivatives by fwhm, beta, e, theta) at the
         problem's modelled frequencies (see `RadialPSF.fourier_terms`)."""
         nodes = problem.radial_table(self.radial_nodes).nodes
-        q, along, across, minor = self._stretched(problem.fx, problem.fy, e, theta)
+        q, along, across, minor = stretched_frequency(problem.fx, problem.fy, e, theta)
         table = self._circular.radial_terms(nodes, fwhm, beta, derivatives=derivatives)
         terms = [np.interp(q, nodes, row) for row in table]
         if not derivatives:
@@ -188,9 +180,7 @@ class EllipticalMoffat:
         with np.errstate(divide="ignore", invalid="ignore"):
             # dF/dq / q, from dF/dfwhm = dF/dq * q / fwhm; 0 at q = 0.
             radial = np.where(q > 0, terms[1] * fwhm / q**2, 0.0)
-        d_e = radial * (-minor * across**2)
-        d_theta = radial * along * across * (1.0 - minor**2) * (np.pi / 180.0)
-        return tuple(terms) + (d_e, d_theta)
+        return tuple(terms) + shape_derivatives(radial, along, across, minor)
 
     def image(self, x, y, fwhm, beta, e, theta, x_0=0.0, y_0=0.0):
         """The unit-volume profile sampled at (x, y) (the units of ``fwhm``)."""
@@ -199,6 +189,62 @@ class EllipticalMoffat:
     def astropy_model(self, fwhm, beta, e, theta, x_0=0.0, y_0=0.0, flux=1.0):
         """The profile as an astropy model of volume ``flux``."""
         return _EllipticalMoffat2D(flux, x_0, y_0, fwhm, beta, e, theta)
+
+
+def stretched_frequency(fx, fy, e, theta):
+    """The radial frequency at which an elliptical PSF's transform is its circular one's.
+
+    A profile stretched to ellipticity ``e`` (1 - minor/major) with its
+    major axis at ``theta`` degrees from +x toward +y has, at frequencies
+    (fx, fy), the transform of its circular profile at
+    ``q = sqrt(u**2 + (1 - e)**2 v**2)``, u and v the frequencies along and
+    across the major axis.
+
+    Returns
+    -------
+    q, along, across : `numpy.ndarray`
+        q, u and v.
+    minor : float
+        ``1 - e``.
+
+    Examples
+    --------
+    >>> q, u, v, minor = stretched_frequency(np.array([0.0]), np.array([1.0]), 0.2, 0.0)
+    >>> round(float(q[0]), 3), minor
+    (0.8, 0.8)
+    """
+    angle = np.deg2rad(theta)
+    cos, sin = np.cos(angle), np.sin(angle)
+    along = fx * cos + fy * sin
+    across = -fx * sin + fy * cos
+    minor = 1.0 - e
+    return np.hypot(along, minor * across), along, across, minor
+
+
+def shape_derivatives(radial, along, across, minor):
+    """The derivatives of a stretched transform by ``e`` and ``theta`` (per degree).
+
+    Parameters
+    ----------
+    radial : `numpy.ndarray`
+        ``(dF/dq) / q`` of the circular profile's transform F at the
+        stretched frequency q (0 at q = 0).
+    along, across, minor
+        As returned by `stretched_frequency`.
+
+    Returns
+    -------
+    d_e, d_theta : `numpy.ndarray`
+
+    Examples
+    --------
+    >>> d_e, d_theta = shape_derivatives(np.ones(1), np.ones(1), np.ones(1), 0.8)
+    >>> float(d_e[0]), round(float(d_theta[0]), 5)
+    (-0.8, 0.00628)
+    """
+    d_e = radial * (-minor * across**2)
+    d_theta = radial * along * across * (1.0 - minor**2) * (np.pi / 180.0)
+    return d_e, d_theta
 
 
 @custom_model

@@ -28,6 +28,7 @@ from astropy.wcs import WCS
 from ..exceptions import UserError
 from ..io import format_bunit, write_fits_atomically
 from ..core.moffat import moffat_fourier_transform, RadialTable
+from ..core.psf import stretched_frequency
 from ..core.transfer import REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD, BLACKMAN
 from .synthetic import random_sky, muse_wcs, _sky_fft, _hst_on_muse_grid, SYNTHETIC_UNIT
 
@@ -60,8 +61,11 @@ def _box_transfer(n, oversample):
 
 
 def _render_planes(sky_fft, fine_shape, sub, oversample, pad, shape, fwhms, beta,
-                   dx, dy):
+                   dx, dy, e=0.0, theta=0.0):
     """The pixel-integrated planes of the sky seen through each PSF.
+
+    An elliptical Moffat (``e`` > 0) is the circular one's transform at the
+    stretched frequency (`~imphot_astropy.core.psf.stretched_frequency`).
 
     Summing sub-pixels and keeping one sum per pixel is, in the Fourier
     plane, a product with the box's transfer and a folding of the spectrum
@@ -72,7 +76,11 @@ def _render_planes(sky_fft, fine_shape, sub, oversample, pad, shape, fwhms, beta
     m = oversample
     fx = np.fft.rfftfreq(nx, sub)
     fy = np.fft.fftfreq(ny, sub)
-    radial = RadialTable(np.hypot(fx[None, :], fy[:, None]).ravel(), nodes=4096)
+    if e:
+        q = stretched_frequency(fx[None, :], fy[:, None], e, theta)[0]
+    else:
+        q = np.hypot(fx[None, :], fy[:, None])
+    radial = RadialTable(q.ravel(), nodes=4096)
     box = _box_transfer(ny, m)[:, None] * _box_transfer(nx, m)[:nx // 2 + 1][None, :]
     shifted = sky_fft * box * np.exp(-2j * np.pi * (fx[None, :] * dx + fy[:, None] * dy))
     coarse_y = ny // m
@@ -91,7 +99,8 @@ def make_exposure_cube(shape=(150, 150), nplanes=300, wave_range=(4750.0, 9350.0
                        fwhm=(0.75, 0.55), beta=2.5, dx=0.06, dy=-0.04, scales=None,
                        bg=0.0, noise=0.15, filters=SURVEY_FILTERS, hst_fwhm=0.085,
                        hst_beta=1.6, oversample=3, sources=None, seed=0,
-                       date_obs="2014-10-22T03:15:40.123", pixel_scale=0.2):
+                       date_obs="2014-10-22T03:15:40.123", pixel_scale=0.2, e=0.0,
+                       theta=0.0):
     """Render a synthetic exposure cube and the HST image of each band.
 
     Parameters
@@ -131,6 +140,11 @@ def make_exposure_cube(shape=(150, 150), nplanes=300, wave_range=(4750.0, 9350.0
         The exposure's DATE-OBS (ISO); MJD-OBS follows from it.
     pixel_scale : float
         The MUSE pixel size (arcsec).
+    e, theta : float
+        An elliptical Moffat PSF (`~imphot_astropy.core.psf.EllipticalMoffat`)
+        of the same shape in every plane: its ellipticity (1 - minor/major)
+        and the position angle of its major axis (degrees from +x toward
+        +y); ``fwhm`` is then along the major axis.
 
     Returns
     -------
@@ -144,7 +158,7 @@ def make_exposure_cube(shape=(150, 150), nplanes=300, wave_range=(4750.0, 9350.0
         ``fwhm_coeffs`` and ``beta_coeffs`` (polynomials in MPDAF's
         normalised wavelength over ``lbrange`` = ``wave_range``, lowest
         power first), ``beta``, ``dx``, ``dy``, ``scales``, ``bg``,
-        ``noise``, ``wavelengths`` (plane centres), ``fwhms`` (per plane),
+        ``noise``, ``e``, ``theta``, ``wavelengths`` (plane centres), ``fwhms`` (per plane),
         ``sources``, ``date_obs`` and ``mjd_obs``.
 
     Examples
@@ -170,7 +184,7 @@ def make_exposure_cube(shape=(150, 150), nplanes=300, wave_range=(4750.0, 9350.0
     pad = 16
     sky_fft, fine_shape, sub = _sky_fft(sources, shape, oversample, pad, pixel_scale)
     data = _render_planes(sky_fft, fine_shape, sub, oversample, pad, shape, fwhms, beta,
-                          dx, dy)
+                          dx, dy, e, theta)
     data += np.float32(bg)
     if noise > 0:
         rng = np.random.default_rng(seed + 1)
@@ -199,7 +213,7 @@ def make_exposure_cube(shape=(150, 150), nplanes=300, wave_range=(4750.0, 9350.0
                             wcs=celestial.deepcopy(), meta=header)
     truth = dict(fwhm_coeffs=[0.5 * (fwhm[0] + fwhm[1]), slope],
                  beta_coeffs=[beta], lbrange=tuple(wave_range), beta=beta, dx=dx, dy=dy,
-                 scales={f: scales[f] for f in filters}, bg=bg, noise=noise,
+                 scales={f: scales[f] for f in filters}, bg=bg, noise=noise, e=e, theta=theta,
                  wavelengths=wavelengths, fwhms=fwhms, sources=sources,
                  date_obs=date_obs, mjd_obs=mjd)
     return cube, hst, truth

@@ -80,6 +80,13 @@ def _parser(prog):
                         help="hold beta at this value")
     parser.add_argument("--psf-nodes", type=int, default=4, metavar="N",
                         help="PSF-mixture nodes per band (1: effective wavelength)")
+    parser.add_argument("--psf", choices=("moffat", "elliptical"), default="moffat",
+                        help="the MUSE PSF model: circular Moffat (default) or elliptical "
+                             "Moffat (FSF keywords: its circular equivalent)")
+    parser.add_argument("--ellipticity", choices=("constant", "per-band"),
+                        default="constant",
+                        help="with --psf elliptical: one ellipticity and angle for all "
+                             "the bands (default) or one per band")
     parser.add_argument("--margin", type=float, default=2.0, metavar="ARCSEC")
     parser.add_argument("--regions", default=None, metavar="FILE",
                         help="ds9 regions applied in every band")
@@ -102,6 +109,10 @@ def _fit_keywords(options, hst_images):
                   margin=options.margin, cache_dir=options.cache_dir, nprocess=1)
     if options.fix_beta is not None:
         kwargs["fix_beta"] = options.fix_beta
+    if options.psf != "moffat":
+        kwargs.update(psf=options.psf, ellipticity=options.ellipticity)
+    elif options.ellipticity != "constant":
+        kwargs["ellipticity"] = options.ellipticity    # refused by the API, by name
     if options.regions is not None:
         kwargs["regions"] = options.regions
     if options.filter_curve:

@@ -6,21 +6,23 @@ weighted by the filter and by the sources' light in that plane. The band's
 planes are grouped into a few nodes of equal weight; the band's PSF is the
 weighted sum of the Moffat transforms at the nodes' wavelengths, with the
 FWHM and beta given there by the polynomials of the joint fit. One node
-places the band at its effective wavelength instead.
+places the band at its effective wavelength instead. With the elliptical
+Moffat (``psf="elliptical"``), every node's Moffat has the band's
+ellipticity and position angle (`EllipticalMoffatMixture`).
 """
 
 import numpy as np
 
 from ..core.fourier_model import FourierModel
 from ..core.moffat import MIN_BETA
-from ..core.psf import CircularMoffat, RadialPSF
+from ..core.psf import CircularMoffat, RadialPSF, stretched_frequency, shape_derivatives
 from ..exceptions import UserError
 from ..fitting.image_fit import read_aligned_pair
 from ..fitting.options import ImageFitOptions
 from ..fitting.prepared import FitInputs
 from .fsf import normalised_wavelength, FSFModel
 
-__all__ = ["BandProblem", "MoffatMixture", "psf_nodes"]
+__all__ = ["BandProblem", "MoffatMixture", "EllipticalMoffatMixture", "psf_nodes"]
 
 # The polynomials may stray below these during a fit; clipping keeps each
 # trial a valid Moffat.
@@ -110,7 +112,7 @@ class MoffatMixture(RadialPSF):
         betas = np.maximum(powers_b @ np.asarray(beta_coeffs), MIN_BETA + 1e-3)
         return fwhms, betas, powers_f, powers_b
 
-    def radial_terms(self, nodes, fwhm_coeffs, beta_coeffs, derivatives=False):
+    def radial_terms(self, nodes, fwhm_coeffs, beta_coeffs, derivatives=False, slope=False):
         """The band PSF (and its derivatives by each coefficient) on a radial table.
 
         The nodes' transforms are summed on the radial table first, so the
@@ -119,6 +121,10 @@ class MoffatMixture(RadialPSF):
         because the Bessel functions at every node and trial dominated the
         cost. With ``derivatives`` True the beta derivatives are left out
         (the joint fit then holds beta fixed); ``"all"`` includes them.
+        With ``slope`` (and ``derivatives``), a last row ``q dF/dq``, the
+        radial slope that the elliptical mixture's derivatives by its shape
+        need (a Moffat's transform is a function of q * fwhm, so each
+        node's is ``fwhm dF/dfwhm``).
         """
         fwhms, betas, powers_f, powers_b = self.node_psf(fwhm_coeffs, beta_coeffs)
         psf = np.zeros(nodes.size)
@@ -128,6 +134,7 @@ class MoffatMixture(RadialPSF):
             return psf[None, :]
         d_fwhm = np.zeros((len(fwhm_coeffs), nodes.size))
         d_beta = np.zeros((len(beta_coeffs) if derivatives == "all" else 0, nodes.size))
+        d_q = np.zeros((1 if slope else 0, nodes.size))
         for k, weight in enumerate(self.node_weights):
             value, dfw, dbe = self._moffat.radial_terms(nodes, fwhms[k], betas[k],
                                                         derivatives=True)
@@ -135,7 +142,9 @@ class MoffatMixture(RadialPSF):
             d_fwhm += weight * powers_f[k][:, None] * dfw[None, :]
             if d_beta.shape[0]:
                 d_beta += weight * powers_b[k][:, None] * dbe[None, :]
-        return np.vstack([psf[None, :], d_fwhm, d_beta])
+            if slope:
+                d_q[0] += weight * fwhms[k] * dfw
+        return np.vstack([psf[None, :], d_fwhm, d_beta, d_q])
 
     def fsf_model(self, fwhm_coeffs, beta_coeffs, lbrange):
         """Its FSF description: MPDAF's polynomial Moffat model (`~imphot_astropy.survey.fsf.FSFModel`).
@@ -152,6 +161,83 @@ class MoffatMixture(RadialPSF):
         return FSFModel(fwhm_coeffs, beta_coeffs, lbrange=lbrange)
 
 
+class EllipticalMoffatMixture:
+    """The PSF of a band image made from a cube: a mixture of elliptical Moffats.
+
+    As `MoffatMixture`, but every node's Moffat is elliptical
+    (`~imphot_astropy.core.psf.EllipticalMoffat`) with the same
+    ellipticity ``e`` and position angle ``theta`` (degrees from +x toward
+    +y): the guiding and the atmospheric dispersion corrector elongate the
+    planes of an exposure alike. The FWHM polynomial is that of the major
+    axis. Parameters ``(fwhm_coeffs, beta_coeffs, e, theta)``.
+
+    The mixture of stretched profiles is the stretched mixture, so its
+    transform is the circular mixture's on the radial table, interpolated
+    at the stretched frequency (`~imphot_astropy.core.psf.stretched_frequency`)
+    on every trial; the derivatives by e and theta follow from the
+    mixture's radial slope.
+
+    Parameters
+    ----------
+    node_l, node_weights, radial_nodes
+        As for `MoffatMixture`.
+
+    Examples
+    --------
+    >>> from imphot_astropy.core.fourier_model import FourierPlaneProblem
+    >>> from imphot_astropy.core.transfer import RegridFilter
+    >>> im = np.random.default_rng(1).normal(size=(32, 32))
+    >>> p = FourierPlaneProblem(im, im, np.ones_like(im), 0.2, 0.2,
+    ...                         RegridFilter().transfer, 0.085, 1.6)
+    >>> psf = EllipticalMoffatMixture(np.array([-0.2, 0.2]), np.array([0.5, 0.5]))
+    >>> terms = psf.fourier_terms(p, (0.65, -0.1), (2.5,), 0.15, 30.0, derivatives=True)
+    >>> len(terms)       # transform, d/dfwhm_c0, d/dfwhm_c1, d/de, d/dtheta
+    5
+    """
+
+    param_names = ("fwhm_coeffs", "beta_coeffs", "e", "theta")
+
+    def __init__(self, node_l, node_weights, radial_nodes=RADIAL_NODES):
+        self.circular = MoffatMixture(node_l, node_weights, radial_nodes)
+        self.node_l, self.node_weights = self.circular.node_l, self.circular.node_weights
+        self.radial_nodes = self.circular.radial_nodes
+
+    def fourier_terms(self, problem, fwhm_coeffs, beta_coeffs, e, theta, derivatives=False):
+        """The transform (and its derivatives by the coefficients, then by
+        e and theta) at the problem's modelled frequencies.
+
+        ``derivatives`` as for `MoffatMixture.radial_terms`.
+        """
+        nodes = problem.radial_table(self.radial_nodes).nodes
+        q, along, across, minor = stretched_frequency(problem.fx, problem.fy, e, theta)
+        table = self.circular.radial_terms(nodes, fwhm_coeffs, beta_coeffs,
+                                           derivatives=derivatives, slope=bool(derivatives))
+        terms = [np.interp(q, nodes, row) for row in table]
+        if not derivatives:
+            return tuple(terms)
+        slope = terms.pop()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            radial = np.where(q > 0, slope / q**2, 0.0)
+        return tuple(terms) + shape_derivatives(radial, along, across, minor)
+
+    def fsf_model(self, fwhm_coeffs, beta_coeffs, e, lbrange):
+        """Its FSF description: the circular equivalent of `MoffatMixture.fsf_model`.
+
+        MPDAF's FSF model has no ellipticity: the FWHM polynomial written is
+        the geometric mean of the axes, ``fwhm * sqrt(1 - e)``, the FWHM
+        that a circular fit of the same images measures (within 0.3% for
+        e = 0.15, see fitting/tests/test_elliptical_psf_truth.py).
+
+        Examples
+        --------
+        >>> psf = EllipticalMoffatMixture(np.array([0.0]), np.array([1.0]))
+        >>> round(float(psf.fsf_model([0.6], [2.5], 0.19, (5000, 9000)).fwhm(7000.0)), 3)
+        0.54
+        """
+        return FSFModel(np.asarray(fwhm_coeffs, dtype=float) * np.sqrt(1.0 - e),
+                        beta_coeffs, lbrange=lbrange)
+
+
 class BandProblem:
     """The fixed inputs of one band in the joint fit.
 
@@ -166,7 +252,8 @@ class BandProblem:
     options : `~imphot_astropy.fitting.options.ImageFitOptions` or dict
         The band's options (of which ``regions``, ``star``, ``segment``,
         ``extramask``, ``margin``, ``taper``, ``hst_fwhm`` and ``hst_beta``
-        shape its problem), or a dict of the keywords of
+        shape its problem, and ``psf`` chooses its PSF: `MoffatMixture`,
+        or `EllipticalMoffatMixture` for ``"elliptical"``), or a dict of the keywords of
         `~imphot_astropy.fit_image_photometry`.
     lbrange : (float, float)
         The reference wavelengths of the polynomials.
@@ -203,7 +290,9 @@ class BandProblem:
         node_l, self.node_weights = psf_nodes(wavelengths, weights, nodes)
         self.node_wavelengths = node_l
         self.node_l = normalised_wavelength(node_l, lbrange)
-        self.psf = MoffatMixture(self.node_l, self.node_weights, self.radial_nodes)
+        mixture = (EllipticalMoffatMixture if self.options.psf == "elliptical"
+                   else MoffatMixture)
+        self.psf = mixture(self.node_l, self.node_weights, self.radial_nodes)
         self.effective_wavelength = float(np.sum(node_l * self.node_weights))
         self.sigma = 1.0
         self.set_shift(shift, state)
@@ -228,7 +317,8 @@ class BandProblem:
         self.shift = shift
         self.pixel_scales = tuple(float(v) for v in self.muse_image.pixel_scales)
 
-    def evaluate(self, scale, bg, dx, dy, fwhm_coeffs, beta_coeffs, jacobian=False):
+    def evaluate(self, scale, bg, dx, dy, fwhm_coeffs, beta_coeffs, jacobian=False,
+                 shape=()):
         """The windowed model at the compared pixels, and optionally its derivatives.
 
         Parameters
@@ -240,15 +330,18 @@ class BandProblem:
         jacobian : bool or str
             True: the derivatives by every parameter but the beta
             coefficients (when beta is fixed); ``"all"``: all of them.
+        shape : tuple
+            ``(e, theta)`` of an elliptical mixture; empty for a circular one.
 
         Returns
         -------
         model : `numpy.ndarray`
         columns : dict or None
             With ``jacobian``: the derivative of the model by ``scale``,
-            ``bg``, ``dx``, ``dy``, ``fwhm_c<j>`` (and ``beta_c<j>``).
+            ``bg``, ``dx``, ``dy``, ``fwhm_c<j>`` (and ``beta_c<j>``), and
+            for an elliptical mixture ``e`` and ``theta``.
         """
-        params = (tuple(fwhm_coeffs), tuple(beta_coeffs))
+        params = (tuple(fwhm_coeffs), tuple(beta_coeffs)) + tuple(float(v) for v in shape)
         model = self.fourier.evaluate(scale, bg, dx, dy, params)
         if not jacobian:
             return model, None
@@ -258,6 +351,10 @@ class BandProblem:
         nf = len(fwhm_coeffs)
         for j in range(nf):
             columns[f"fwhm_c{j}"] = images[2 + j]
-        for j in range(len(images) - 2 - nf):
+        shape_names = ("e", "theta") if shape else ()
+        nb = len(images) - 2 - nf - len(shape_names)
+        for j in range(nb):
             columns[f"beta_c{j}"] = images[2 + nf + j]
+        for k, name in enumerate(shape_names):
+            columns[name] = images[2 + nf + nb + k]
         return model, columns

@@ -5,6 +5,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import astropy.units as u
 from astropy.time import Time
 from scipy import fft as sp_fft
 from threadpoolctl import threadpool_limits
@@ -14,14 +15,14 @@ from ..utils import worker_count
 from ..io import ImageData, read_image, image_grids_aligned
 from ..fitting import FittedValue, sky_offsets
 from ..fitting.image_fit import measure_with_options
-from ..fitting.options import ImageFitOptions
+from ..fitting.options import ImageFitOptions, PSF_MODELS
 from ..masking import means_none
 from ..preparation import (regrid_hst_like_muse, rescale_hst_like_muse,
                            write_regridded_hst, hst_band_filter, read_muse_reference)
 from ..wideband.multiband import bandpass_images
 from .bands import BandProblem
 from .fsf import FSFModel, DEFAULT_LBRANGE
-from .joint import JointProblem, band_parameter_name
+from .joint import JointProblem, band_parameter_name, ELLIPTICITY_MODES
 from .joint_covariance import joint_sandwich, set_uncertainties
 from .results import CubePhotometry, JointBandPhotometry
 from .offset_list import applied_correction, applied_report
@@ -43,7 +44,7 @@ def _check_keywords(options, where):
 
 def _band_options(names, common, band_options):
     band_options = dict(band_options or {})
-    _check_keywords(common, "fit keywords")
+    _check_keywords({k: v for k, v in common.items() if k != "psf"}, "fit keywords")
     unknown = sorted(set(band_options) - set(names))
     if unknown:
         raise UserError(f"band_options: no HST image is given for {unknown}")
@@ -218,7 +219,8 @@ def _fitted(params, name):
 def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_nodes=4,
                         source_light=True, lbrange=DEFAULT_LBRANGE, band_options=None,
                         joint_parameters=None, cache_dir=None, nprocess=0,
-                        progress_bar=False, filter_curves=None, **fit_keywords):
+                        progress_bar=False, filter_curves=None, psf="moffat",
+                        ellipticity="constant", **fit_keywords):
     """Fit an exposure cube against HST images in several bands, jointly.
 
     The image of each band is made from one pass over the cube
@@ -288,6 +290,22 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
         Band -> its throughput curve (`synphot.SpectralElement`, astropy
         Table, two-column file or filter name), instead of the installed
         curve of the HST image's camera and filter.
+    psf : {"moffat", "elliptical"}
+        The PSF model: the circular Moffat (the default), or the elliptical
+        Moffat (`~imphot_astropy.core.psf.EllipticalMoffat`: the FWHM
+        polynomial is then that of the major axis, with an ellipticity
+        ``e`` = 1 - minor/major and a position angle ``theta``, degrees from
+        +x toward +y). The single-band fits use the same model
+        (`fit_image_photometry` with ``psf``), and each band of the joint
+        fit is a mixture of elliptical Moffats of one shape
+        (`~imphot_astropy.survey.bands.EllipticalMoffatMixture`). The
+        result's ``fsf`` (written as MPDAF's FSF keywords, which have no
+        elliptical form) is then the circular equivalent: the FWHM
+        polynomial times ``sqrt(1 - e)``, the geometric mean of the axes.
+    ellipticity : {"constant", "per-band"}
+        With ``psf="elliptical"``: one ellipticity and angle shared by all
+        the bands (joint parameters ``e``, ``theta``), or one of each per
+        band (``e_<band>``, ``theta_<band>``).
     **fit_keywords
         `fit_image_photometry` keywords for every band (`BAND_FIT_KEYWORDS`).
         ``fix_dx``, ``fix_dy``, ``fix_fwhm`` and ``fix_beta`` given here
@@ -318,8 +336,9 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
     if isinstance(psf_nodes, bool) or not isinstance(psf_nodes, (int, np.integer)) \
             or psf_nodes < 1:
         raise UserError(f"psf_nodes: expected an integer >= 1, not {psf_nodes!r}")
+    _check_psf(psf, ellipticity)
     names = [str(n) for n in hst_images]
-    options = _band_options(names, fit_keywords, band_options)
+    options = _band_options(names, {**fit_keywords, "psf": psf}, band_options)
     hst_images = {str(n): image for n, image in hst_images.items()}
     filters = _band_filters(names, hst_images, filter_curves)
     images, spectra = bandpass_images(cube, {n: filters[n][0] for n in names},
@@ -342,12 +361,25 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
             names, hst, band_images, spectra, single, options, fit_keywords,
             dict(fwhm_degree=fwhm_degree, beta_degree=beta_degree, psf_nodes=psf_nodes,
                  source_light=source_light, lbrange=lbrange,
-                 joint_parameters=joint_parameters))
+                 joint_parameters=joint_parameters,
+                 ellipticity=ellipticity if psf == "elliptical" else None))
     obj = _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
                        spectra, source_light, max_lags)
     obj.pivots = {n: float(filters[n][1]) for n in names}
     obj.filter_curves, obj.filter_stand_ins = _curve_records(filters)
     return obj
+
+
+def _check_psf(psf, ellipticity):
+    """The PSF model and how its shape varies across bands, checked."""
+    if psf not in PSF_MODELS:
+        raise UserError(f"psf: expected one of {', '.join(PSF_MODELS)}, not {psf!r}")
+    if ellipticity not in ELLIPTICITY_MODES:
+        raise UserError(f"ellipticity: expected one of {', '.join(ELLIPTICITY_MODES)}, "
+                        f"not {ellipticity!r}")
+    if ellipticity != "constant" and psf != "elliptical":
+        raise UserError(f"ellipticity={ellipticity!r} needs psf='elliptical' (a circular "
+                        f"Moffat has no ellipticity)")
 
 
 def _reads_files(options):
@@ -385,6 +417,9 @@ def _joint_fit(names, hst, band_images, spectra, single, options, fit_keywords, 
     start = {n: dict(scale=r.scale.value, bg=r.bg.value, dx=r.dx.value, dy=r.dy.value,
                      fwhm=r.fwhm.value, beta=r.beta.value, dx_err=r.dx.stdev)
              for n, r in single.items()}
+    if how["ellipticity"]:
+        for n, r in single.items():
+            start[n].update(e=r.e.value, theta=r.theta.value)
     shift = _whole_pixels(single, band_images[names[0]])
     bands = []
     for n in names:
@@ -394,7 +429,7 @@ def _joint_fit(names, hst, band_images, spectra, single, options, fit_keywords, 
                            shift=shift, state=single[n].__dict__.pop("fit_state", None))
         band.sigma = _band_noise(band, single[n], start[n])
         bands.append(band)
-    joint = JointProblem(bands, how["fwhm_degree"], how["beta_degree"])
+    joint = JointProblem(bands, how["fwhm_degree"], how["beta_degree"], how["ellipticity"])
     params = _apply_joint_options(joint.initial_parameters(start), fit_keywords, options,
                                   names, how["joint_parameters"])
     result, refits = joint.fit_with_refits(params)
@@ -424,8 +459,9 @@ def _band_noise(band, single, start):
     rms = getattr(single, "rms_error", None)
     if rms is not None and np.isfinite(rms) and rms > 0:
         return float(rms)
+    shape = (start["e"], start["theta"]) if "e" in start else ()
     model, _ = band.evaluate(start["scale"], start["bg"], start["dx"], start["dy"],
-                             [start["fwhm"]], [start["beta"]])
+                             [start["fwhm"]], [start["beta"]], shape=shape)
     return max(float(np.sqrt(np.mean((model - band.problem.data) ** 2))), 1e-30)
 
 def fit_cube_file(hst, cube, hst_images, **kwargs):
@@ -458,8 +494,8 @@ def _whole_pixels(single, im):
 def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
                  spectra, source_light, max_lags):
     params = result.params
-    fsf = FSFModel([params[n].value for n in joint.fwhm_names],
-                   [params[n].value for n in joint.beta_names], lbrange)
+    shapes = _fitted_shapes(params, joint)
+    fsf = _fsf(params, joint, shapes, lbrange)
     covariance = result.covar if result.covar is not None else None
     cov_names = list(result.var_names)
     first = joint.bands[0]
@@ -474,6 +510,8 @@ def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes
     obj = CubePhotometry(fsf=fsf, parameters=params, covariance=covariance,
                          covariance_names=cov_names, minimizer_result=result,
                          dx=dx, dy=dy, bands=single, psf_nodes=psf_nodes, refits=refits,
+                         psf="elliptical" if joint.ellipticity else "moffat",
+                         ellipticity=joint.ellipticity, **_shared_shape(shapes, joint),
                          **offsets)
     obj.effective_wavelengths = {n: spectra[n].effective_wavelength(source_light)
                                  for n in images}
@@ -485,7 +523,7 @@ def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes
     obj.applied = _applied(cube, images[first.name], obj.date_obs, obj.filename or "cube")
     obj.wcs = first.muse_image.wcs
     obj.shape = first.muse_image.shape
-    report = lmfit_report(result, refits, psf_nodes, max_lags)
+    report = lmfit_report(result, refits, psf_nodes, max_lags, joint.ellipticity)
     obj.fit_report = report + applied_report(obj.applied, obj.dra, obj.ddec)
     obj.joint = {}
     obj.scale = _mean_scale(params, joint, result)
@@ -502,10 +540,53 @@ def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes
                                        and fwhm_err == 0),
                       beta=FittedValue(beta, beta_err, not any(
                           params[n].vary for n in joint.beta_names)))
+        values.update(shapes.get(band.name, {}))
         rms = float(np.sqrt(np.mean((residual[rows[b]:rows[b + 1]] * band.sigma) ** 2)))
         obj.joint[band.name] = JointBandPhotometry(band.muse_image, report, values, rms,
                                                    dxdy)
     return obj
+
+
+def _fitted_shapes(params, joint):
+    """Band -> the joint fit's ``e`` and ``theta`` (degrees, modulo 180) of
+    its elliptical Moffat; empty for a circular one."""
+    shapes = {}
+    for band in joint.bands:
+        names = joint.shape_names[band.name]
+        if not names:
+            continue
+        e, theta = (_fitted(params, n) for n in names)
+        # A position angle is an axis: defined modulo 180 degrees.
+        shapes[band.name] = dict(
+            e=FittedValue(e.value, e.stdev, e.fixed, unit=u.dimensionless_unscaled),
+            theta=FittedValue(theta.value % 180.0, theta.stdev, theta.fixed, unit=u.deg))
+    return shapes
+
+
+def _shared_shape(shapes, joint):
+    """The result's ``e`` and ``theta``: the shared ones (None if per band)."""
+    if joint.ellipticity != "constant":
+        return dict(e=None, theta=None)
+    first = shapes[joint.bands[0].name]
+    return dict(e=first["e"], theta=first["theta"])
+
+
+def _fsf(params, joint, shapes, lbrange):
+    """The FSF description of the fit (MPDAF's circular polynomial Moffat).
+
+    For an elliptical Moffat, MPDAF's FSF has no ellipticity; its circular
+    equivalent is written (see
+    `~imphot_astropy.survey.bands.EllipticalMoffatMixture.fsf_model`), with
+    the bands' mean ``sqrt(1 - e)`` when each band has its own.
+    """
+    fwhm = [params[n].value for n in joint.fwhm_names]
+    beta = [params[n].value for n in joint.beta_names]
+    if not shapes:
+        return FSFModel(fwhm, beta, lbrange)
+    # The geometric-mean factor of each band, averaged (one value when shared).
+    factor = np.mean([np.sqrt(1.0 - s["e"].value) for s in shapes.values()])
+    equivalent_e = 1.0 - factor**2
+    return joint.bands[0].psf.fsf_model(fwhm, beta, equivalent_e, lbrange)
 
 
 def _mean_scale(params, joint, result):
@@ -520,7 +601,7 @@ def _mean_scale(params, joint, result):
     return FittedValue(value, float(np.sqrt(cov.sum())) / len(names), False)
 
 
-def lmfit_report(result, refits, psf_nodes, max_lags=()):
+def lmfit_report(result, refits, psf_nodes, max_lags=(), ellipticity=None):
     """The lmfit report of the joint fit, with how the bands' PSFs were modelled.
 
     The uncertainties and correlations are those of the sandwich
@@ -535,8 +616,17 @@ def lmfit_report(result, refits, psf_nodes, max_lags=()):
 
     how = (f"{psf_nodes} PSF-mixture nodes per band" if psf_nodes > 1
            else "each band at its effective wavelength")
+    model = ""
+    if ellipticity:
+        shared = ("one e and theta for every band" if ellipticity == "constant"
+                  else "e and theta per band")
+        model = (f"    PSF model = elliptical Moffat ({shared}; fwhm_c* of the major "
+                 f"axis; theta in degrees from +x toward +y, modulo 180)\n"
+                 f"    FSF keywords = circular equivalent, FWHM x sqrt(1 - e) "
+                 f"(MPDAF's FSF has no elliptical form)\n")
     lags = ", ".join(f"{lag:.1f}" for lag in max_lags)
-    return (f"[[Joint fit]]\n    band PSFs = {how}\n    refits = {refits}\n"
+    return (f"[[Joint fit]]\n{model}"
+            f"    band PSFs = {how}\n    refits = {refits}\n"
             f"    uncertainties = sandwich covariance, each band's residual correlation"
             f" within {lags} pixels\n    status = {result.message}\n"
             + lmfit.fit_report(result))

@@ -3,7 +3,9 @@
 One pointing offset (dx, dy) for the exposure, the Moffat FWHM and beta as
 polynomials in MPDAF's normalised wavelength (``fwhm_c0``, ``fwhm_c1``,
 ..., ``beta_c0``, ...), and a flux scale and background per band
-(``scale_<band>``, ``bg_<band>``). The parameters are an
+(``scale_<band>``, ``bg_<band>``); with an elliptical Moffat, its
+ellipticity and position angle, shared by the bands (``e``, ``theta``) or
+per band (``e_<band>``, ``theta_<band>``). The parameters are an
 `lmfit.Parameters`, so a caller can fix, bound or tie any of them with an
 expression. Each band's residual is divided by its noise (the RMS of its
 single-band fit's residual), so that noisier bands weigh less. The
@@ -25,7 +27,13 @@ from ..exceptions import UserError
 from ..core.fourier_model import MAX_BETA
 from ._levenberg_marquardt import fit_with_refits, levenberg_marquardt
 
-__all__ = ["JointProblem", "band_parameter_name"]
+__all__ = ["JointProblem", "band_parameter_name", "ELLIPTICITY_MODES"]
+
+#: How the joint fit of an elliptical Moffat treats its ellipticity and
+#: position angle: one of each for all the bands, or one of each per band.
+ELLIPTICITY_MODES = ("constant", "per-band")
+# The ellipticity's bounds (those of the image fit's elliptical model).
+_E_BOUNDS = (0.0, 0.9)
 
 # Refit after moving the HST images by whole pixels at most this often.
 _MAX_REFITS = 2
@@ -60,6 +68,12 @@ class JointProblem:
         One per band, with ``sigma`` set.
     fwhm_degree, beta_degree : int
         The degrees of the FWHM and beta polynomials.
+    ellipticity : {None, "constant", "per-band"}
+        For bands of elliptical Moffat mixtures
+        (`~imphot_astropy.survey.bands.EllipticalMoffatMixture`): one
+        ellipticity and position angle (``e``, ``theta``) for every band,
+        or one per band (``e_<band>``, ``theta_<band>``). None for
+        circular ones.
 
     Examples
     --------
@@ -75,7 +89,7 @@ class JointProblem:
     (0.65, 0.06)
     """
 
-    def __init__(self, bands, fwhm_degree=1, beta_degree=0):
+    def __init__(self, bands, fwhm_degree=1, beta_degree=0, ellipticity=None):
         if not bands:
             raise UserError("hst_images: no band to fit")
         for argname, degree in (("fwhm_degree", fwhm_degree), ("beta_degree", beta_degree)):
@@ -86,9 +100,23 @@ class JointProblem:
         self.fwhm_names = [f"fwhm_c{j}" for j in range(fwhm_degree + 1)]
         self.beta_names = [f"beta_c{j}" for j in range(beta_degree + 1)]
         self.names = ["dx", "dy"] + self.fwhm_names + self.beta_names
+        self.ellipticity = ellipticity
+        self.shape_names = self._shape_names(ellipticity)
+        for band in self.bands:
+            self.names += [n for n in self.shape_names[band.name] if n not in self.names]
         for band in self.bands:
             self.names += [band_parameter_name("scale", band.name),
                            band_parameter_name("bg", band.name)]
+
+    def _shape_names(self, ellipticity):
+        """Band -> the lmfit names of its (e, theta), or () if circular."""
+        if ellipticity is not None and ellipticity not in ELLIPTICITY_MODES:
+            raise UserError(f"ellipticity: expected one of {', '.join(ELLIPTICITY_MODES)},"
+                            f" not {ellipticity!r}")
+        if ellipticity == "per-band":
+            return {b.name: (band_parameter_name("e", b.name),
+                             band_parameter_name("theta", b.name)) for b in self.bands}
+        return {b.name: ("e", "theta") if ellipticity else () for b in self.bands}
 
     def initial_parameters(self, single):
         """lmfit Parameters started from the single-band fits.
@@ -97,7 +125,8 @@ class JointProblem:
         ----------
         single : dict
             Band name -> dict of its fitted ``scale``, ``bg``, ``dx``,
-            ``dy``, ``fwhm``, ``beta`` (and optionally ``*_err``).
+            ``dy``, ``fwhm``, ``beta`` (and optionally ``*_err``), and
+            ``e``, ``theta`` for an elliptical Moffat.
 
         Returns
         -------
@@ -119,10 +148,30 @@ class JointProblem:
                 params.add(name, value=float(value))
         params["fwhm_c0"].min = 0.05
         params["beta_c0"].set(min=1.01, max=MAX_BETA)
+        self._add_shape_parameters(params, values)
         for band, v in zip(self.bands, values):
             params.add(band_parameter_name("scale", band.name), value=v["scale"])
             params.add(band_parameter_name("bg", band.name), value=v["bg"])
         return params
+
+    def _add_shape_parameters(self, params, values):
+        """The (e, theta) parameters, started from the single-band fits.
+
+        Shared ones start at the mean ellipticity and the mean position
+        angle taken as an axis (the mean direction of 2 theta, halved: 179
+        and 1 degree average to 0, not 90).
+        """
+        if not self.ellipticity:
+            return
+        groups = {}
+        for band, v in zip(self.bands, values):
+            groups.setdefault(self.shape_names[band.name], []).append(v)
+        for (e_name, theta_name), group in groups.items():
+            doubled = np.deg2rad(2.0 * np.array([v["theta"] for v in group]))
+            theta = 0.5 * np.rad2deg(np.arctan2(np.sin(doubled).mean(), np.cos(doubled).mean()))
+            e = float(np.clip(np.mean([v["e"] for v in group]), *_E_BOUNDS))
+            params.add(e_name, value=e, min=_E_BOUNDS[0], max=_E_BOUNDS[1])
+            params.add(theta_name, value=float(theta % 180.0))
 
     def _unpack(self, params):
         value = {name: float(params[name].value) for name in self.names}
@@ -134,12 +183,17 @@ class JointProblem:
         return (value[band_parameter_name("scale", band.name)],
                 value[band_parameter_name("bg", band.name)], value["dx"], value["dy"])
 
+    def band_shape(self, value, band):
+        """The band's (e, theta) from the parameter values (() if circular)."""
+        return tuple(value[n] for n in self.shape_names[band.name])
+
     def band_residuals(self, params):
         """Each band's noise-weighted residual (model - data) / sigma."""
         value, fwhm, beta = self._unpack(params)
         parts = []
         for band in self.bands:
-            model, _ = band.evaluate(*self._band_arguments(value, band), fwhm, beta)
+            model, _ = band.evaluate(*self._band_arguments(value, band), fwhm, beta,
+                                     shape=self.band_shape(value, band))
             parts.append((model - band.problem.data) / band.sigma)
         return parts
 
@@ -161,9 +215,12 @@ class JointProblem:
         out = []
         for band in self.bands:
             _, columns = band.evaluate(*self._band_arguments(value, band), fwhm,
-                                       beta_coeffs, jacobian="all" if beta else True)
+                                       beta_coeffs, jacobian="all" if beta else True,
+                                       shape=self.band_shape(value, band))
             columns[band_parameter_name("scale", band.name)] = columns.pop("scale")
             columns[band_parameter_name("bg", band.name)] = columns.pop("bg")
+            for own, name in zip(("e", "theta"), self.shape_names[band.name]):
+                columns[name] = columns.pop(own)
             names = list(columns)
             out.append((names, np.stack([columns[n] for n in names]) / band.sigma))
         return out

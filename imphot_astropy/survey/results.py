@@ -22,7 +22,10 @@ class JointBandPhotometry(FittedPhotometry):
         The band image.
     fit_report : str
     values : dict
-        `~imphot_astropy.fitting.FittedValue` of scale, bg, dx, dy, fwhm, beta.
+        `~imphot_astropy.fitting.FittedValue` of scale, bg, dx, dy, fwhm, beta,
+        and for an elliptical Moffat its ``e`` and ``theta`` (degrees),
+        which become attributes of the same names (``psf`` is then
+        ``"elliptical"``, else ``"moffat"``).
     rms_error : float
     covariance : `numpy.ndarray`
         The 2x2 covariance of (dx, dy).
@@ -43,6 +46,9 @@ class JointBandPhotometry(FittedPhotometry):
         super().__init__("joint", muse, fit_report, values["scale"], values["bg"],
                          values["dx"], values["dy"], values["fwhm"], values["beta"],
                          rms_error, covariance)
+        self.psf = "elliptical" if "e" in values else "moffat"
+        if "e" in values:
+            self.e, self.theta = values["e"], values["theta"]
 
 
 class CubePhotometry:
@@ -77,7 +83,20 @@ class CubePhotometry:
         The mean of the bands' joint flux scales (MUSE/HST), for
         `~imphot_astropy.corrections.apply_cube_corrections`.
     fsf : `~imphot_astropy.survey.FSFModel`
-        The fitted PSF versus wavelength.
+        The fitted PSF versus wavelength, as MPDAF's FSF model describes it
+        (and the FSF keywords are written): for an elliptical Moffat, its
+        circular equivalent (the FWHM times ``sqrt(1 - e)``, the geometric
+        mean of the axes), as MPDAF's FSF has no elliptical form.
+    psf : str
+        ``"moffat"`` (circular) or ``"elliptical"``.
+    ellipticity : str or None
+        For an elliptical Moffat, ``"constant"`` (one ``e`` and ``theta``
+        for every band) or ``"per-band"``; None for a circular one.
+    e, theta : `~imphot_astropy.fitting.FittedValue` or None
+        The elliptical Moffat's ellipticity (1 - minor/major) and position
+        angle of its major axis (degrees from +x toward +y, modulo 180),
+        shared by the bands; None if circular or per band (then each
+        band's are those of ``joint[band]``).
     parameters : `lmfit.Parameters`
         All the joint fit's parameters, with uncertainties.
     covariance : `numpy.ndarray`
@@ -121,6 +140,8 @@ class CubePhotometry:
     def fwhm_at(self, lam):
         """The fitted FWHM (arcsec) and its 1-sigma error at wavelengths ``lam``.
 
+        For an elliptical Moffat, the FWHM along the major axis.
+
         Examples
         --------
         See `~imphot_astropy.survey.fit_cube_photometry`.
@@ -144,10 +165,13 @@ class CubePhotometry:
         from .fsf import normalised_wavelength
 
         coeffs = self.fsf.fwhm_coeffs if prefix == "fwhm" else self.fsf.beta_coeffs
+        names = [f"{prefix}_c{j}" for j in range(len(coeffs))]
+        if getattr(self, "psf", "moffat") == "elliptical":
+            # The fit's own polynomial (the fsf is the circular equivalent).
+            coeffs = np.array([self.parameters[n].value for n in names])
         l = np.atleast_1d(normalised_wavelength(lam, self.fsf.lbrange))
         powers = l[:, None] ** np.arange(len(coeffs))
         values = powers @ coeffs
-        names = [f"{prefix}_c{j}" for j in range(len(coeffs))]
         cov = self._sub_covariance(names)
         errors = np.sqrt(np.einsum("ij,jk,ik->i", powers, cov, powers))
         if np.ndim(lam) == 0:
@@ -176,7 +200,9 @@ class CubePhotometry:
         correction: the total from the original pointing is their sum.
         The meta holds ``filter_curves`` (band -> curve name) and, when a
         curve of another camera stood in for an HST image's own,
-        ``filter_stand_ins`` (band -> what stood in for what).
+        ``filter_stand_ins`` (band -> what stood in for what). With an
+        elliptical Moffat, ``e``, ``e_err``, ``theta`` and ``theta_err``
+        (degrees) of each fit, and the meta's ``psf`` and ``ellipticity``.
 
         Examples
         --------
@@ -203,11 +229,27 @@ class CubePhotometry:
                 table[name] = np.full(len(table), value, dtype=np.float64)
                 table[name].unit = unit
             table["name"] = [self.name] * len(table)
+            if getattr(self, "psf", "moffat") == "elliptical":
+                _shape_columns(table, list(results.values()))
             tables.append(table)
         table = vstack(tables, metadata_conflicts="silent")
         table.meta["filter_curves"] = dict(getattr(self, "filter_curves", {}))
         stand_ins = dict(getattr(self, "filter_stand_ins", {}))
         if stand_ins:
             table.meta["filter_stand_ins"] = stand_ins
+        if getattr(self, "psf", "moffat") == "elliptical":
+            table.meta["psf"] = "elliptical"
+            table.meta["ellipticity"] = self.ellipticity
         return table
+
+
+def _shape_columns(table, results):
+    """The elliptical Moffat's ``e``, ``theta`` and their errors, per row."""
+    for name, unit in (("e", None), ("theta", u.deg)):
+        fitted = [getattr(r, name) for r in results]
+        for column, values in ((name, [f.value for f in fitted]),
+                               (f"{name}_err", [np.nan if f.stdev is None else f.stdev
+                                                for f in fitted])):
+            table[column] = np.asarray(values, dtype=np.float64)
+            table[column].unit = unit
 
