@@ -1,6 +1,7 @@
 """The fit_cube_photometry command: table, OFFSET_LIST, FSF keywords, resumption."""
 
 import os
+import shutil
 import warnings
 
 import numpy as np
@@ -87,3 +88,30 @@ def test_bad_options(survey_files, capsys):
     assert _run(cubes + ["--hst", "F606W"]) == 2
     assert _run(cubes + ["--hst", f"F606W={d / 'missing.fits'}"]) == 1
     assert "missing.fits" in capsys.readouterr().err
+
+
+def test_elliptical_psf_option(survey_files):
+    """``--psf elliptical``: e and theta columns, per band with
+    ``--ellipticity per-band``; the FSF keywords are the circular equivalent
+    (the exposures' PSF is circular, so e is ~0 and the FWHM that of the truth)."""
+    d, cubes, hst_args = survey_files
+    table = str(d / "elliptical.ecsv")
+    combined = str(d / "combined_elliptical.fits")
+    shutil.copy(cubes[1], combined)
+    assert _run(cubes[:1] + hst_args + ["--table", table, "--fix-beta", "2.5",
+                                        "--psf-nodes", "1", "--nprocess", "1",
+                                        "--psf", "elliptical", "--ellipticity", "per-band",
+                                        "--fsf-keywords", combined]) == 0
+    rows = Table.read(table)
+    assert {"e", "e_err", "theta", "theta_err"} <= set(rows.colnames)
+    assert np.all(rows["e"] < 0.02) and np.all(rows["e_err"] > 0)
+    assert rows.meta["ellipticity"] == "per-band"
+    assert abs(FSFModel.read(combined.replace(".fits", "_fsf.fits")).fwhm(7000.0)
+               - 0.65) < 0.01
+
+
+def test_ellipticity_needs_the_elliptical_psf(survey_files, capsys):
+    d, cubes, hst_args = survey_files
+    assert _run(cubes[:1] + hst_args + ["--ellipticity", "per-band", "--nprocess", "1"]) != 0
+    assert "ellipticity" in capsys.readouterr().err
+    assert _run(cubes[:1] + hst_args + ["--psf", "gaussian"]) == 2
