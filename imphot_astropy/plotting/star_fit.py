@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.moffat import moffat_alpha
 from ..exceptions import UserError
 from .figures import require_matplotlib, new_figure, resolve_title, text_panel
 from .text import format_fitted_value, fitted_value_lines, unit_label, quality_lines
@@ -30,7 +31,8 @@ def moffat_profile(radius, flux, fwhm, beta, bg=0.0, pixel_area=1.0):
     """A circular Moffat profile of total flux ``flux``, per pixel, plus ``bg``.
 
     ``bg + flux * pixel_area * (beta - 1) / (pi a^2) / (1 + r^2/a^2)^beta``
-    with ``a = fwhm / (2 sqrt(2^(1/beta) - 1))``: the value a pixel of area
+    with ``a`` the core width of that FWHM
+    (`~imphot_astropy.core.moffat.moffat_alpha`): the value a pixel of area
     ``pixel_area`` centred at ``radius`` would hold, ignoring the variation
     of the profile across the pixel.
 
@@ -59,7 +61,7 @@ def moffat_profile(radius, flux, fwhm, beta, bg=0.0, pixel_area=1.0):
     0.5
     """
     radius = np.asarray(radius, dtype=float)
-    a2 = fwhm**2 / (4.0 * (2.0**(1.0 / beta) - 1.0))
+    a2 = moffat_alpha(fwhm, beta)**2
     peak = flux * (beta - 1.0) / (np.pi * a2)
     return bg + pixel_area * peak / (1.0 + radius**2 / a2)**beta
 
