@@ -81,7 +81,7 @@ def test_cube_fit_figure():
 def test_pixtable_star_figure(star_table):
     from imphot_astropy.fitting import fit_pixtable_star
     from imphot_astropy.pixtable import PixTable
-    fit, samples = fit_pixtable_star(PixTable(star_table), (STAR[1], STAR[0]),
+    fit, samples = fit_pixtable_star(PixTable(star_table), (*STAR, 2.5),
                                      lbda=SLICES, fwhm_model="linear",
                                      return_samples=True)
     _assert_readable(plot_pixtable_star(fit, samples), PIXTABLE_STAR_FIGSIZE)
