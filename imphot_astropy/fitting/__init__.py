@@ -5,6 +5,9 @@
 options) and return results holding the arrays that a figure or a product
 needs (`image_fit_images`). They draw, write and correct nothing: the public
 fit functions that do, on request, are in `imphot_astropy.photometry`.
+`fit_pixtable_star` fits the PSF to a star's unresampled samples in a
+`~imphot_astropy.PixTable` and returns a table (drawn by
+`imphot_astropy.plotting.plot_pixtable_star`).
 """
 
 from .results import *  # noqa: F401,F403
