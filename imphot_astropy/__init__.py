@@ -26,6 +26,7 @@ _LAZY_NAMES = {
     "read_muse_image": ".io",
     "read_hst_image": ".io",
     "find_point_sources": ".fitting",
+    "fit_pixtable_star": ".fitting",
     "HstFilterInfo": ".preparation",
     "rescale_hst_like_muse": ".preparation",
     "regrid_hst_like_muse": ".preparation",
