@@ -181,12 +181,12 @@ def psf_curves_figure(summary):
 
 def calibration_figure(summary):
     """The flux scale and background of each band, per exposure."""
-    fig = _figure((10.0, 4.5))
+    fig = _figure((10.0, 5.5))
     axes = fig.subplots(2, 1, sharex=True)
     index = np.arange(len(summary.exposures))
     unit = summary.rows and next(iter(summary.rows.values()))["bg"].unit
     for ax, q, label in zip(axes, ("scale", "bg"),
-                            ("flux scale (MUSE/HST)", f"background ({unit or 'MUSE units'})")):
+                            ("flux scale\n(MUSE/HST)", f"background\n({unit or 'MUSE units'})")):
         for band in summary.bands:
             ax.errorbar(index, _values(summary, f"{q}_{band}"),
                         yerr=_values(summary, f"{q}_err_{band}"), fmt="o-", ms=3, lw=0.6,

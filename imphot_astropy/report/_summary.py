@@ -55,7 +55,7 @@ def seeing_fwhm(seeing, airmass, wavelength):
     Examples
     --------
     >>> round(float(seeing_fwhm(0.8, 1.2, 7000.0)), 3)
-    0.838
+    0.834
     """
     e = SEEING_EXPONENTS
     airmass = np.where(np.isfinite(airmass), airmass, 1.0)
@@ -156,7 +156,7 @@ def observing_conditions(cubes, argname="cubes"):
     >>> header = fits.Header({"HIERARCH ESO TEL AMBI FWHM START": 0.7,
     ...                       "HIERARCH ESO TEL AMBI FWHM END": 0.9, "EXPTIME": 900})
     >>> c = observing_conditions({"exp1": header})["exp1"]
-    >>> round(c["seeing"], 2), c["exptime"], np.isnan(c["airmass"])
+    >>> round(c["seeing"], 2), c["exptime"], bool(np.isnan(c["airmass"]))
     (0.8, 900.0, True)
     """
     if cubes is None:
