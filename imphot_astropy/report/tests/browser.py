@@ -45,10 +45,11 @@ class HeadlessPage:
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
         # The browser reads commands on fd 3 and writes on fd 4: the shell
-        # puts the pipes' ends there before it becomes the browser.
+        # puts the pipes' ends there before it becomes the browser (bash:
+        # dash takes only one-digit descriptors, and pytest holds many).
         plumb = f'exec "$0" "$@" 3<&{to_browser_r} 4>&{from_browser_w}'
         self._process = subprocess.Popen(
-            ["sh", "-c", plumb, executable, *_FLAGS, f"--user-data-dir={self._profile}",
+            [shutil.which("bash") or "bash", "-c", plumb, executable, *_FLAGS, f"--user-data-dir={self._profile}",
              f"--window-size={width},{height}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             pass_fds=(to_browser_r, from_browser_w))
@@ -57,6 +58,13 @@ class HeadlessPage:
         self._buffer = b""
         self._next_id = 0
         self._events = []
+        try:
+            self._attach(width, height)
+        except BaseException:
+            self.close()
+            raise
+
+    def _attach(self, width, height):
         target = self._call("Target.createTarget", url="about:blank")["targetId"]
         self._session = self._call("Target.attachToTarget", targetId=target,
                                    flatten=True)["sessionId"]
