@@ -6,6 +6,7 @@ this module only prepares the values each template shows, formatted.
 """
 
 import datetime
+import functools
 import os
 import shutil
 
@@ -21,7 +22,10 @@ GENERATOR = "imphot_astropy survey_report"
 _TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 
 
+@functools.lru_cache(maxsize=None)
 def _environment():
+    # One environment: it compiles each template once (a survey has
+    # hundreds of exposure pages).
     import jinja2
     return jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES),
                               autoescape=True, undefined=jinja2.StrictUndefined,
