@@ -219,6 +219,10 @@ class SurveySummary:
         Exposure name -> its rows of the survey table.
     limit : float
         The outlier threshold, robust sigmas.
+    ambiguous : set of str
+        Names the table gives to several exposures (fits of cubes in
+        memory are all "cube"): those exposures are named "<name>
+        <DATE-OBS>".
     """
 
     def __init__(self, exposures, bands, reference_bands, outliers, flags, applied, rows,
@@ -234,7 +238,7 @@ class SurveySummary:
 
     def flagged(self):
         """The names of the exposures with an outlier or a fit flag, in time order."""
-        return [n for n in self.exposures["name"] if self.outliers[n] or self.flags[n]]
+        return [str(n) for n in self.exposures["name"] if self.outliers[n] or self.flags[n]]
 
     def statistics(self):
         """The survey's numbers: counts, median and robust scatter of the offsets, FWHM.
@@ -332,6 +336,20 @@ def _seeing_outliers(exposures, limit):
             for n, flagged, text in zip(names, t["flag_outlier"], t["flags"]) if flagged}
 
 
+def _unique_names(table):
+    """Exposure names that tell the exposures apart, and the names that did not.
+
+    The command names an exposure after its cube file; fits of cubes in
+    memory are all "cube", and are told apart by their DATE-OBS.
+    """
+    dates = {}
+    for name, date in zip(table["name"], table["date_obs"]):
+        dates.setdefault(str(name), set()).add(str(date))
+    ambiguous = {n for n, d in dates.items() if len(d) > 1}
+    return [f"{n} {d}" if str(n) in ambiguous else str(n)
+            for n, d in zip(table["name"], table["date_obs"])], ambiguous
+
+
 def _table_flags(table):
     flags = {}
     for name, method, band, text in zip(table["name"], table["method"], table["filter"],
@@ -377,6 +395,8 @@ def summarise_survey(table, conditions=None, reference_bands=None, limit=OUTLIER
     >>> [n for n, reasons in summary.outliers.items() if reasons]
     ['exp0007']
     """
+    table = table.copy(copy_data=False)
+    table["name"], ambiguous = _unique_names(table)
     joint = table[table["method"] == "joint"]
     image = table[table["method"] == "image"]
     names = list(dict.fromkeys(str(n) for n in joint["name"]))
@@ -403,4 +423,7 @@ def summarise_survey(table, conditions=None, reference_bands=None, limit=OUTLIER
     exposures["n_flags"] = [len(outliers[n]) + len(flags[n]) for n in names]
     rows = {n: table[table["name"] == n] for n in names}
     applied = {n: conditions.get(n, {}).get("applied", []) for n in names}
-    return SurveySummary(exposures, bands, references, outliers, flags, applied, rows, limit)
+    summary = SurveySummary(exposures, bands, references, outliers, flags, applied, rows,
+                            limit)
+    summary.ambiguous = ambiguous
+    return summary

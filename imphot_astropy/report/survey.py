@@ -88,7 +88,10 @@ def _render_all(jobs, nprocess):
 
 def _exposure_sources(summary, results):
     """The fit each exposure figure draws: the result itself, else the table's rows."""
-    by_name = {getattr(r, "name", None): r for r in (results or [])}
+    by_name = {}
+    for r in results or []:
+        name = getattr(r, "name", None)
+        by_name[f"{name} {r.date_obs}" if name in summary.ambiguous else name] = r
     return [by_name.get(str(n)) or TableExposure(summary.rows[str(n)])
             for n in summary.exposures["name"]]
 

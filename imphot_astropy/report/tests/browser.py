@@ -133,10 +133,13 @@ class HeadlessPage:
                             returnByValue=True)
         return result["result"].get("value")
 
-    def screenshot(self, path):
-        """Save a PNG of the whole page (beyond the window's height)."""
-        data = self._call("Page.captureScreenshot", session=True, format="png",
-                          captureBeyondViewport=True)["data"]
+    def screenshot(self, path, height=None):
+        """Save a PNG of the whole page (beyond the window's height), or its top ``height`` px."""
+        params = {"format": "png", "captureBeyondViewport": True}
+        if height is not None:
+            width = self.evaluate("document.documentElement.scrollWidth")
+            params["clip"] = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
+        data = self._call("Page.captureScreenshot", session=True, **params)["data"]
         with open(path, "wb") as stream:
             stream.write(base64.b64decode(data))
 
