@@ -301,7 +301,7 @@ def render_exposure_figure(job):
     return path
 
 
-def band_figures(result, directory, slug, dpi=EXPOSURE_DPI):
+def band_figures(result, directory, slug, name, dpi=EXPOSURE_DPI):
     """Save the per-band fit figures of a fit whose products were kept.
 
     Returns
@@ -315,6 +315,7 @@ def band_figures(result, directory, slug, dpi=EXPOSURE_DPI):
         if getattr(fit, "products", None) is None:
             continue
         filename = f"{slug}_{band}.png"
-        save_figure(plot_image_fit(fit), os.path.join(directory, filename), dpi=dpi)
+        save_figure(plot_image_fit(fit, title=f"{name}: {band}"),
+                    os.path.join(directory, filename), dpi=dpi)
         written.append((filename, band))
     return written

@@ -115,10 +115,11 @@ def _build(summary, directory, results, title, source, nprocess):
     jobs = [(src, os.path.join(pages, f"{slug}.png"), EXPOSURE_DPI)
             for src, slug in zip(sources, summary.exposures["slug"])]
     _render_all(jobs, nprocess)
-    for index, (src, slug) in enumerate(zip(sources, summary.exposures["slug"])):
+    for index, (src, slug, name) in enumerate(zip(sources, summary.exposures["slug"],
+                                                  summary.exposures["name"])):
         fitted = not isinstance(src, TableExposure)
         write_exposure_page(summary, index, directory, title, f"{slug}.png",
-                            _JOINT_CAPTION[fitted], band_figures(src, pages, slug),
+                            _JOINT_CAPTION[fitted], band_figures(src, pages, slug, name),
                             getattr(src, "fit_report", None) if fitted else None)
     write_survey_page(summary, directory, figures, title, source)
 
@@ -217,7 +218,9 @@ def survey_report(table, output_dir, cubes=None, results=None, reference_bands=N
         cubes = [os.fspath(c) for c in cubes]
         inputs += cubes
     output_dir = _check_output_dir(output_dir, overwrite, inputs)
-    source = os.path.basename(inputs[0]) if inputs else "the fits given"
+    source = (os.path.basename(inputs[0]) if inputs and not hasattr(table, "colnames")
+              else f"{len(table)} fits" if isinstance(table, (list, tuple))
+              else "a table in memory")
     survey = read_survey_table(table)
     summary = summarise_survey(survey, observing_conditions(cubes), reference_bands,
                                OUTLIER_LIMIT if limit is None else limit)
