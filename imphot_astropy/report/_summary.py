@@ -17,7 +17,8 @@ from astropy.io import fits
 from astropy.table import Table, vstack
 
 from ..exceptions import UserError
-from ..fitting.quality import OUTLIER_LIMIT, flag_outliers
+# The batch flags' median and robust sigma (1.4826 MAD), and their outlier rule.
+from ..fitting.quality import OUTLIER_LIMIT, _robust_sigma, flag_outliers
 
 __all__ = ["SurveySummary", "summarise_survey", "read_survey_table", "observing_conditions",
            "seeing_fwhm", "SEEING_EXPONENTS", "REFERENCE_WAVELENGTH"]
@@ -260,10 +261,8 @@ class SurveySummary:
         for q in ["dra", "ddec"] + [f"fwhm_{b}" for b in self.reference_bands]:
             values = np.asarray(t[q], dtype=float)
             values = values[np.isfinite(values)]
-            median = float(np.median(values)) if values.size else np.nan
-            stats[f"median_{q}"] = median
-            stats[f"scatter_{q}"] = (float(1.4826 * np.median(np.abs(values - median)))
-                                     if values.size else np.nan)
+            median, scatter = _robust_sigma(values) if values.size else (np.nan, np.nan)
+            stats[f"median_{q}"], stats[f"scatter_{q}"] = float(median), float(scatter)
         return stats
 
 
