@@ -5,7 +5,7 @@ The survey table has a row per exposure and band for the single-band fits
 it into one row per exposure (the joint offset, and the FWHM, beta, flux
 scale and background of each band), adds the observing conditions of the
 cubes' primary headers, and finds the exposures that stand out, with the
-batch flags' rule (`~imphot_astropy.fitting.flag_outliers`: more than
+batch flags' rule (`~imphot_astropy.fitting.quality.flag_outliers`: more than
 ``limit`` robust sigmas, 1.4826 MAD, from the survey's median).
 """
 

@@ -153,7 +153,7 @@ def survey_report(table, output_dir, cubes=None, results=None, reference_bands=N
     are given, the flags with their reasons).
 
     Outliers are found with the batch flags' rule
-    (`~imphot_astropy.fitting.flag_outliers`): more than ``limit`` robust
+    (`~imphot_astropy.fitting.quality.flag_outliers`): more than ``limit`` robust
     sigmas (1.4826 MAD) from the survey's median, for the joint offsets,
     flux scales and FWHM of each band, and for the FWHM over the seeing
     monitor's (`~imphot_astropy.report.seeing_fwhm`, airmass and
