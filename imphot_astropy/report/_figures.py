@@ -295,9 +295,15 @@ def render_exposure_figure(job):
     job : tuple
         (fit or `TableExposure`, output file, dpi).
     """
+    from matplotlib import rc_context
     source, path, dpi = job
-    fig = plot_cube_fit(source)
-    save_figure(fig, path, dpi=dpi)
+    # Titles at the top of their axes, where plot_cube_fit's are anyway (no
+    # tick labels above): matplotlib's automatic placement measures every
+    # tick label of the axes first, 14% of the figure's time (0.34 s ->
+    # 0.29 s per exposure), and a survey has hundreds of them.
+    with rc_context({"axes.titley": 1.0}):
+        fig = plot_cube_fit(source)
+        save_figure(fig, path, dpi=dpi)
     return path
 
 

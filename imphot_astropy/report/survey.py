@@ -12,6 +12,7 @@ when complete, so a failed or interrupted report leaves the previous one,
 if any, untouched.
 """
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -69,10 +70,17 @@ def _workers(nprocess, count):
     return max(1, min(n, count))
 
 
-def _render_all(jobs, nprocess):
-    """Draw the exposure figures, in worker processes when there are many."""
+@contextlib.contextmanager
+def _exposure_figures(jobs, nprocess):
+    """Draw the exposure figures: in worker processes while the body runs, if many.
+
+    The workers start on the figures at once, and the main process draws
+    the survey figures and writes the pages meanwhile (a third of the
+    work); the figures are all written when the block ends.
+    """
     nworkers = _workers(nprocess, len(jobs))
     if nworkers == 1:
+        yield
         for job in jobs:
             render_exposure_figure(job)
         return
@@ -81,8 +89,14 @@ def _render_all(jobs, nprocess):
     # "spawn": a fresh interpreter per worker, safe whatever threads the
     # caller runs (fork would copy their locks).
     with ProcessPoolExecutor(nworkers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for _ in pool.map(render_exposure_figure, jobs,
-                          chunksize=max(1, len(jobs) // (4 * nworkers))):
+        drawn = pool.map(render_exposure_figure, jobs,
+                         chunksize=max(1, len(jobs) // (8 * nworkers)))
+        try:
+            yield
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        for _ in drawn:
             pass
 
 
@@ -109,19 +123,19 @@ _JOINT_CAPTION = {
 def _build(summary, directory, results, title, source, nprocess):
     os.makedirs(os.path.join(directory, "exposures"))
     write_style(directory)
-    figures = survey_figures(summary, directory)
     sources = _exposure_sources(summary, results)
     pages = os.path.join(directory, "exposures")
     jobs = [(src, os.path.join(pages, f"{slug}.png"), EXPOSURE_DPI)
             for src, slug in zip(sources, summary.exposures["slug"])]
-    _render_all(jobs, nprocess)
-    for index, (src, slug, name) in enumerate(zip(sources, summary.exposures["slug"],
-                                                  summary.exposures["name"])):
-        fitted = not isinstance(src, TableExposure)
-        write_exposure_page(summary, index, directory, title, f"{slug}.png",
-                            _JOINT_CAPTION[fitted], band_figures(src, pages, slug, name),
-                            getattr(src, "fit_report", None) if fitted else None)
-    write_survey_page(summary, directory, figures, title, source)
+    with _exposure_figures(jobs, nprocess):
+        figures = survey_figures(summary, directory)
+        for index, (src, slug, name) in enumerate(zip(sources, summary.exposures["slug"],
+                                                      summary.exposures["name"])):
+            fitted = not isinstance(src, TableExposure)
+            write_exposure_page(summary, index, directory, title, f"{slug}.png",
+                                _JOINT_CAPTION[fitted], band_figures(src, pages, slug, name),
+                                getattr(src, "fit_report", None) if fitted else None)
+        write_survey_page(summary, directory, figures, title, source)
 
 
 def _replace(built, output_dir):
