@@ -15,6 +15,7 @@ for ticks that are not drawn (outside the view limits). Only the draw
 itself knows what is on the page, and where.
 """
 
+import contextlib
 import functools
 from dataclasses import dataclass
 
@@ -30,8 +31,8 @@ __all__ = ["figure_layout_problems", "drawn_texts", "DrawnText"]
 _TOLERANCE_POINTS = 0.5
 
 # Side by side, two texts need at least this gap (points) to read as two:
-# tick labels 0.2 pt apart ("0.059800.05985") read as one number. A space
-# of 10 pt text is 3.2 pt wide.
+# tick labels 0.15 pt apart ("0.059800.05985", plot_cube_fit's offsets in
+# arcsec) read as one number. A space of 10 pt text is 3.2 pt wide.
 _MIN_GAP_POINTS = 1.5
 
 
@@ -128,29 +129,30 @@ def _all_axes(fig):
     return found
 
 
-def drawn_texts(fig):
-    """Draw ``fig`` and return every line of text drawn, as `DrawnText`.
+@contextlib.contextmanager
+def _drawing(fig, dpi):
+    """Draw ``fig`` at ``dpi``, recording its text; yield the recorder.
 
-    The figure is drawn at its own size and dpi, with its layout engine
-    (a hardcopy at another dpi scales text and layout alike). A figure
-    whose canvas cannot render (a plain `~matplotlib.figure.Figure` has a
-    base canvas) is drawn on an Agg canvas, then given its canvas back.
+    Inside the context the figure keeps that dpi and the layout of that
+    draw, so that axes positions can be measured on the same grid.
     """
     require_matplotlib("fig")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    original_canvas = fig.canvas
+    original_canvas, original_dpi = fig.canvas, fig.dpi
     canvas = original_canvas if hasattr(original_canvas, "get_renderer") \
         else FigureCanvasAgg(fig)
     try:
+        if dpi is not None:
+            fig.set_dpi(dpi)
         canvas.draw()                     # lays the figure out, as savefig does
         renderer = canvas.get_renderer()
         recorder = _Recorder(renderer)
-        axes = _all_axes(fig)
         # Instance attributes: only this figure and this renderer are
         # touched, and they are removed below.
         hooked = [(renderer, "draw_text", recorder.record),
                   (renderer, "draw_tex", recorder.record_tex)]
-        hooked += [(ax, "draw", functools.partial(recorder.drawing, ax)) for ax in axes]
+        hooked += [(ax, "draw", functools.partial(recorder.drawing, ax))
+                   for ax in _all_axes(fig)]
         # The layout was made by the draw above; laying it out again would
         # draw WCSAxes' tick labels once more, to measure them, outside the
         # axes' own draw.
@@ -169,10 +171,38 @@ def drawn_texts(fig):
                     delattr(target, name)
                 else:
                     setattr(target, name, previous)
+        yield recorder
     finally:
+        if fig.dpi != original_dpi:
+            fig.set_dpi(original_dpi)
         if canvas is not original_canvas:
             fig.set_canvas(original_canvas)
-    return recorder.lines
+
+
+def drawn_texts(fig, dpi=None):
+    """Draw ``fig`` and return every line of text drawn, as `DrawnText`.
+
+    Parameters
+    ----------
+    fig : `matplotlib.figure.Figure`
+        Drawn at its own size, with its layout engine. A figure whose
+        canvas cannot render (a plain `~matplotlib.figure.Figure` has a
+        base canvas) is drawn on an Agg canvas, then given its canvas back.
+    dpi : float, optional
+        Draw at this resolution (that of a hardcopy), the figure's own by
+        default. It matters: text is hinted to whole pixels, so a line of
+        monospace text is up to 8% wider, relative to the figure, at one
+        dpi than at another (10 pt DejaVu Sans Mono: 8 px a character at
+        100 dpi, 13 px at 150 dpi).
+
+    Returns
+    -------
+    lines : list of `DrawnText`
+        Their boxes in pixels at ``dpi``. (Text drawn with path effects is
+        drawn as paths, not text, and is not among them.)
+    """
+    with _drawing(fig, dpi) as recorder:
+        return recorder.lines
 
 
 def _describe_axes(ax, axes):
@@ -211,7 +241,7 @@ def _outside(box, bounds, tolerance):
     return (side, excess[side]) if excess[side] > tolerance else None
 
 
-def figure_layout_problems(fig):
+def figure_layout_problems(fig, dpi=None):
     """What makes a figure hard to read: text cut off or drawn over things.
 
     The figure is drawn (see `drawn_texts`) and every line of text checked:
@@ -237,6 +267,11 @@ def figure_layout_problems(fig):
     Parameters
     ----------
     fig : `matplotlib.figure.Figure`
+    dpi : float, optional
+        Check the figure as drawn at this resolution: that of its hardcopy
+        (`~imphot_astropy.plotting.save_figure` writes 150 dpi), as text
+        widths depend on it (see `drawn_texts`). The figure's own dpi (its
+        size on a screen) by default.
 
     Returns
     -------
@@ -255,11 +290,21 @@ def figure_layout_problems(fig):
     >>> figure_layout_problems(fig)  # doctest: +ELLIPSIS
     ["'a note that runs off the page' (the figure) extends ... beyond the right edge..."]
     """
-    lines = drawn_texts(fig)
-    axes = _all_axes(fig)
-    tolerance = _TOLERANCE_POINTS * fig.dpi / 72.0
-    bounds = (0.0, 0.0, fig.bbox.width, fig.bbox.height)
-    points = 72.0 / fig.dpi
+    with _drawing(fig, dpi) as recorder:
+        lines = recorder.lines
+        axes = _all_axes(fig)
+        tolerance = _TOLERANCE_POINTS * fig.dpi / 72.0
+        bounds = (0.0, 0.0, fig.bbox.width, fig.bbox.height)
+        extents = {ax: tuple(ax.get_window_extent().extents) for ax in axes}
+        points = 72.0 / fig.dpi
+        min_gap = _MIN_GAP_POINTS * fig.dpi / 72.0
+    problems = _text_cut(lines, axes, bounds, tolerance, points)
+    problems += _text_overlaps(lines, axes, tolerance, min_gap)
+    problems += _text_over_axes(lines, axes, extents, tolerance)
+    return problems
+
+
+def _text_cut(lines, axes, bounds, tolerance, points):
     problems = []
     for line in lines:
         cut = _outside(line.box, bounds, tolerance)
@@ -271,8 +316,6 @@ def figure_layout_problems(fig):
             if cut:
                 problems.append(f"{_describe(line, axes)} is cut {cut[1] * points:.1f} pt "
                                 f"at the {cut[0]} of its clip box")
-    problems += _text_overlaps(lines, axes, tolerance, _MIN_GAP_POINTS * fig.dpi / 72.0)
-    problems += _text_over_axes(lines, axes, tolerance)
     return problems
 
 
@@ -294,11 +337,11 @@ def _text_overlaps(lines, axes, tolerance, min_gap):
     return problems
 
 
-def _text_over_axes(lines, axes, tolerance):
-    areas = {ax: tuple(ax.get_window_extent().extents) for ax in axes if _area_shown(ax)}
+def _text_over_axes(lines, axes, extents, tolerance):
+    areas = {ax: extent for ax, extent in extents.items() if _area_shown(ax)}
     problems, seen = [], set()
     for line in lines:
-        own = line.owner.get_window_extent().extents if line.owner is not None else None
+        own = extents.get(line.owner)
         for ax, area in areas.items():
             if ax is line.owner or (line.group, ax) in seen:
                 continue

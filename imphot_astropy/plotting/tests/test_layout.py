@@ -145,3 +145,16 @@ def test_celestial_tick_labels_off_the_figure_are_found():
     problems = figure_layout_problems(fig)
     assert any("beyond the bottom edge" in p for p in problems)
     assert any("beyond the left edge" in p for p in problems)
+
+
+def test_the_check_is_made_at_the_hardcopy_resolution():
+    # Monospace text is hinted to whole pixels: 30 characters of 10 pt
+    # are 172.8 pt wide at 100 dpi (8 px each) but 187.2 pt at 150 dpi
+    # (13 px each). Ending 180 pt after its start, this line fits on the
+    # screen and is cut in a 150 dpi hardcopy.
+    fig = Figure(figsize=(4.0, 1.0), dpi=100)
+    fig.text((288.0 - 180.0) / 288.0, 0.5, "x" * 30, family="monospace", fontsize=10)
+    assert figure_layout_problems(fig) == []
+    (problem,) = figure_layout_problems(fig, dpi=150)
+    assert "extends 7.2 pt beyond the right edge" in problem
+    assert fig.dpi == 100
