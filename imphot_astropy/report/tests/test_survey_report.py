@@ -11,7 +11,9 @@ import pytest
 from imphot_astropy.exceptions import UserError
 from imphot_astropy.plotting.layout import figure_layout_problems
 from imphot_astropy.report import observing_conditions, summarise_survey, survey_report
-from imphot_astropy.report._figures import SURVEY_FIGURES
+from imphot_astropy.plotting import plot_cube_fit
+from imphot_astropy.report._figures import (EXPOSURE_DPI, SURVEY_DPI, SURVEY_FIGURES,
+                                            TableExposure)
 
 from .conftest import JUMP, MISMATCH, N_EXPOSURES
 
@@ -99,7 +101,10 @@ def test_survey_figures_are_readable(planted_survey):
     table, headers, truth = planted_survey
     summary = summarise_survey(table, observing_conditions(headers))
     for name, (draw, _) in SURVEY_FIGURES.items():
-        assert figure_layout_problems(draw(summary)) == [], name
+        assert figure_layout_problems(draw(summary), dpi=SURVEY_DPI) == [], name
+    # An exposure page's figure, from the table's rows, with an outlier's offsets.
+    exposure = TableExposure(summary.rows["exp0005"])
+    assert figure_layout_problems(plot_cube_fit(exposure), dpi=EXPOSURE_DPI) == []
 
 
 def test_existing_directory_is_refused_unless_overwrite(planted_survey, tmp_path):
