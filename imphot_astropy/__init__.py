@@ -49,6 +49,7 @@ _LAZY_NAMES = {
     "FSFModel": ".survey",
     "CubePhotometry": ".survey",
     "write_offset_list": ".survey",
+    "survey_report": ".report",
     "apply_cube_corrections": ".corrections",
     "FitPhotometryMP": ".batch",
     "FitImagePhotometryMP": ".batch",

@@ -387,7 +387,7 @@ def _robust_sigma(values):
     return median, 1.4826 * np.median(np.abs(values - median))
 
 
-def flag_outliers(table, limit=OUTLIER_LIMIT, results=None):
+def flag_outliers(table, limit=OUTLIER_LIMIT, results=None, quantities=None):
     """Flag exposures whose offsets, scale or FWHM stand out from the others.
 
     Rows are grouped by HST image, band and method (columns ``hst_name``,
@@ -405,6 +405,11 @@ def flag_outliers(table, limit=OUTLIER_LIMIT, results=None):
         The threshold in robust sigmas.
     results : list of `~imphot_astropy.fitting.FittedPhotometry`, optional
         The results the rows came from; their ``quality`` gets the flag too.
+    quantities : dict, optional
+        Column name -> the floor of its robust sigma: the columns compared
+        (default: dx, dy, scale and fwhm, with floors of 0.01", 0.01",
+        0.005 and 0.005"). The survey report compares other columns (the
+        FWHM over the seeing monitor's) with the same rule.
 
     Returns
     -------
@@ -430,7 +435,7 @@ def flag_outliers(table, limit=OUTLIER_LIMIT, results=None):
         rows = [i for i, k in enumerate(keys) if k == key]
         if len(rows) < 3:
             continue
-        for quantity, floor in _OUTLIER_QUANTITIES.items():
+        for quantity, floor in (quantities or _OUTLIER_QUANTITIES).items():
             values = np.asarray(table[quantity][rows], dtype=float)
             median, sigma = _robust_sigma(values)
             sigma = max(sigma, floor)

@@ -5,7 +5,7 @@ Usage::
     fit_cube_photometry CUBE [CUBE ...] --hst F606W=hst_f606w.fits
         --hst F775W=hst_f775w.fits ... [--table fits.ecsv]
         [--offset-list OFFSET_LIST.fits] [--fsf-keywords [COMBINED_CUBE]]
-        [--nprocess N [--timeout SECONDS] | --scheduler ADDRESS] [--force]
+        [--nprocess N [--timeout SECONDS] | --scheduler ADDRESS] [--force] [--report DIR]
 
 Each cube is fitted by `~imphot_astropy.survey.fit_cube_photometry` (one
 pass over the cube for all the bands, each band fitted, then the joint fit
@@ -19,7 +19,8 @@ already in it are skipped unless ``--force``, so an interrupted run
 resumes. ``--offset-list`` writes (or updates) the MUSE pipeline's
 OFFSET_LIST; ``--fsf-keywords`` writes MPDAF's FSF keywords into copies of
 the cubes (``<cube>_fsf.fits``), or, given a combined cube, the mean model
-of the exposures into a copy of it.
+of the exposures into a copy of it. ``--report DIR`` makes the survey's
+HTML report (`~imphot_astropy.report.survey_report`).
 
 This module imports only argparse until it runs, so ``--help`` is fast.
 """
@@ -93,6 +94,9 @@ def _parser(prog):
     add_timeout_option(parser, DEFAULT_TIMEOUT, "a cube")
     parser.add_argument("--force", action="store_true",
                         help="refit cubes that are already in the table")
+    parser.add_argument("--report", metavar="DIR", default=None,
+                        help="make the survey's HTML report in DIR (replacing a report "
+                             "there), from --table if given, else from this run's fits")
     return parser
 
 
@@ -250,6 +254,11 @@ def _run(options, prog):
             written = [_write_fsf(r.filename, r.fsf, inputs) for r in results]
         for path in written:
             print(f"{prog}: FSF keywords written to {path}", file=sys.stderr)
+    if options.report is not None and (results or os.path.isfile(options.table or "")):
+        from ..report import survey_report
+        index = survey_report(options.table or results, options.report, cubes=options.cubes,
+                              results=results, overwrite=True, nprocess=options.nprocess)
+        print(f"{prog}: report written to {index}", file=sys.stderr)
     return 1 if errors else 0
 
 
