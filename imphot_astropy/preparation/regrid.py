@@ -16,17 +16,22 @@ The method, in the order it is applied:
    function that the image fitter applies to the MUSE image when it reads
    ``IMPFILT``/``IMPFCUT`` from the regridded image's header, and the window
    MPDAF's ``Image.align_with_image`` applies.
-4. Sample the filtered image at the MUSE pixel centres by bilinear
-   interpolation, as `reproject.reproject_interp` does but on a pixel
-   mapping computed once per pair of grids
-   (`imphot_astropy.preparation.sampling`), and multiply by the ratio of the
-   pixel areas, which conserves flux: the filtered image has no power at or
-   beyond the MUSE sampling frequency, so its samples sum to its integral.
+4. Sample the filtered image at the MUSE pixel centres with
+   `reproject.reproject_interp` (``order="bilinear"``), and multiply by the
+   ratio of the pixel areas, which conserves flux: the filtered image has no
+   power at or beyond the MUSE sampling frequency, so its samples sum to its
+   integral. All the arrays of one HST grid (the data, the masked weight,
+   the variance, and those of the other bands drizzled onto the same grid,
+   `regrid_hst_bands_like_muse`) are stacked along a leading axis in one
+   call, which reproject (>= 0.10) broadcasts over: its MUSE-to-HST pixel
+   mapping (four WCS transforms of every MUSE pixel, 0.1 s for a 320 x 320
+   grid) is computed once for them all. Nothing is cached between calls:
+   reproject takes no precomputed mapping, so `regrid_hst_like_muse` band
+   by band computes it for each band.
 
 The modules: `imphot_astropy.core.antialias` (step 3, on arrays),
-`imphot_astropy.preparation.hst_cutout` (steps 1-2),
-`imphot_astropy.preparation.sampling` (step 4's sampling), this one (the
-public function), `imphot_astropy.preparation.regrid_output` (writing).
+`imphot_astropy.preparation.hst_cutout` (steps 1-2), this one (step 4 and
+the public functions), `imphot_astropy.preparation.regrid_output` (writing).
 
 The regridded image is a point sampling of the filtered sky, not an
 integral over 0.2" MUSE pixels: the fitter adds the MUSE pixel response to
@@ -37,12 +42,14 @@ import logging
 import numbers
 import os
 import warnings
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import numpy as np
 from astropy.io import fits
 from astropy.nddata import CCDData, VarianceUncertainty
 from astropy.utils.exceptions import AstropyUserWarning
+from astropy.wcs import Sip
 
 from ..core.antialias import (AntialiasLowpass, antialias_filter, antialias_filter_variance,
                               fast_fft_shape, working_dtype)
@@ -54,14 +61,14 @@ from .hst_cutout import (hst_pixels_per_muse_pixel, _open_hst, _cutout_box, _rea
                          _fill_masked, _read_variance)
 from .regrid_output import regridded_hdulist, write_regridded_hst
 from .rescale import read_muse_reference
-from .sampling import muse_pixels_in_hst, sample_bilinear
 
 # antialias_filter, antialias_filter_variance, hst_pixels_per_muse_pixel,
 # regridded_hdulist and write_regridded_hst live in their own modules (the
 # array core, the HST reader, the writer) and are re-exported here, where
 # they have always been importable from.
 __all__ = ["antialias_filter", "antialias_filter_variance", "hst_pixels_per_muse_pixel",
-           "regrid_hst_like_muse", "regridded_hdulist", "write_regridded_hst"]
+           "regrid_hst_bands_like_muse", "regrid_hst_like_muse", "regridded_hdulist",
+           "write_regridded_hst"]
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +97,20 @@ _WCS_PREFIXES = ("CTYPE", "CRVAL", "CRPIX", "CDELT", "CUNIT", "CROTA", "CD1_", "
 
 
 @dataclass
+class _Filtered:
+    """One HST image's cut-out after the anti-aliasing filter, before sampling."""
+    label: str
+    arrays: dict          # "data", and "masked" and "variance" if any, on the cut-out grid
+    wcs: object           # the cut-out's WCS (the HST WCS moved to the box's corner)
+    key: object           # equal for cut-outs on one grid (one broadcast call), or None
+    fill: float
+    area_ratio: float
+    jacobian: np.ndarray
+    box: tuple
+    masked_input: int
+
+
+@dataclass
 class _Regridded:
     data: np.ndarray
     mask: np.ndarray
@@ -107,12 +128,47 @@ class _Regridded:
 # 0.012-0.016", which widens a 0.6" FWHM PSF by 0.1-0.2% and is 1/15 of the
 # window's own 0.46" FWHM. Bicubic (spline) would need a prefilter pass, i.e.
 # another full-size copy of the cut-out, and rings. The sampling is
-# reproject_interp's bilinear one, on a MUSE-to-HST pixel mapping computed
-# once and shared by the data, masked weights and variance, and by the bands
-# whose HST images share a WCS (see sampling.py for why not reproject itself).
+# reproject.reproject_interp(order="bilinear"), the same interpolation as the
+# pixel mapping this module used before (the HDFS regridding is unchanged, to
+# rounding: tests/test_regrid_sampling.py), so the transfer function recorded
+# in IMPFILT/IMPFCUT and applied by the fitter (the window) is unchanged.
 
 
-def _regrid_source(source, reference, cutoff, margin, mask_blank, label):
+def _shifted_wcs(wcs, corner):
+    """The WCS of a cut-out whose pixel (0, 0) is the pixel ``corner`` (y, x).
+
+    `astropy.wcs.WCS.slice` does this for corners inside the array, but
+    reads a negative start as counted from the far end, and a cut-out box
+    may begin beyond the HST array (the MUSE field plus the margin reaching
+    past its edge). So the reference pixel, SIP's own and the distortion
+    tables' are moved here, as `~astropy.wcs.WCS.slice` moves them.
+    """
+    y0, x0 = corner
+    shifted = wcs.deepcopy()
+    shifted.wcs.crpix = shifted.wcs.crpix - np.array([x0, y0], dtype=float)
+    if shifted.sip is not None:
+        sip = shifted.sip
+        shifted.sip = Sip(sip.a, sip.b, sip.ap, sip.bp,
+                          np.asarray(sip.crpix, dtype=float) - np.array([x0, y0]))
+    for table in (shifted.cpdis1, shifted.cpdis2, shifted.det2im1, shifted.det2im2):
+        if table is not None:
+            table.crval = (table.crval[0] - x0, table.crval[1] - y0)
+    return shifted
+
+
+def _grid_key(wcs, shape):
+    """A key equal for two cut-outs on one grid, or None if it cannot be trusted to."""
+    # Lookup-table distortions are not in the header text; SIP is (relax).
+    if any(getattr(wcs, name, None) is not None
+           for name in ("cpdis1", "cpdis2", "det2im1", "det2im2")):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return wcs.to_header_string(relax=True), tuple(shape)
+
+
+def _filter_source(source, reference, cutoff, margin, mask_blank, label):
+    """Cut out, mask, fill and low-pass filter one HST image (steps 1-3)."""
     muse_scales = reference.pixel_scales
     centre = ((reference.shape[1] - 1) / 2.0, (reference.shape[0] - 1) / 2.0)
     jacobian = hst_pixels_per_muse_pixel(source.wcs, reference.wcs, centre)
@@ -142,30 +198,78 @@ def _regrid_source(source, reference, cutoff, margin, mask_blank, label):
     del box_view
 
     lowpass = AntialiasLowpass(fast_shape, jacobian, cutoff, muse_scales)
-    filtered = lowpass.filter(buffer)
+    arrays = {"data": lowpass.filter(buffer)}
     del buffer
-    filtered += fill
-
-    coordinates = muse_pixels_in_hst(source.wcs, reference.wcs, reference.shape)
-    corner = (box[0], box[2])
-    data = sample_bilinear(filtered, coordinates, reference.shape, corner)
-    del filtered
-    data *= area_ratio
-    out_mask = np.isnan(data)
+    arrays["data"] += fill
     masked_input = int(mask.sum()) if mask.any() else 0
     if masked_input:
         # Beyond the cut-out nothing is known: count it as masked too.
         weights = np.ones(fast_shape, dtype=dtype)
         weights[:box_shape[0], :box_shape[1]] = mask
-        masked_fraction = lowpass.filter(weights)
+        arrays["masked"] = lowpass.filter(weights)
         del weights
-        fraction = sample_bilinear(masked_fraction, coordinates, reference.shape, corner)
-        out_mask |= ~(fraction <= MASKED_WEIGHT_LIMIT)
-    out_variance = None
     if variance is not None:
-        filtered_var = lowpass.filter_variance(variance)
+        arrays["variance"] = lowpass.filter_variance(variance)
         del variance
-        out_variance = sample_bilinear(filtered_var, coordinates, reference.shape, corner)
+    wcs = _shifted_wcs(source.wcs, (box[0], box[2]))
+    return _Filtered(label=label, arrays=arrays, wcs=wcs, key=_grid_key(wcs, fast_shape),
+                     fill=fill, area_ratio=area_ratio, jacobian=jacobian, box=box,
+                     masked_input=masked_input)
+
+
+def _sample_at_muse_pixels(filtered_images, reference):
+    """Step 4 for cut-outs on one grid: one `reproject.reproject_interp` call.
+
+    Every array of every cut-out (data, masked weight, variance; and the
+    bands whose HST images share a grid) is stacked along a leading axis,
+    which reproject (>= 0.10) broadcasts over: the MUSE-to-HST pixel mapping
+    (four WCS transforms of every MUSE pixel, with the round-trip check) is
+    computed once for them all. Each filtered array is freed once copied
+    into the stack. Returns, per cut-out, its arrays sampled on the MUSE grid.
+    """
+    # reproject imports dask and its WCS utilities: not at module level,
+    # so that light callers (the commands' --help) stay fast.
+    from reproject import reproject_interp
+
+    first = filtered_images[0]
+    names = [(i, name) for i, f in enumerate(filtered_images) for name in f.arrays]
+    dtype = np.result_type(*[filtered_images[i].arrays[n].dtype for i, n in names])
+    stack = np.empty((len(names),) + first.arrays["data"].shape, dtype=dtype)
+    for k, (i, name) in enumerate(names):
+        stack[k] = filtered_images[i].arrays.pop(name)
+    sampled = reproject_interp((stack, first.wcs), reference.wcs,
+                               shape_out=(len(names),) + tuple(reference.shape),
+                               order="bilinear", return_footprint=False)
+    del stack
+    out = [{} for _ in filtered_images]
+    for k, (i, name) in enumerate(names):
+        out[i][name] = sampled[k]
+    return out
+
+
+def _sample_all(filtered_images, reference):
+    """Step 4 for any cut-outs: one broadcast call per group on one grid."""
+    groups = {}
+    for i, f in enumerate(filtered_images):
+        groups.setdefault(f.key if f.key is not None else ("own", i), []).append(i)
+    sampled = [None] * len(filtered_images)
+    for members in groups.values():
+        for i, arrays in zip(members, _sample_at_muse_pixels(
+                [filtered_images[i] for i in members], reference)):
+            sampled[i] = arrays
+    return sampled
+
+
+def _finish(filtered, sampled, reference):
+    """Multiply by the pixel-area ratio, and mask what the HST image did not give."""
+    label, area_ratio = filtered.label, filtered.area_ratio
+    data = sampled["data"]
+    data *= area_ratio
+    out_mask = np.isnan(data)
+    if "masked" in sampled:
+        out_mask |= ~(sampled["masked"] <= MASKED_WEIGHT_LIMIT)
+    out_variance = sampled.get("variance")
+    if out_variance is not None:
         out_variance *= area_ratio**2
         out_mask |= ~np.isfinite(out_variance)
         out_variance[out_mask] = np.nan
@@ -175,7 +279,8 @@ def _regrid_source(source, reference, cutoff, margin, mask_blank, label):
         raise UserError(f"{label}: the HST image does not overlap the MUSE field "
                         f"({reference.name}) with any valid pixel")
     return _Regridded(data=data, mask=out_mask, variance=out_variance,
-                      jacobian=jacobian, box=box, masked_input=masked_input)
+                      jacobian=filtered.jacobian, box=filtered.box,
+                      masked_input=filtered.masked_input)
 
 
 def _output_header(source, reference, result, cutoff, filter_name):
@@ -207,9 +312,8 @@ def regrid_hst_like_muse(hst, muse, inplace=True, *, filter_name=None, cutoff=0.
     filtered at its own resolution with the radial Blackman window that the
     image fitter assumes (recorded in the output header as ``IMPFILT`` =
     'BLACKMAN' and ``IMPFCUT`` = ``cutoff``), sampled at the MUSE pixel
-    centres by bilinear interpolation (as `reproject.reproject_interp` does,
-    on a pixel mapping shared by the bands whose HST images share a WCS), and
-    multiplied by the ratio of the pixel areas so that fluxes are conserved.
+    centres by `reproject.reproject_interp` (bilinear; the data, masked
+    weight and variance in one broadcast call), and multiplied by the ratio of the pixel areas so that fluxes are conserved.
     The pixel values keep the HST unit (follow with `rescale_hst_like_muse`).
 
     Parameters
@@ -276,30 +380,130 @@ def regrid_hst_like_muse(hst, muse, inplace=True, *, filter_name=None, cutoff=0.
     >>> out.meta["IMPFILT"], out.meta["IMPFCUT"]
     ('BLACKMAN', 0.5)
     """
+    _check_options(cutoff, margin)
+    reference = read_muse_reference(muse)
+    (regridded,) = _regrid_images([(hst, filter_name)], reference, float(cutoff),
+                                  float(margin), mask_blank)
+    return _output_image(hst, regridded, inplace)
+
+
+def regrid_hst_bands_like_muse(hst_images, muse, *, cutoff=0.5, margin=DEFAULT_MARGIN,
+                               mask_blank=True):
+    """Resample the HST images of several bands onto one MUSE grid, at once.
+
+    Each image is regridded as `regrid_hst_like_muse` does (the same
+    numbers), but the images whose cut-outs share a pixel grid (HST bands
+    drizzled onto one grid, as the mosaics of a field usually are) are
+    sampled by one `reproject.reproject_interp` call, which computes the
+    MUSE-to-HST pixel mapping once for all their arrays. Used by
+    `~imphot_astropy.survey.fit_cube_photometry`. The caller's objects are
+    not modified.
+
+    Parameters
+    ----------
+    hst_images : dict
+        Filter name (``"F606W"``, ...) -> HST image (as ``hst`` of
+        `regrid_hst_like_muse`); the name is recorded as ``filter_name``.
+    muse : str, HDU, HDUList, NDData/CCDData, ImageData, or a cube
+        The MUSE image or cube whose spatial grid is the target.
+    cutoff, margin, mask_blank
+        As for `regrid_hst_like_muse`.
+
+    Returns
+    -------
+    out : dict
+        Filter name -> the regridded `~astropy.nddata.CCDData`, in the
+        order of ``hst_images``.
+
+    Raises
+    ------
+    UserError
+        As `regrid_hst_like_muse`, naming the band.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from astropy.nddata import CCDData
+    >>> from astropy.wcs import WCS
+    >>> def grid(scale, n):
+    ...     w = WCS(naxis=2); w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    ...     w.wcs.crval = [10, -30]; w.wcs.crpix = [(n + 1) / 2, (n + 1) / 2]
+    ...     w.wcs.cdelt = [-scale / 3600, scale / 3600]
+    ...     return w
+    >>> point = np.full((200, 200), 1e-3); point[100, 100] += 1.0
+    >>> bands = {band: CCDData(point * k, unit="electron/s", wcs=grid(0.05, 200))
+    ...          for k, band in enumerate(("F606W", "F814W"), start=1)}
+    >>> muse = CCDData(np.zeros((30, 30)), unit="adu", wcs=grid(0.2, 30))
+    >>> out = regrid_hst_bands_like_muse(bands, muse)
+    >>> [round(float(np.nansum(o.data) / np.nansum(out["F606W"].data)), 6) for o in out.values()]
+    [1.0, 2.0]
+    """
+    if not isinstance(hst_images, dict) or not hst_images:
+        raise UserError("hst_images: expected a dict of filter name -> HST image or file")
+    _check_options(cutoff, margin)
+    reference = read_muse_reference(muse)
+    names = [str(n) for n in hst_images]
+    regridded = _regrid_images([(hst_images[n], n) for n in hst_images], reference,
+                               float(cutoff), float(margin), mask_blank,
+                               [f"hst_images[{n!r}]" for n in names])
+    return {n: _output_image(hst, r, inplace=False)
+            for n, hst, r in zip(names, hst_images.values(), regridded)}
+
+
+def _check_options(cutoff, margin):
     if not (isinstance(cutoff, numbers.Real) and 0 < cutoff <= 0.5):
         raise UserError(f"cutoff: must be in (0, 0.5] cycles per MUSE pixel, "
                         f"not {cutoff!r}")
     if not (isinstance(margin, numbers.Real) and margin >= 0):
         raise UserError(f"margin: must be a width >= 0 in arcsec, not {margin!r}")
-    reference = read_muse_reference(muse)
-    with _open_hst(hst) as source:
-        label = source.filename or "hst"
-        for note in source.notes:
-            log.debug(note)
-        if filter_name is not None:
-            HstFilterInfo(source.header, filter_name=filter_name)  # validate early
-        result = _regrid_source(source, reference, float(cutoff), float(margin),
-                                mask_blank, label)
-        header = _output_header(source, reference, result, float(cutoff), filter_name)
-        unit = source.unit
-        filename = source.filename
-    y0, y1, x0, x1 = result.box
-    log.info("%s: read HST pixels [%d:%d, %d:%d] (the MUSE field plus %g\"), "
-             "regridded onto %s (%d x %d)", label, y0, y1, x0, x1, margin,
-             reference.name, reference.shape[1], reference.shape[0])
-    if filename:
-        header["FILENAME"] = (os.path.basename(str(filename)), "regridded HST file")
-    wcs = reference.wcs.deepcopy()
+
+
+@dataclass
+class _Output:
+    result: _Regridded
+    header: fits.Header
+    unit: object
+    wcs: object
+
+
+def _regrid_images(images, reference, cutoff, margin, mask_blank, labels=None):
+    """Regrid (hst, filter_name) pairs onto the reference grid: `_Output` each.
+
+    All the HST sources stay open (memory maps) until every cut-out is
+    filtered; the cut-outs on one grid are then sampled together.
+    """
+    with ExitStack() as stack:
+        sources, filtered = [], []
+        for k, (hst, filter_name) in enumerate(images):
+            source = stack.enter_context(_open_hst(hst, "hst" if labels is None
+                                                   else labels[k]))
+            label = source.filename or ("hst" if labels is None else labels[k])
+            for note in source.notes:
+                log.debug(note)
+            if filter_name is not None:
+                HstFilterInfo(source.header, filter_name=filter_name)  # validate early
+            sources.append(source)
+            filtered.append(_filter_source(source, reference, cutoff, margin,
+                                           mask_blank, label))
+        sampled = _sample_all(filtered, reference)
+        outputs = []
+        for (hst, filter_name), source, f, arrays in zip(images, sources, filtered, sampled):
+            result = _finish(f, arrays, reference)
+            header = _output_header(source, reference, result, cutoff, filter_name)
+            if source.filename:
+                header["FILENAME"] = (os.path.basename(str(source.filename)),
+                                      "regridded HST file")
+            y0, y1, x0, x1 = result.box
+            log.info("%s: read HST pixels [%d:%d, %d:%d] (the MUSE field plus %g\"), "
+                     "regridded onto %s (%d x %d)", f.label, y0, y1, x0, x1, margin,
+                     reference.name, reference.shape[1], reference.shape[0])
+            outputs.append(_Output(result, header, source.unit, reference.wcs.deepcopy()))
+    return outputs
+
+
+def _output_image(hst, output, inplace):
+    """The regridded image: ``hst`` itself (CCDData/ImageData, inplace) or a new one."""
+    result, header, unit, wcs = output.result, output.header, output.unit, output.wcs
     if isinstance(hst, ImageData) and inplace:
         hst.data, hst.mask, hst.variance = result.data, result.mask, result.variance
         hst.wcs, hst.header, hst.unit = wcs, header, unit
