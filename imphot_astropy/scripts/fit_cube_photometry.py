@@ -58,8 +58,11 @@ def _parser(prog):
                         const="", default=None,
                         help="write MPDAF FSF keywords into copies of the cubes, or of "
                              "COMBINED_CUBE (the mean model of the exposures)")
-    parser.add_argument("--fwhm-degree", type=int, default=1, metavar="N")
-    parser.add_argument("--beta-degree", type=int, default=0, metavar="N")
+    parser.add_argument("--fwhm-degree", type=int, default=None, metavar="N",
+                        help="degree of the FWHM polynomial in wavelength (default: 1, "
+                             "or less when fewer than 2 bands are given)")
+    parser.add_argument("--beta-degree", type=int, default=None, metavar="N",
+                        help="degree of the beta polynomial (default: 0)")
     parser.add_argument("--fix-beta", type=float, default=None, metavar="BETA",
                         help="hold beta at this value")
     parser.add_argument("--psf-nodes", type=int, default=4, metavar="N",
@@ -139,6 +142,8 @@ def _run_fits(options, cubes, kwargs, prog):
                     results.append(outcome.result)
                     bar.write(f"{outcome.result.name}: dx {outcome.result.dx} dy "
                               f"{outcome.result.dy} arcsec", file=sys.stdout)
+                    for note in getattr(outcome.result, "notes", ()):
+                        bar.write(f"{outcome.result.name}: note: {note}", file=sys.stdout)
                 bar.update(1)
     finally:
         pool.close()

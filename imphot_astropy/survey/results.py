@@ -79,6 +79,12 @@ class CubePhotometry:
         band's image within the cube (PSF-mixture weighted), Angstrom.
     psf_nodes : int
         PSF mixture nodes per band (1: each band at its effective wavelength).
+    degrees : dict
+        The degrees of the FWHM and beta polynomials fitted
+        (``{"fwhm": 1, "beta": 0}``).
+    notes : list of str
+        Notes on the fit (a default degree capped for too few bands), also
+        in ``fit_report`` and in `to_table`'s metadata (``meta``).
     minimizer_result : `lmfit.minimizer.MinimizerResult`
 
     Examples
@@ -149,7 +155,9 @@ class CubePhotometry:
 
         Columns are those of `~imphot_astropy.fitting.photometry_table` plus
         ``date_obs``, ``mjd_obs``, ``filter``, ``pivot`` and ``wavelength``
-        (the band's effective wavelength in the cube), Angstrom.
+        (the band's effective wavelength in the cube), Angstrom. Its
+        metadata hold the polynomial degrees fitted (``FWHM_DEGREE``,
+        ``BETA_DEGREE``) and the ``NOTES`` on them.
 
         Examples
         --------
@@ -169,7 +177,10 @@ class CubePhotometry:
             table["wavelength"] = [self.effective_wavelengths[b] for b in results]
             table["name"] = [self.name] * len(table)
             tables.append(table)
-        return vstack(tables, metadata_conflicts="silent")
+        out = vstack(tables, metadata_conflicts="silent")
+        # The polynomial degrees fitted, and any note on them (capped defaults).
+        out.meta.update(getattr(self, "meta", {}))
+        return out
 
 
 def sky_offsets(image, dx, dy, covariance, fixed):
