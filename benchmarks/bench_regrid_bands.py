@@ -58,7 +58,7 @@ together = hasattr(preparation, "regrid_hst_bands_like_muse") and not {per_band!
 seconds = {{}}
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if together:
         # As fit_cube_photometry does: the bands sampled in one call, then rescaled.
         images = preparation.regrid_hst_bands_like_muse({hst!r}, {cube!r})
@@ -71,8 +71,8 @@ with warnings.catch_warnings():
             image = regrid_hst_like_muse(path, {cube!r}, inplace=False, filter_name=band)
             image = rescale_hst_like_muse(image, {cube!r}, inplace=True, filter_name=band)
             seconds[band] = time.perf_counter() - t1
-    total = time.perf_counter() - t0
-print(json.dumps(dict(seconds=seconds, total=total, together=together,
+    total, cpu = time.perf_counter() - t0, time.process_time() - c0
+print(json.dumps(dict(seconds=seconds, total=total, cpu=cpu, together=together,
                       peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
 """
 
@@ -104,8 +104,10 @@ def _summary(label, runs):
         how = "median s per band " + ", ".join(f"{b} {medians[b]:.3f}" for b in BANDS)
     else:
         how = "the four bands in one call"
+    cpu = (f"median CPU {statistics.median(r['cpu'] for r in runs):.3f} s; "
+           if all("cpu" in r for r in runs) else "")
     print(f"{label}: {how}; median total {total:.3f} s (runs "
-          f"{', '.join(f'{t:.3f}' for t in totals)}); "
+          f"{', '.join(f'{t:.3f}' for t in totals)}); {cpu}"
           f"peak RSS {max(r['peak_mb'] for r in runs):.0f} MB ({len(runs)} runs)")
     return total
 

@@ -97,17 +97,42 @@ _WCS_PREFIXES = ("CTYPE", "CRVAL", "CRPIX", "CDELT", "CUNIT", "CROTA", "CD1_", "
 
 
 @dataclass
-class _Filtered:
-    """One HST image's cut-out after the anti-aliasing filter, before sampling."""
+class _Cutout:
+    """Where one HST image's cut-out lies, and how it relates to the MUSE grid."""
     label: str
-    arrays: dict          # "data", and "masked" and "variance" if any, on the cut-out grid
+    jacobian: np.ndarray
+    area_ratio: float
+    margin_pixels: int
+    box: tuple            # (y0, y1, x0, x1) HST pixels, possibly beyond the array
+    fast_shape: tuple     # its FFT grid
+    dtype: object
     wcs: object           # the cut-out's WCS (the HST WCS moved to the box's corner)
     key: object           # equal for cut-outs on one grid (one broadcast call), or None
-    fill: float
-    area_ratio: float
-    jacobian: np.ndarray
-    box: tuple
-    masked_input: int
+    rows: dict = None     # "data" (and "masked", "variance") -> row of its `_Stack`
+    masked_input: int = 0
+
+
+class _Stack:
+    """The filtered arrays of the cut-outs on one grid, along a leading axis.
+
+    Room is reserved for the most arrays each cut-out can have (data,
+    masked weight, variance); rows are filled in order, so the rows used
+    are one contiguous view, and the pages of the rows never written are
+    never touched (no memory).
+    """
+
+    def __init__(self, cutouts):
+        shape = cutouts[0].fast_shape
+        dtype = np.result_type(*[c.dtype for c in cutouts])
+        self.array = np.empty((3 * len(cutouts),) + tuple(shape), dtype=dtype)
+        self.used = 0
+        self.wcs = cutouts[0].wcs
+
+    def add(self, array):
+        """Copy a filtered array into the next row; return its row."""
+        self.array[self.used] = array
+        self.used += 1
+        return self.used - 1
 
 
 @dataclass
@@ -167,8 +192,8 @@ def _grid_key(wcs, shape):
         return wcs.to_header_string(relax=True), tuple(shape)
 
 
-def _filter_source(source, reference, cutoff, margin, mask_blank, label):
-    """Cut out, mask, fill and low-pass filter one HST image (steps 1-3)."""
+def _plan_cutout(source, reference, margin, label):
+    """The cut-out of one HST image that covers the MUSE field (no pixel read)."""
     muse_scales = reference.pixel_scales
     centre = ((reference.shape[1] - 1) / 2.0, (reference.shape[0] - 1) / 2.0)
     jacobian = hst_pixels_per_muse_pixel(source.wcs, reference.wcs, centre)
@@ -185,8 +210,18 @@ def _filter_source(source, reference, cutoff, margin, mask_blank, label):
     box = _cutout_box(source, reference, margin_pixels, label)
     box_shape = (box[1] - box[0], box[3] - box[2])
     fast_shape = fast_fft_shape(box_shape, margin_pixels // 2)
-    dtype = working_dtype(source.dtype)
-    blank_min = max(4, int(np.ceil(area_ratio)))
+    wcs = _shifted_wcs(source.wcs, (box[0], box[2]))
+    return _Cutout(label=label, jacobian=jacobian, area_ratio=area_ratio,
+                   margin_pixels=margin_pixels, box=box, fast_shape=fast_shape,
+                   dtype=working_dtype(source.dtype), wcs=wcs,
+                   key=_grid_key(wcs, fast_shape))
+
+
+def _filter_into(stack, cutout, source, reference, cutoff, mask_blank):
+    """Read, mask, fill and low-pass filter one cut-out (steps 1-3) into ``stack``."""
+    label, box, fast_shape, dtype = cutout.label, cutout.box, cutout.fast_shape, cutout.dtype
+    box_shape = (box[1] - box[0], box[3] - box[2])
+    blank_min = max(4, int(np.ceil(cutout.area_ratio)))
     buffer, box_view, mask, inner, region = _read_box(source, box, fast_shape, dtype,
                                                       mask_blank, blank_min)
     if mask.all():
@@ -197,79 +232,56 @@ def _filter_source(source, reference, cutoff, margin, mask_blank, label):
     variance = _read_variance(source, box, fast_shape, dtype, mask, inner, region)
     del box_view
 
-    lowpass = AntialiasLowpass(fast_shape, jacobian, cutoff, muse_scales)
-    arrays = {"data": lowpass.filter(buffer)}
+    lowpass = AntialiasLowpass(fast_shape, cutout.jacobian, cutoff, reference.pixel_scales)
+    filtered = lowpass.filter(buffer)
     del buffer
-    arrays["data"] += fill
-    masked_input = int(mask.sum()) if mask.any() else 0
-    if masked_input:
+    filtered += fill
+    cutout.rows = {"data": stack.add(filtered)}
+    del filtered
+    cutout.masked_input = int(mask.sum()) if mask.any() else 0
+    if cutout.masked_input:
         # Beyond the cut-out nothing is known: count it as masked too.
         weights = np.ones(fast_shape, dtype=dtype)
         weights[:box_shape[0], :box_shape[1]] = mask
-        arrays["masked"] = lowpass.filter(weights)
+        del mask
+        cutout.rows["masked"] = stack.add(lowpass.filter(weights))
         del weights
     if variance is not None:
-        arrays["variance"] = lowpass.filter_variance(variance)
-        del variance
-    wcs = _shifted_wcs(source.wcs, (box[0], box[2]))
-    return _Filtered(label=label, arrays=arrays, wcs=wcs, key=_grid_key(wcs, fast_shape),
-                     fill=fill, area_ratio=area_ratio, jacobian=jacobian, box=box,
-                     masked_input=masked_input)
+        cutout.rows["variance"] = stack.add(lowpass.filter_variance(variance))
 
 
-def _sample_at_muse_pixels(filtered_images, reference):
-    """Step 4 for cut-outs on one grid: one `reproject.reproject_interp` call.
+def _sample_at_muse_pixels(stack, reference):
+    """Step 4 for the cut-outs of one stack: one `reproject.reproject_interp` call.
 
-    Every array of every cut-out (data, masked weight, variance; and the
-    bands whose HST images share a grid) is stacked along a leading axis,
-    which reproject (>= 0.10) broadcasts over: the MUSE-to-HST pixel mapping
-    (four WCS transforms of every MUSE pixel, with the round-trip check) is
-    computed once for them all. Each filtered array is freed once copied
-    into the stack. Returns, per cut-out, its arrays sampled on the MUSE grid.
+    Every array of every cut-out on one grid (data, masked weight,
+    variance; and the bands whose HST images share that grid) is a row of
+    the stack, which reproject (>= 0.10) broadcasts over: the MUSE-to-HST
+    pixel mapping (four WCS transforms of every MUSE pixel, with the
+    round-trip check) is computed once for them all.
     """
-    # reproject imports dask and its WCS utilities: not at module level,
-    # so that light callers (the commands' --help) stay fast.
+    # reproject imports dask: not at module level, so that light callers
+    # (the commands' --help) stay fast.
     from reproject import reproject_interp
 
-    first = filtered_images[0]
-    names = [(i, name) for i, f in enumerate(filtered_images) for name in f.arrays]
-    dtype = np.result_type(*[filtered_images[i].arrays[n].dtype for i, n in names])
-    stack = np.empty((len(names),) + first.arrays["data"].shape, dtype=dtype)
-    for k, (i, name) in enumerate(names):
-        stack[k] = filtered_images[i].arrays.pop(name)
-    sampled = reproject_interp((stack, first.wcs), reference.wcs,
-                               shape_out=(len(names),) + tuple(reference.shape),
+    rows = stack.array[:stack.used]
+    sampled = reproject_interp((rows, stack.wcs), reference.wcs,
+                               shape_out=(stack.used,) + tuple(reference.shape),
                                order="bilinear", return_footprint=False)
-    del stack
-    out = [{} for _ in filtered_images]
-    for k, (i, name) in enumerate(names):
-        out[i][name] = sampled[k]
-    return out
-
-
-def _sample_all(filtered_images, reference):
-    """Step 4 for any cut-outs: one broadcast call per group on one grid."""
-    groups = {}
-    for i, f in enumerate(filtered_images):
-        groups.setdefault(f.key if f.key is not None else ("own", i), []).append(i)
-    sampled = [None] * len(filtered_images)
-    for members in groups.values():
-        for i, arrays in zip(members, _sample_at_muse_pixels(
-                [filtered_images[i] for i in members], reference)):
-            sampled[i] = arrays
+    stack.array = None
     return sampled
 
 
-def _finish(filtered, sampled, reference):
+def _finish(cutout, sampled, reference):
     """Multiply by the pixel-area ratio, and mask what the HST image did not give."""
-    label, area_ratio = filtered.label, filtered.area_ratio
-    data = sampled["data"]
+    label, area_ratio, rows = cutout.label, cutout.area_ratio, cutout.rows
+    data = sampled[rows["data"]]
     data *= area_ratio
     out_mask = np.isnan(data)
-    if "masked" in sampled:
-        out_mask |= ~(sampled["masked"] <= MASKED_WEIGHT_LIMIT)
-    out_variance = sampled.get("variance")
-    if out_variance is not None:
+    if "masked" in rows:
+        out_mask |= ~(sampled[rows["masked"]] <= MASKED_WEIGHT_LIMIT)
+    out_variance = None
+    if "variance" in rows:
+        out_variance = sampled[rows["variance"]]
         out_variance *= area_ratio**2
         out_mask |= ~np.isfinite(out_variance)
         out_variance[out_mask] = np.nan
@@ -279,8 +291,8 @@ def _finish(filtered, sampled, reference):
         raise UserError(f"{label}: the HST image does not overlap the MUSE field "
                         f"({reference.name}) with any valid pixel")
     return _Regridded(data=data, mask=out_mask, variance=out_variance,
-                      jacobian=filtered.jacobian, box=filtered.box,
-                      masked_input=filtered.masked_input)
+                      jacobian=cutout.jacobian, box=cutout.box,
+                      masked_input=cutout.masked_input)
 
 
 def _output_header(source, reference, result, cutoff, filter_name):
@@ -469,33 +481,46 @@ class _Output:
 def _regrid_images(images, reference, cutoff, margin, mask_blank, labels=None):
     """Regrid (hst, filter_name) pairs onto the reference grid: `_Output` each.
 
-    All the HST sources stay open (memory maps) until every cut-out is
-    filtered; the cut-outs on one grid are then sampled together.
+    The cut-outs are placed first (from the WCS only); those on one grid
+    share a `_Stack`, which each is filtered into in turn, so that only the
+    filtered arrays (not a copy of them) are held until the one
+    `reproject.reproject_interp` call of the stack. The HST sources stay
+    open (memory maps) meanwhile.
     """
-    with ExitStack() as stack:
-        sources, filtered = [], []
+    with ExitStack() as context:
+        sources, cutouts = [], []
         for k, (hst, filter_name) in enumerate(images):
-            source = stack.enter_context(_open_hst(hst, "hst" if labels is None
-                                                   else labels[k]))
-            label = source.filename or ("hst" if labels is None else labels[k])
+            name = "hst" if labels is None else labels[k]
+            source = context.enter_context(_open_hst(hst, name))
             for note in source.notes:
                 log.debug(note)
             if filter_name is not None:
                 HstFilterInfo(source.header, filter_name=filter_name)  # validate early
             sources.append(source)
-            filtered.append(_filter_source(source, reference, cutoff, margin,
-                                           mask_blank, label))
-        sampled = _sample_all(filtered, reference)
+            cutouts.append(_plan_cutout(source, reference, margin, source.filename or name))
+        groups = {}
+        for k, cutout in enumerate(cutouts):
+            groups.setdefault(cutout.key if cutout.key is not None else ("own", k),
+                              []).append(k)
+        sampled = [None] * len(images)
+        for members in groups.values():
+            stack = _Stack([cutouts[k] for k in members])
+            for k in members:
+                _filter_into(stack, cutouts[k], sources[k], reference, cutoff, mask_blank)
+            rows = _sample_at_muse_pixels(stack, reference)
+            for k in members:
+                sampled[k] = rows
         outputs = []
-        for (hst, filter_name), source, f, arrays in zip(images, sources, filtered, sampled):
-            result = _finish(f, arrays, reference)
+        for (hst, filter_name), source, cutout, rows in zip(images, sources, cutouts,
+                                                            sampled):
+            result = _finish(cutout, rows, reference)
             header = _output_header(source, reference, result, cutoff, filter_name)
             if source.filename:
                 header["FILENAME"] = (os.path.basename(str(source.filename)),
                                       "regridded HST file")
             y0, y1, x0, x1 = result.box
             log.info("%s: read HST pixels [%d:%d, %d:%d] (the MUSE field plus %g\"), "
-                     "regridded onto %s (%d x %d)", f.label, y0, y1, x0, x1, margin,
+                     "regridded onto %s (%d x %d)", cutout.label, y0, y1, x0, x1, margin,
                      reference.name, reference.shape[1], reference.shape[0])
             outputs.append(_Output(result, header, source.unit, reference.wcs.deepcopy()))
     return outputs

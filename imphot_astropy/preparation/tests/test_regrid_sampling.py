@@ -14,8 +14,8 @@ from imphot_astropy.core.transfer import BLACKMAN, RegridFilter
 from imphot_astropy.preparation import (regrid_hst_like_muse, regrid_hst_bands_like_muse,
                                         read_muse_reference)
 from imphot_astropy.preparation.hst_cutout import _open_hst
-from imphot_astropy.preparation.regrid import (DEFAULT_MARGIN, MASKED_WEIGHT_LIMIT,
-                                               _filter_source, _shifted_wcs)
+from imphot_astropy.preparation.regrid import (DEFAULT_MARGIN, MASKED_WEIGHT_LIMIT, _Stack,
+                                               _filter_into, _plan_cutout, _shifted_wcs)
 
 reproject = pytest.importorskip("reproject")
 
@@ -40,17 +40,19 @@ def _expected_by_reproject(hst, muse):
     """
     reference = read_muse_reference(muse)
     with _open_hst(hst) as source:
-        filtered = _filter_source(source, reference, 0.5, DEFAULT_MARGIN, True, "hst")
+        cutout = _plan_cutout(source, reference, DEFAULT_MARGIN, "hst")
+        stack = _Stack([cutout])
+        _filter_into(stack, cutout, source, reference, 0.5, True)
         header = source.wcs.to_header(relax=True)
-    y0, x0 = filtered.box[0], filtered.box[2]
+    y0, x0 = cutout.box[0], cutout.box[2]
     header["CRPIX1"] -= x0
     header["CRPIX2"] -= y0
     cutout_wcs = WCS(header)
     sampled = {name: reproject.reproject_interp((array, cutout_wcs), reference.wcs,
                                                 shape_out=reference.shape,
                                                 order="bilinear", return_footprint=False)
-               for name, array in filtered.arrays.items()}
-    return sampled, filtered
+               for name, array in ((n, stack.array[row]) for n, row in cutout.rows.items())}
+    return sampled, cutout
 
 
 def _check_equal(out, sampled, filtered):
