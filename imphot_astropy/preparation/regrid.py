@@ -434,18 +434,15 @@ def regrid_hst_bands_like_muse(hst_images, muse, *, cutoff=0.5, margin=DEFAULT_M
 
     Examples
     --------
+    Two bands on one 0.05" grid (sampled by one call), onto a 0.2" grid:
+
     >>> import numpy as np
     >>> from astropy.nddata import CCDData
-    >>> from astropy.wcs import WCS
-    >>> def grid(scale, n):
-    ...     w = WCS(naxis=2); w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    ...     w.wcs.crval = [10, -30]; w.wcs.crpix = [(n + 1) / 2, (n + 1) / 2]
-    ...     w.wcs.cdelt = [-scale / 3600, scale / 3600]
-    ...     return w
+    >>> from imphot_astropy.datasets.synthetic import muse_wcs
     >>> point = np.full((200, 200), 1e-3); point[100, 100] += 1.0
-    >>> bands = {band: CCDData(point * k, unit="electron/s", wcs=grid(0.05, 200))
+    >>> bands = {band: CCDData(point * k, unit="electron/s", wcs=muse_wcs((200, 200), 0.05))
     ...          for k, band in enumerate(("F606W", "F814W"), start=1)}
-    >>> muse = CCDData(np.zeros((30, 30)), unit="adu", wcs=grid(0.2, 30))
+    >>> muse = CCDData(np.zeros((30, 30)), unit="adu", wcs=muse_wcs((30, 30)))
     >>> out = regrid_hst_bands_like_muse(bands, muse)
     >>> [round(float(np.nansum(o.data) / np.nansum(out["F606W"].data)), 6) for o in out.values()]
     [1.0, 2.0]
