@@ -63,7 +63,7 @@ def _value_units(result, muse_unit, hst_unit):
     muse_unit = u.Unit(muse_unit) if muse_unit is not None else u.dimensionless_unscaled
     hst_unit = u.Unit(hst_unit) if hst_unit is not None else u.dimensionless_unscaled
     units = dict(scale=muse_unit / hst_unit, bg=muse_unit, beta=u.dimensionless_unscaled)
-    for name in ("fwhm", "dx", "dy", "dra", "ddec"):
+    for name in ("fwhm", "dx", "dy", "dra", "ddec", "dra_sky", "ddec_sky"):
         units[name] = u.arcsec
     for prefix, flux_unit in (("muse", muse_unit), ("hst", hst_unit)):
         units.update({f"{prefix}_flux": flux_unit, f"{prefix}_bg": flux_unit,

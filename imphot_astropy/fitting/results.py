@@ -9,11 +9,12 @@ from astropy.table import Table
 from .provenance import table_meta
 
 __all__ = ["FittedValue", "FittedPhotometry", "FittedImagePhotometry",
-           "photometry_table", "print_quality_flags"]
+           "photometry_table", "print_quality_flags", "sky_offsets"]
 
 # The parameters every method reports, in the column order of summary().
-_COMMON_PARAMETERS = ("scale", "fwhm", "beta", "bg", "dx", "dy", "dra", "ddec")
-_ANGULAR = {"fwhm", "dx", "dy", "dra", "ddec"}
+_COMMON_PARAMETERS = ("scale", "fwhm", "beta", "bg", "dx", "dy", "dra", "ddec",
+                      "dra_sky", "ddec_sky")
+_ANGULAR = {"fwhm", "dx", "dy", "dra", "ddec", "dra_sky", "ddec_sky"}
 
 
 class FittedValue:
@@ -117,27 +118,88 @@ def _from_lmfit(param):
     return param.value, stdev, fixed
 
 
-def _sky_offsets(wcs, shape, dx, dy, pixel_scales):
-    """The RA/Dec offsets (arcsec) of a shift (dx, dy) arcsec along the pixel axes.
+def _offsets_from_centre(wcs, shape, pixel_scales, shifts):
+    """Coordinate and on-sky offsets of shifts (arcsec along the pixel axes).
 
-    Returns the 2x2 matrix that maps (dx, dy) to (dra, ddec), evaluated at
-    the centre of the image, so that uncertainties can be propagated too.
+    ``shifts`` is a (2, n) array of (dx, dy). Returns a (3, n) array, in
+    arcsec: the difference of RA coordinates, of Dec coordinates, and the
+    on-sky longitude offset (``SkyCoord.spherical_offsets_to``), of the
+    image centre moved by each shift, relative to the centre.
     """
     ny, nx = shape
     cx, cy = (nx - 1) / 2.0, (ny - 1) / 2.0
-    # One arcsec along each pixel axis, mapped to RA/Dec offsets: the
-    # longitude and latitude in the frame rotated to put the centre at
-    # (0, 0), as SkyCoord.spherical_offsets_to gives, written out because
-    # SkyCoord frames took ~0.1 s per fit.
-    ra, dec = (np.deg2rad(np.asarray(v, dtype=float)) for v in wcs.pixel_to_world_values(
-        np.array([cx, cx + 1.0 / pixel_scales[0], cx]),
-        np.array([cy, cy, cy + 1.0 / pixel_scales[1]])))
-    dra, dec0, dec = ra[1:] - ra[0], dec[0], dec[1:]
+    shifts = np.asarray(shifts, dtype=float)
+    x = np.concatenate([[cx], cx + shifts[0] / pixel_scales[0]])
+    y = np.concatenate([[cy], cy + shifts[1] / pixel_scales[1]])
+    ra, dec = (np.deg2rad(np.asarray(v, dtype=float)) for v in wcs.pixel_to_world_values(x, y))
+    # The RA difference wrapped into [-pi, pi), for fields astride RA 0.
+    dra = np.mod(ra[1:] - ra[0] + np.pi, 2 * np.pi) - np.pi
+    dec0, dec = dec[0], dec[1:]
+    # The longitude in the frame rotated to put the centre at (0, 0), as
+    # SkyCoord.spherical_offsets_to gives it, written out because SkyCoord
+    # frames took ~0.1 s per fit.
     dlon = np.arctan2(np.cos(dec) * np.sin(dra),
                       np.sin(dec0) * np.sin(dec) + np.cos(dec0) * np.cos(dec) * np.cos(dra))
-    dlat = np.arcsin(np.cos(dec0) * np.sin(dec)
-                     - np.sin(dec0) * np.cos(dec) * np.cos(dra))
-    return np.rad2deg(np.array([dlon, dlat])) * 3600.0
+    return np.rad2deg(np.array([dra, dec - dec0, dlon])) * 3600.0
+
+
+def sky_offsets(image, dx, dy, covariance=None, fixed=False):
+    """The RA/Dec pointing offsets of a shift (dx, dy) along an image's pixel axes.
+
+    ``dra`` and ``ddec`` keep the reference tool's meaning: differences of
+    RA and Dec coordinates (arcsec of coordinate), to be SUBTRACTED from
+    CRVAL1 and CRVAL2 (``CRVAL1 -= dra / 3600``, ``CRVAL2 -= ddec / 3600``)
+    to correct the image's WCS, and what the MUSE pipeline's OFFSET_LIST
+    holds (``RA_OFFSET = dra / 3600``, "without cos(DEC)"). ``dra_sky`` is
+    the same offset as an angle on the sky, ``dra * cos(Dec)`` (exactly: the
+    longitude offset of `astropy.coordinates.SkyCoord.spherical_offsets_to`
+    from the image centre); ``ddec_sky`` is ``ddec`` (their difference, of
+    second order in the offset, is below 1e-6" for offsets of a few arcsec).
+
+    Parameters
+    ----------
+    image : `~imphot_astropy.io.ImageData`
+        Or any object with ``wcs`` (celestial), ``shape`` and
+        ``pixel_scales`` (arcsec); the offsets are evaluated at its centre.
+    dx, dy : float
+        The shift (arcsec along the pixel axes): how far HST features had to
+        move to line up with the image's.
+    covariance : `numpy.ndarray`, optional
+        The 2x2 covariance of (dx, dy), propagated linearly; without it the
+        offsets have no uncertainty (``stdev`` None).
+    fixed : bool
+        Whether dx and dy were both held fixed.
+
+    Returns
+    -------
+    offsets : dict
+        ``dra``, ``ddec``, ``dra_sky``, ``ddec_sky``: `FittedValue` in arcsec.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from imphot_astropy.datasets import muse_wcs
+    >>> grid = SimpleNamespace(wcs=muse_wcs((50, 50), dec=-60.0), shape=(50, 50),
+    ...                        pixel_scales=(0.2, 0.2))
+    >>> offsets = sky_offsets(grid, -0.1, 0.05)
+    >>> round(offsets["dra"].value, 4), round(offsets["dra_sky"].value, 4)
+    (0.2, 0.1)
+    >>> offsets["ddec"] is offsets["ddec_sky"], round(offsets["ddec"].value, 4)
+    (True, 0.05)
+    """
+    # The offsets of the shift itself, then of one arcsec along each pixel
+    # axis: their Jacobian, by which the covariance is propagated.
+    values = _offsets_from_centre(image.wcs, image.shape, image.pixel_scales,
+                                  [[dx, 1.0, 0.0], [dy, 0.0, 1.0]])
+    stdevs = [None] * 3
+    if covariance is not None:
+        jacobian = values[:, 1:]
+        stdevs = np.sqrt(np.diag(jacobian @ np.asarray(covariance, dtype=float)
+                                 @ jacobian.T))
+    dra, ddec, dra_sky = (FittedValue(float(v), None if s is None else float(s), bool(fixed),
+                                      unit=u.arcsec)
+                          for v, s in zip(values[:, 0], stdevs))
+    return {"dra": dra, "ddec": ddec, "dra_sky": dra_sky, "ddec_sky": ddec}
 
 
 class FittedPhotometry:
@@ -162,17 +224,27 @@ class FittedPhotometry:
         The RMS of the residual pixels, in MUSE units.
     covariance : `numpy.ndarray`, optional
         The 2x2 covariance of (dx, dy), used to propagate uncertainties to
-        (dra, ddec); if omitted the two are taken as independent.
+        (dra, ddec, dra_sky, ddec_sky); if omitted the two are taken as
+        independent.
 
     Attributes
     ----------
     name : str
         The MUSE file's base name without ``.fits`` ("muse" if from no file).
     dra, ddec : `FittedValue`
-        The pointing error in RA and Dec (arcsec): how far HST features had to
-        move towards increasing RA (Dec) to line up with MUSE. Correct the MUSE
-        WCS by subtracting them from CRVAL1 (CRVAL2); or add ``dx``/``dy``
-        divided by the pixel size to CRPIX1/CRPIX2.
+        The pointing error as differences of RA and Dec coordinates (arcsec
+        of coordinate, as the reference tool gives them): how far HST
+        features had to move towards increasing RA (Dec) to line up with
+        MUSE, at the image centre. Correct the MUSE WCS by subtracting them
+        from CRVAL1 and CRVAL2 (``CRVAL1 -= dra / 3600``,
+        ``CRVAL2 -= ddec / 3600``); or add ``dx``/``dy`` divided by the
+        pixel size to CRPIX1/CRPIX2. ``dra / 3600`` is the MUSE pipeline's
+        ``RA_OFFSET`` (a difference of RA "without cos(DEC)").
+    dra_sky, ddec_sky : `FittedValue`
+        The same offsets as angles on the sky (arcsec): ``dra_sky = dra *
+        cos(Dec)`` (the longitude of `~astropy.coordinates.SkyCoord.spherical_offsets_to`
+        from the image centre) and ``ddec_sky = ddec``. Their quadratic sum
+        is the length of the shift (dx, dy).
     unit : `~astropy.units.UnitBase`
         The flux unit of the MUSE image (``bg`` and ``rms_error`` are in it).
 
@@ -221,22 +293,17 @@ class FittedPhotometry:
         self.fwhm = fwhm
         self.beta = beta
         self.rms_error = float(rms_error)
-        self.dra, self.ddec = self._radec_offsets(muse, covariance)
+        self._radec_offsets(muse, covariance)
 
     def _radec_offsets(self, muse, covariance):
-        matrix = _sky_offsets(muse.wcs, muse.shape, self.dx.value, self.dy.value,
-                              muse.pixel_scales)
-        dra, ddec = matrix @ np.array([self.dx.value, self.dy.value])
-        fixed = bool(self.dx.fixed and self.dy.fixed)
-        if covariance is None:
-            sx = self.dx.stdev or 0.0
-            sy = self.dy.stdev or 0.0
-            covariance = np.diag([sx**2, sy**2])
-        sky_cov = matrix @ covariance @ matrix.T
         have_errors = self.dx.stdev is not None or self.dy.stdev is not None
-        sra = float(np.sqrt(sky_cov[0, 0])) if have_errors else None
-        sdec = float(np.sqrt(sky_cov[1, 1])) if have_errors else None
-        return FittedValue(dra, sra, fixed), FittedValue(ddec, sdec, fixed)
+        if covariance is None and have_errors:
+            covariance = np.diag([(self.dx.stdev or 0.0) ** 2, (self.dy.stdev or 0.0) ** 2])
+        offsets = sky_offsets(muse, self.dx.value, self.dy.value,
+                              covariance if have_errors else None,
+                              bool(self.dx.fixed and self.dy.fixed))
+        for name, value in offsets.items():
+            setattr(self, name, value)
 
     def __str__(self):
         return (f"Report of HST {self.method} photometry fit of MUSE observation "
@@ -246,7 +313,11 @@ class FittedPhotometry:
         """A one-line summary, optionally under a 3-line column heading.
 
         The layout is that of the reference tool, so that existing scripts
-        that parse it keep working.
+        that parse it keep working: its ``ra-offset`` is ``dra``, a
+        difference of RA coordinates. After the reference tool's columns
+        come the goodness of fit and ``dra_sky``, the RA offset as an angle
+        on the sky (``dra * cos(Dec)``; the on-sky Dec offset is the
+        ``dec-offset`` column).
 
         Parameters
         ----------
@@ -261,17 +332,18 @@ class FittedPhotometry:
         text = ""
         if header:
             text = ("#%-*s Method  Flux    FWHM    beta     Flux    x-offset  y-offset  "
-                    "ra-offset dec-offset  RMS     GoF\n" % (width - 1, " MUSE ID"))
+                    "ra-offset dec-offset  RMS     GoF    ra-offset\n" % (width - 1, " MUSE ID"))
             text += ("#%*s         scale  arcsec           offset    arcsec    arcsec    "
-                     "arcsec    arcsec    error   fit\n" % (width - 1, ""))
+                     "arcsec    arcsec    error   fit    on sky\n" % (width - 1, ""))
             text += ("#%s ------ ------- ------- ------- --------- --------- --------- "
-                     "--------- --------- ------- -------\n" % ("-" * (width - 1)))
+                     "--------- --------- ------- ------- ---------\n" % ("-" * (width - 1)))
         text += "%-*s %6s % 7.4f % 7.4f % 7.4f % 9.5f % 9.5f % 9.5f % 9.5f % 9.5f %7.4f" % (
             width, self.name, self.method, self.scale.value, self.fwhm.value,
             self.beta.value, self.bg.value, self.dx.value, self.dy.value,
             self.dra.value, self.ddec.value, self.rms_error)
-        # The goodness of fit, after the reference tool's columns (issue 16).
-        text += " %7.3f" % self.goodness
+        # The goodness of fit, after the reference tool's columns (issue 16),
+        # then the on-sky RA offset (issue 23).
+        text += " %7.3f % 9.5f" % (self.goodness, self.dra_sky.value)
         return text
 
     def psf_model(self, integrated=True, bbox_factor=10.0):

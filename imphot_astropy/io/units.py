@@ -8,22 +8,32 @@ __all__ = ["flux_unit_from_header", "unparseable_bunit", "MUSE_FLUX_UNIT"]
 #: apart from the 1e-20 scale factor that is usually kept in FSCALE or BUNIT.
 MUSE_FLUX_UNIT = u.erg / (u.s * u.cm**2 * u.AA)
 
-# HST pipelines write these BUNIT spellings, which astropy's FITS unit
-# parser does not accept as they stand.
+# HST and JWST pipelines (and the files users derive from them) write these
+# BUNIT spellings, which astropy's unit parsers refuse or misread as they
+# stand ("DN/S" would be DN per siemens). Compared in upper case.
 _HST_UNIT_SPELLINGS = {
     "ELECTRONS/S": u.electron / u.s,
     "ELECTRONS/SEC": u.electron / u.s,
+    "ELECTRON/S": u.electron / u.s,
+    "E/S": u.electron / u.s,
+    "E-/S": u.electron / u.s,
     "ELECTRONS": u.electron,
     "COUNTS/S": u.count / u.s,
+    "COUNTS/SEC": u.count / u.s,
     "COUNTS": u.count,
+    "DN/S": u.DN / u.s,
+    "DN/SEC": u.DN / u.s,
+    "DN": u.DN,
+    "MJY/SR": u.MJy / u.sr,
 }
 
 
 def flux_unit_from_header(header, filename="image"):
     """Return the flux unit of an image header, and what was assumed.
 
-    BUNIT is used when it parses; the HST spellings ``ELECTRONS/S`` and
-    ``COUNTS/S`` are recognised. Without BUNIT, a MUSE-style ``FSCALE``
+    BUNIT is used when it parses; the archive spellings ``ELECTRONS/S``,
+    ``e/s``, ``COUNTS/S``, ``DN/s`` and ``MJy/sr`` (in any case) are
+    recognised. Without BUNIT, a MUSE-style ``FSCALE``
     keyword means ``FSCALE * erg / (s cm2 Angstrom)``. Without either, the
     data are taken to be dimensionless.
 

@@ -18,8 +18,8 @@ from ..exceptions import UserError
 from ..io import atomic_output
 
 __all__ = ["require_matplotlib", "display_unavailable_reason", "resolve_title",
-           "hardcopy_format", "plot_filename", "new_figure", "show_figure",
-           "save_figure"]
+           "hardcopy_format", "plot_filename", "new_figure", "text_panel",
+           "show_figure", "save_figure"]
 
 # Spellings of "no hardcopy" (the reference accepts "" and "none").
 _NO_VALUE = ("", "none")
@@ -217,18 +217,25 @@ def plot_filename(muse_filename, name, kind, suffix):
     return directory / f"{name}_{kind}.{suffix}"
 
 
-def new_figure(fig=None, display=False, figsize=(8.0, 6.0)):
-    """The figure to draw into, cleared.
+def new_figure(fig=None, display=False, figsize=(8.0, 6.0), layout="constrained"):
+    """The figure to draw into, cleared, with a layout engine.
 
     Parameters
     ----------
     fig : `matplotlib.figure.Figure` or None
-        A figure given by the caller, drawn into after clearing it.
+        A figure given by the caller, drawn into after clearing it (its
+        layout engine is replaced by ``layout``).
     display : bool
         With ``fig`` None, make a pyplot figure (which can be shown) if
         True, else a plain Figure that lives only as long as it is used.
     figsize : (float, float)
         The size (inches) of a new figure.
+    layout : str
+        matplotlib's layout engine: "constrained" (the default) places the
+        axes so that their labels, titles, colour bars and legends neither
+        overlap nor leave the figure, at any size and dpi; "compressed"
+        does the same for grids of images of fixed aspect, closing the gaps
+        that their aspect leaves.
 
     Returns
     -------
@@ -236,8 +243,9 @@ def new_figure(fig=None, display=False, figsize=(8.0, 6.0)):
 
     Examples
     --------
-    >>> type(new_figure()).__name__
-    'Figure'
+    >>> fig = new_figure()
+    >>> type(fig).__name__, type(fig.get_layout_engine()).__name__
+    ('Figure', 'ConstrainedLayoutEngine')
     """
     require_matplotlib("fig" if fig is not None else "display/hardcopy")
     from matplotlib.figure import Figure
@@ -246,11 +254,51 @@ def new_figure(fig=None, display=False, figsize=(8.0, 6.0)):
             raise UserError(f"fig: expected a matplotlib Figure, not "
                             f"{type(fig).__name__}")
         fig.clear()
+        fig.set_layout_engine(layout)
         return fig
     if display:
         import matplotlib.pyplot as plt
-        return plt.figure(figsize=figsize)
-    return Figure(figsize=figsize)
+        return plt.figure(figsize=figsize, layout=layout)
+    return Figure(figsize=figsize, layout=layout)
+
+
+def text_panel(fig, spec, text, label="values"):
+    """An axes without frame that shows lines of text (fitted values...).
+
+    The text is monospace (so that columns of numbers line up), from the
+    panel's top left corner. Give the panel a grid column wide enough for
+    the text: the layout engine then has nothing to move. A wider text
+    still fits (the layout engine makes room for it), but only after two
+    layouts, as the room it needs depends on the panel's width: a
+    hardcopy, drawn once, would cut it.
+
+    Parameters
+    ----------
+    fig : `matplotlib.figure.Figure`
+    spec : `matplotlib.gridspec.SubplotSpec`
+        Where the panel goes.
+    text : str
+        The lines.
+    label : str
+        The axes' label (``ax.get_label()``).
+
+    Returns
+    -------
+    ax : `matplotlib.axes.Axes`
+        Its one text is ``ax.texts[0]``.
+
+    Examples
+    --------
+    >>> fig = new_figure()
+    >>> ax = text_panel(fig, fig.add_gridspec(1, 1)[0], "scale  1.20 ± 0.01")
+    >>> ax.get_label(), ax.texts[0].get_text()
+    ('values', 'scale  1.20 ± 0.01')
+    """
+    ax = fig.add_subplot(spec, label=label)
+    ax.set_axis_off()
+    ax.text(0.0, 1.0, text, transform=ax.transAxes, va="top", ha="left",
+            family="monospace", fontsize=10)
+    return ax
 
 
 def show_figure(fig, nowait=False):

@@ -9,9 +9,9 @@ are written too.
 import numpy as np
 
 from ..fitting.images import image_fit_images
-from .figures import require_matplotlib, new_figure, resolve_title
+from .figures import require_matplotlib, new_figure, resolve_title, text_panel
 from .text import fitted_value_lines, unit_label, quality_lines
-from .scales import residual_norm, residual_colorbar, colormap
+from .scales import residual_norm, residual_colorbar, colormap, stretched_ticks
 
 __all__ = ["plot_image_fit", "IMAGE_FIT_PANELS", "IMAGE_FIT_FIGSIZE"]
 
@@ -54,12 +54,12 @@ def _sky_panel(fig, spec, images, data, label, title, norm, cmap, show_lat=True)
                       interpolation="nearest")
     ax.set_title(title, fontsize=10)
     ra, dec = ax.coords[0], ax.coords[1]
-    ra.set_axislabel("RA", minpad=0.4)
+    ra.set_axislabel("RA")
     ra.set_major_formatter("hh:mm:ss.s")
     ra.set_ticks(number=3)
     dec.set_ticks(number=4)
     if show_lat:
-        dec.set_axislabel("Dec", minpad=-0.2)
+        dec.set_axislabel("Dec")
     else:
         dec.set_ticklabel_visible(False)
         dec.set_axislabel("")
@@ -160,13 +160,17 @@ def plot_image_fit(result, fig=None, title=None):
     'MUSE image: muse'
     """
     require_matplotlib("display/hardcopy")
+    from matplotlib.ticker import NullLocator
     images = image_fit_images(result)
-    fig = new_figure(fig, figsize=IMAGE_FIT_FIGSIZE)
-    from matplotlib.gridspec import GridSpec
-
-    grid = GridSpec(2, 4, figure=fig, width_ratios=(1, 1, 1, 0.72),
-                    left=0.06, right=0.99, bottom=0.07, top=0.88,
-                    wspace=0.28, hspace=0.32)
+    # "compressed": constrained layout that also closes the gaps left by
+    # the square image panels; plain constrained layout sizes the margins
+    # before the panels are made square, and cut the FFT panels' labels at
+    # the bottom edge.
+    fig = new_figure(fig, figsize=IMAGE_FIT_FIGSIZE, layout="compressed")
+    # The layout engine sizes the gaps for the labels, colour bars and the
+    # text panel.
+    # The text column holds 34 characters (the widest line so far: 31).
+    grid = fig.add_gridspec(2, 4, width_ratios=(1, 1, 1, 0.95))
     unit = unit_label(images.unit)
     image_cmap = colormap("inferno")
     residual_cmap = colormap("RdBu_r")
@@ -186,14 +190,18 @@ def plot_image_fit(result, fig=None, title=None):
                                 residual_norm(images.residual[images.compared]),
                                 residual_cmap, show_lat=False)
     bar = fig.colorbar(im_model, ax=[ax_muse, ax_model], location="top",
-                       fraction=0.05, pad=0.11, aspect=40)
+                       fraction=0.05, pad=0.02, aspect=40)
+    bar.set_ticks(stretched_ticks(norm))
+    bar.ax.xaxis.set_major_formatter("{x:.2g}")
+    bar.ax.xaxis.set_minor_locator(NullLocator())
     bar.ax.tick_params(labelsize=8)
     bar.ax.set_label("image_colorbar")
     bar.set_label(f"flux ({unit}), asinh scale" if unit else "flux, asinh scale",
                   fontsize=9)
     bar = residual_colorbar(fig, im_res, ax_res, "residual_colorbar", location="top",
-                            fraction=0.05, pad=0.11, aspect=20)
-    bar.set_label("residual, asinh scale", fontsize=9)
+                            fraction=0.05, pad=0.02, aspect=20)
+    bar.set_label(f"MUSE − model ({unit}), asinh scale" if unit
+                  else "MUSE − model, asinh scale", fontsize=9)
 
     fft_norm = _fft_norm(images)
     ax_ffts = [_fft_panel(fig, grid[1, 0], images, images.muse_fft, "muse_fft",
@@ -205,17 +213,14 @@ def plot_image_fit(result, fig=None, title=None):
                                fft_norm, fft_cmap, show_y=False)
         ax_ffts.append(ax)
     bar = fig.colorbar(shown, ax=ax_ffts, location="right",
-                       fraction=0.05, pad=0.02, aspect=15)
+                       fraction=0.05, pad=0.01, aspect=15)
     bar.ax.tick_params(labelsize=8)
     bar.ax.set_label("fft_colorbar")
     bar.set_label(f"amplitude ({unit})" if unit else "amplitude", fontsize=9)
 
-    ax_text = fig.add_subplot(grid[:, 3], label="values")
-    ax_text.set_axis_off()
-    ax_text.text(0.02, 0.98, _values_text(result, images), transform=ax_text.transAxes,
-                 va="top", ha="left", family="monospace", fontsize=10)
+    text_panel(fig, grid[:, 3], _values_text(result, images))
 
     shown_title = resolve_title(title, f"MUSE image: {result.name}")
     if shown_title is not None:
-        fig.suptitle(shown_title, x=0.06, ha="left", fontsize=14)
+        fig.suptitle(shown_title, fontsize=14)
     return fig

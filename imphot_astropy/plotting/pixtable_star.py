@@ -14,10 +14,13 @@ from ..exceptions import UserError
 from .figures import new_figure, resolve_title
 from .star_fit import moffat_profile
 
-__all__ = ["plot_pixtable_star", "PIXTABLE_STAR_PANELS"]
+__all__ = ["plot_pixtable_star", "PIXTABLE_STAR_PANELS", "PIXTABLE_STAR_FIGSIZE"]
 
 #: The labels of the axes of the figure (``ax.get_label()``).
 PIXTABLE_STAR_PANELS = ("profile", "fwhm")
+
+#: The size (inches) of a new figure.
+PIXTABLE_STAR_FIGSIZE = (11.0, 4.8)
 
 
 def _value(column):
@@ -73,7 +76,7 @@ def plot_pixtable_star(table, samples, fig=None, display=False, title=None):
     if len(samples) != len(table):
         raise UserError(f"samples: {len(samples)} slices of samples for "
                         f"{len(table)} rows of the table")
-    fig = new_figure(fig, display=display, figsize=(11.0, 4.8))
+    fig = new_figure(fig, display=display, figsize=PIXTABLE_STAR_FIGSIZE)
     profile = fig.add_subplot(1, 2, 1, label=PIXTABLE_STAR_PANELS[0])
     fwhm_ax = fig.add_subplot(1, 2, 2, label=PIXTABLE_STAR_PANELS[1])
     _draw_profiles(profile, table, samples)
@@ -83,8 +86,9 @@ def plot_pixtable_star(table, samples, fig=None, display=False, title=None):
     if "star_ra" in meta:
         default += (f": RA {meta['star_ra']:.6f} Dec {meta['star_dec']:.6f}"
                     f", {meta.get('fwhm_model', 'free')} FWHM")
-    fig.suptitle(resolve_title(title, default))
-    fig.tight_layout()
+    shown_title = resolve_title(title, default)
+    if shown_title:
+        fig.suptitle(shown_title)
     return fig
 
 
@@ -106,11 +110,11 @@ def _draw_profiles(ax, table, samples):
         curve = moffat_profile(radius, 1.0, float(_value(row["fwhm"])),
                                float(_value(row["beta"])), 0.0, spaxel ** 2)
         ax.plot(radius, curve, "-", color=color, lw=1.5,
-                label=f"{lbda:.0f} A: FWHM {float(_value(row['fwhm'])):.3f}\"")
+                label=f"{lbda:.0f} Å: FWHM {float(_value(row['fwhm'])):.3f}″")
     ax.axhline(0.0, color="0.5", lw=0.5)
     ax.set_xlim(0.0, rmax)
     ax.set_xlabel("distance from the fitted centre (arcsec)")
-    ax.set_ylabel("(value - background) / flux")
+    ax.set_ylabel(f"(value − background) / flux, per ({spaxel:g}″)² spaxel")
     ax.legend(fontsize="small")
 
 
@@ -127,7 +131,7 @@ def _draw_fwhm(ax, table):
         line = meta["fwhm_ref"] + meta["fwhm_slope"] * (
             grid - meta["lambda_ref"])
         ax.plot(grid, line, "-", color="C3", label="linear model")
-    ax.set_xlabel("wavelength (Angstrom)")
+    ax.set_xlabel("wavelength (Å)")
     ax.set_ylabel("Moffat FWHM (arcsec)")
     ax.legend(fontsize="small")
 

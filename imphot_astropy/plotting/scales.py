@@ -2,8 +2,8 @@
 
 import numpy as np
 
-__all__ = ["residual_norm", "symmetric_ticks", "residual_colorbar", "colormap",
-           "NOT_COMPARED_COLOR"]
+__all__ = ["residual_norm", "symmetric_ticks", "stretched_ticks", "residual_colorbar",
+           "colormap", "NOT_COMPARED_COLOR"]
 
 #: The colour of pixels that a fit did not use: a mid grey, which is in
 #: neither the image colour map (inferno) nor the residual one (RdBu,
@@ -67,6 +67,63 @@ def symmetric_ticks(width, limit):
     if not chosen:
         chosen = [float(f"{limit:.1g}")]
     return sorted(-v for v in chosen) + [0.0] + chosen
+
+
+def _round_inwards(value, direction):
+    """``value`` to two significant digits, rounded with np.ceil or np.floor."""
+    if value == 0 or not np.isfinite(value):
+        return float(value)
+    step = 10.0 ** (np.floor(np.log10(abs(value))) - 1)
+    return float(f"{direction(value / step) * step:.2g}")
+
+
+def stretched_ticks(norm, number=6):
+    """Colour-bar ticks evenly spread along a stretched (asinh) scale.
+
+    matplotlib's tick locator spaces ticks evenly in data values, which an
+    asinh stretch squeezes together at the bright end until their labels
+    run into each other ("15.017.5"). These ticks are the values at even
+    steps of the colour scale, rounded to two significant digits.
+
+    Parameters
+    ----------
+    norm : `astropy.visualization.ImageNormalize`
+        A normalisation with ``vmin``, ``vmax`` and an ``inverse``.
+    number : int
+        How many steps of the colour scale (the ticks at both ends included).
+
+    Returns
+    -------
+    ticks : list of float
+        Increasing, within [vmin, vmax], zero included if in range; none
+        closer than half a step to another.
+
+    Examples
+    --------
+    >>> from astropy.visualization import ImageNormalize, AsinhStretch
+    >>> norm = ImageNormalize(vmin=-0.4, vmax=18.0, stretch=AsinhStretch(0.05))
+    >>> stretched_ticks(norm)
+    [-0.4, 0.0, 1.5, 3.8, 8.4, 18.0]
+    >>> stretched_ticks(ImageNormalize(vmin=-0.00213, vmax=2.91, stretch=AsinhStretch(0.05)))
+    [0.0, 0.12, 0.3, 0.66, 1.4, 2.9]
+    """
+    low, high = float(norm.vmin), float(norm.vmax)
+    values = np.asarray(norm.inverse(np.linspace(0.0, 1.0, number)), dtype=float).ravel()
+    ticks = {float(f"{value:.2g}") for value in values if np.isfinite(value)}
+    # The ends, rounded inwards, so that both ends of the bar are labelled.
+    ticks |= {_round_inwards(low, np.ceil), _round_inwards(high, np.floor)}
+    if low < 0 < high:
+        ticks.add(0.0)
+    ticks = sorted(t for t in ticks if low <= t <= high)
+    # Drop ticks closer than half a colour-scale step to a kept one (their
+    # labels would touch), zero first kept.
+    positions = dict(zip(ticks, np.asarray(norm(ticks), dtype=float).ravel()))
+    kept = []
+    for tick in sorted(ticks, key=lambda t: t != 0):
+        if all(abs(positions[tick] - positions[other]) >= 0.5 / (number - 1)
+               for other in kept):
+            kept.append(tick)
+    return sorted(kept)
 
 
 def residual_colorbar(fig, shown, ax, label, **kwargs):

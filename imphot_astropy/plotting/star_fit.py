@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..exceptions import UserError
-from .figures import require_matplotlib, new_figure, resolve_title
+from .figures import require_matplotlib, new_figure, resolve_title, text_panel
 from .text import format_fitted_value, fitted_value_lines, unit_label, quality_lines
 from .scales import residual_norm, residual_colorbar, colormap
 
@@ -264,7 +264,9 @@ def _residual_panel(fig, spec, panel, label):
     shown = ax.imshow(residual, origin="lower", cmap=cmap, interpolation="nearest",
                       norm=residual_norm(residual[panel.used]))
     ax.set_title(f"{panel.label} − model (asinh scale)", fontsize=10)
-    residual_colorbar(fig, shown, ax, label + "_colorbar", fraction=0.046, pad=0.03)
+    bar = residual_colorbar(fig, shown, ax, label + "_colorbar", fraction=0.046, pad=0.03)
+    unit = unit_label(panel.unit)
+    bar.set_label(f"{panel.label} − model" + (f" ({unit})" if unit else ""), fontsize=9)
     return ax
 
 
@@ -331,18 +333,16 @@ def plot_star_fit(result, muse, hst, fig=None, title=None):
     muse = muse.checked("muse")
     hst = hst.checked("hst")
     fig = new_figure(fig, figsize=STAR_FIT_FIGSIZE)
-    from matplotlib.gridspec import GridSpec
-    grid = GridSpec(2, 3, figure=fig, width_ratios=(1, 1, 0.62), left=0.07,
-                    right=0.99, bottom=0.07, top=0.9, wspace=0.3, hspace=0.3)
+    # The layout engine (constrained, see new_figure) sizes the gaps for
+    # the labels, colour bars and the text panel.
+    # The text column holds 34 characters (the widest line so far: 32).
+    grid = fig.add_gridspec(2, 3, width_ratios=(1, 1, 1.0))
     _profile_panel(fig, grid[0, 0], muse, "muse_profile")
     _profile_panel(fig, grid[0, 1], hst, "hst_profile")
     _residual_panel(fig, grid[1, 0], muse, "muse_residual")
     _residual_panel(fig, grid[1, 1], hst, "hst_residual")
-    ax_text = fig.add_subplot(grid[:, 2], label="values")
-    ax_text.set_axis_off()
-    ax_text.text(0.02, 0.98, _values_text(result, muse, hst), transform=ax_text.transAxes,
-                 va="top", ha="left", family="monospace", fontsize=10)
+    text_panel(fig, grid[:, 2], _values_text(result, muse, hst))
     shown_title = resolve_title(title, f"MUSE image: {result.name}")
     if shown_title is not None:
-        fig.suptitle(shown_title, x=0.07, ha="left", fontsize=14)
+        fig.suptitle(shown_title, fontsize=14)
     return fig

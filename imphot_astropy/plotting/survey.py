@@ -3,15 +3,31 @@
 Left: the FWHM and beta of each single-band fit with their error bars at
 the band's effective wavelength, and the joint fit's polynomials with
 their 1-sigma band. Right: each band's pointing offset with its error
-ellipse axes, around the joint offset. The figure only draws: every number
-comes from the result.
+bars, in milliarcseconds from the joint offset (the offsets differ by
+tens of mas while they are tens to hundreds of mas from zero: in arcsec
+the tick labels needed five decimals and ran into each other). The
+figure only draws: every number comes from the result.
 """
 
 import numpy as np
 
 from .figures import new_figure, resolve_title
+from .text import format_fitted_value
 
-__all__ = ["plot_cube_fit"]
+__all__ = ["plot_cube_fit", "CUBE_FIT_PANELS", "CUBE_FIT_FIGSIZE"]
+
+#: The labels of the axes of the figure (``ax.get_label()``), in order.
+CUBE_FIT_PANELS = ("fwhm", "beta", "offsets")
+
+#: The size (inches) of a new figure.
+CUBE_FIT_FIGSIZE = (11.0, 5.0)
+
+_MAS = 1000.0       # mas per arcsec
+
+
+def _band_colors(result):
+    """One colour per band, the same in every panel."""
+    return {band: f"C{i % 10}" for i, band in enumerate(result.effective_wavelengths)}
 
 
 def _wavelength_grid(result):
@@ -22,27 +38,44 @@ def _wavelength_grid(result):
     return np.linspace(lo, hi, 200)
 
 
-def _draw_curve(ax, result, lam, which, label):
+def _draw_curve(ax, result, lam, which, label, colors):
     values, errors = (result.fwhm_at(lam) if which == "fwhm" else result.beta_at(lam))
     ax.plot(lam, values, color="k", lw=1.2, label=label)
-    ax.fill_between(lam, values - errors, values + errors, color="0.8")
+    ax.fill_between(lam, values - errors, values + errors, color="0.8",
+                    label="joint fit ± 1σ")
     for band, wavelength in result.effective_wavelengths.items():
         single = getattr(result.bands[band], which)
         ax.errorbar([wavelength], [single.value], yerr=[single.stdev or 0.0], fmt="o",
-                    capsize=3, label=band)
+                    color=colors[band], capsize=3, label=band)
 
 
-def _draw_offsets(ax, result):
+def _in_mas(fitted):
+    """A fitted offset (arcsec) in mas, for `format_fitted_value`."""
+    from types import SimpleNamespace
+    return SimpleNamespace(value=fitted.value * _MAS, fixed=fitted.fixed,
+                           stdev=None if fitted.stdev is None else fitted.stdev * _MAS)
+
+
+def _draw_offsets(ax, result, colors):
+    joint_dx, joint_dy = result.dx.value, result.dy.value
     for band, fit in result.bands.items():
-        ax.errorbar([fit.dx.value], [fit.dy.value], xerr=[fit.dx.stdev or 0.0],
-                    yerr=[fit.dy.stdev or 0.0], fmt="o", capsize=3, label=band)
-    ax.errorbar([result.dx.value], [result.dy.value], xerr=[result.dx.stdev or 0.0],
-                yerr=[result.dy.stdev or 0.0], fmt="*", color="k", ms=12, capsize=3,
-                label="joint")
-    ax.set_xlabel("dx (arcsec)")
-    ax.set_ylabel("dy (arcsec)")
+        ax.errorbar([(fit.dx.value - joint_dx) * _MAS], [(fit.dy.value - joint_dy) * _MAS],
+                    xerr=[(fit.dx.stdev or 0.0) * _MAS], yerr=[(fit.dy.stdev or 0.0) * _MAS],
+                    fmt="o", color=colors.get(band), capsize=3, label=band)
+    ax.errorbar([0.0], [0.0], xerr=[(result.dx.stdev or 0.0) * _MAS],
+                yerr=[(result.dy.stdev or 0.0) * _MAS], fmt="*", color="k", ms=12,
+                capsize=3, label="joint")
+    ax.set_xlabel("dx − joint dx (mas)")
+    ax.set_ylabel("dy − joint dy (mas)")
     ax.set_title("pointing offsets")
-    ax.legend(fontsize="small")
+    # Beside the legend, outside the data, where the layout engine keeps
+    # room for it.
+    ax.text(1.02, 0.0, f"joint dx\n{format_fitted_value(_in_mas(result.dx), ' mas')}\n"
+            f"joint dy\n{format_fitted_value(_in_mas(result.dy), ' mas')}",
+            transform=ax.transAxes, fontsize="small", va="bottom", ha="left")
+    ax.ticklabel_format(useOffset=False)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              borderaxespad=0.0)
     ax.set_aspect("equal", adjustable="datalim")
 
 
@@ -73,20 +106,22 @@ def plot_cube_fit(result, fig=None, title=None):
     >>> [ax.get_title() for ax in fig.axes]
     ['FWHM', 'beta', 'pointing offsets']
     """
-    fig = new_figure(fig, figsize=(11.0, 5.0))
-    grid = fig.add_gridspec(2, 2, width_ratios=(1.4, 1.0))
+    fig = new_figure(fig, figsize=CUBE_FIT_FIGSIZE)
+    grid = fig.add_gridspec(2, 2, width_ratios=(1.3, 1.0))
     lam = _wavelength_grid(result)
-    ax_fwhm = fig.add_subplot(grid[0, 0])
-    _draw_curve(ax_fwhm, result, lam, "fwhm", "joint FWHM(lambda)")
+    colors = _band_colors(result)
+    ax_fwhm = fig.add_subplot(grid[0, 0], label=CUBE_FIT_PANELS[0])
+    _draw_curve(ax_fwhm, result, lam, "fwhm", "joint FWHM(λ)", colors)
     ax_fwhm.set_ylabel("FWHM (arcsec)")
     ax_fwhm.set_title("FWHM")
-    ax_fwhm.legend(fontsize="small", ncol=2)
-    ax_beta = fig.add_subplot(grid[1, 0], sharex=ax_fwhm)
-    _draw_curve(ax_beta, result, lam, "beta", "joint beta(lambda)")
-    ax_beta.set_ylabel("beta")
-    ax_beta.set_xlabel("wavelength (Angstrom)")
+    ax_fwhm.legend(fontsize="small", ncol=2, loc="best")
+    ax_fwhm.tick_params(labelbottom=False)      # the wavelengths are below
+    ax_beta = fig.add_subplot(grid[1, 0], sharex=ax_fwhm, label=CUBE_FIT_PANELS[1])
+    _draw_curve(ax_beta, result, lam, "beta", "joint beta(λ)", colors)
+    ax_beta.set_ylabel("Moffat β")
+    ax_beta.set_xlabel("wavelength (Å)")
     ax_beta.set_title("beta")
-    _draw_offsets(fig.add_subplot(grid[:, 1]), result)
+    _draw_offsets(fig.add_subplot(grid[:, 1], label=CUBE_FIT_PANELS[2]), result, colors)
     text = resolve_title(title, f"MUSE exposure: {getattr(result, 'name', '')}")
     if text:
         fig.suptitle(text)

@@ -123,14 +123,25 @@ def quality_lines(result):
     ...     quality = FitQuality(1.03, 812, 0.02, [])
     >>> quality_lines(Result())
     ['goodness     1.03 (1: noise)', 'pixels used  812', 'flags        none']
+    >>> from imphot_astropy.fitting.quality import QualityFlag
+    >>> Result.quality = FitQuality(3.1, 812, 0.02, [QualityFlag("masked", "40%"),
+    ...                                              QualityFlag("goodness", "3.1")])
+    >>> quality_lines(Result())[2:]
+    ['flags        masked,', '             goodness']
     """
     quality = getattr(result, "quality", None)
     if quality is None:
         return []
-    lines = [f"goodness     {quality.goodness:.3g} (1: noise)",
+    goodness = (f"{quality.goodness:.3g} (1: noise)" if math.isfinite(quality.goodness)
+                else "n/a (no noise map)")
+    lines = [f"goodness     {goodness}",
              f"pixels used  {quality.n_pixels}"]
     names = quality.names()
-    lines.append("flags        " + (", ".join(names) if names else "none"))
+    # One flag a line: a list of flags would widen the text panel beyond
+    # the figure ("flags        masked, goodness").
+    flags = [f"{name}," for name in names[:-1]] + names[-1:] or ["none"]
+    lines += [("flags        " if i == 0 else " " * 13) + flag
+              for i, flag in enumerate(flags)]
     if quality.excluded:
         lines.append(f"excluded     {len(quality.excluded)} point source(s)")
     return lines

@@ -54,6 +54,7 @@ from astropy.wcs import Sip
 from ..core.antialias import (AntialiasLowpass, antialias_filter, antialias_filter_variance,
                               fast_fft_shape, working_dtype)
 from ..core.transfer import REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD, BLACKMAN
+from ..bandpasses import ACS_WFC, NIRCAM, split_camera_filter, camera_from_header
 from ..exceptions import UserError
 from ..io import ImageData
 from .filters import HstFilterInfo
@@ -300,11 +301,14 @@ def _output_header(source, reference, result, cutoff, filter_name):
                           if card.keyword not in _STRUCTURAL_KEYS
                           and not card.keyword.startswith(_WCS_PREFIXES)])
     if filter_name is not None:
-        info = HstFilterInfo(source.header, filter_name=filter_name)
-        header["FILTER"] = (info.filter_name, "HST filter")
-        header["INSTRUME"] = info.instrument.split("/")[0]
-        if info.instrument.startswith("ACS"):
-            header["DETECTOR"] = "WFC"
+        # The camera and filter only (the early HstFilterInfo validated the
+        # calibration): INSTRUME and DETECTOR as the archives spell them.
+        camera, bare = split_camera_filter(filter_name)
+        camera = camera or camera_from_header(source.header) or ACS_WFC
+        header["FILTER"] = (bare, "HST filter")
+        header["INSTRUME"] = camera.split("/")[0]
+        if "/" in camera and not camera.startswith(NIRCAM):
+            header["DETECTOR"] = camera.split("/")[1]
     header[REGRID_FILTER_KEYWORD] = (BLACKMAN, "anti-aliasing filter used to regrid")
     header[REGRID_CUTOFF_KEYWORD] = (cutoff, "its cut-off, cycles per output pixel")
     header["HISTORY"] = (f"imphot_astropy: regridded from {source.name} onto the grid "

@@ -20,7 +20,17 @@ from ..io import (ImageData, read_image, flux_unit_from_header, MUSE_FLUX_UNIT,
 from .filters import HstFilterInfo
 
 __all__ = ["rescale_hst_like_muse", "hst_to_muse_flux_factor", "MuseReference",
-           "read_muse_reference"]
+           "read_muse_reference", "CALIBRATION_KEYWORD", "CURVE_KEYWORD",
+           "STAND_IN_KEYWORD"]
+
+#: Header keyword of a rescaled image: where its calibration came from
+#: ('header': the image's own PHOTFLAM..., 'built-in': the published table).
+CALIBRATION_KEYWORD = "IMPCALIB"
+#: Header keyword of a rescaled image: the filter curve for its MUSE image.
+CURVE_KEYWORD = "IMPCURVE"
+#: Header keyword of a rescaled image: the filter the curve stands in for
+#: (present only when another camera's curve stands in, e.g. 'WFPC2 F814W').
+STAND_IN_KEYWORD = "IMPCSTND"
 
 log = logging.getLogger(__name__)
 
@@ -191,18 +201,20 @@ def _target_unit(reference):
 
 
 def hst_to_muse_flux_factor(hst_unit, muse_unit, info):
-    """The factor that converts HST pixel values to MUSE flux units.
+    """The factor that converts HST (or JWST) pixel values to MUSE flux units.
 
     Parameters
     ----------
     hst_unit : `~astropy.units.UnitBase`
         The unit of the HST pixels: a count rate (electron/s; DN/s or
-        count/s for WFPC2), or already a flux density.
+        count/s for WFPC2), a surface brightness (MJy/sr, over the pixel
+        area ``info.pixel_area``), or already a flux density.
     muse_unit : `~astropy.units.UnitBase`
         The flux unit of the MUSE pixels (flux density per wavelength or per
         frequency, any scale).
     info : `~imphot_astropy.preparation.HstFilterInfo`
-        The filter, whose PHOTFLAM and pivot wavelength make the conversion.
+        The image's calibration, whose PHOTFLAM (or pixel area) and pivot
+        wavelength make the conversion.
 
     Returns
     -------
@@ -211,7 +223,8 @@ def hst_to_muse_flux_factor(hst_unit, muse_unit, info):
     Raises
     ------
     UserError
-        If the units cannot be converted.
+        If the units cannot be converted; the message says what was found
+        and what to pass.
 
     Examples
     --------
@@ -226,7 +239,12 @@ def hst_to_muse_flux_factor(hst_unit, muse_unit, info):
     # with the filter's PHOTFLAM, then F_lambda -> the MUSE unit (which may be
     # per frequency) at the pivot wavelength.
     spectral = u.spectral_density(info.photplam * u.AA)
-    quantity = 1.0 * u.Unit(hst_unit)
+    hst_unit = u.Unit(hst_unit)
+    _check_hst_unit(hst_unit, info, spectral)
+    quantity = 1.0 * hst_unit
+    if _is_surface_brightness(hst_unit, spectral) and not hst_unit.is_equivalent(
+            info.rate_unit):
+        quantity = quantity * info.pixel_area
     try:
         if not quantity.unit.is_equivalent(muse_unit, equivalencies=spectral):
             quantity = quantity.to(info.flam_unit, equivalencies=info.equivalencies())
@@ -235,14 +253,46 @@ def hst_to_muse_flux_factor(hst_unit, muse_unit, info):
         raise UserError(f"hst: cannot convert the HST unit '{hst_unit}' to the MUSE "
                         f"unit '{muse_unit}' with the {info.instrument} "
                         f"{info.filter_name} calibration (which is per "
-                        f"{info.rate_unit})") from None
+                        f"{info.rate_unit}); {_UNITS_UNDERSTOOD}") from None
+
+
+_UNITS_UNDERSTOOD = ("the units understood are electrons/s (ACS, WFC3), counts/s or "
+                     "DN/s (WFPC2), MJy/sr with PIXAR_SR (JWST) and flux densities; "
+                     "pass the image as a CCDData with one of these as its unit")
+
+
+def _is_surface_brightness(unit, spectral):
+    return (unit * u.sr).is_equivalent(u.Jy, equivalencies=spectral)
+
+
+def _check_hst_unit(unit, info, spectral):
+    """Refuse, with what to pass, the units that PHOTFLAM does not calibrate."""
+    totals = {u.electron: "electrons", u.count: "counts", u.DN: "DN"}
+    for total, name in totals.items():
+        if unit == total:
+            raise UserError(f"hst: the image is in {name} (BUNIT = '{unit}'), a total, "
+                            f"not a rate; PHOTFLAM calibrates {name} per second: divide "
+                            f"the data by the exposure time (EXPTIME) and pass the image "
+                            f"as a CCDData with unit '{unit} / s'")
+    if unit == u.count / u.s and info.rate_unit == u.electron / u.s:
+        raise UserError(f"hst: the image is in counts/s, but the {info.instrument} "
+                        "calibration (PHOTFLAM) is per electron/s, and counts may be "
+                        "electrons or DN (a factor of the gain, CCDGAIN): pass the image "
+                        "as a CCDData with unit 'electron / s' (after multiplying DN by "
+                        "the gain if they are DN)")
+    if _is_surface_brightness(unit, spectral) and info.pixel_area is None:
+        raise UserError(f"hst: the image is a surface brightness ('{unit}') but its "
+                        "header gives no pixel area (PIXAR_SR or PIXAR_A2) to turn it "
+                        "into a flux per pixel: add PIXAR_SR (steradians) to the header")
 
 
 def _assumed_hst_unit(unit, info, name, header=None):
     if unit != u.dimensionless_unscaled:
         return unit
     if info.rate_unit == u.electron / u.s:
-        why = "the unit of ACS/WFC drizzled products"
+        why = f"the unit of {info.instrument} drizzled products"
+    elif info.pixel_area is not None:
+        why = f"the unit of {info.instrument} i2d images"
     else:
         why = (f"DN per second, the unit of {info.instrument} products, "
                f"calibrated at gain {info.gain:g} electrons/DN")
@@ -281,22 +331,52 @@ def _record(header, info, factor, hst_unit, muse_unit):
     header["PHOTFLAM"] = (info.photflam, f"erg/cm2/s/Angstrom per {info.rate_unit}")
     header["PHOTPLAM"] = (info.photplam, "pivot wavelength (Angstrom)")
     header["PHOTBW"] = (info.photbw, "RMS bandwidth (Angstrom)")
+    header[CALIBRATION_KEYWORD] = (info.source, "calibration: image header or built-in")
     header["HISTORY"] = (f"imphot_astropy: rescaled from {hst_unit} to {muse_unit} "
-                         f"(x {factor:.6g}, {info.instrument} {info.filter_name})")
+                         f"(x {factor:.6g}, {info.instrument} {info.filter_name}, "
+                         f"calibration from the {info.source} "
+                         f"{', '.join(info.keywords) or 'table'})")
+    _record_curve(header, info)
 
 
-def rescale_hst_like_muse(hst, muse, inplace=True, filter_name=None):
-    """Rescale an HST image to the flux unit of a MUSE image or cube.
+def _record_curve(header, info):
+    """Name the filter curve for the MUSE image of this band, and any stand-in.
 
-    Pixel values in electrons/s (DN/s for WFPC2) are multiplied by the
-    filter's PHOTFLAM, converted with `astropy.units` to the MUSE unit
-    (usually 1e-20 erg/s/cm2/Angstrom); the variance, if any, by its square.
-    An HST image already in flux-density units is only converted.
+    The rescaling itself needs no curve for HST (PHOTFLAM and PHOTPLAM
+    calibrate it); a camera whose curve is not installed (WFPC2) gets
+    another camera's (with a `FilterStandInWarning`), which the header
+    records so that the band image made for this image says so too.
+    """
+    try:
+        bandpass = info.bandpass()
+    except UserError as exc:
+        log.info("no filter curve recorded for %s %s: %s", info.instrument,
+                 info.filter_name, exc)
+        return
+    header[CURVE_KEYWORD] = (str(bandpass.meta.get("name", "filter"))[:68],
+                             "filter curve for the MUSE image of this band")
+    stand_in = bandpass.meta.get("stand_in_for")
+    if stand_in:
+        header[STAND_IN_KEYWORD] = (stand_in, "the curve stands in for this filter")
 
-    A missing HST BUNIT is taken to mean the filter's count-rate unit
-    (electrons/s for ACS/WFC, DN/s for WFPC2), with a warning saying so; a
-    MUSE header without BUNIT or FSCALE is taken to be in 1e-20
-    erg/s/cm2/Angstrom, also with a warning.
+
+def rescale_hst_like_muse(hst, muse, inplace=True, filter_name=None, filter_curve=None):
+    """Rescale an HST (or JWST) image to the flux unit of a MUSE image or cube.
+
+    The calibration is the image's own, from its header
+    (`~imphot_astropy.preparation.HstFilterInfo`): pixel values in
+    electrons/s (ACS, WFC3), counts/s or DN/s (WFPC2) are multiplied by its
+    PHOTFLAM; JWST values in MJy/sr by its pixel area PIXAR_SR (DN/s first
+    by PHOTMJSR); then converted with `astropy.units` to the MUSE unit
+    (usually 1e-20 erg/s/cm2/Angstrom) at the pivot wavelength; the
+    variance, if any, by the square of the factor. An image already in
+    flux-density units is only converted. A header with no calibration
+    falls back on the built-in published values, with a warning.
+
+    A missing HST BUNIT is taken to mean the calibration's unit
+    (electrons/s for ACS and WFC3, DN/s for WFPC2, MJy/sr for JWST), with a
+    warning saying so; a MUSE header without BUNIT or FSCALE is taken to be
+    in 1e-20 erg/s/cm2/Angstrom, also with a warning.
 
     Parameters
     ----------
@@ -314,17 +394,25 @@ def rescale_hst_like_muse(hst, muse, inplace=True, filter_name=None):
     filter_name : str, optional
         The HST filter, when the header does not name it (see
         `~imphot_astropy.preparation.HstFilterInfo`).
+    filter_curve : `synphot.SpectralElement`, `~astropy.table.Table` or str, optional
+        The filter's throughput curve when the installed curves lack it
+        (needed for a JWST image's pivot wavelength).
 
     Returns
     -------
     out : `~astropy.nddata.CCDData` or `~imphot_astropy.io.ImageData`
-        The rescaled image, with FILTER, PHOTFLAM, PHOTPLAM, PHOTBW and a
-        HISTORY line in its header.
+        The rescaled image, with FILTER, PHOTFLAM, PHOTPLAM, PHOTBW,
+        IMPCALIB (``'header'`` or ``'built-in'``: where the calibration came
+        from), IMPCURVE (the filter curve for the MUSE image of this band),
+        IMPCSTND (only when another camera's curve stands in: the filter it
+        stands in for, e.g. ``'WFPC2 F814W'``) and a HISTORY line in its
+        header.
 
     Raises
     ------
     UserError
-        If the filter is unknown or unnamed, or the units do not convert.
+        If the filter is unknown or unnamed, or the units are not
+        understood (the message says what was found and what to pass).
 
     Examples
     --------
@@ -333,35 +421,39 @@ def rescale_hst_like_muse(hst, muse, inplace=True, filter_name=None):
     >>> from astropy.wcs import WCS
     >>> w = WCS(naxis=2); w.wcs.ctype = ["RA---TAN", "DEC--TAN"]
     >>> w.wcs.cdelt = [-0.2 / 3600, 0.2 / 3600]
-    >>> hst = CCDData(np.ones((2, 2)), unit="electron/s", wcs=w)
+    >>> hst = CCDData(np.ones((2, 2)), unit="electron/s", wcs=w,
+    ...               meta={"INSTRUME": "ACS", "DETECTOR": "WFC", "FILTER1": "F775W",
+    ...                     "FILTER2": "CLEAR2L", "PHOTFLAM": 1.0037e-19,
+    ...                     "PHOTPLAM": 7693.5})
     >>> muse = CCDData(np.ones((2, 2)), unit="1e-20 erg/(s cm2 Angstrom)", wcs=w)
-    >>> out = rescale_hst_like_muse(hst, muse, filter_name="F775W")
-    >>> out is hst, out.unit, round(float(out.data[0, 0]), 6)
-    (True, Unit("1e-20 erg / (Angstrom s cm2)"), 9.74)
+    >>> out = rescale_hst_like_muse(hst, muse)
+    >>> out is hst, out.unit, round(float(out.data[0, 0]), 6), out.meta["IMPCALIB"]
+    (True, Unit("1e-20 erg / (Angstrom s cm2)"), 10.037, 'header')
     """
     reference = read_muse_reference(muse)
     muse_unit = _target_unit(reference)
+    how = dict(filter_name=filter_name, filter_curve=filter_curve)
     if isinstance(hst, ImageData):
-        return _rescale_imagedata(hst if inplace else hst.copy(), muse_unit, filter_name)
+        return _rescale_imagedata(hst if inplace else hst.copy(), muse_unit, how)
     if isinstance(hst, CCDData) and inplace:
-        return _rescale_ccddata(hst, muse_unit, filter_name)
+        return _rescale_ccddata(hst, muse_unit, how)
     if isinstance(hst, NDData):
         ccd = CCDData(np.array(hst.data, dtype=float),
                       unit=hst.unit if hst.unit is not None else u.dimensionless_unscaled,
                       wcs=hst.wcs, mask=None if hst.mask is None else np.array(hst.mask),
                       uncertainty=None if hst.uncertainty is None else hst.uncertainty,
                       meta=fits.Header(_header_for_filter(hst), copy=True))
-        return _rescale_ccddata(ccd, muse_unit, filter_name)
+        return _rescale_ccddata(ccd, muse_unit, how)
     image = read_image(hst, "hst")
     for note in image.notes:
         log.info(note)
-    _rescale_imagedata(image, muse_unit, filter_name)
+    _rescale_imagedata(image, muse_unit, how)
     return image.to_ccddata()
 
 
-def _rescale_imagedata(image, muse_unit, filter_name):
+def _rescale_imagedata(image, muse_unit, how):
     header = _header_for_filter(image)
-    info = HstFilterInfo(header, filter_name=filter_name)
+    info = HstFilterInfo(header, **how)
     hst_unit = _assumed_hst_unit(image.unit, info, image.name, header)
     factor = hst_to_muse_flux_factor(hst_unit, muse_unit, info)
     image.data *= factor
@@ -372,10 +464,10 @@ def _rescale_imagedata(image, muse_unit, filter_name):
     return image
 
 
-def _rescale_ccddata(ccd, muse_unit, filter_name):
+def _rescale_ccddata(ccd, muse_unit, how):
     header = header_from_meta(ccd.meta)
     name = str(header.get("FILENAME", "the HST image"))
-    info = HstFilterInfo(header, filter_name=filter_name)
+    info = HstFilterInfo(header, **how)
     hst_unit = _assumed_hst_unit(ccd.unit, info, name, header)
     factor = hst_to_muse_flux_factor(hst_unit, muse_unit, info)
     uncertainty = ccd.uncertainty

@@ -47,6 +47,11 @@ def _parser(prog):
     parser.add_argument("cubes", metavar="CUBE", nargs="+", help="MUSE exposure cubes")
     parser.add_argument("--hst", metavar="FILTER=FILE", type=_band_file, action="append",
                         required=True, help="the HST image of a band (repeat per band)")
+    parser.add_argument("--filter-curve", metavar="FILTER=CURVE", type=_band_file,
+                        action="append", default=[],
+                        help="the throughput curve of a band (a two-column file or a "
+                             "filter name), instead of the installed curve of its HST "
+                             "image's camera and filter (repeat per band)")
     parser.add_argument("--table", metavar="FILE",
                         help="write the per-band and joint results to FILE (.ecsv or "
                              ".fits); cubes already in it are skipped unless --force")
@@ -90,6 +95,8 @@ def _fit_keywords(options, hst_images):
         kwargs["fix_beta"] = options.fix_beta
     if options.regions is not None:
         kwargs["regions"] = options.regions
+    if options.filter_curve:
+        kwargs["filter_curves"] = dict(options.filter_curve)
     return kwargs
 
 
@@ -122,6 +129,9 @@ def _pool(options, cubes, kwargs):
         kwargs["cache_dir"] = os.path.abspath(kwargs["cache_dir"])
     if isinstance(kwargs.get("regions"), str) and os.path.isfile(kwargs["regions"]):
         kwargs["regions"] = os.path.abspath(kwargs["regions"])
+    if kwargs.get("filter_curves"):
+        kwargs["filter_curves"] = {band: os.path.abspath(c) if os.path.isfile(c) else c
+                                   for band, c in kwargs["filter_curves"].items()}
     client = _dask_client(options.scheduler)
     return DaskPool(client, spec, None, cubes, kwargs), client
 

@@ -12,17 +12,18 @@ from threadpoolctl import threadpool_limits
 from ..exceptions import UserError
 from ..utils import worker_count
 from ..io import ImageData, read_image, image_grids_aligned
-from ..fitting import measure_image_photometry, FittedValue
+from ..fitting import measure_image_photometry, FittedValue, sky_offsets
 from ..fitting.quality import FitQuality, QualityFlag
 from ..masking import means_none
 from ..preparation import (regrid_hst_bands_like_muse, rescale_hst_like_muse,
-                           write_regridded_hst, HstFilterInfo, read_muse_reference)
+                           write_regridded_hst, hst_band_filter, read_muse_reference)
 from ..wideband.multiband import bandpass_images
 from .bands import BandProblem
 from .fsf import FSFModel, DEFAULT_LBRANGE
 from .joint import JointProblem, band_parameter_name
 from .joint_covariance import joint_sandwich, set_uncertainties
-from .results import CubePhotometry, JointBandPhotometry, sky_offsets
+from .results import CubePhotometry, JointBandPhotometry
+from .offset_list import applied_correction, applied_report
 
 __all__ = ["fit_cube_photometry", "fit_cube_file", "BAND_FIT_KEYWORDS"]
 
@@ -67,7 +68,7 @@ def _cache_path(cache_dir, hst, band, image):
     return os.path.join(cache_dir, f"{base}_{band}_{digest}.fits")
 
 
-def _hst_on_grid(hst_images, names, band_images, cache_dir):
+def _hst_on_grid(hst_images, names, band_images, cache_dir, filter_curves=None):
     """Each band's HST image on its band image's grid in its unit, regridded if needed.
 
     An image already on the grid is taken as it is (in MUSE units, as for
@@ -94,7 +95,8 @@ def _hst_on_grid(hst_images, names, band_images, cache_dir):
                                                band_images[todo[0]])
         for name in todo:
             image = rescale_hst_like_muse(regridded.pop(name), band_images[name],
-                                          inplace=True, filter_name=name)
+                                          inplace=True, filter_name=name,
+                                          filter_curve=(filter_curves or {}).get(name))
             if name in cached:
                 hst = hst_images[name]
                 write_regridded_hst(image, cached[name], inputs=[os.fspath(hst)])
@@ -126,11 +128,31 @@ def _on_grid(hst, band, image):
     return image_grids_aligned(_grid_only(hst_grid), _grid_only(image_grid))
 
 
-def _pivot(band):
-    try:
-        return float(HstFilterInfo(band).photplam)
-    except UserError:
-        return float("nan")
+def _band_filters(names, hst_images, filter_curves):
+    """Each band's filter curve and pivot, from its HST image's header.
+
+    The curve of the image's own camera and filter (WFC3/UVIS F606W is not
+    ACS/WFC F606W), or the caller's (``filter_curves``), or the same filter
+    of another HST camera when the camera's is not installed (WFPC2), with
+    a warning, and recorded in the results. The pivot is the header's
+    PHOTPLAM, else the curve's.
+    """
+    filter_curves = dict(filter_curves or {})
+    unknown = sorted(set(filter_curves) - set(names))
+    if unknown:
+        raise UserError(f"filter_curves: no HST image is given for {unknown}")
+    return {n: hst_band_filter(hst_images[n], filter_name=n,
+                               filter_curve=filter_curves.get(n)) for n in names}
+
+
+def _curve_records(filters):
+    """Band -> curve name, and band -> the filter a stand-in curve replaces."""
+    names = {n: str(bandpass.meta.get("name", "filter")) for n, (bandpass, _) in
+             filters.items()}
+    stand_ins = {n: f"{names[n]} stands in for {bandpass.meta['stand_in_for']}"
+                 for n, (bandpass, _) in filters.items()
+                 if bandpass.meta.get("stand_in_for")}
+    return names, stand_ins
 
 
 def _observation(cube, image):
@@ -146,6 +168,19 @@ def _observation(cube, image):
         except ValueError:
             mjd = None
     return (None if date is None else str(date)), (None if mjd is None else float(mjd))
+
+
+def _applied(cube, image, date_obs, argname):
+    """The offsets and flux scale the pipeline already applied to this exposure.
+
+    From the ``ESO DRS MUSE OFFSETi`` and ``FLUX SCALEi`` keywords of the
+    cube's primary header (which its band images carry), or an NDData's meta.
+    """
+    for header in (image.meta, getattr(cube, "meta", None) or {}):
+        applied = applied_correction(header, date_obs, argname)
+        if applied is not None:
+            return applied
+    return None
 
 
 def _apply_joint_options(params, common, options, bands, joint_parameters):
@@ -191,11 +226,13 @@ def _fitted(params, name):
 def fit_cube_photometry(cube, hst_images, fwhm_degree=None, beta_degree=None, psf_nodes=4,
                         source_light=True, lbrange=DEFAULT_LBRANGE, band_options=None,
                         joint_parameters=None, cache_dir=None, nprocess=0,
-                        progress_bar=False, **fit_keywords):
+                        progress_bar=False, filter_curves=None, **fit_keywords):
     """Fit an exposure cube against HST images in several bands, jointly.
 
     The image of each band is made from one pass over the cube
-    (`~imphot_astropy.wideband.bandpass_images`); each HST image is
+    (`~imphot_astropy.wideband.bandpass_images`), through the throughput
+    curve of the camera and filter named by the HST image's header (or
+    ``filter_curves``); each HST image is
     regridded and rescaled to that grid (kept in ``cache_dir`` and reused
     by the other exposures of the same field) unless it is on it already;
     each band is fitted alone (`~imphot_astropy.fit_image_photometry`);
@@ -221,7 +258,15 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=None, beta_degree=None, ps
     hst_images : dict
         Filter name (``"F606W"``, ...) -> HST image or file. An image on
         the cube's spatial grid is used as is (in MUSE flux units);
-        others are regridded and rescaled.
+        others are regridded and rescaled with the calibration of their own
+        header (`~imphot_astropy.rescale_hst_like_muse`). The header's
+        camera chooses the filter curve (WFC3/UVIS F606W, NIRCam F090W...;
+        a bare name without camera in the header means ACS/WFC); where the
+        camera's curve is not installed (WFPC2), the same filter of another
+        HST camera stands in, with a
+        `~imphot_astropy.bandpasses.FilterStandInWarning`, and the result
+        records it (``filter_curves``, ``filter_stand_ins``, and the table's
+        meta).
     fwhm_degree, beta_degree : int, optional
         Degrees of the FWHM and beta polynomials in wavelength. By default
         1 and 0, each capped at the number of bands - 1 (a one-band survey
@@ -252,6 +297,10 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=None, beta_degree=None, ps
     nprocess, progress_bar
         For the band images (see `bandpass_images`); ``nprocess`` also
         sets the number of threads that fit the bands alone.
+    filter_curves : dict, optional
+        Band -> its throughput curve (`synphot.SpectralElement`, astropy
+        Table, two-column file or filter name), instead of the installed
+        curve of the HST image's camera and filter.
     **fit_keywords
         `fit_image_photometry` keywords for every band (`BAND_FIT_KEYWORDS`).
         ``fix_dx``, ``fix_dy``, ``fix_fwhm`` and ``fix_beta`` given here
@@ -285,8 +334,11 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=None, beta_degree=None, ps
     names = [str(n) for n in hst_images]
     degrees, notes = polynomial_degrees(len(names), fwhm_degree, beta_degree)
     options = _band_options(names, fit_keywords, band_options)
-    images, spectra = bandpass_images(cube, names, nprocess=nprocess,
-                                      progress_bar=progress_bar, spectra=True)
+    hst_images = {str(n): image for n, image in hst_images.items()}
+    filters = _band_filters(names, hst_images, filter_curves)
+    images, spectra = bandpass_images(cube, {n: filters[n][0] for n in names},
+                                      nprocess=nprocess, progress_bar=progress_bar,
+                                      spectra=True)
     # Read once: the single-band fits and the joint problems share the images.
     band_images = {n: read_image(images[n], "band image") for n in names}
     # One BLAS thread: the fits' BLAS work is many small products
@@ -295,7 +347,7 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=None, beta_degree=None, ps
     # FFTs (pocketfft's own threads, in the fits, the regridding and the core
     # sandwich functions) use two workers.
     with threadpool_limits(limits=1, user_api="blas"), sp_fft.set_workers(2):
-        on_grid = _hst_on_grid(hst_images, names, band_images, cache_dir)
+        on_grid = _hst_on_grid(hst_images, names, band_images, cache_dir, filter_curves)
         hst = {n: read_image(on_grid[n], f"hst_images[{n!r}]") for n in names}
         single = _single_band_fits(names, hst, band_images, options,
                                    worker_count(nprocess))
@@ -305,8 +357,11 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=None, beta_degree=None, ps
                  psf_nodes=psf_nodes,
                  source_light=source_light, lbrange=lbrange,
                  joint_parameters=joint_parameters))
-    return _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
-                        spectra, source_light, max_lags, notes)
+    obj = _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
+                       spectra, source_light, max_lags, notes)
+    obj.pivots = {n: float(filters[n][1]) for n in names}
+    obj.filter_curves, obj.filter_stand_ins = _curve_records(filters)
+    return obj
 
 
 #: The polynomial degrees used when the caller gives none (before capping).
@@ -552,19 +607,19 @@ def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes
             if covariance is not None and na in cov_names and nb in cov_names:
                 dxdy[a, b] = covariance[cov_names.index(na), cov_names.index(nb)]
     dx, dy = _fitted(params, "dx"), _fitted(params, "dy")
-    dra, ddec = sky_offsets(first.muse_image, dx.value, dy.value, dxdy,
-                            bool(dx.fixed and dy.fixed))
+    offsets = sky_offsets(first.muse_image, dx.value, dy.value, dxdy,
+                          bool(dx.fixed and dy.fixed))
     obj = CubePhotometry(fsf=fsf, parameters=params, covariance=covariance,
                          covariance_names=cov_names, minimizer_result=result,
-                         dx=dx, dy=dy, dra=dra, ddec=ddec, bands=single,
-                         psf_nodes=psf_nodes, refits=refits)
-    obj.pivots = {n: _pivot(n) for n in images}
+                         dx=dx, dy=dy, bands=single, psf_nodes=psf_nodes, refits=refits,
+                         **offsets)
     obj.effective_wavelengths = {n: spectra[n].effective_wavelength(source_light)
                                  for n in images}
     obj.date_obs, obj.mjd_obs = _observation(cube, images[first.name])
     obj.filename = os.fspath(cube) if isinstance(cube, (str, os.PathLike)) else None
     obj.name = (os.path.basename(obj.filename).rsplit(".fits", 1)[0]
                 if obj.filename else "cube")
+    obj.applied = _applied(cube, images[first.name], obj.date_obs, obj.filename or "cube")
     obj.wcs = first.muse_image.wcs
     obj.shape = first.muse_image.shape
     obj.degrees = {"fwhm": len(joint.fwhm_names) - 1, "beta": len(joint.beta_names) - 1}
@@ -573,7 +628,7 @@ def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes
                 "NOTES": list(obj.notes)}
     flags = uncertain_flags(params)
     report = lmfit_report(result, refits, psf_nodes, max_lags, notes)
-    obj.fit_report = report
+    obj.fit_report = report + applied_report(obj.applied, obj.dra, obj.ddec)
     obj.joint = {}
     obj.scale = _mean_scale(params, joint, result)
     residual = result.residual

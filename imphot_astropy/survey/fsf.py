@@ -12,6 +12,14 @@ stores ``FWHM = FSFiiFWA + FSFiiFWB * lambda`` and a constant
 
 `FSFModel` keeps its coefficients from the lowest power up (the order of
 the joint fit's parameters) and converts on reading and writing.
+
+Fields. MPDAF's ``FSFModel.read`` (with its defaults) reads ``NFIELDS``
+(1 if absent): when it is above 1, the fields 1 to NFIELDS (field 00,
+if any, is skipped); otherwise the first of the fields 0-9 and 99 that
+the header holds. A field outside 0-9 and 99 is never found, so we write
+only those, and set ``NFIELDS`` to N when the header holds the fields 1 to
+N (N > 1, with or without field 00), else to 1; `FSFModel.from_header`
+reads ``NFIELDS`` the same way.
 """
 
 import numpy as np
@@ -21,10 +29,14 @@ from astropy.modeling.models import Moffat2D
 from ..exceptions import UserError
 from ..core.moffat import moffat_alpha
 
-__all__ = ["FSFModel", "normalised_wavelength", "DEFAULT_LBRANGE"]
+__all__ = ["FSFModel", "normalised_wavelength", "DEFAULT_LBRANGE", "MPDAF_FIELDS"]
 
 #: MPDAF's usual reference wavelengths (Angstrom) of the normalisation.
 DEFAULT_LBRANGE = (5000.0, 9000.0)
+
+#: The fields MPDAF's ``FSFModel.read`` finds by default (with NFIELDS <= 1),
+#: in the order it tries them.
+MPDAF_FIELDS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 99)
 
 # MPDAF's MOFFAT1 model was tied to these reference wavelengths when it
 # converts it to its polynomial model; we do the same so that both readers
@@ -154,23 +166,41 @@ class FSFModel:
         Parameters
         ----------
         header : `astropy.io.fits.Header`, optional
-            Updated in place; a new header if None.
+            Updated in place; a new header if None. Its ``NFIELDS`` is set
+            to match the fields it then holds (see the module's notes).
         field : int
-            The field number ``ii`` of the keywords (0-99).
+            The field number ``ii`` of the keywords: 0-9 or 99, the fields
+            MPDAF's reader finds.
 
         Returns
         -------
         header : `astropy.io.fits.Header`
 
+        Raises
+        ------
+        UserError
+            If ``field`` is another number, or the header holds other
+            fields that this model's FSFMODE or FSFLB1/FSFLB2 would change.
+
         Examples
         --------
         >>> h = FSFModel([0.6, -0.1, 0.02], [2.5]).to_header()
-        >>> [h["FSF00F00"], h["FSF00F01"], h["FSF00F02"]]
-        [0.02, -0.1, 0.6]
+        >>> [h["FSF00F00"], h["FSF00F01"], h["FSF00F02"]], h["NFIELDS"]
+        ([0.02, -0.1, 0.6], 1)
+        >>> for field in (1, 2):
+        ...     h = FSFModel([0.6 + 0.1 * field], [2.5]).to_header(h, field=field)
+        >>> h["NFIELDS"]
+        2
         """
         if header is None:
             header = fits.Header()
+        if isinstance(field, bool) or not isinstance(field, (int, np.integer)) \
+                or int(field) not in MPDAF_FIELDS:
+            raise UserError(f"field: expected one of 0-9 or 99, not {field!r}: MPDAF's "
+                            "FSFModel.read looks for no other field number, so the model "
+                            "would not be found")
         prefix = self._prefix(field)
+        self._check_other_fields(header, int(field))
         self._remove_field(header, prefix)
         header["FSFMODE"] = (2, "Circular MOFFAT beta=poly(lbda) fwhm=poly(lbda)")
         header["FSFLB1"] = (self.lbrange[0], "FSF Blue Ref Wave (A)")
@@ -182,7 +212,23 @@ class FSFModel:
             for k, value in enumerate(coeffs[::-1]):
                 header[f"{prefix}{letter}{k:02d}"] = (float(value),
                                                       f"{prefix} {what} Poly C{k:02d}")
+        header["NFIELDS"] = (_nfields(_fields_in(header)), "number of FSF fields")
         return header
+
+    def _check_other_fields(self, header, field):
+        others = [f for f in _fields_in(header) if f != field]
+        if not others:
+            return
+        mode = header.get("FSFMODE")
+        if mode != 2:
+            raise UserError(f"header: holds the FSF fields {others} with FSFMODE = "
+                            f"{mode!r}; writing an FSFMODE = 2 field would make them "
+                            "unreadable")
+        lbrange = (float(header.get("FSFLB1", np.nan)), float(header.get("FSFLB2", np.nan)))
+        if lbrange != self.lbrange:
+            raise UserError(f"header: holds the FSF fields {others} normalised over "
+                            f"FSFLB1, FSFLB2 = {lbrange}; a model over {self.lbrange} "
+                            "would change them (the range is shared by all fields)")
 
     @staticmethod
     def _prefix(field):
@@ -205,7 +251,9 @@ class FSFModel:
         ----------
         header : `astropy.io.fits.Header`
         field : int, optional
-            The field to read; by default the first of 0-99 found.
+            The field to read (0-99). By default, as MPDAF's reader: field 1
+            if ``NFIELDS`` > 1 (the header must then hold fields 1 to
+            NFIELDS), else the first of the fields 0-9 and 99 found.
 
         Returns
         -------
@@ -223,7 +271,7 @@ class FSFModel:
         if "FSFMODE" not in header:
             raise UserError("header: no FSFMODE keyword (no MPDAF FSF model)")
         mode = header["FSFMODE"]
-        fields = [field] if field is not None else range(100)
+        fields = [field] if field is not None else _fields_to_read(header)
         for number in fields:
             prefix = cls._prefix(number)
             if str(mode).strip().upper() == "MOFFAT1":
@@ -295,3 +343,35 @@ class FSFModel:
         return (f"FSFModel(fwhm_coeffs={list(np.round(self.fwhm_coeffs, 6))}, "
                 f"beta_coeffs={list(np.round(self.beta_coeffs, 6))}, "
                 f"lbrange={self.lbrange})")
+
+
+def _fields_in(header):
+    """The field numbers whose keywords a header holds (among MPDAF's)."""
+    return [f for f in MPDAF_FIELDS
+            if f"FSF{f:02d}FNC" in header or f"FSF{f:02d}BET" in header]
+
+
+def _nfields(fields):
+    """NFIELDS for these fields: N if they are 1..N (N > 1, field 0 aside), else 1."""
+    numbered = sorted(set(fields) - {0})
+    if len(numbered) > 1 and numbered == list(range(1, len(numbered) + 1)):
+        return len(numbered)
+    return 1
+
+
+def _fields_to_read(header):
+    """The fields to try, in order, as MPDAF's FSFModel.read does by default."""
+    try:
+        nfields = int(header.get("NFIELDS", 1))
+    except (TypeError, ValueError):
+        raise UserError(f"header: NFIELDS = {header.get('NFIELDS')!r} is not an "
+                        "integer") from None
+    if nfields <= 1:
+        return MPDAF_FIELDS
+    missing = [f for f in range(1, nfields + 1)
+               if f"FSF{f:02d}FNC" not in header and f"FSF{f:02d}BET" not in header]
+    if missing:
+        raise UserError(f"header: NFIELDS = {nfields} but the FSF keywords of field(s) "
+                        f"{missing} are missing (MPDAF's reader would fail)")
+    # Field 00 is skipped when NFIELDS > 1, as MPDAF does; the first field.
+    return [1]

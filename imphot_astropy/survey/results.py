@@ -1,9 +1,10 @@
 """The result of fitting an exposure cube in several bands."""
 
 import numpy as np
+import astropy.units as u
 from astropy.table import vstack
 
-from ..fitting.results import FittedValue, FittedPhotometry, _sky_offsets
+from ..fitting.results import FittedPhotometry
 
 __all__ = ["CubePhotometry", "JointBandPhotometry"]
 
@@ -53,13 +54,24 @@ class CubePhotometry:
     date_obs : str or None
     mjd_obs : float or None
         DATE-OBS and MJD-OBS of the exposure.
+    applied : `~imphot_astropy.survey.AppliedCorrection` or None
+        The offsets and flux scale the MUSE pipeline already applied to the
+        exposure (from an OFFSET_LIST), as its cube's primary header records
+        them (``ESO DRS MUSE OFFSETi ...``, ``FLUX SCALEi``); None if it
+        records none. The fitted offsets are measured from the cube as it
+        is, so after that correction; `~imphot_astropy.survey.write_offset_list`
+        adds the two.
     bands : dict
         Band -> `~imphot_astropy.fitting.FittedImagePhotometry`, the
         single-band fits.
     joint : dict
         Band -> `JointBandPhotometry`, the joint fit's values at the band.
-    dx, dy, dra, ddec : `~imphot_astropy.fitting.FittedValue`
-        The exposure's pointing offset (arcsec), as for a single image.
+    dx, dy, dra, ddec, dra_sky, ddec_sky : `~imphot_astropy.fitting.FittedValue`
+        The exposure's pointing offset (arcsec), as for a single image (see
+        `~imphot_astropy.fitting.sky_offsets`): ``dra`` and ``ddec`` are
+        differences of RA and Dec coordinates, to subtract from CRVAL1 and
+        CRVAL2; ``dra_sky = dra * cos(Dec)`` and ``ddec_sky = ddec`` are the
+        same offset as angles on the sky.
     scale : `~imphot_astropy.fitting.FittedValue`
         The mean of the bands' joint flux scales (MUSE/HST), for
         `~imphot_astropy.corrections.apply_cube_corrections`.
@@ -77,6 +89,12 @@ class CubePhotometry:
     pivots, effective_wavelengths : dict
         Band -> the filter's pivot wavelength, and the wavelength of the
         band's image within the cube (PSF-mixture weighted), Angstrom.
+    filter_curves : dict
+        Band -> the name of the filter curve of its cube image.
+    filter_stand_ins : dict
+        Band -> a note such as ``"acs_wfc_f814w stands in for WFPC2
+        F814W"``, for the bands whose HST camera's own curve was not
+        installed (empty otherwise).
     psf_nodes : int
         PSF mixture nodes per band (1: each band at its effective wavelength).
     degrees : dict
@@ -155,9 +173,17 @@ class CubePhotometry:
 
         Columns are those of `~imphot_astropy.fitting.photometry_table` plus
         ``date_obs``, ``mjd_obs``, ``filter``, ``pivot`` and ``wavelength``
-        (the band's effective wavelength in the cube), Angstrom. Its
-        metadata hold the polynomial degrees fitted (``FWHM_DEGREE``,
-        ``BETA_DEGREE``) and the ``NOTES`` on them.
+        (the band's effective wavelength in the cube), Angstrom, and what
+        the pipeline had already applied to the cube (see ``applied``):
+        ``applied_dra`` and ``applied_ddec`` (arcsec, differences of
+        coordinates; 0 if none) and ``applied_flux_scale`` (NaN if none).
+        The fitted offsets (``dra``, ``ddec``) are measured after that
+        correction: the total from the original pointing is their sum.
+        The meta holds ``filter_curves`` (band -> curve name) and, when a
+        curve of another camera stood in for an HST image's own,
+        ``filter_stand_ins`` (band -> what stood in for what); and the
+        polynomial degrees fitted (``FWHM_DEGREE``, ``BETA_DEGREE``) with
+        the ``NOTES`` on them.
 
         Examples
         --------
@@ -175,18 +201,22 @@ class CubePhotometry:
             table["filter"] = list(results)
             table["pivot"] = [self.pivots.get(b, np.nan) for b in results]
             table["wavelength"] = [self.effective_wavelengths[b] for b in results]
+            applied = getattr(self, "applied", None)
+            for name, value, unit in (
+                    ("applied_dra", 0.0 if applied is None else applied.dra, u.arcsec),
+                    ("applied_ddec", 0.0 if applied is None else applied.ddec, u.arcsec),
+                    ("applied_flux_scale", np.nan if applied is None or
+                     applied.flux_scale is None else applied.flux_scale, None)):
+                table[name] = np.full(len(table), value, dtype=np.float64)
+                table[name].unit = unit
             table["name"] = [self.name] * len(table)
             tables.append(table)
-        out = vstack(tables, metadata_conflicts="silent")
+        table = vstack(tables, metadata_conflicts="silent")
+        table.meta["filter_curves"] = dict(getattr(self, "filter_curves", {}))
+        stand_ins = dict(getattr(self, "filter_stand_ins", {}))
+        if stand_ins:
+            table.meta["filter_stand_ins"] = stand_ins
         # The polynomial degrees fitted, and any note on them (capped defaults).
-        out.meta.update(getattr(self, "meta", {}))
-        return out
+        table.meta.update(getattr(self, "meta", {}))
+        return table
 
-
-def sky_offsets(image, dx, dy, covariance, fixed):
-    """(dra, ddec) FittedValues of offsets (dx, dy) on an image's WCS."""
-    matrix = _sky_offsets(image.wcs, image.shape, dx, dy, image.pixel_scales)
-    dra, ddec = matrix @ np.array([dx, dy])
-    sky_cov = matrix @ covariance @ matrix.T
-    return (FittedValue(dra, float(np.sqrt(sky_cov[0, 0])), fixed),
-            FittedValue(ddec, float(np.sqrt(sky_cov[1, 1])), fixed))

@@ -203,6 +203,9 @@ def _describe_range(lo, hi):
 def _result_header(cube, curve, lost, wave_lo, wave_hi):
     header = fits.Header(cube.primary_header, copy=True)
     header["FILTER"] = (curve.name[:68], "filter curve of the bandpass image")
+    if curve.stand_in_for:
+        header["BPSTAND"] = (str(curve.stand_in_for)[:68],
+                             "the filter curve stands in for this filter")
     header["BPLOST"] = (round(lost, 6), "fraction of filter response outside cube")
     header["BPWMIN"] = (round(float(wave_lo), 3), "[Angstrom] first plane used, lower edge")
     header["BPWMAX"] = (round(float(wave_hi), 3), "[Angstrom] last plane used, upper edge")
@@ -233,11 +236,14 @@ def bandpass_image(cube, wavelengths, sensitivities=None, unit_wave=u.AA,
         with a 3D WCS (mask and uncertainty honoured), a SpectralCube (mask
         honoured), or a specutils 3D spectrum. The spectral axis may be
         declared as MUSE's ``CTYPE3 = 'LINEAR'`` with a wavelength unit.
-    wavelengths : array-like, `~astropy.units.Quantity`, str or `synphot.SpectralElement`
+    wavelengths : array-like, `~astropy.units.Quantity`, str, `~astropy.table.Table` or `synphot.SpectralElement`
         The wavelengths of the filter curve, increasing (the curve is zero
         outside them); or, without ``sensitivities``, an ASCII file of
-        wavelengths and throughputs, a synphot bandpass, or an HST filter
-        name such as ``"F775W"`` or ``"ACS_WFC_F775W"``.
+        wavelengths and throughputs, an astropy Table, a synphot bandpass,
+        an HST or JWST filter name such as ``"F775W"``,
+        ``"WFC3_UVIS_F606W"`` or ``"NIRCAM_F090W"``, or an archive image
+        file whose header names its camera and filter (see
+        `~imphot_astropy.wideband.read_filter_curve`).
     sensitivities : array-like, optional
         The filter's throughput at ``wavelengths``. Only relative values
         matter: the weights are normalised.
@@ -270,7 +276,9 @@ def bandpass_image(cube, wavelengths, sensitivities=None, unit_wave=u.AA,
         variances), its mask (True where undefined), the cube's unit and its
         2D celestial WCS. ``meta`` holds the cube's primary header and the
         keywords FILTER, BPLOST (fraction of the response lost), BPWMIN and
-        BPWMAX (wavelength range of the planes used) and BPCUBE.
+        BPWMAX (wavelength range of the planes used) and BPCUBE, and BPSTAND
+        when the curve of another camera's filter stood in for an archive
+        image's own (``'WFPC2 F814W'``).
 
     Raises
     ------

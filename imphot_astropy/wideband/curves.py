@@ -32,6 +32,9 @@ class FilterCurve:
     name : str
         A short name for headers and file names: the HST curve's name, the
         file's base name without extension, or ``"filter"``.
+    stand_in_for : str or None
+        When another camera's curve stands in for the filter of an image
+        (WFPC2 F814W by ACS/WFC F814W), which filter (``"WFPC2 F814W"``).
 
     Examples
     --------
@@ -46,6 +49,7 @@ class FilterCurve:
     throughput: np.ndarray
     unit: object
     name: str = "filter"
+    stand_in_for: object = None
 
     def to_angstrom(self):
         """Return the wavelengths in Angstrom (not for pixel-unit curves).
@@ -146,7 +150,48 @@ def _curve_from_spectral_element(bandpass, argname):
                                     argname)
     meta = getattr(bandpass, "meta", None) or {}
     name = str(meta.get("name") or meta.get("expr") or "filter")
-    return FilterCurve(wave, thru, u.AA, name)
+    return FilterCurve(wave, thru, u.AA, name, meta.get("stand_in_for"))
+
+
+def _curve_from_table(table, unit_wave, argname):
+    """The first two columns of an astropy Table: wavelength and throughput."""
+    if len(table.colnames) < 2:
+        raise UserError(f"{argname}: a filter-curve table needs two columns (wavelength, "
+                        f"throughput), not {table.colnames}")
+    wave, thru = table.columns[0], table.columns[1]
+    name = str(table.meta.get("name", "filter"))
+    if getattr(wave, "unit", None) is not None:
+        curve = _curve_from_quantity(u.Quantity(wave), np.asarray(thru), argname)
+        return FilterCurve(curve.wavelengths, curve.throughput, curve.unit, name)
+    wave, thru = check_filter_curve(np.asarray(wave), np.asarray(thru), argname)
+    return FilterCurve(wave, thru, None if unit_wave is None else u.Unit(unit_wave), name)
+
+
+def _is_fits_name(path):
+    return path.lower().endswith((".fits", ".fits.gz", ".fit", ".fts"))
+
+
+def _curve_from_fits(path, unit_wave, argname):
+    """A FITS file: a throughput table, or an archive image whose header names
+    its camera and filter (whose curve, or a stand-in, is then used)."""
+    from astropy.io import fits
+    from astropy.table import Table
+    from ..bandpasses import image_filter_bandpass
+    from ..io import open_fits, merged_header
+
+    with open_fits(path, argname) as hdulist:
+        tables = [hdu for hdu in hdulist if isinstance(hdu, fits.BinTableHDU)]
+        images = [hdu for hdu in hdulist if hdu.is_image and hdu.header.get("NAXIS", 0)]
+        if images:
+            header = merged_header(hdulist[0].header if images[0] is not hdulist[0]
+                                   else None, images[0].header)
+            return _curve_from_spectral_element(
+                image_filter_bandpass(header, argname=f"{argname}: {path}"), argname)
+        if tables:
+            table = Table.read(tables[0])
+            table.meta["name"] = os.path.basename(path).split(".")[0]
+            return _curve_from_table(table, unit_wave, f"{argname}: {path}")
+    raise UserError(f"{argname}: {path} holds neither an image nor a table")
 
 
 def _curve_from_quantity(wavelengths, sensitivities, argname):
@@ -170,13 +215,19 @@ def read_filter_curve(wavelengths, sensitivities=None, unit_wave=u.AA,
 
     Parameters
     ----------
-    wavelengths : array-like, `~astropy.units.Quantity`, str, `os.PathLike` or `synphot.SpectralElement`
+    wavelengths : array-like, `~astropy.units.Quantity`, str, `os.PathLike`, `~astropy.table.Table` or `synphot.SpectralElement`
         With ``sensitivities``: the wavelengths of the samples, increasing
         (a Quantity carries its own unit). Without: an ASCII file of two
         columns, wavelength and throughput (``#`` comment lines allowed,
-        further columns ignored), a synphot bandpass, or an HST filter name
-        such as ``"F775W"`` or ``"ACS_WFC_F775W"`` (see
-        `~imphot_astropy.bandpasses.hst_filter_bandpass`).
+        further columns ignored), an astropy Table (its first two columns;
+        a unit on the first is used), a synphot bandpass, an HST or JWST
+        filter name such as ``"F775W"``, ``"WFC3_UVIS_F606W"`` or
+        ``"NIRCAM_F090W"`` (see
+        `~imphot_astropy.bandpasses.hst_filter_bandpass`), or a FITS file:
+        a throughput table, or an archive image whose header names its
+        camera and filter (the curve of that filter, or of the same filter
+        of another HST camera when its own is not installed, with a
+        `~imphot_astropy.bandpasses.FilterStandInWarning`).
     sensitivities : array-like, optional
         The throughput at each wavelength; only relative values matter.
     unit_wave : `~astropy.units.UnitBase` or None
@@ -217,6 +268,8 @@ def read_filter_curve(wavelengths, sensitivities=None, unit_wave=u.AA,
         path = os.fspath(wavelengths)
         if os.path.isdir(path):
             raise UserError(f"{argname}: {path} is a directory, not a filter curve")
+        if os.path.exists(path) and _is_fits_name(path):
+            return _curve_from_fits(path, unit_wave, argname)
         if os.path.exists(path):
             return _curve_from_ascii(path, None if unit_wave is None else u.Unit(unit_wave),
                                      argname)
@@ -230,6 +283,10 @@ def read_filter_curve(wavelengths, sensitivities=None, unit_wave=u.AA,
         return _curve_from_spectral_element(bandpass, argname)
     if hasattr(wavelengths, "waveset") and callable(wavelengths):
         return _curve_from_spectral_element(wavelengths, argname)
+    from astropy.table import Table
+
+    if isinstance(wavelengths, Table):
+        return _curve_from_table(wavelengths, unit_wave, argname)
     raise UserError(f"{argname}: expected a file name, an HST filter name, a synphot "
-                    f"bandpass, or wavelengths with sensitivities, not "
+                    f"bandpass, a Table, or wavelengths with sensitivities, not "
                     f"{type(wavelengths).__name__}")

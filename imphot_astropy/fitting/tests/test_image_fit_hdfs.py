@@ -23,6 +23,7 @@ dy 0.120". Tolerances and why:
   established method's edge bias.
 """
 
+import numpy as np
 import pytest
 
 from imphot_astropy import fit_image_photometry
@@ -64,6 +65,11 @@ def test_hdfs_regrid_filter_is_assumed_to_be_mpdafs(hdfs_fit):
 
 
 def test_hdfs_radec_offsets_match_the_north_up_grid(hdfs_fit):
-    # The MUSE grid is north up with RA increasing to the left.
-    assert hdfs_fit.dra.value == pytest.approx(-hdfs_fit.dx.value, abs=1e-4)
-    assert hdfs_fit.ddec.value == pytest.approx(hdfs_fit.dy.value, abs=1e-4)
+    # The MUSE grid is north up with RA increasing to the left; dra is a
+    # difference of RA coordinates (the on-sky angle / cos(Dec)), dra_sky
+    # the on-sky angle.
+    assert hdfs_fit.dra_sky.value == pytest.approx(-hdfs_fit.dx.value, abs=1e-4)
+    assert hdfs_fit.ddec_sky.value == pytest.approx(hdfs_fit.dy.value, abs=1e-4)
+    assert hdfs_fit.dra.value == pytest.approx(
+        -hdfs_fit.dx.value / np.cos(np.deg2rad(-60.56)), abs=1e-4)
+    assert hdfs_fit.ddec.value == hdfs_fit.ddec_sky.value

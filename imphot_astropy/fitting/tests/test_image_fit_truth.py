@@ -7,6 +7,7 @@ Tolerances (issue 2): fwhm within 2%, dx and dy within 0.01", scale within
 
 import numpy as np
 import pytest
+import astropy.units as u
 from astropy.coordinates import SkyCoord
 
 from imphot_astropy import fit_image_photometry
@@ -26,13 +27,24 @@ def assert_recovered(fit, truth, beta_tolerance=0.1):
 
 
 def expected_radec_offsets(muse, dx, dy):
-    """The RA/Dec offsets of a shift along the pixel axes, from astropy alone."""
-    ny, nx = muse.data.shape
-    cx, cy = (nx - 1) / 2, (ny - 1) / 2
-    start = SkyCoord.from_pixel(cx, cy, muse.wcs)
-    end = SkyCoord.from_pixel(cx + dx / 0.2, cy + dy / 0.2, muse.wcs)
+    """The on-sky RA/Dec offsets of a shift along the pixel axes, from astropy alone."""
+    start, end = _ends(muse, dx, dy)
     dra, ddec = start.spherical_offsets_to(end)
     return dra.arcsec, ddec.arcsec
+
+
+def expected_coordinate_offsets(muse, dx, dy):
+    """The differences of RA and Dec coordinates (arcsec) of the same shift."""
+    start, end = _ends(muse, dx, dy)
+    return ((end.ra - start.ra).wrap_at(180 * u.deg).arcsec,
+            (end.dec - start.dec).to_value(u.arcsec))
+
+
+def _ends(muse, dx, dy):
+    ny, nx = muse.data.shape
+    cx, cy = (nx - 1) / 2, (ny - 1) / 2
+    return (SkyCoord.from_pixel(cx, cy, muse.wcs),
+            SkyCoord.from_pixel(cx + dx / 0.2, cy + dy / 0.2, muse.wcs))
 
 
 @pytest.fixture(scope="module", params=[0.0, 37.0], ids=["north-up", "rotated-37deg"])
@@ -59,11 +71,17 @@ def test_radec_offsets_follow_the_grid_rotation(pair):
     hst, muse, truth = pair
     fit = fit_image_photometry(hst, muse, fix_beta=truth["beta"])
     dra, ddec = expected_radec_offsets(muse, truth["dx"], truth["dy"])
-    assert fit.dra.value == pytest.approx(dra, abs=0.01)
-    assert fit.ddec.value == pytest.approx(ddec, abs=0.01)
-    # dra and ddec carry the same total shift as dx and dy.
-    assert np.hypot(fit.dra.value, fit.ddec.value) == pytest.approx(
+    assert fit.dra_sky.value == pytest.approx(dra, abs=0.01)
+    assert fit.ddec_sky.value == pytest.approx(ddec, abs=0.01)
+    # The on-sky offsets carry the same total shift as dx and dy.
+    assert np.hypot(fit.dra_sky.value, fit.ddec_sky.value) == pytest.approx(
         np.hypot(fit.dx.value, fit.dy.value), rel=1e-3)
+    # dra and ddec are differences of coordinates (the reference's meaning):
+    # those of the fitted shift, to 1e-6" (1 micro-arcsec).
+    dra, ddec = expected_coordinate_offsets(muse, fit.dx.value, fit.dy.value)
+    assert fit.dra.value == pytest.approx(dra, abs=1e-6)
+    assert fit.ddec.value == pytest.approx(ddec, abs=1e-6)
+    assert fit.ddec_sky.value == fit.ddec.value
 
 
 def test_exclusion_region_around_a_star(pair):

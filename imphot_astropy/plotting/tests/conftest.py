@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from imphot_astropy import fit_image_photometry
-from imphot_astropy.datasets import make_synthetic_pair
+from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
 
 matplotlib = pytest.importorskip("matplotlib")
 
@@ -41,6 +41,20 @@ def synthetic_files(synthetic_pair, tmp_path):
     hst.write(hst_path, hdu_mask=None, hdu_uncertainty=None)
     muse.write(muse_path, hdu_mask=None, hdu_uncertainty=None)
     return hst_path, muse_path
+
+
+@pytest.fixture(scope="module")
+def star_pair(tmp_path_factory):
+    """A synthetic pair with one star, written as FITS files (one directory
+    per test module, which writes its hardcopies there)."""
+    hst, muse, truth = make_synthetic_pair(
+        shape=(41, 41), sources=[SyntheticSource(20.3, 19.6, 300.0)], fwhm=0.65,
+        beta=2.5, scale=1.2, dx=0.06, dy=-0.04, seed=1)
+    directory = tmp_path_factory.mktemp("star")
+    hst.write(directory / "HST-STAR.fits", hdu_mask=None, hdu_uncertainty=None)
+    muse.write(directory / "IMAGE-STAR.fits", hdu_mask=None, hdu_uncertainty=None)
+    ra, dec = truth["star_radec"][0]
+    return directory, (ra, dec, 2.0)
 
 
 @pytest.fixture(autouse=True)

@@ -206,20 +206,6 @@ def test_star_fit_panels_from_the_fitters_products(with_profile):
         star_fit_panels(result)
 
 
-@pytest.fixture(scope="module")
-def star_pair(tmp_path_factory):
-    """A synthetic pair with one star, written as FITS files."""
-    from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
-    hst, muse, truth = make_synthetic_pair(
-        shape=(41, 41), sources=[SyntheticSource(20.3, 19.6, 300.0)], fwhm=0.65,
-        beta=2.5, scale=1.2, dx=0.06, dy=-0.04, seed=1)
-    directory = tmp_path_factory.mktemp("star")
-    hst.write(directory / "HST-STAR.fits", hdu_mask=None, hdu_uncertainty=None)
-    muse.write(directory / "IMAGE-STAR.fits", hdu_mask=None, hdu_uncertainty=None)
-    ra, dec = truth["star_radec"][0]
-    return directory, (ra, dec, 2.0)
-
-
 def test_fit_star_photometry_draws_and_writes_its_figure(star_pair):
     from matplotlib.figure import Figure
     from imphot_astropy import fit_star_photometry

@@ -12,6 +12,11 @@ from imphot_astropy.survey import fit_cube_photometry  # noqa: E402
 from imphot_astropy.plotting import plot_cube_fit  # noqa: E402
 
 
+def _decimals(stdev):
+    """Two significant digits of the uncertainty."""
+    return max(0, 1 - int(np.floor(np.log10(stdev))))
+
+
 def test_points_and_curve_are_the_fitted_values(tmp_path):
     cube, hst, _ = make_exposure_cube(shape=(50, 50), nplanes=60,
                                       filters=("F606W", "F775W", "F850LP"), seed=6)
@@ -27,8 +32,14 @@ def test_points_and_curve_are_the_fitted_values(tmp_path):
     curve = next(line for line in ax_fwhm.lines if line.get_label().startswith("joint"))
     lam, values = curve.get_xdata(), curve.get_ydata()
     assert np.allclose(values, fit.fsf.fwhm(lam))
-    joint = {c.get_label(): c.lines[0].get_xydata()[0] for c in ax_offsets.containers}
-    assert np.allclose(joint["joint"], [fit.dx.value, fit.dy.value])
-    assert np.allclose(joint["F775W"], [fit.bands["F775W"].dx.value,
-                                        fit.bands["F775W"].dy.value])
+    # The offsets in mas from the joint offset, which the panel states.
+    points = {c.get_label(): c.lines[0].get_xydata()[0] for c in ax_offsets.containers}
+    assert np.allclose(points["joint"], [0.0, 0.0])
+    for band in ("F606W", "F775W", "F850LP"):
+        single = fit.bands[band]
+        assert np.allclose(points[band], [(single.dx.value - fit.dx.value) * 1000.0,
+                                          (single.dy.value - fit.dy.value) * 1000.0])
+    text = "\n".join(t.get_text() for t in ax_offsets.texts)
+    assert f"joint dx\n{fit.dx.value * 1000:.{_decimals(fit.dx.stdev * 1000)}f} ± " in text
+    assert "(mas)" in ax_offsets.get_xlabel() and "(mas)" in ax_offsets.get_ylabel()
     fig.savefig(tmp_path / "cube_fit.png")

@@ -6,12 +6,8 @@ coordinates) on a fine, north-up HST grid, so that the regridder can be
 checked end to end against images whose truth is known.
 """
 
-import numpy as np
-from astropy.modeling.models import Moffat2D
-from astropy.wcs.utils import pixel_to_pixel
-
-from imphot_astropy.core.moffat import moffat_alpha
-from imphot_astropy.datasets.synthetic import muse_wcs, sample_galaxies
+from imphot_astropy.datasets.archives import render_sky_on_grid
+from imphot_astropy.datasets.synthetic import muse_wcs
 
 
 def hst_wcs(shape, pixel_scale, ra, dec, rotation=0.0):
@@ -28,28 +24,8 @@ def render_raw_hst(sources, muse_wcs, muse_shape, shape, pixel_scale=0.03, rotat
     their fluxes; stars are exact points (phase ramps); the whole is
     convolved with a sampled, unit-sum Moffat HST PSF.
     """
-    ny, nx = shape
     centre = muse_wcs.pixel_to_world_values((muse_shape[1] - 1) / 2.0,
                                             (muse_shape[0] - 1) / 2.0)
     wcs = hst_wcs(shape, pixel_scale, float(centre[0]), float(centre[1]), rotation)
-    yy, xx = np.mgrid[0:ny, 0:nx]
-    mx, my = pixel_to_pixel(wcs, muse_wcs, xx.ravel().astype(float),
-                            yy.ravel().astype(float))
-    mx = mx.reshape(shape)
-    my = my.reshape(shape)
-    sky = sample_galaxies(sources, mx, my, muse_pixel)
-    spectrum = np.fft.rfft2(sky)
-    fx = np.fft.rfftfreq(nx)
-    fy = np.fft.fftfreq(ny)
-    for source in sources:
-        if source.is_star:
-            hx, hy = pixel_to_pixel(muse_wcs, wcs, source.x, source.y)
-            spectrum += source.flux * np.exp(-2j * np.pi * (fx[None, :] * float(hx)
-                                                            + fy[:, None] * float(hy)))
-    ky = np.fft.fftfreq(ny, 1.0 / ny)
-    kx = np.fft.fftfreq(nx, 1.0 / nx)
-    kxx, kyy = np.meshgrid(kx, ky)
-    fwhm_pixels = hst_fwhm / pixel_scale
-    kernel = Moffat2D(1.0, 0.0, 0.0, moffat_alpha(fwhm_pixels, hst_beta), hst_beta)(kxx, kyy)
-    spectrum *= np.fft.rfft2(kernel / kernel.sum())
-    return np.fft.irfft2(spectrum, s=shape), wcs
+    return render_sky_on_grid(sources, muse_wcs, wcs, shape, pixel_scale, hst_fwhm,
+                              hst_beta, muse_pixel), wcs

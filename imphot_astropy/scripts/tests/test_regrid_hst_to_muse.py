@@ -8,6 +8,7 @@ import pytest
 from astropy.io import fits
 
 from imphot_astropy.io import read_image
+from imphot_astropy.preparation import HstFilterInfo
 from imphot_astropy.scripts.regrid_hst_to_muse import main
 
 from imphot_astropy.preparation.tests._raw_hst import hst_wcs
@@ -27,7 +28,10 @@ def write_hst(path, filter_name="F775W", value=2.0, shape=(400, 400), ra=RA):
     header = hst_wcs(shape, 0.03, ra, DEC).to_header()
     header["BUNIT"] = "ELECTRONS/S"
     if filter_name:
+        # As the archives write it: the filter and its calibration.
         header["FILTER"] = filter_name
+        header["PHOTFLAM"] = HstFilterInfo(filter_name).photflam
+        header["PHOTPLAM"] = HstFilterInfo(filter_name).photplam
     fits.PrimaryHDU(np.full(shape, value, np.float32), header).writeto(path)
     return str(path)
 

@@ -74,3 +74,50 @@ def test_errors():
         FSFModel([0.6], [2.5], lbrange=(9000, 5000))
     with pytest.raises(UserError, match="field"):
         FSFModel.from_header(FSFModel([0.6], [2.5]).to_header(), field=3)
+
+
+@pytest.mark.parametrize("field", [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 99])
+def test_mpdaf_finds_every_field_we_write(field):
+    mpdaf_fsf = pytest.importorskip("mpdaf.MUSE", reason="mpdaf is not installed")
+    ours = FSFModel([0.62 + 0.01 * field, -0.15], [2.4, 0.1], lbrange=(4750.0, 9350.0))
+    header = ours.to_header(_header_with_wcs(), field=field)
+    assert header["NFIELDS"] == 1
+    theirs = mpdaf_fsf.FSFModel.read(header)        # MPDAF's defaults
+    assert theirs is not None and theirs.field == field
+    for lam in PIVOTS:
+        assert abs(theirs.get_fwhm(lam) - ours.fwhm(lam)) < 1e-9
+        assert abs(theirs.get_beta(lam) - ours.beta(lam)) < 1e-9
+    assert FSFModel.from_header(header).fwhm(7000.0) == pytest.approx(ours.fwhm(7000.0))
+
+
+@pytest.mark.parametrize("with_field_0", [False, True])
+def test_two_fields_set_nfields_as_mpdaf_reads_it(with_field_0):
+    mpdaf_fsf = pytest.importorskip("mpdaf.MUSE", reason="mpdaf is not installed")
+    header = _header_with_wcs()
+    models = {1: FSFModel([0.7, -0.2], [2.5]), 2: FSFModel([0.6, -0.1], [2.3])}
+    if with_field_0:
+        FSFModel([0.9], [3.0]).to_header(header, field=0)
+    for field, model in models.items():
+        model.to_header(header, field=field)
+    assert header["NFIELDS"] == 2
+    theirs = mpdaf_fsf.FSFModel.read(header)
+    assert len(theirs) == 2                            # fields 1 and 2; 00 skipped
+    for model, their in zip(models.values(), theirs):
+        for lam in PIVOTS:
+            assert abs(their.get_fwhm(lam) - model.fwhm(lam)) < 1e-9
+            assert abs(their.get_beta(lam) - model.beta(lam)) < 1e-9
+    # We read NFIELDS the same way: field 1 first, not field 00.
+    assert FSFModel.from_header(header).fwhm(7000.0) == pytest.approx(0.7)
+    assert FSFModel.from_header(header, field=2).beta(7000.0) == pytest.approx(2.3)
+
+
+def test_field_numbers_mpdaf_cannot_find_are_refused():
+    for field in (10, 12, 98, -1, 100, 1.0):
+        with pytest.raises(UserError, match="field: .*0-9 or 99.*MPDAF"):
+            FSFModel([0.6], [2.5]).to_header(field=field)
+    header = FSFModel([0.6], [2.5], lbrange=(5000.0, 9000.0)).to_header(field=1)
+    with pytest.raises(UserError, match="FSFLB1, FSFLB2"):
+        FSFModel([0.6], [2.5], lbrange=(4750.0, 9350.0)).to_header(header, field=2)
+    header["NFIELDS"] = 3
+    with pytest.raises(UserError, match=r"NFIELDS = 3 .*\[2, 3\]"):
+        FSFModel.from_header(header)
