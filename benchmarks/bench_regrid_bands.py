@@ -7,15 +7,20 @@ same 320 x 320 MUSE grid (written here as a small cube of a few planes:
 only its header is used). Each run is a fresh child process (imports not
 timed, as in the other benchmarks) that does, for each band in turn,
 
-- ours: ``regrid_hst_like_muse(file, cube)`` then ``rescale_hst_like_muse``
-  (the HST file read through a memory map; the MUSE-to-HST pixel mapping is
-  computed for the first band and reused by the others);
+- ours: as `fit_cube_photometry` does, ``regrid_hst_bands_like_muse({band:
+  file}, cube)`` (the HST files read through memory maps; the arrays of the
+  four bands, which share a grid, sampled by one ``reproject_interp`` call,
+  so its MUSE-to-HST pixel mapping is computed once), then
+  ``rescale_hst_like_muse`` for each band; with ``--per-band`` (or for a
+  ``--repo`` without that function), ``regrid_hst_like_muse(file, cube)``
+  then ``rescale_hst_like_muse`` band by band;
 - the established tool (``../shared/peers/imphot``, MPDAF, in the venv
   ``~/.venvs/imphot-peer``): ``Image(file)``, ``regrid_hst_like_muse`` and
   ``rescale_hst_like_muse`` onto an MPDAF image of the cube's grid.
 
-It prints each band's median time over the runs, the medians' sums and
-their ratio, and each child's peak resident memory (ru_maxrss).
+It prints the median total time (and each band's, band by band), the
+median CPU time, the ratio to the peer, and each child's peak resident
+memory (ru_maxrss).
 
 Measured 2026-11-29 on the shared 2-core machine (load 5-6), 3 runs each:
 ours 0.60 s for the first band (which computes the pixel mapping), then
@@ -27,7 +32,7 @@ and the pruned FFTs (``--repo`` on commit f37a23e), in the same session:
 Usage::
 
     python benchmarks/bench_regrid_bands.py [--repeat 3] [--peer-repeat 3]
-        [--no-peer] [--keep] [--repo DIR]
+        [--no-peer] [--keep] [--per-band] [--repo DIR]
 """
 
 import argparse
