@@ -29,6 +29,15 @@ ours 0.60 s for the first band (which computes the pixel mapping), then
 and the pruned FFTs (``--repo`` on commit f37a23e), in the same session:
 0.87, 0.92, 0.93, 0.90 s (sum 3.63 s; MPDAF 7.16 s in that run: 2.0x).
 
+Measured 2026-12-07 (the shared machine at load 8-12, 11 runs of each,
+alternating) against the version before reproject sampled the bands
+(commit 9a72251, its own mapping cache): ours, the four bands in one
+call, median CPU 0.645 s against 0.634 s (+2%), wall 0.88 s against
+1.05 s (noise dominates the wall times), peak RSS 199 MB against 174 MB
+(the bands' filtered cut-outs are held together for the one call); band
+by band (``--per-band``, reproject's mapping computed for each band)
+0.763 s of CPU (+20%), 185 MB.
+
 Usage::
 
     python benchmarks/bench_regrid_bands.py [--repeat 3] [--peer-repeat 3]
