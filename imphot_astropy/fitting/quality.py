@@ -24,6 +24,13 @@ used and the fraction masked, and a list of `QualityFlag` objects:
     (batches, `flag_outliers`) an offset, scale or FWHM lies more than
     `OUTLIER_LIMIT` robust standard deviations (1.4826 MAD) from the median
     of the exposures of the same HST image, band and method.
+``uncertain``
+    (the survey's joint fit) a parameter's uncertainty is larger than its
+    own range: a FWHM polynomial coefficient whose standard deviation moves
+    the FWHM at the ends of the wavelength range by more than the FWHM
+    itself, a beta coefficient whose standard deviation exceeds the span of
+    beta's bounds, any bounded parameter's beyond its bounds' span, or no
+    finite uncertainty at all: the data do not constrain it.
 
 The flags become table columns (``flag_<name>`` booleans and ``flags``, the
 reasons joined by "; ") through `quality_columns`, which
@@ -38,7 +45,7 @@ __all__ = ["QualityFlag", "FitQuality", "FLAG_NAMES", "parameters_at_bounds",
            "HST_ZERO_LIMIT", "OUTLIER_LIMIT"]
 
 #: The flag names, in the order of their table columns.
-FLAG_NAMES = ("bound", "masked", "hst", "goodness", "outlier")
+FLAG_NAMES = ("bound", "masked", "hst", "goodness", "outlier", "uncertain")
 #: A goodness of fit outside this range is flagged.
 GOODNESS_RANGE = (0.5, 2.0)
 #: Flag a star fit when more than this fraction of its circle is masked.

@@ -75,8 +75,11 @@ def _parser(prog):
                         const="", default=None,
                         help="write MPDAF FSF keywords into copies of the cubes, or of "
                              "COMBINED_CUBE (the mean model of the exposures)")
-    parser.add_argument("--fwhm-degree", type=int, default=1, metavar="N")
-    parser.add_argument("--beta-degree", type=int, default=0, metavar="N")
+    parser.add_argument("--fwhm-degree", type=int, default=None, metavar="N",
+                        help="degree of the FWHM polynomial in wavelength (default: 1, "
+                             "or less when fewer than 2 bands are given)")
+    parser.add_argument("--beta-degree", type=int, default=None, metavar="N",
+                        help="degree of the beta polynomial (default: 0)")
     parser.add_argument("--fix-beta", type=float, default=None, metavar="BETA",
                         help="hold beta at this value")
     parser.add_argument("--psf-nodes", type=int, default=4, metavar="N",
@@ -150,6 +153,8 @@ def _run_fits(options, cubes, kwargs, prog):
                     results.append(item)
                     bar.write(f"{item.name}: dx {item.dx} dy {item.dy} arcsec",
                               file=sys.stdout)
+                    for note in getattr(item, "notes", ()):
+                        bar.write(f"{item.name}: note: {note}", file=sys.stdout)
                 bar.update(1)
     finally:
         if client is not None:
