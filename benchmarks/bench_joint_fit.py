@@ -65,8 +65,8 @@ def main(argv=None):
     names = list(hst_images)
     images, spectra = bandpass_images(cube, names, spectra=True)
     band_images = {n: read_image(images[n]) for n in names}
-    hst = {n: read_image(cube_fit._hst_on_grid(hst_images[n], n, band_images[n], None))
-           for n in names}
+    on_grid = cube_fit._hst_on_grid(hst_images, names, band_images, None)
+    hst = {n: read_image(on_grid[n]) for n in names}
     options_ = cube_fit._band_options(names, {}, None)
     how = dict(fwhm_degree=1, beta_degree=0, psf_nodes=4, source_light=True,
                lbrange=cube_fit.DEFAULT_LBRANGE, joint_parameters=None)

@@ -72,7 +72,8 @@ def _child_star(tool, filename, dec, ra):
     baseline = _peak_rss_mb()
     start = time.perf_counter()
     if tool == "ours-star":
-        from imphot_astropy.pixtable import PixTable, fit_pixtable_star
+        from imphot_astropy.fitting import fit_pixtable_star
+        from imphot_astropy.pixtable import PixTable
         fit = fit_pixtable_star(PixTable(filename), (ra, dec, RADIUS_ARCSEC),
                                 lbda=STAR_RANGE, nslices=STAR_SLICES,
                                 fwhm_model="linear")
@@ -135,7 +136,8 @@ def _peak_rss_mb():
 
 
 def _ensure_table(filename, nrows):
-    from imphot_astropy.pixtable import PixTable, make_synthetic_pixtable
+    from imphot_astropy.datasets import make_synthetic_pixtable
+    from imphot_astropy.pixtable import PixTable
     if os.path.exists(filename):
         try:
             if PixTable(filename).nrows == nrows:
@@ -177,7 +179,7 @@ def main(argv=None):
         _child(tool, filename, float(dec), float(ra))
         return 0
 
-    from imphot_astropy.pixtable import SyntheticPixTable, SYNTHETIC_STARS
+    from imphot_astropy.datasets import SyntheticPixTable, SYNTHETIC_STARS
     nrows = int(args.nrows)
     _ensure_table(args.file, nrows)
     east, north, _ = SYNTHETIC_STARS[0]

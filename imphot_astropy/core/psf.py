@@ -41,6 +41,13 @@ class RadialPSF:
     and its derivatives are computed on the table's nodes only, then
     interpolated to the modelled frequencies, whose positions in the table
     are found once per problem.
+
+    Examples
+    --------
+    >>> issubclass(CircularMoffat, RadialPSF)
+    True
+    >>> CircularMoffat().radial_terms(np.array([0.0]), 0.6, 2.5)[0].round(6).tolist()
+    [1.0]
     """
 
     def fourier_terms(self, problem, *params, derivatives=False):

@@ -65,6 +65,12 @@ class ImageFitOptions:
     fix_bg once `for_muse_unit` has converted a flux Quantity), None where
     not given. ``taper`` stays an integer if given as one: its type chooses
     the bevel (`~imphot_astropy.core.masks.taper_weights`).
+
+    Examples
+    --------
+    >>> options = ImageFitOptions.from_keywords(fix_dx=0.1, taper=9)
+    >>> options.fix_dx, options.taper, options.psf
+    (0.1, 9, 'moffat')
     """
 
     fix_scale: Optional[float] = None
@@ -189,6 +195,12 @@ class StartPoint:
         Look for a better start at the cross-correlation peak first.
     linear : (float, float) or None
         The scale and bg of a linear fit at this start, if made.
+
+    Examples
+    --------
+    >>> start = StartPoint(dx=0.0, dy=0.1)
+    >>> start.moved(coarse=True).coarse, start.coarse
+    (True, False)
     """
 
     dx: float

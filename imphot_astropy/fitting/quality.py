@@ -24,6 +24,13 @@ used and the fraction masked, and a list of `QualityFlag` objects:
     (batches, `flag_outliers`) an offset, scale or FWHM lies more than
     `OUTLIER_LIMIT` robust standard deviations (1.4826 MAD) from the median
     of the exposures of the same HST image, band and method.
+``uncertain``
+    (the survey's joint fit) a parameter's uncertainty is larger than its
+    own range: a FWHM polynomial coefficient whose standard deviation moves
+    the FWHM at the ends of the wavelength range by more than the FWHM
+    itself, a beta coefficient whose standard deviation exceeds the span of
+    beta's bounds, any bounded parameter's beyond its bounds' span, or no
+    finite uncertainty at all: the data do not constrain it.
 
 The flags become table columns (``flag_<name>`` booleans and ``flags``, the
 reasons joined by "; ") through `quality_columns`, which
@@ -38,7 +45,7 @@ __all__ = ["QualityFlag", "FitQuality", "FLAG_NAMES", "parameters_at_bounds",
            "HST_ZERO_LIMIT", "OUTLIER_LIMIT"]
 
 #: The flag names, in the order of their table columns.
-FLAG_NAMES = ("bound", "masked", "hst", "goodness", "outlier")
+FLAG_NAMES = ("bound", "masked", "hst", "goodness", "outlier", "uncertain")
 #: A goodness of fit outside this range is flagged.
 GOODNESS_RANGE = (0.5, 2.0)
 #: Flag a star fit when more than this fraction of its circle is masked.
@@ -387,7 +394,7 @@ def _robust_sigma(values):
     return median, 1.4826 * np.median(np.abs(values - median))
 
 
-def flag_outliers(table, limit=OUTLIER_LIMIT, results=None):
+def flag_outliers(table, limit=OUTLIER_LIMIT, results=None, quantities=None):
     """Flag exposures whose offsets, scale or FWHM stand out from the others.
 
     Rows are grouped by HST image, band and method (columns ``hst_name``,
@@ -405,6 +412,11 @@ def flag_outliers(table, limit=OUTLIER_LIMIT, results=None):
         The threshold in robust sigmas.
     results : list of `~imphot_astropy.fitting.FittedPhotometry`, optional
         The results the rows came from; their ``quality`` gets the flag too.
+    quantities : dict, optional
+        Column name -> the floor of its robust sigma: the columns compared
+        (default: dx, dy, scale and fwhm, with floors of 0.01", 0.01",
+        0.005 and 0.005"). The survey report compares other columns (the
+        FWHM over the seeing monitor's) with the same rule.
 
     Returns
     -------
@@ -430,7 +442,7 @@ def flag_outliers(table, limit=OUTLIER_LIMIT, results=None):
         rows = [i for i, k in enumerate(keys) if k == key]
         if len(rows) < 3:
             continue
-        for quantity, floor in _OUTLIER_QUANTITIES.items():
+        for quantity, floor in (quantities or _OUTLIER_QUANTITIES).items():
             values = np.asarray(table[quantity][rows], dtype=float)
             median, sigma = _robust_sigma(values)
             sigma = max(sigma, floor)

@@ -279,7 +279,7 @@ class _DetectorAndSky:
         --------
         >>> from imphot_astropy.pixtable import PixTable
         >>> import os, tempfile
-        >>> from imphot_astropy.pixtable import make_synthetic_pixtable
+        >>> from imphot_astropy.datasets import make_synthetic_pixtable
         >>> tmp = tempfile.TemporaryDirectory()
         >>> name = os.path.join(tmp.name, "pt.fits")
         >>> make_synthetic_pixtable(name, nrows=50000, seed=2)

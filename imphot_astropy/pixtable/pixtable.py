@@ -85,7 +85,8 @@ class PixTable(_ColumnAccess, _Selection, _DetectorAndSky):
     Examples
     --------
     >>> import os, tempfile
-    >>> from imphot_astropy.pixtable import PixTable, make_synthetic_pixtable
+    >>> from imphot_astropy.datasets import make_synthetic_pixtable
+    >>> from imphot_astropy.pixtable import PixTable
     >>> tmp = tempfile.TemporaryDirectory()
     >>> name = os.path.join(tmp.name, "pixtable.fits")
     >>> make_synthetic_pixtable(name, nrows=20000, seed=1)

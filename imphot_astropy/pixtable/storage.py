@@ -102,7 +102,7 @@ class PixTableFile:
     Examples
     --------
     >>> import os, tempfile
-    >>> from imphot_astropy.pixtable.datasets import make_synthetic_pixtable
+    >>> from imphot_astropy.datasets import make_synthetic_pixtable
     >>> tmp = tempfile.TemporaryDirectory()
     >>> name = os.path.join(tmp.name, "pt.fits")
     >>> make_synthetic_pixtable(name, nrows=1000)
@@ -336,7 +336,7 @@ class PixTableFile:
         Examples
         --------
         >>> import os, tempfile
-        >>> from imphot_astropy.pixtable.datasets import make_synthetic_pixtable
+        >>> from imphot_astropy.datasets import make_synthetic_pixtable
         >>> tmp = tempfile.TemporaryDirectory()
         >>> name = os.path.join(tmp.name, "pt.fits")
         >>> make_synthetic_pixtable(name, nrows=1000, save_as_ima=False)

@@ -1,6 +1,6 @@
 """The figure of a PSF fit on the unresampled samples of a pixel table.
 
-`imphot_astropy.pixtable.fit_pixtable_star` returns a table of the fitted
+`imphot_astropy.fitting.fit_pixtable_star` returns a table of the fitted
 Moffat per wavelength slice and, on request, the samples of each slice.
 This module draws them: the radial profile of the samples about each
 slice's fitted centre with the fitted Moffat curves, and the FWHM against
@@ -34,7 +34,7 @@ def plot_pixtable_star(table, samples, fig=None, display=False, title=None):
     Parameters
     ----------
     table : `~astropy.table.QTable`
-        The result of `~imphot_astropy.pixtable.fit_pixtable_star`.
+        The result of `~imphot_astropy.fitting.fit_pixtable_star`.
     samples : list
         The samples it returns with ``return_samples=True``, one per row of
         ``table``.

@@ -16,17 +16,22 @@ The method, in the order it is applied:
    function that the image fitter applies to the MUSE image when it reads
    ``IMPFILT``/``IMPFCUT`` from the regridded image's header, and the window
    MPDAF's ``Image.align_with_image`` applies.
-4. Sample the filtered image at the MUSE pixel centres by bilinear
-   interpolation, as `reproject.reproject_interp` does but on a pixel
-   mapping computed once per pair of grids
-   (`imphot_astropy.preparation.sampling`), and multiply by the ratio of the
-   pixel areas, which conserves flux: the filtered image has no power at or
-   beyond the MUSE sampling frequency, so its samples sum to its integral.
+4. Sample the filtered image at the MUSE pixel centres with
+   `reproject.reproject_interp` (``order="bilinear"``), and multiply by the
+   ratio of the pixel areas, which conserves flux: the filtered image has no
+   power at or beyond the MUSE sampling frequency, so its samples sum to its
+   integral. All the arrays of one HST grid (the data, the masked weight,
+   the variance, and those of the other bands drizzled onto the same grid,
+   `regrid_hst_bands_like_muse`) are stacked along a leading axis in one
+   call, which reproject (>= 0.10) broadcasts over: its MUSE-to-HST pixel
+   mapping (four WCS transforms of every MUSE pixel, 0.1 s for a 320 x 320
+   grid) is computed once for them all. Nothing is cached between calls:
+   reproject takes no precomputed mapping, so `regrid_hst_like_muse` band
+   by band computes it for each band.
 
 The modules: `imphot_astropy.core.antialias` (step 3, on arrays),
-`imphot_astropy.preparation.hst_cutout` (steps 1-2),
-`imphot_astropy.preparation.sampling` (step 4's sampling), this one (the
-public function), `imphot_astropy.preparation.regrid_output` (writing).
+`imphot_astropy.preparation.hst_cutout` (steps 1-2), this one (step 4 and
+the public functions), `imphot_astropy.preparation.regrid_output` (writing).
 
 The regridded image is a point sampling of the filtered sky, not an
 integral over 0.2" MUSE pixels: the fitter adds the MUSE pixel response to
@@ -37,12 +42,14 @@ import logging
 import numbers
 import os
 import warnings
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import numpy as np
 from astropy.io import fits
 from astropy.nddata import CCDData, VarianceUncertainty
 from astropy.utils.exceptions import AstropyUserWarning
+from astropy.wcs import Sip
 
 from ..core.antialias import (AntialiasLowpass, antialias_filter, antialias_filter_variance,
                               fast_fft_shape, working_dtype)
@@ -55,14 +62,14 @@ from .hst_cutout import (hst_pixels_per_muse_pixel, _open_hst, _cutout_box, _rea
                          _fill_masked, _read_variance)
 from .regrid_output import regridded_hdulist, write_regridded_hst
 from .rescale import read_muse_reference
-from .sampling import muse_pixels_in_hst, sample_bilinear
 
 # antialias_filter, antialias_filter_variance, hst_pixels_per_muse_pixel,
 # regridded_hdulist and write_regridded_hst live in their own modules (the
 # array core, the HST reader, the writer) and are re-exported here, where
 # they have always been importable from.
 __all__ = ["antialias_filter", "antialias_filter_variance", "hst_pixels_per_muse_pixel",
-           "regrid_hst_like_muse", "regridded_hdulist", "write_regridded_hst"]
+           "regrid_hst_bands_like_muse", "regrid_hst_like_muse", "regridded_hdulist",
+           "write_regridded_hst"]
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +98,45 @@ _WCS_PREFIXES = ("CTYPE", "CRVAL", "CRPIX", "CDELT", "CUNIT", "CROTA", "CD1_", "
 
 
 @dataclass
+class _Cutout:
+    """Where one HST image's cut-out lies, and how it relates to the MUSE grid."""
+    label: str
+    jacobian: np.ndarray
+    area_ratio: float
+    margin_pixels: int
+    box: tuple            # (y0, y1, x0, x1) HST pixels, possibly beyond the array
+    fast_shape: tuple     # its FFT grid
+    dtype: object
+    wcs: object           # the cut-out's WCS (the HST WCS moved to the box's corner)
+    key: object           # equal for cut-outs on one grid (one broadcast call), or None
+    rows: dict = None     # "data" (and "masked", "variance") -> row of its `_Stack`
+    masked_input: int = 0
+
+
+class _Stack:
+    """The filtered arrays of the cut-outs on one grid, along a leading axis.
+
+    Room is reserved for the most arrays each cut-out can have (data,
+    masked weight, variance); rows are filled in order, so the rows used
+    are one contiguous view, and the pages of the rows never written are
+    never touched (no memory).
+    """
+
+    def __init__(self, cutouts):
+        shape = cutouts[0].fast_shape
+        dtype = np.result_type(*[c.dtype for c in cutouts])
+        self.array = np.empty((3 * len(cutouts),) + tuple(shape), dtype=dtype)
+        self.used = 0
+        self.wcs = cutouts[0].wcs
+
+    def add(self, array):
+        """Copy a filtered array into the next row; return its row."""
+        self.array[self.used] = array
+        self.used += 1
+        return self.used - 1
+
+
+@dataclass
 class _Regridded:
     data: np.ndarray
     mask: np.ndarray
@@ -108,12 +154,47 @@ class _Regridded:
 # 0.012-0.016", which widens a 0.6" FWHM PSF by 0.1-0.2% and is 1/15 of the
 # window's own 0.46" FWHM. Bicubic (spline) would need a prefilter pass, i.e.
 # another full-size copy of the cut-out, and rings. The sampling is
-# reproject_interp's bilinear one, on a MUSE-to-HST pixel mapping computed
-# once and shared by the data, masked weights and variance, and by the bands
-# whose HST images share a WCS (see sampling.py for why not reproject itself).
+# reproject.reproject_interp(order="bilinear"), the same interpolation as the
+# pixel mapping this module used before (the HDFS regridding is unchanged, to
+# rounding: tests/test_regrid_sampling.py), so the transfer function recorded
+# in IMPFILT/IMPFCUT and applied by the fitter (the window) is unchanged.
 
 
-def _regrid_source(source, reference, cutoff, margin, mask_blank, label):
+def _shifted_wcs(wcs, corner):
+    """The WCS of a cut-out whose pixel (0, 0) is the pixel ``corner`` (y, x).
+
+    `astropy.wcs.WCS.slice` does this for corners inside the array, but
+    reads a negative start as counted from the far end, and a cut-out box
+    may begin beyond the HST array (the MUSE field plus the margin reaching
+    past its edge). So the reference pixel, SIP's own and the distortion
+    tables' are moved here, as `~astropy.wcs.WCS.slice` moves them.
+    """
+    y0, x0 = corner
+    shifted = wcs.deepcopy()
+    shifted.wcs.crpix = shifted.wcs.crpix - np.array([x0, y0], dtype=float)
+    if shifted.sip is not None:
+        sip = shifted.sip
+        shifted.sip = Sip(sip.a, sip.b, sip.ap, sip.bp,
+                          np.asarray(sip.crpix, dtype=float) - np.array([x0, y0]))
+    for table in (shifted.cpdis1, shifted.cpdis2, shifted.det2im1, shifted.det2im2):
+        if table is not None:
+            table.crval = (table.crval[0] - x0, table.crval[1] - y0)
+    return shifted
+
+
+def _grid_key(wcs, shape):
+    """A key equal for two cut-outs on one grid, or None if it cannot be trusted to."""
+    # Lookup-table distortions are not in the header text; SIP is (relax).
+    if any(getattr(wcs, name, None) is not None
+           for name in ("cpdis1", "cpdis2", "det2im1", "det2im2")):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return wcs.to_header_string(relax=True), tuple(shape)
+
+
+def _plan_cutout(source, reference, margin, label):
+    """The cut-out of one HST image that covers the MUSE field (no pixel read)."""
     muse_scales = reference.pixel_scales
     centre = ((reference.shape[1] - 1) / 2.0, (reference.shape[0] - 1) / 2.0)
     jacobian = hst_pixels_per_muse_pixel(source.wcs, reference.wcs, centre)
@@ -130,8 +211,18 @@ def _regrid_source(source, reference, cutoff, margin, mask_blank, label):
     box = _cutout_box(source, reference, margin_pixels, label)
     box_shape = (box[1] - box[0], box[3] - box[2])
     fast_shape = fast_fft_shape(box_shape, margin_pixels // 2)
-    dtype = working_dtype(source.dtype)
-    blank_min = max(4, int(np.ceil(area_ratio)))
+    wcs = _shifted_wcs(source.wcs, (box[0], box[2]))
+    return _Cutout(label=label, jacobian=jacobian, area_ratio=area_ratio,
+                   margin_pixels=margin_pixels, box=box, fast_shape=fast_shape,
+                   dtype=working_dtype(source.dtype), wcs=wcs,
+                   key=_grid_key(wcs, fast_shape))
+
+
+def _filter_into(stack, cutout, source, reference, cutoff, mask_blank):
+    """Read, mask, fill and low-pass filter one cut-out (steps 1-3) into ``stack``."""
+    label, box, fast_shape, dtype = cutout.label, cutout.box, cutout.fast_shape, cutout.dtype
+    box_shape = (box[1] - box[0], box[3] - box[2])
+    blank_min = max(4, int(np.ceil(cutout.area_ratio)))
     buffer, box_view, mask, inner, region = _read_box(source, box, fast_shape, dtype,
                                                       mask_blank, blank_min)
     if mask.all():
@@ -142,31 +233,56 @@ def _regrid_source(source, reference, cutoff, margin, mask_blank, label):
     variance = _read_variance(source, box, fast_shape, dtype, mask, inner, region)
     del box_view
 
-    lowpass = AntialiasLowpass(fast_shape, jacobian, cutoff, muse_scales)
+    lowpass = AntialiasLowpass(fast_shape, cutout.jacobian, cutoff, reference.pixel_scales)
     filtered = lowpass.filter(buffer)
     del buffer
     filtered += fill
-
-    coordinates = muse_pixels_in_hst(source.wcs, reference.wcs, reference.shape)
-    corner = (box[0], box[2])
-    data = sample_bilinear(filtered, coordinates, reference.shape, corner)
+    cutout.rows = {"data": stack.add(filtered)}
     del filtered
-    data *= area_ratio
-    out_mask = np.isnan(data)
-    masked_input = int(mask.sum()) if mask.any() else 0
-    if masked_input:
+    cutout.masked_input = int(mask.sum()) if mask.any() else 0
+    if cutout.masked_input:
         # Beyond the cut-out nothing is known: count it as masked too.
         weights = np.ones(fast_shape, dtype=dtype)
         weights[:box_shape[0], :box_shape[1]] = mask
-        masked_fraction = lowpass.filter(weights)
+        del mask
+        cutout.rows["masked"] = stack.add(lowpass.filter(weights))
         del weights
-        fraction = sample_bilinear(masked_fraction, coordinates, reference.shape, corner)
-        out_mask |= ~(fraction <= MASKED_WEIGHT_LIMIT)
-    out_variance = None
     if variance is not None:
-        filtered_var = lowpass.filter_variance(variance)
-        del variance
-        out_variance = sample_bilinear(filtered_var, coordinates, reference.shape, corner)
+        cutout.rows["variance"] = stack.add(lowpass.filter_variance(variance))
+
+
+def _sample_at_muse_pixels(stack, reference):
+    """Step 4 for the cut-outs of one stack: one `reproject.reproject_interp` call.
+
+    Every array of every cut-out on one grid (data, masked weight,
+    variance; and the bands whose HST images share that grid) is a row of
+    the stack, which reproject (>= 0.10) broadcasts over: the MUSE-to-HST
+    pixel mapping (four WCS transforms of every MUSE pixel, with the
+    round-trip check) is computed once for them all.
+    """
+    # reproject imports dask: not at module level, so that light callers
+    # (the commands' --help) stay fast.
+    from reproject import reproject_interp
+
+    rows = stack.array[:stack.used]
+    sampled = reproject_interp((rows, stack.wcs), reference.wcs,
+                               shape_out=(stack.used,) + tuple(reference.shape),
+                               order="bilinear", return_footprint=False)
+    stack.array = None
+    return sampled
+
+
+def _finish(cutout, sampled, reference):
+    """Multiply by the pixel-area ratio, and mask what the HST image did not give."""
+    label, area_ratio, rows = cutout.label, cutout.area_ratio, cutout.rows
+    data = sampled[rows["data"]]
+    data *= area_ratio
+    out_mask = np.isnan(data)
+    if "masked" in rows:
+        out_mask |= ~(sampled[rows["masked"]] <= MASKED_WEIGHT_LIMIT)
+    out_variance = None
+    if "variance" in rows:
+        out_variance = sampled[rows["variance"]]
         out_variance *= area_ratio**2
         out_mask |= ~np.isfinite(out_variance)
         out_variance[out_mask] = np.nan
@@ -176,7 +292,8 @@ def _regrid_source(source, reference, cutoff, margin, mask_blank, label):
         raise UserError(f"{label}: the HST image does not overlap the MUSE field "
                         f"({reference.name}) with any valid pixel")
     return _Regridded(data=data, mask=out_mask, variance=out_variance,
-                      jacobian=jacobian, box=box, masked_input=masked_input)
+                      jacobian=cutout.jacobian, box=cutout.box,
+                      masked_input=cutout.masked_input)
 
 
 def _output_header(source, reference, result, cutoff, filter_name):
@@ -211,9 +328,8 @@ def regrid_hst_like_muse(hst, muse, inplace=True, *, filter_name=None, cutoff=0.
     filtered at its own resolution with the radial Blackman window that the
     image fitter assumes (recorded in the output header as ``IMPFILT`` =
     'BLACKMAN' and ``IMPFCUT`` = ``cutoff``), sampled at the MUSE pixel
-    centres by bilinear interpolation (as `reproject.reproject_interp` does,
-    on a pixel mapping shared by the bands whose HST images share a WCS), and
-    multiplied by the ratio of the pixel areas so that fluxes are conserved.
+    centres by `reproject.reproject_interp` (bilinear; the data, masked
+    weight and variance in one broadcast call), and multiplied by the ratio of the pixel areas so that fluxes are conserved.
     The pixel values keep the HST unit (follow with `rescale_hst_like_muse`).
 
     Parameters
@@ -280,30 +396,140 @@ def regrid_hst_like_muse(hst, muse, inplace=True, *, filter_name=None, cutoff=0.
     >>> out.meta["IMPFILT"], out.meta["IMPFCUT"]
     ('BLACKMAN', 0.5)
     """
+    _check_options(cutoff, margin)
+    reference = read_muse_reference(muse)
+    (regridded,) = _regrid_images([(hst, filter_name)], reference, float(cutoff),
+                                  float(margin), mask_blank)
+    return _output_image(hst, regridded, inplace)
+
+
+def regrid_hst_bands_like_muse(hst_images, muse, *, cutoff=0.5, margin=DEFAULT_MARGIN,
+                               mask_blank=True):
+    """Resample the HST images of several bands onto one MUSE grid, at once.
+
+    Each image is regridded as `regrid_hst_like_muse` does (the same
+    numbers), but the images whose cut-outs share a pixel grid (HST bands
+    drizzled onto one grid, as the mosaics of a field usually are) are
+    sampled by one `reproject.reproject_interp` call, which computes the
+    MUSE-to-HST pixel mapping once for all their arrays. Used by
+    `~imphot_astropy.survey.fit_cube_photometry`. The caller's objects are
+    not modified.
+
+    Parameters
+    ----------
+    hst_images : dict
+        Filter name (``"F606W"``, ...) -> HST image (as ``hst`` of
+        `regrid_hst_like_muse`); the name is recorded as ``filter_name``.
+    muse : str, HDU, HDUList, NDData/CCDData, ImageData, or a cube
+        The MUSE image or cube whose spatial grid is the target.
+    cutoff, margin, mask_blank
+        As for `regrid_hst_like_muse`.
+
+    Returns
+    -------
+    out : dict
+        Filter name -> the regridded `~astropy.nddata.CCDData`, in the
+        order of ``hst_images``.
+
+    Raises
+    ------
+    UserError
+        As `regrid_hst_like_muse`, naming the band.
+
+    Examples
+    --------
+    Two bands on one 0.05" grid (sampled by one call), onto a 0.2" grid:
+
+    >>> import numpy as np
+    >>> from astropy.nddata import CCDData
+    >>> from imphot_astropy.datasets.synthetic import muse_wcs
+    >>> point = np.full((200, 200), 1e-3); point[100, 100] += 1.0
+    >>> bands = {band: CCDData(point * k, unit="electron/s", wcs=muse_wcs((200, 200), 0.05))
+    ...          for k, band in enumerate(("F606W", "F814W"), start=1)}
+    >>> muse = CCDData(np.zeros((30, 30)), unit="adu", wcs=muse_wcs((30, 30)))
+    >>> out = regrid_hst_bands_like_muse(bands, muse)
+    >>> [round(float(np.nansum(o.data) / np.nansum(out["F606W"].data)), 6) for o in out.values()]
+    [1.0, 2.0]
+    """
+    if not isinstance(hst_images, dict) or not hst_images:
+        raise UserError("hst_images: expected a dict of filter name -> HST image or file")
+    _check_options(cutoff, margin)
+    reference = read_muse_reference(muse)
+    names = [str(n) for n in hst_images]
+    regridded = _regrid_images([(hst_images[n], n) for n in hst_images], reference,
+                               float(cutoff), float(margin), mask_blank,
+                               [f"hst_images[{n!r}]" for n in names])
+    return {n: _output_image(hst, r, inplace=False)
+            for n, hst, r in zip(names, hst_images.values(), regridded)}
+
+
+def _check_options(cutoff, margin):
     if not (isinstance(cutoff, numbers.Real) and 0 < cutoff <= 0.5):
         raise UserError(f"cutoff: must be in (0, 0.5] cycles per MUSE pixel, "
                         f"not {cutoff!r}")
     if not (isinstance(margin, numbers.Real) and margin >= 0):
         raise UserError(f"margin: must be a width >= 0 in arcsec, not {margin!r}")
-    reference = read_muse_reference(muse)
-    with _open_hst(hst) as source:
-        label = source.filename or "hst"
-        for note in source.notes:
-            log.debug(note)
-        if filter_name is not None:
-            HstFilterInfo(source.header, filter_name=filter_name)  # validate early
-        result = _regrid_source(source, reference, float(cutoff), float(margin),
-                                mask_blank, label)
-        header = _output_header(source, reference, result, float(cutoff), filter_name)
-        unit = source.unit
-        filename = source.filename
-    y0, y1, x0, x1 = result.box
-    log.info("%s: read HST pixels [%d:%d, %d:%d] (the MUSE field plus %g\"), "
-             "regridded onto %s (%d x %d)", label, y0, y1, x0, x1, margin,
-             reference.name, reference.shape[1], reference.shape[0])
-    if filename:
-        header["FILENAME"] = (os.path.basename(str(filename)), "regridded HST file")
-    wcs = reference.wcs.deepcopy()
+
+
+@dataclass
+class _Output:
+    result: _Regridded
+    header: fits.Header
+    unit: object
+    wcs: object
+
+
+def _regrid_images(images, reference, cutoff, margin, mask_blank, labels=None):
+    """Regrid (hst, filter_name) pairs onto the reference grid: `_Output` each.
+
+    The cut-outs are placed first (from the WCS only); those on one grid
+    share a `_Stack`, which each is filtered into in turn, so that only the
+    filtered arrays (not a copy of them) are held until the one
+    `reproject.reproject_interp` call of the stack. The HST sources stay
+    open (memory maps) meanwhile.
+    """
+    with ExitStack() as context:
+        sources, cutouts = [], []
+        for k, (hst, filter_name) in enumerate(images):
+            name = "hst" if labels is None else labels[k]
+            source = context.enter_context(_open_hst(hst, name))
+            for note in source.notes:
+                log.debug(note)
+            if filter_name is not None:
+                HstFilterInfo(source.header, filter_name=filter_name)  # validate early
+            sources.append(source)
+            cutouts.append(_plan_cutout(source, reference, margin, source.filename or name))
+        groups = {}
+        for k, cutout in enumerate(cutouts):
+            groups.setdefault(cutout.key if cutout.key is not None else ("own", k),
+                              []).append(k)
+        sampled = [None] * len(images)
+        for members in groups.values():
+            stack = _Stack([cutouts[k] for k in members])
+            for k in members:
+                _filter_into(stack, cutouts[k], sources[k], reference, cutoff, mask_blank)
+            rows = _sample_at_muse_pixels(stack, reference)
+            for k in members:
+                sampled[k] = rows
+        outputs = []
+        for (hst, filter_name), source, cutout, rows in zip(images, sources, cutouts,
+                                                            sampled):
+            result = _finish(cutout, rows, reference)
+            header = _output_header(source, reference, result, cutoff, filter_name)
+            if source.filename:
+                header["FILENAME"] = (os.path.basename(str(source.filename)),
+                                      "regridded HST file")
+            y0, y1, x0, x1 = result.box
+            log.info("%s: read HST pixels [%d:%d, %d:%d] (the MUSE field plus %g\"), "
+                     "regridded onto %s (%d x %d)", cutout.label, y0, y1, x0, x1, margin,
+                     reference.name, reference.shape[1], reference.shape[0])
+            outputs.append(_Output(result, header, source.unit, reference.wcs.deepcopy()))
+    return outputs
+
+
+def _output_image(hst, output, inplace):
+    """The regridded image: ``hst`` itself (CCDData/ImageData, inplace) or a new one."""
+    result, header, unit, wcs = output.result, output.header, output.unit, output.wcs
     if isinstance(hst, ImageData) and inplace:
         hst.data, hst.mask, hst.variance = result.data, result.mask, result.variance
         hst.wcs, hst.header, hst.unit = wcs, header, unit

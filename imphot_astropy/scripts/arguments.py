@@ -206,6 +206,12 @@ _FITTER_OPTIONS = [
         action="store_true", default=False,
         help="exclude bright point sources whose residual is inconsistent (moved or "
              "varied) and fit again; their positions are printed with the flags")),
+    # The names of fitting.options.PSF_MODELS, written out because this parser
+    # imports no scientific package (a test checks that the two agree).
+    ("--psf", FIT_IMAGE, dict(
+        choices=("moffat", "elliptical"), default="moffat",
+        help="the PSF model: a circular Moffat (default) or an elliptical one, which "
+             "also fits the ellipticity e and the position angle theta")),
     ("--display", FIT_BOTH, dict(
         action="store_true", default=False,
         help="show the figure of each fit (one MUSE image at a time)")),

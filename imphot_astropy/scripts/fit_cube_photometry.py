@@ -5,7 +5,7 @@ Usage::
     fit_cube_photometry CUBE [CUBE ...] --hst F606W=hst_f606w.fits
         --hst F775W=hst_f775w.fits ... [--table fits.ecsv]
         [--offset-list OFFSET_LIST.fits] [--fsf-keywords [COMBINED_CUBE]]
-        [--nprocess N [--timeout SECONDS] | --scheduler ADDRESS] [--force]
+        [--nprocess N [--timeout SECONDS] | --scheduler ADDRESS] [--force] [--report DIR]
 
 Each cube is fitted by `~imphot_astropy.survey.fit_cube_photometry` (one
 pass over the cube for all the bands, each band fitted, then the joint fit
@@ -19,7 +19,8 @@ already in it are skipped unless ``--force``, so an interrupted run
 resumes. ``--offset-list`` writes (or updates) the MUSE pipeline's
 OFFSET_LIST; ``--fsf-keywords`` writes MPDAF's FSF keywords into copies of
 the cubes (``<cube>_fsf.fits``), or, given a combined cube, the mean model
-of the exposures into a copy of it.
+of the exposures into a copy of it. ``--report DIR`` makes the survey's
+HTML report (`~imphot_astropy.report.survey_report`).
 
 This module imports only argparse until it runs, so ``--help`` is fast.
 """
@@ -74,8 +75,11 @@ def _parser(prog):
                         const="", default=None,
                         help="write MPDAF FSF keywords into copies of the cubes, or of "
                              "COMBINED_CUBE (the mean model of the exposures)")
-    parser.add_argument("--fwhm-degree", type=int, default=1, metavar="N")
-    parser.add_argument("--beta-degree", type=int, default=0, metavar="N")
+    parser.add_argument("--fwhm-degree", type=int, default=None, metavar="N",
+                        help="degree of the FWHM polynomial in wavelength (default: 1, "
+                             "or less when fewer than 2 bands are given)")
+    parser.add_argument("--beta-degree", type=int, default=None, metavar="N",
+                        help="degree of the beta polynomial (default: 0)")
     parser.add_argument("--fix-beta", type=float, default=None, metavar="BETA",
                         help="hold beta at this value")
     parser.add_argument("--psf-nodes", type=int, default=4, metavar="N",
@@ -100,6 +104,9 @@ def _parser(prog):
     add_timeout_option(parser, DEFAULT_TIMEOUT, "a cube")
     parser.add_argument("--force", action="store_true",
                         help="refit cubes that are already in the table")
+    parser.add_argument("--report", metavar="DIR", default=None,
+                        help="make the survey's HTML report in DIR (replacing a report "
+                             "there), from --table if given, else from this run's fits")
     return parser
 
 
@@ -157,6 +164,8 @@ def _run_fits(options, cubes, kwargs, prog):
                     results.append(item)
                     bar.write(f"{item.name}: dx {item.dx} dy {item.dy} arcsec",
                               file=sys.stdout)
+                    for note in getattr(item, "notes", ()):
+                        bar.write(f"{item.name}: note: {note}", file=sys.stdout)
                 bar.update(1)
     finally:
         if client is not None:
@@ -261,6 +270,11 @@ def _run(options, prog):
             written = [_write_fsf(r.filename, r.fsf, inputs) for r in results]
         for path in written:
             print(f"{prog}: FSF keywords written to {path}", file=sys.stderr)
+    if options.report is not None and (results or os.path.isfile(options.table or "")):
+        from ..report import survey_report
+        index = survey_report(options.table or results, options.report, cubes=options.cubes,
+                              results=results, overwrite=True, nprocess=options.nprocess)
+        print(f"{prog}: report written to {index}", file=sys.stderr)
     return 1 if errors else 0
 
 

@@ -16,8 +16,9 @@ from ..io import ImageData, read_image, image_grids_aligned
 from ..fitting import FittedValue, sky_offsets
 from ..fitting.image_fit import measure_with_options
 from ..fitting.options import ImageFitOptions, PSF_MODELS
+from ..fitting.quality import FitQuality, QualityFlag
 from ..masking import means_none
-from ..preparation import (regrid_hst_like_muse, rescale_hst_like_muse,
+from ..preparation import (regrid_hst_bands_like_muse, rescale_hst_like_muse,
                            write_regridded_hst, hst_band_filter, read_muse_reference)
 from ..wideband.multiband import bandpass_images
 from .bands import BandProblem
@@ -67,30 +68,41 @@ def _cache_path(cache_dir, hst, band, image):
     return os.path.join(cache_dir, f"{base}_{band}_{digest}.fits")
 
 
-def _hst_on_grid(hst, band, image, cache_dir, filter_curve=None):
-    """The HST image on the band image's grid in its unit, regridded if needed.
+def _hst_on_grid(hst_images, names, band_images, cache_dir, filter_curves=None):
+    """Each band's HST image on its band image's grid in its unit, regridded if needed.
 
     An image already on the grid is taken as it is (in MUSE units, as for
-    `fit_image_photometry`). Otherwise it is regridded and rescaled; from a
-    file and with a ``cache_dir``, the result is kept there and reused by
-    every exposure on the same grid.
+    `fit_image_photometry`). The others are regridded together (the bands
+    whose HST images share a grid are sampled in one call,
+    `~imphot_astropy.preparation.regrid_hst_bands_like_muse`) and
+    rescaled; from a file and with a ``cache_dir``, a result is kept there
+    and reused by every exposure on the same grid.
     """
-    if _on_grid(hst, band, image):
-        return hst
-    cached = None
-    if cache_dir is not None and isinstance(hst, (str, os.PathLike)):
-        os.makedirs(cache_dir, exist_ok=True)
-        cached = _cache_path(cache_dir, os.fspath(hst), band, image)
-        if os.path.exists(cached):
-            return cached
-    regridded = regrid_hst_like_muse(hst, image, inplace=False, filter_name=band)
-    regridded = rescale_hst_like_muse(regridded, image, inplace=True, filter_name=band,
-                                      filter_curve=filter_curve)
-    if cached is None:
-        return regridded
-    write_regridded_hst(regridded, cached,
-                        inputs=[os.fspath(hst)] if isinstance(hst, (str, os.PathLike)) else ())
-    return cached
+    ready, cached = {}, {}
+    for name in names:
+        hst, image = hst_images[name], band_images[name]
+        if _on_grid(hst, name, image):
+            ready[name] = hst
+        elif cache_dir is not None and isinstance(hst, (str, os.PathLike)):
+            os.makedirs(cache_dir, exist_ok=True)
+            cached[name] = _cache_path(cache_dir, os.fspath(hst), name, image)
+            if os.path.exists(cached[name]):
+                ready[name] = cached[name]
+    todo = [n for n in names if n not in ready]
+    if todo:
+        # The band images of one cube share its spatial grid.
+        regridded = regrid_hst_bands_like_muse({n: hst_images[n] for n in todo},
+                                               band_images[todo[0]])
+        for name in todo:
+            image = rescale_hst_like_muse(regridded.pop(name), band_images[name],
+                                          inplace=True, filter_name=name,
+                                          filter_curve=(filter_curves or {}).get(name))
+            if name in cached:
+                hst = hst_images[name]
+                write_regridded_hst(image, cached[name], inputs=[os.fspath(hst)])
+                image = cached[name]
+            ready[name] = image
+    return {n: ready[n] for n in names}
 
 
 def _grid_only(grid):
@@ -216,7 +228,7 @@ def _fitted(params, name):
     return FittedValue(p.value, stdev, fixed)
 
 
-def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_nodes=4,
+def fit_cube_photometry(cube, hst_images, fwhm_degree=None, beta_degree=None, psf_nodes=4,
                         source_light=True, lbrange=DEFAULT_LBRANGE, band_options=None,
                         joint_parameters=None, cache_dir=None, nprocess=0,
                         progress_bar=False, filter_curves=None, psf="moffat",
@@ -261,8 +273,13 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
         `~imphot_astropy.bandpasses.FilterStandInWarning`, and the result
         records it (``filter_curves``, ``filter_stand_ins``, and the table's
         meta).
-    fwhm_degree, beta_degree : int
-        Degrees of the FWHM and beta polynomials in wavelength.
+    fwhm_degree, beta_degree : int, optional
+        Degrees of the FWHM and beta polynomials in wavelength. By default
+        1 and 0, each capped at the number of bands - 1 (a one-band survey
+        fits a constant FWHM: one band's PSF does not constrain a slope),
+        with a note in the report (``fit_report``), the table's metadata
+        and ``notes``. A degree given explicitly is used as given, and
+        refused if the bands cannot constrain it.
     psf_nodes : int
         PSF-mixture nodes per band (1: effective wavelength only).
     source_light : bool
@@ -338,6 +355,7 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
         raise UserError(f"psf_nodes: expected an integer >= 1, not {psf_nodes!r}")
     _check_psf(psf, ellipticity)
     names = [str(n) for n in hst_images]
+    degrees, notes = polynomial_degrees(len(names), fwhm_degree, beta_degree)
     options = _band_options(names, {**fit_keywords, "psf": psf}, band_options)
     hst_images = {str(n): image for n, image in hst_images.items()}
     filters = _band_filters(names, hst_images, filter_curves)
@@ -352,19 +370,19 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=1, beta_degree=0, psf_node
     # FFTs (pocketfft's own threads, in the fits, the regridding and the core
     # sandwich functions) use two workers.
     with threadpool_limits(limits=1, user_api="blas"), sp_fft.set_workers(2):
-        hst = {n: read_image(_hst_on_grid(hst_images[n], n, band_images[n], cache_dir,
-                                          (filter_curves or {}).get(n)),
-                             f"hst_images[{n!r}]") for n in names}
+        on_grid = _hst_on_grid(hst_images, names, band_images, cache_dir, filter_curves)
+        hst = {n: read_image(on_grid[n], f"hst_images[{n!r}]") for n in names}
         single = _single_band_fits(names, hst, band_images, options,
                                    worker_count(nprocess))
         joint, result, refits, max_lags = _joint_fit(
             names, hst, band_images, spectra, single, options, fit_keywords,
-            dict(fwhm_degree=fwhm_degree, beta_degree=beta_degree, psf_nodes=psf_nodes,
+            dict(fwhm_degree=degrees["fwhm"], beta_degree=degrees["beta"],
+                 psf_nodes=psf_nodes,
                  source_light=source_light, lbrange=lbrange,
                  joint_parameters=joint_parameters,
                  ellipticity=ellipticity if psf == "elliptical" else None))
     obj = _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
-                       spectra, source_light, max_lags)
+                       spectra, source_light, max_lags, notes)
     obj.pivots = {n: float(filters[n][1]) for n in names}
     obj.filter_curves, obj.filter_stand_ins = _curve_records(filters)
     return obj
@@ -380,6 +398,132 @@ def _check_psf(psf, ellipticity):
     if ellipticity != "constant" and psf != "elliptical":
         raise UserError(f"ellipticity={ellipticity!r} needs psf='elliptical' (a circular "
                         f"Moffat has no ellipticity)")
+
+
+#: The polynomial degrees used when the caller gives none (before capping).
+DEFAULT_DEGREES = {"fwhm": 1, "beta": 0}
+
+
+def polynomial_degrees(nbands, fwhm_degree=None, beta_degree=None):
+    """The FWHM and beta polynomial degrees to fit, and notes on any capping.
+
+    N bands measure the PSF at N wavelengths, which constrain a polynomial
+    of degree N - 1 at most: a higher degree leaves combinations of the
+    coefficients free (the joint fit is then degenerate, with uncertainties
+    of thousands of arcsec and correlations of 1). A default degree
+    (`DEFAULT_DEGREES`, for a degree of None) is capped at N - 1 with a
+    note; a degree asked for explicitly above it is refused.
+
+    Parameters
+    ----------
+    nbands : int
+        The number of bands fitted jointly.
+    fwhm_degree, beta_degree : int or None
+        The degrees asked for (None: the default).
+
+    Returns
+    -------
+    degrees : dict
+        ``{"fwhm": int, "beta": int}``.
+    notes : list of str
+        One per capped default degree.
+
+    Raises
+    ------
+    UserError
+        For a degree that is not an integer >= 0, or above N - 1.
+
+    Examples
+    --------
+    >>> polynomial_degrees(1)
+    ({'fwhm': 0, 'beta': 0}, ['fwhm_degree: 0 instead of the default 1, as 1 band constrains a polynomial of degree 0 at most'])
+    >>> polynomial_degrees(4, fwhm_degree=2)
+    ({'fwhm': 2, 'beta': 0}, [])
+    """
+    degrees, notes = {}, []
+    for prefix, asked in (("fwhm", fwhm_degree), ("beta", beta_degree)):
+        argname = f"{prefix}_degree"
+        most = nbands - 1
+        if asked is None:
+            degrees[prefix] = min(DEFAULT_DEGREES[prefix], most)
+            if degrees[prefix] < DEFAULT_DEGREES[prefix]:
+                notes.append(f"{argname}: {degrees[prefix]} instead of the default "
+                             f"{DEFAULT_DEGREES[prefix]}, as {nbands} band"
+                             f"{'s' if nbands > 1 else ''} constrain"
+                             f"{'' if nbands > 1 else 's'} a polynomial of degree "
+                             f"{most} at most")
+            continue
+        if isinstance(asked, bool) or not isinstance(asked, (int, np.integer)) or asked < 0:
+            raise UserError(f"{argname}: expected an integer >= 0, not {asked!r}")
+        if asked > most:
+            raise UserError(f"{argname}: {asked} is more than {nbands} band"
+                            f"{'s' if nbands > 1 else ''} can constrain (degree "
+                            f"{most} at most); give fewer, or leave it out for the "
+                            "largest the bands allow")
+        degrees[prefix] = int(asked)
+    return degrees, notes
+
+
+def _range_of(params, name, lbrange_half=0.5):
+    """The range a parameter's uncertainty is compared with, or None.
+
+    A coefficient c_j of the polynomial in the normalised wavelength l
+    (|l| <= 0.5 over the reference range) moves the value at the range's
+    ends by |c_j| 0.5**j: its standard deviation, so scaled, is compared
+    with the FWHM itself (fwhm_c0) and with the span of beta's bounds.
+    An elliptical Moffat's position angle (``theta``, ``theta_<band>``),
+    an axis, is compared with 180 degrees (it is undefined for a round
+    PSF). Other parameters are compared with the span of their own bounds.
+    """
+    p = params[name]
+    if name == "theta" or name.startswith("theta_"):
+        return 180.0
+    for prefix in ("fwhm", "beta"):
+        if name.startswith(f"{prefix}_c"):
+            power = lbrange_half ** int(name[len(prefix) + 2:])
+            if prefix == "fwhm":
+                span = abs(float(params["fwhm_c0"].value))
+            else:
+                c0 = params["beta_c0"]
+                span = float(c0.max - c0.min)
+            return span / power if np.isfinite(span) else None
+    if np.isfinite(p.min) and np.isfinite(p.max):
+        return float(p.max - p.min)
+    return None
+
+
+def uncertain_flags(params):
+    """`QualityFlag` ``uncertain`` for each varying parameter the fit leaves free.
+
+    See `_range_of` for the range each one's uncertainty is compared with;
+    a varying parameter without a finite uncertainty is flagged too.
+
+    Examples
+    --------
+    >>> import lmfit
+    >>> params = lmfit.Parameters()
+    >>> params.add("fwhm_c0", value=0.65); params.add("fwhm_c1", value=0.1)
+    >>> params.add("beta_c0", value=2.5, min=1.01, max=100.0)
+    >>> params["fwhm_c0"].stderr, params["fwhm_c1"].stderr = 0.01, 3.0
+    >>> params["beta_c0"].stderr = 325.0
+    >>> [str(f) for f in uncertain_flags(params)]  # doctest: +NORMALIZE_WHITESPACE
+    ['uncertain: fwhm_c1 = 0.1 +/- 3 (range 1.3)',
+     'uncertain: beta_c0 = 2.5 +/- 325 (range 99)']
+    """
+    flags = []
+    for name, p in params.items():
+        if not p.vary or p.expr:
+            continue
+        stderr = p.stderr
+        if stderr is None or not np.isfinite(stderr):
+            flags.append(QualityFlag("uncertain", f"{name} = {p.value:.4g} has no finite "
+                                                  "uncertainty"))
+            continue
+        span = _range_of(params, name)
+        if span is not None and stderr > span:
+            flags.append(QualityFlag("uncertain", f"{name} = {p.value:.4g} +/- "
+                                                  f"{stderr:.3g} (range {span:.3g})"))
+    return flags
 
 
 def _reads_files(options):
@@ -492,7 +636,7 @@ def _whole_pixels(single, im):
 
 
 def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
-                 spectra, source_light, max_lags):
+                 spectra, source_light, max_lags, notes=()):
     params = result.params
     shapes = _fitted_shapes(params, joint)
     fsf = _fsf(params, joint, shapes, lbrange)
@@ -523,7 +667,13 @@ def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes
     obj.applied = _applied(cube, images[first.name], obj.date_obs, obj.filename or "cube")
     obj.wcs = first.muse_image.wcs
     obj.shape = first.muse_image.shape
-    report = lmfit_report(result, refits, psf_nodes, max_lags, joint.ellipticity)
+    obj.degrees = {"fwhm": len(joint.fwhm_names) - 1, "beta": len(joint.beta_names) - 1}
+    obj.notes = list(notes)
+    obj.meta = {"FWHM_DEGREE": obj.degrees["fwhm"], "BETA_DEGREE": obj.degrees["beta"],
+                "NOTES": list(obj.notes)}
+    flags = uncertain_flags(params)
+    report = lmfit_report(result, refits, psf_nodes, max_lags, notes,
+                          joint.ellipticity)
     obj.fit_report = report + applied_report(obj.applied, obj.dra, obj.ddec)
     obj.joint = {}
     obj.scale = _mean_scale(params, joint, result)
@@ -544,6 +694,9 @@ def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes
         rms = float(np.sqrt(np.mean((residual[rows[b]:rows[b + 1]] * band.sigma) ** 2)))
         obj.joint[band.name] = JointBandPhotometry(band.muse_image, report, values, rms,
                                                    dxdy)
+        if flags:
+            obj.joint[band.name].quality = FitQuality(np.nan, band.problem.data.size, np.nan,
+                                                      flags, band=band.name)
     return obj
 
 
@@ -601,7 +754,7 @@ def _mean_scale(params, joint, result):
     return FittedValue(value, float(np.sqrt(cov.sum())) / len(names), False)
 
 
-def lmfit_report(result, refits, psf_nodes, max_lags=(), ellipticity=None):
+def lmfit_report(result, refits, psf_nodes, max_lags=(), notes=(), ellipticity=None):
     """The lmfit report of the joint fit, with how the bands' PSFs were modelled.
 
     The uncertainties and correlations are those of the sandwich
@@ -625,8 +778,8 @@ def lmfit_report(result, refits, psf_nodes, max_lags=(), ellipticity=None):
                  f"    FSF keywords = circular equivalent, FWHM x sqrt(1 - e) "
                  f"(MPDAF's FSF has no elliptical form)\n")
     lags = ", ".join(f"{lag:.1f}" for lag in max_lags)
-    return (f"[[Joint fit]]\n{model}"
-            f"    band PSFs = {how}\n    refits = {refits}\n"
+    noted = "".join(f"    note = {note}\n" for note in notes)
+    return (f"[[Joint fit]]\n{model}    band PSFs = {how}\n{noted}    refits = {refits}\n"
             f"    uncertainties = sandwich covariance, each band's residual correlation"
             f" within {lags} pixels\n    status = {result.message}\n"
             + lmfit.fit_report(result))

@@ -117,6 +117,12 @@ class CubePhotometry:
         installed (empty otherwise).
     psf_nodes : int
         PSF mixture nodes per band (1: each band at its effective wavelength).
+    degrees : dict
+        The degrees of the FWHM and beta polynomials fitted
+        (``{"fwhm": 1, "beta": 0}``).
+    notes : list of str
+        Notes on the fit (a default degree capped for too few bands), also
+        in ``fit_report`` and in `to_table`'s metadata (``meta``).
     minimizer_result : `lmfit.minimizer.MinimizerResult`
 
     Examples
@@ -200,9 +206,11 @@ class CubePhotometry:
         correction: the total from the original pointing is their sum.
         The meta holds ``filter_curves`` (band -> curve name) and, when a
         curve of another camera stood in for an HST image's own,
-        ``filter_stand_ins`` (band -> what stood in for what). With an
-        elliptical Moffat, ``e``, ``e_err``, ``theta`` and ``theta_err``
-        (degrees) of each fit, and the meta's ``psf`` and ``ellipticity``.
+        ``filter_stand_ins`` (band -> what stood in for what); and the
+        polynomial degrees fitted (``FWHM_DEGREE``, ``BETA_DEGREE``) with
+        the ``NOTES`` on them. With an elliptical Moffat, ``e``, ``e_err``,
+        ``theta`` and ``theta_err`` (degrees) of each fit, and the meta's
+        ``psf`` and ``ellipticity``.
 
         Examples
         --------
@@ -237,6 +245,8 @@ class CubePhotometry:
         stand_ins = dict(getattr(self, "filter_stand_ins", {}))
         if stand_ins:
             table.meta["filter_stand_ins"] = stand_ins
+        # The polynomial degrees fitted, and any note on them (capped defaults).
+        table.meta.update(getattr(self, "meta", {}))
         if getattr(self, "psf", "moffat") == "elliptical":
             table.meta["psf"] = "elliptical"
             table.meta["ellipticity"] = self.ellipticity

@@ -25,7 +25,8 @@ from imphot_astropy.corrections import apply_cube_corrections
 from imphot_astropy.datasets import make_synthetic_pair
 from imphot_astropy.photometry import fit_image_photometry
 from imphot_astropy.io import atomic_output, write_fits_atomically, write_muse_image
-from imphot_astropy.pixtable import PixTable, make_synthetic_pixtable
+from imphot_astropy.datasets import make_synthetic_pixtable
+from imphot_astropy.pixtable import PixTable
 from imphot_astropy.scripts import fit_photometry, regrid_hst_to_muse
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mount(8)")

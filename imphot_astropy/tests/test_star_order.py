@@ -1,7 +1,7 @@
 """One ``star`` tuple means one place on the sky, in every star fit.
 
 `~imphot_astropy.photometry.fit_star_photometry` and
-`~imphot_astropy.pixtable.fit_pixtable_star` both read (ra, dec, radius).
+`~imphot_astropy.fitting.fit_pixtable_star` both read (ra, dec, radius).
 The test is near the equator, where the swapped tuple (dec, ra, radius) is
 a valid position elsewhere on the sky, so that nothing but reading the
 same order would make both fits find the same star.
@@ -14,7 +14,8 @@ from astropy.coordinates import SkyCoord
 
 from imphot_astropy.datasets import SyntheticSource, make_synthetic_pair
 from imphot_astropy.photometry import fit_star_photometry
-from imphot_astropy.pixtable import PixTable, fit_pixtable_star, moffat_samples_model
+from imphot_astropy.fitting import fit_pixtable_star, moffat_samples_model
+from imphot_astropy.pixtable import PixTable
 from imphot_astropy.pixtable.sky import sky_to_positioned
 
 # The field's centre: the swapped (0.3, 10.0) is a valid RA, Dec, 10 deg away.

@@ -45,7 +45,7 @@ def test_import_of_the_package_loads_no_heavy_package():
 
 
 @pytest.mark.parametrize("command", ["fit_photometry", "regrid_hst_to_muse",
-                                     "make_wideband_image"])
+                                     "make_wideband_image", "survey_report"])
 def test_help_of_a_command_loads_no_heavy_package(command):
     code = (f"from imphot_astropy.scripts.{command} import main\n"
             "try:\n"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from imphot_astropy.pixtable import SyntheticPixTable
+from imphot_astropy.datasets import SyntheticPixTable
 
 #: Rows of the shared synthetic tables: enough for a few hundred rows in a
 #: 2" aperture, small enough to be written in a fraction of a second.

@@ -10,7 +10,7 @@ import pytest
 
 from imphot_astropy.exceptions import UserError
 from imphot_astropy.pixtable import PixTable
-from imphot_astropy.pixtable.datasets import make_synthetic_pixtable
+from imphot_astropy.datasets import make_synthetic_pixtable
 
 BLOCK = 2880
 

@@ -18,9 +18,8 @@ from astropy.table import Table
 from astropy.wcs import WCS
 
 from imphot_astropy.exceptions import UserError
-from imphot_astropy.pixtable import (SYNTHETIC_STARS, PixTable, PixTableMask,
-                                     SyntheticPixTable)
-from imphot_astropy.pixtable.datasets import HDFS_CENTER
+from imphot_astropy.datasets import HDFS_CENTER, SYNTHETIC_STARS, SyntheticPixTable
+from imphot_astropy.pixtable import PixTable, PixTableMask
 
 mpdaf_drs = pytest.importorskip("mpdaf.drs", reason="MPDAF is not installed")
 mpdaf_muse = pytest.importorskip("mpdaf.MUSE",

@@ -9,8 +9,8 @@ from astropy.utils.exceptions import AstropyUserWarning
 from astropy.wcs import WCS
 
 from imphot_astropy.exceptions import UserError
-from imphot_astropy.pixtable import (SYNTHETIC_STARS, PixTable,
-                                     SyntheticPixTable)
+from imphot_astropy.datasets import SYNTHETIC_STARS, SyntheticPixTable
+from imphot_astropy.pixtable import PixTable
 
 
 def astropy_positions(pix):

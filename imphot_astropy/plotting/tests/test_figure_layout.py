@@ -23,7 +23,7 @@ from imphot_astropy.plotting import (plot_image_fit, plot_star_fit, star_fit_pan
                                      STAR_FIT_FIGSIZE, CUBE_FIT_FIGSIZE,
                                      PIXTABLE_STAR_FIGSIZE)
 # The synthetic star of the pixel-table fit's truth tests.
-from imphot_astropy.pixtable.tests.test_starfit import (  # noqa: F401 (a fixture)
+from imphot_astropy.fitting.tests.test_pixtable_star import (  # noqa: F401 (a fixture)
     star_table, STAR, SLICES)
 
 HARDCOPY_DPI = 150          # imphot_astropy.plotting.save_figure's default
@@ -79,8 +79,9 @@ def test_cube_fit_figure():
 
 
 def test_pixtable_star_figure(star_table):
-    from imphot_astropy.pixtable import PixTable, fit_pixtable_star
-    fit, samples = fit_pixtable_star(PixTable(star_table), (STAR[1], STAR[0]),
+    from imphot_astropy.fitting import fit_pixtable_star
+    from imphot_astropy.pixtable import PixTable
+    fit, samples = fit_pixtable_star(PixTable(star_table), (*STAR, 2.5),
                                      lbda=SLICES, fwhm_model="linear",
                                      return_samples=True)
     _assert_readable(plot_pixtable_star(fit, samples), PIXTABLE_STAR_FIGSIZE)

@@ -322,3 +322,11 @@ def test_hdfs_image_and_star_rows(hdfs, capsys):
     rows = _rows(capsys.readouterr().out)
     assert [row.split()[:2] for row in rows] == [["IMAGE-HDFS-1.34", "image"],
                                                  ["IMAGE-HDFS-1.34", "star"]]
+
+
+def test_the_psf_choices_are_the_fitters_psf_models():
+    from imphot_astropy.fitting.options import PSF_MODELS
+    from imphot_astropy.scripts.arguments import _FITTER_OPTIONS
+    choices = [tuple(spec["choices"]) for name, _, spec in _FITTER_OPTIONS
+               if name == "--psf"]
+    assert choices == [PSF_MODELS]

@@ -77,4 +77,5 @@ def test_grid_check_reads_headers_only(tmp_path, monkeypatch):
     moved = hst["F775W"].copy()
     moved.wcs = shifted
     assert not cube_fit._on_grid(moved, "F775W", band_image)
-    assert cube_fit._hst_on_grid(str(on_grid), "F775W", band_image, None) == str(on_grid)
+    assert cube_fit._hst_on_grid({"F775W": str(on_grid)}, ["F775W"], {"F775W": band_image},
+                                 None) == {"F775W": str(on_grid)}

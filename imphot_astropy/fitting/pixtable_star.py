@@ -12,6 +12,11 @@ position and flux of each slice with their uncertainties.
 
 The model is evaluated at each sample's position: the profile fitted is
 the PSF as the instrument's 0.2" pixels sample it.
+
+The fit is a fitter, so it lives in `imphot_astropy.fitting`, which may
+read pixel tables, and takes its Moffat arithmetic from
+`imphot_astropy.core.moffat` (`imphot_astropy.pixtable` imports only ``io``
+and ``exceptions`` of this package).
 """
 
 import warnings
@@ -26,8 +31,9 @@ from astropy.table import QTable, Row
 from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
+from ..pixtable import PixTable
 from ..utils.stars import parse_star
-from .moffat_samples import StarSamples, fit_moffat_samples
+from ._moffat_samples import StarSamples, fit_moffat_samples
 
 __all__ = ["fit_pixtable_star"]
 
@@ -202,8 +208,8 @@ def fit_pixtable_star(pixtable, star, lbda, radius=None, nslices=None,
     Raises
     ------
     UserError
-        If the table has no sky positions, a slice has too few samples, or
-        an argument is invalid.
+        If ``pixtable`` is not a `~imphot_astropy.PixTable` or has no sky
+        positions, a slice has too few samples, or an argument is invalid.
 
     Examples
     --------
@@ -212,7 +218,7 @@ def fit_pixtable_star(pixtable, star, lbda, radius=None, nslices=None,
     >>> from imphot_astropy.pixtable import PixTable
     >>> rng = np.random.default_rng(0)
     >>> x, y = rng.uniform(-3, 3, (2, 4000)) / 3600   # degrees
-    >>> from imphot_astropy.pixtable import moffat_samples_model
+    >>> from imphot_astropy.fitting import moffat_samples_model
     >>> truth = moffat_samples_model(0.75, 2.8, 0.0, 0.0, 5e4, 20.0)
     >>> data = rng.normal(truth(x * 3600, y * 3600), 3.0)
     >>> pix = PixTable(xpos=x, ypos=y, lbda=rng.uniform(6000, 7000, 4000),
@@ -225,6 +231,9 @@ def fit_pixtable_star(pixtable, star, lbda, radius=None, nslices=None,
     >>> print(f"{fit['fwhm'][0]:.2f}")
     0.75 arcsec
     """
+    if not isinstance(pixtable, PixTable):
+        raise UserError(f"pixtable: expected an imphot_astropy.PixTable, got "
+                        f"{type(pixtable).__name__}")
     ra0, dec0, radius = _parse_star(star, radius)
     spaxel = _arcsec(spaxel_size, "spaxel_size")
     ranges = _wavelength_slices(lbda, nslices)

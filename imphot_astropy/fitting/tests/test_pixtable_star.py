@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 import astropy.units as u
 from astropy.coordinates import SkyCoord
+from astropy.modeling.functional_models import Moffat2D
 
 from imphot_astropy.exceptions import UserError
-from imphot_astropy.pixtable import (PixTable, StarSamples,
-                                     fit_moffat_samples, fit_pixtable_star,
-                                     moffat_samples_model)
+from imphot_astropy.fitting import (StarSamples, fit_moffat_samples,
+                                    fit_pixtable_star, moffat_samples_model)
+from imphot_astropy.pixtable import PixTable
 from imphot_astropy.pixtable.sky import projected_to_sky, sky_to_projected
 
 CENTRE = (53.1625, -27.7914)          # RA, Dec of the table's reference
@@ -81,7 +82,7 @@ def star_table(tmp_path_factory):
     """A 'projected' pixel table of the star, written to a file."""
     x, y, lam, data, stat, dq = star_rows()
     # Tangent-plane offsets about the star -> sky -> projected positions.
-    from imphot_astropy.pixtable.starfit import _sky
+    from imphot_astropy.fitting.pixtable_star import _sky
     ra = np.empty(x.size)
     dec = np.empty(x.size)
     from astropy.modeling.projections import Pix2Sky_Gnomonic
@@ -248,7 +249,9 @@ def test_figure_of_the_fit(star_table, tmp_path):
               if not line.get_label().startswith("_")]
     assert len(curves) == 2
     for line, row in zip(curves, fit):
-        gamma = row["fwhm"].value / (2 * np.sqrt(2 ** (1 / row["beta"]) - 1))
+        # The core width of that FWHM, from astropy's Moffat2D.fwhm (which
+        # is proportional to gamma), not from the package's own formula.
+        gamma = row["fwhm"].value / Moffat2D(gamma=1.0, alpha=row["beta"]).fwhm
         peak = 0.04 * (row["beta"] - 1) / (np.pi * gamma ** 2)
         assert line.get_ydata()[0] == pytest.approx(peak, rel=1e-9)
     fig.savefig(tmp_path / "star.png")

@@ -18,11 +18,11 @@ from astropy.modeling.projections import Pix2Sky_Gnomonic
 from astropy.modeling.rotations import RotateNative2Celestial
 
 from ..exceptions import UserError
-from .origin import XOFFSET_KEYWORD, encode_origin
-from .sky import sky_to_positioned
-from .slicer import Slicer
-from .columns import COLUMN_NAMES, REQUIRED_COLUMNS
-from .writer import write_pixtable
+from ..pixtable.origin import XOFFSET_KEYWORD, encode_origin
+from ..pixtable.sky import sky_to_positioned
+from ..pixtable.slicer import Slicer
+from ..pixtable.columns import COLUMN_NAMES, REQUIRED_COLUMNS
+from ..pixtable.writer import write_pixtable
 
 __all__ = ["SyntheticPixTable", "make_synthetic_pixtable", "HDFS_CENTER",
            "SYNTHETIC_STARS"]
