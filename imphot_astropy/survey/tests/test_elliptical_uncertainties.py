@@ -29,8 +29,8 @@ TRUTH = dict(e=0.15, theta=30.0)
 
 @pytest.fixture(scope="module")
 def pulls():
-    cube, hst, truth = make_exposure_cube(shape=(60, 60), nplanes=60, noise=0.0, seed=21,
-                                          **TRUTH)
+    cube, hst, _ = make_exposure_cube(shape=(60, 60), nplanes=60, noise=0.0, seed=21,
+                                      **TRUTH)
     rng = np.random.default_rng(7)
     variance = VarianceUncertainty(np.ones(cube.shape, np.float32))
     out = {name: [] for name in TRUTH}
