@@ -297,7 +297,8 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=None, beta_degree=None, ps
         (``value``, ``vary``, ``min``, ``max``, ``expr``), or a function
         that modifies the `lmfit.Parameters` in place. Names: ``dx``,
         ``dy``, ``fwhm_c0``..., ``beta_c0``..., ``scale_<band>``,
-        ``bg_<band>``.
+        ``bg_<band>``, and with ``psf="elliptical"`` ``e`` and ``theta``
+        (or ``e_<band>``, ``theta_<band>``).
     cache_dir : str, optional
         Where to keep regridded HST images.
     nprocess, progress_bar
