@@ -15,6 +15,12 @@ __all__ = ["FittedValue", "FittedPhotometry", "FittedImagePhotometry",
 _COMMON_PARAMETERS = ("scale", "fwhm", "beta", "bg", "dx", "dy", "dra", "ddec",
                       "dra_sky", "ddec_sky")
 _ANGULAR = {"fwhm", "dx", "dy", "dra", "ddec", "dra_sky", "ddec_sky"}
+# The elliptical Moffat's shape (``psf="elliptical"``), and the units of
+# their columns. A result of the circular Moffat has neither attribute nor
+# column: its tables keep the reference's columns exactly, and in a table
+# mixing both PSF models these columns are masked (not NaN) for circular
+# fits, which tells "not fitted" from "fit failed".
+_PSF_SHAPE_UNITS = {"e": u.dimensionless_unscaled, "theta": u.deg}
 
 
 class FittedValue:
@@ -344,7 +350,32 @@ class FittedPhotometry:
         # The goodness of fit, after the reference tool's columns (issue 16),
         # then the on-sky RA offset (issue 23).
         text += " %7.3f % 9.5f" % (self.goodness, self.dra_sky.value)
+        if self.psf_shape():
+            # The elliptical PSF's shape, after all the other columns.
+            text = text.replace("GoF    ra-offset\n", "GoF    ra-offset  e      theta\n")
+            text = text.replace("fit    on sky\n", "fit    on sky            deg\n")
+            text = text.replace("------- ---------\n", "------- --------- ------ ------\n")
+            text += " %6.4f %6.2f" % (self.e.value, self.theta.value)
         return text
+
+    def psf_shape(self):
+        """The elliptical PSF's ``e`` and ``theta`` (`FittedValue`), by name.
+
+        Empty for the circular Moffat (the default).
+
+        Examples
+        --------
+        >>> from imphot_astropy.fitting.results import FittedValue
+        >>> fit = FittedPhotometry.__new__(FittedPhotometry)
+        >>> fit.psf_shape()
+        {}
+        >>> fit.psf, fit.e, fit.theta = "elliptical", FittedValue(0.1), FittedValue(30.0)
+        >>> sorted(fit.psf_shape())
+        ['e', 'theta']
+        """
+        if getattr(self, "psf", "moffat") != "elliptical":
+            return {}
+        return {name: getattr(self, name) for name in _PSF_SHAPE_UNITS}
 
     def psf_model(self, integrated=True, bbox_factor=10.0):
         """The fitted MUSE PSF as a photutils PSF model, in MUSE pixel units.
@@ -410,6 +441,10 @@ class FittedPhotometry:
         row["rms_error"] = self.rms_error
         # Free parameters that ended at a bound (issue 13; see fitting.checks).
         row["at_bound"] = ",".join(self.at_bound)
+        for param, fitted in self.psf_shape().items():
+            row[param] = fitted.value
+            row[param + "_err"] = np.nan if fitted.stdev is None else fitted.stdev
+            row[param + "_fixed"] = bool(fitted.fixed)
         row.update({key: value for key, (value, _) in self._extra_row_values().items()})
         row.update(quality_columns(self))
         return row
@@ -427,6 +462,8 @@ def _column_unit(name, result):
         return result.unit
     if base == "scale":
         return result.scale.unit
+    if base in _PSF_SHAPE_UNITS:
+        return _PSF_SHAPE_UNITS[base]
     extra = result._extra_row_values()
     if name in extra:
         return extra[name][1]
