@@ -389,7 +389,10 @@ class FittedPhotometry:
             photutils' point-sampled `~photutils.psf.MoffatPSF` with the
             same FWHM and beta, which is more peaked than the stars on the
             image and underestimates their fluxes (see
-            `~imphot_astropy.fitting.psf`).
+            `~imphot_astropy.fitting.psf`). After an elliptical PSF fit
+            (``psf="elliptical"``), the fitted elliptical Moffat as a
+            `~imphot_astropy.fitting.psf.MusePixelEllipticalMoffatPSF`,
+            pixel-integrated or point sampled.
         bbox_factor : float
             The size of the model's bounding box, in FWHM.
 
@@ -415,8 +418,9 @@ class FittedPhotometry:
         if pixel_scales is None:
             raise ValueError("psf_model: this result does not record the MUSE pixel size "
                              "(it was not made by the fitters of this package)")
+        shape = {name: fitted.value for name, fitted in self.psf_shape().items()}
         return psf_model(self.fwhm.value, self.beta.value, pixel_scales,
-                         integrated=integrated, bbox_factor=bbox_factor)
+                         integrated=integrated, bbox_factor=bbox_factor, **shape)
 
     def _extra_row_values(self):
         """Method-specific columns (name -> (value, unit)); see subclasses."""
