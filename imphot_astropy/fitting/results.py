@@ -430,7 +430,9 @@ class FittedPhotometry:
         """The results as a dict of column name to value (a table row).
 
         Each fitted parameter P gives columns ``P``, ``P_err`` and
-        ``P_fixed``. Angles are in arcsec.
+        ``P_fixed``. Angles are in arcsec. An elliptical PSF fit adds ``e``
+        and ``theta`` (degrees) the same way, after all other columns; a
+        circular fit has no such columns (masked in a table with both).
 
         Returns
         -------
@@ -445,12 +447,13 @@ class FittedPhotometry:
         row["rms_error"] = self.rms_error
         # Free parameters that ended at a bound (issue 13; see fitting.checks).
         row["at_bound"] = ",".join(self.at_bound)
+        row.update({key: value for key, (value, _) in self._extra_row_values().items()})
+        row.update(quality_columns(self))
+        # The elliptical PSF's shape, after every column of a circular fit.
         for param, fitted in self.psf_shape().items():
             row[param] = fitted.value
             row[param + "_err"] = np.nan if fitted.stdev is None else fitted.stdev
             row[param + "_fixed"] = bool(fitted.fixed)
-        row.update({key: value for key, (value, _) in self._extra_row_values().items()})
-        row.update(quality_columns(self))
         return row
 
     def to_table(self):

@@ -16,6 +16,9 @@ from imphot_astropy import UserError
 from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
 from imphot_astropy.fitting.star_models import (PixelIntegratedMoffat2D,
                                                 PixelIntegratedEllipticalMoffat2D)
+from astropy.table import Table
+
+from imphot_astropy.fitting import photometry_table
 from imphot_astropy.photometry import fit_star_photometry
 
 TRUTH = dict(fwhm=0.65, beta=2.5, e=0.15, theta=30.0)
@@ -72,3 +75,22 @@ def test_a_round_elliptical_star_model_is_the_circular_one():
 def test_unknown_star_psf_is_refused(elongated_star):
     with pytest.raises(UserError, match="psf: expected one of moffat, elliptical"):
         fit_star_photometry(*elongated_star, psf="gaussian")
+
+
+def test_tables_and_summary_show_the_shape_of_elliptical_fits_only(elliptical_fit,
+                                                                   elongated_star, tmp_path):
+    """e and theta are columns (masked for circular fits) and end the summary line."""
+    circular = fit_star_photometry(*elongated_star)
+    table = photometry_table([elliptical_fit, circular])
+    assert table["e"][0] == pytest.approx(elliptical_fit.e.value)
+    assert table["theta"].unit == "deg" and table["theta_err"].unit == "deg"
+    assert bool(table["e"].mask[1]) and not bool(table["e"].mask[0])
+    assert table.colnames[:len(circular.to_table().colnames)] == circular.to_table().colnames
+    path = tmp_path / "both.ecsv"
+    table.write(path)
+    assert Table.read(path)["theta"].unit == "deg"
+    line = elliptical_fit.summary(header=False).split()
+    assert float(line[-2]) == pytest.approx(elliptical_fit.e.value, abs=1e-4)
+    assert float(line[-1]) == pytest.approx(elliptical_fit.theta.value, abs=0.01)
+    assert len(circular.summary(header=False).split()) == len(line) - 2
+    assert elliptical_fit.summary().splitlines()[0].split()[-2:] == ["e", "theta"]
