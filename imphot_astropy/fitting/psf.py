@@ -36,7 +36,17 @@ __all__ = ["MusePixelMoffatPSF", "MusePixelEllipticalMoffatPSF", "psf_model"]
 _SQUARE_TOLERANCE = 0.01
 
 
-class MusePixelMoffatPSF(PixelIntegratedMoffat2D):
+class _FwhmBoundingBox:
+    """A bounding box ``bbox_factor`` FWHM across, centred on (x_0, y_0)."""
+
+    @property
+    def bounding_box(self):
+        half = self.bbox_factor * float(self.fwhm.value) / 2.0
+        x_0, y_0 = float(self.x_0.value), float(self.y_0.value)
+        return ((y_0 - half, y_0 + half), (x_0 - half, x_0 + half))
+
+
+class MusePixelMoffatPSF(_FwhmBoundingBox, PixelIntegratedMoffat2D):
     """A Moffat PSF integrated over unit pixels, as a photutils PSF model.
 
     The value at (x, y) (pixel coordinates) is the flux that falls within
@@ -73,14 +83,8 @@ class MusePixelMoffatPSF(PixelIntegratedMoffat2D):
         self.beta.fixed = True
         self.bbox_factor = float(bbox_factor)
 
-    @property
-    def bounding_box(self):
-        half = self.bbox_factor * float(self.fwhm.value) / 2.0
-        x_0, y_0 = float(self.x_0.value), float(self.y_0.value)
-        return ((y_0 - half, y_0 + half), (x_0 - half, x_0 + half))
 
-
-class MusePixelEllipticalMoffatPSF(PixelIntegratedEllipticalMoffat2D):
+class MusePixelEllipticalMoffatPSF(_FwhmBoundingBox, PixelIntegratedEllipticalMoffat2D):
     """An elliptical Moffat PSF integrated over unit pixels, as a photutils PSF model.
 
     `MusePixelMoffatPSF` for the elliptical Moffat
@@ -120,12 +124,6 @@ class MusePixelEllipticalMoffatPSF(PixelIntegratedEllipticalMoffat2D):
         for name in ("fwhm", "beta", "e", "theta"):
             getattr(self, name).fixed = True
         self.bbox_factor = float(bbox_factor)
-
-    @property
-    def bounding_box(self):
-        half = self.bbox_factor * float(self.fwhm.value) / 2.0
-        x_0, y_0 = float(self.x_0.value), float(self.y_0.value)
-        return ((y_0 - half, y_0 + half), (x_0 - half, x_0 + half))
 
 
 def psf_model(fwhm, beta, pixel_scales, integrated=True, bbox_factor=10.0, e=None,

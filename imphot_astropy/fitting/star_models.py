@@ -166,7 +166,7 @@ def _pixel_quadrature(nodes):
     return points / 2.0, weights / 2.0
 
 
-class PixelIntegratedEllipticalMoffat2D(Fittable2DModel):
+class PixelIntegratedEllipticalMoffat2D(PixelIntegratedMoffat2D):
     """An elliptical Moffat profile integrated over rectangular pixels.
 
     `PixelIntegratedMoffat2D` for the elliptical Moffat PSF
@@ -174,7 +174,7 @@ class PixelIntegratedEllipticalMoffat2D(Fittable2DModel):
     integrates): ``fwhm`` is the FWHM along the major axis, ``e`` the
     ellipticity (1 - minor/major) and ``theta`` the position angle of the
     major axis (degrees from +x toward +y, the pixel axes). The circular
-    model stays a separate class so that circular star fits keep their
+    model keeps its own evaluation, so that circular star fits keep their
     results bit for bit.
 
     Parameters
@@ -197,11 +197,6 @@ class PixelIntegratedEllipticalMoffat2D(Fittable2DModel):
     True
     """
 
-    flux = Parameter(default=1.0, description="total flux")
-    x_0 = Parameter(default=0.0, description="x position of the centre")
-    y_0 = Parameter(default=0.0, description="y position of the centre")
-    fwhm = Parameter(default=0.7, min=MIN_FWHM, description="FWHM along the major axis")
-    beta = Parameter(default=2.5, min=MIN_BETA, max=MAX_BETA, description="Moffat exponent")
     e = Parameter(default=0.1, min=0.0, max=MAX_ELLIPTICITY,
                   description="ellipticity, 1 - minor/major")
     theta = Parameter(default=0.0, description="position angle of the major axis "
@@ -211,10 +206,16 @@ class PixelIntegratedEllipticalMoffat2D(Fittable2DModel):
     psf = EllipticalMoffat()
 
     def __init__(self, pixel_x, pixel_y, nodes=GAUSS_LEGENDRE_NODES, **kwargs):
-        self.pixel_x = float(pixel_x)
-        self.pixel_y = float(pixel_y)
-        self._offsets, self._weights = _pixel_quadrature(nodes)
-        super().__init__(**kwargs)
+        # Defined again: astropy's model metaclass would otherwise make one
+        # that passes the new parameters twice.
+        super().__init__(pixel_x, pixel_y, nodes=nodes, **kwargs)
+
+    def moffat2d(self):
+        """The astropy model of the elliptical Moffat this model integrates."""
+        values = {name: _scalar(getattr(self, name).value) for name in self.param_names}
+        return self.psf.astropy_model(values["fwhm"], values["beta"], values["e"],
+                                      values["theta"], values["x_0"], values["y_0"],
+                                      values["flux"])
 
     def evaluate(self, x, y, flux, x_0, y_0, fwhm, beta, e, theta):
         # The PSF's unit-volume profile at the quadrature nodes of each
