@@ -19,7 +19,7 @@ from imphot_astropy.fitting.star_models import (PixelIntegratedMoffat2D,
 from astropy.table import Table
 
 from imphot_astropy.fitting import photometry_table
-from imphot_astropy.photometry import fit_star_photometry
+from imphot_astropy.photometry import fit_star_photometry, fit_image_and_star_photometry
 
 TRUTH = dict(fwhm=0.65, beta=2.5, e=0.15, theta=30.0)
 
@@ -94,3 +94,13 @@ def test_tables_and_summary_show_the_shape_of_elliptical_fits_only(elliptical_fi
     assert float(line[-1]) == pytest.approx(elliptical_fit.theta.value, abs=0.01)
     assert len(circular.summary(header=False).split()) == len(line) - 2
     assert elliptical_fit.summary().splitlines()[0].split()[-2:] == ["e", "theta"]
+
+
+def test_both_fits_take_the_elliptical_psf(elongated_star):
+    image, star = fit_image_and_star_photometry(*elongated_star, psf="elliptical")
+    for fit in (image, star):
+        assert fit.psf == "elliptical"
+        assert fit.e.value == pytest.approx(TRUTH["e"], abs=0.01)
+        assert fit.theta.value == pytest.approx(TRUTH["theta"], abs=3.0)
+        assert fit.fwhm.value == pytest.approx(TRUTH["fwhm"], rel=0.005)
+    assert star.options["psf"] == "elliptical"
