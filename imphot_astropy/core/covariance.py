@@ -354,12 +354,28 @@ def clip_to_positive(matrix):
     """Clip negative eigenvalues (a tapered correlation estimate can make
     some) to a small fraction of the largest.
 
+    Whether to clip is judged on the matrix scaled to a unit diagonal, so
+    that a positive matrix is left alone whatever the parameters' units: a
+    parameter whose Jacobian column is small only because of its unit (an
+    elliptical PSF's angle in degrees: its column is ~350 times smaller
+    than the ellipticity's on a star) fell below the floor and had its
+    variance raised to it, doubling its uncertainty. Matrices that need
+    clipping are clipped as before.
+
     Examples
     --------
     >>> clip_to_positive(np.array([[1.0, 2.0], [2.0, 1.0]])).round(3)
     array([[1.5, 1.5],
            [1.5, 1.5]])
+    >>> small = np.diag([1e4, 1e-4])                 # positive: left alone
+    >>> bool(np.all(clip_to_positive(small) == small))
+    True
     """
+    diagonal = np.sqrt(np.clip(np.diag(matrix), 0.0, None))
+    unit = np.where(diagonal > 0, diagonal, 1.0)
+    scaled = np.linalg.eigvalsh(matrix / np.outer(unit, unit))
+    if scaled.min() >= 1e-6 * max(scaled.max(), 0.0):
+        return matrix
     values, vectors = np.linalg.eigh(matrix)
     floor = 1e-6 * max(values.max(), 0.0)
     if values.min() >= floor:

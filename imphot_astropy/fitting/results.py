@@ -15,6 +15,12 @@ __all__ = ["FittedValue", "FittedPhotometry", "FittedImagePhotometry",
 _COMMON_PARAMETERS = ("scale", "fwhm", "beta", "bg", "dx", "dy", "dra", "ddec",
                       "dra_sky", "ddec_sky")
 _ANGULAR = {"fwhm", "dx", "dy", "dra", "ddec", "dra_sky", "ddec_sky"}
+# The elliptical Moffat's shape (``psf="elliptical"``), and the units of
+# their columns. A result of the circular Moffat has neither attribute nor
+# column: its tables keep the reference's columns exactly, and in a table
+# mixing both PSF models these columns are masked (not NaN) for circular
+# fits, which tells "not fitted" from "fit failed".
+_PSF_SHAPE_UNITS = {"e": u.dimensionless_unscaled, "theta": u.deg}
 
 
 class FittedValue:
@@ -344,7 +350,32 @@ class FittedPhotometry:
         # The goodness of fit, after the reference tool's columns (issue 16),
         # then the on-sky RA offset (issue 23).
         text += " %7.3f % 9.5f" % (self.goodness, self.dra_sky.value)
+        if self.psf_shape():
+            # The elliptical PSF's shape, after all the other columns.
+            text = text.replace("GoF    ra-offset\n", "GoF    ra-offset  e      theta\n")
+            text = text.replace("fit    on sky\n", "fit    on sky            deg\n")
+            text = text.replace("------- ---------\n", "------- --------- ------ ------\n")
+            text += " %6.4f %6.2f" % (self.e.value, self.theta.value)
         return text
+
+    def psf_shape(self):
+        """The elliptical PSF's ``e`` and ``theta`` (`FittedValue`), by name.
+
+        Empty for the circular Moffat (the default).
+
+        Examples
+        --------
+        >>> from imphot_astropy.fitting.results import FittedValue
+        >>> fit = FittedPhotometry.__new__(FittedPhotometry)
+        >>> fit.psf_shape()
+        {}
+        >>> fit.psf, fit.e, fit.theta = "elliptical", FittedValue(0.1), FittedValue(30.0)
+        >>> sorted(fit.psf_shape())
+        ['e', 'theta']
+        """
+        if getattr(self, "psf", "moffat") != "elliptical":
+            return {}
+        return {name: getattr(self, name) for name in _PSF_SHAPE_UNITS}
 
     def psf_model(self, integrated=True, bbox_factor=10.0):
         """The fitted MUSE PSF as a photutils PSF model, in MUSE pixel units.
@@ -358,7 +389,10 @@ class FittedPhotometry:
             photutils' point-sampled `~photutils.psf.MoffatPSF` with the
             same FWHM and beta, which is more peaked than the stars on the
             image and underestimates their fluxes (see
-            `~imphot_astropy.fitting.psf`).
+            `~imphot_astropy.fitting.psf`). After an elliptical PSF fit
+            (``psf="elliptical"``), the fitted elliptical Moffat as a
+            `~imphot_astropy.fitting.psf.MusePixelEllipticalMoffatPSF`,
+            pixel-integrated or point sampled.
         bbox_factor : float
             The size of the model's bounding box, in FWHM.
 
@@ -384,8 +418,9 @@ class FittedPhotometry:
         if pixel_scales is None:
             raise ValueError("psf_model: this result does not record the MUSE pixel size "
                              "(it was not made by the fitters of this package)")
+        shape = {name: fitted.value for name, fitted in self.psf_shape().items()}
         return psf_model(self.fwhm.value, self.beta.value, pixel_scales,
-                         integrated=integrated, bbox_factor=bbox_factor)
+                         integrated=integrated, bbox_factor=bbox_factor, **shape)
 
     def _extra_row_values(self):
         """Method-specific columns (name -> (value, unit)); see subclasses."""
@@ -395,7 +430,9 @@ class FittedPhotometry:
         """The results as a dict of column name to value (a table row).
 
         Each fitted parameter P gives columns ``P``, ``P_err`` and
-        ``P_fixed``. Angles are in arcsec.
+        ``P_fixed``. Angles are in arcsec. An elliptical PSF fit adds ``e``
+        and ``theta`` (degrees) the same way, after all other columns; a
+        circular fit has no such columns (masked in a table with both).
 
         Returns
         -------
@@ -412,6 +449,11 @@ class FittedPhotometry:
         row["at_bound"] = ",".join(self.at_bound)
         row.update({key: value for key, (value, _) in self._extra_row_values().items()})
         row.update(quality_columns(self))
+        # The elliptical PSF's shape, after every column of a circular fit.
+        for param, fitted in self.psf_shape().items():
+            row[param] = fitted.value
+            row[param + "_err"] = np.nan if fitted.stdev is None else fitted.stdev
+            row[param + "_fixed"] = bool(fitted.fixed)
         return row
 
     def to_table(self):
@@ -427,6 +469,8 @@ def _column_unit(name, result):
         return result.unit
     if base == "scale":
         return result.scale.unit
+    if base in _PSF_SHAPE_UNITS:
+        return _PSF_SHAPE_UNITS[base]
     extra = result._extra_row_values()
     if name in extra:
         return extra[name][1]

@@ -30,13 +30,15 @@ from .provenance import record_provenance
 from .reports import lmfit_layout_report
 from .uncertainties import star_fit_covariance
 from .quality import star_quality, muse_band, parameters_at_bounds
-from .star_models import (PixelIntegratedMoffat2D, BandLimitedMoffat2D, MIN_FWHM,
-                          flux_moffat2d)
+from .star_models import (PixelIntegratedMoffat2D, PixelIntegratedEllipticalMoffat2D,
+                          BandLimitedMoffat2D, MIN_FWHM, flux_moffat2d)
+from .options import PSF_MODELS
 from .checks import warn_at_bound
 from .star_geometry import StarGeometry, select_star_pixels, require_enough_pixels
 from .image_fit import DEFAULT_HST_FWHM, DEFAULT_HST_BETA, read_aligned_pair
 
-__all__ = ["measure_star_photometry", "check_star_fit_options", "FittedStarPhotometry"]
+__all__ = ["measure_star_photometry", "check_star_fit_options", "check_star_psf",
+           "FittedStarPhotometry"]
 
 # The parameters of each star fit, in the order of the models.
 _STAR_PARAMETERS = ("flux", "dx", "dy", "fwhm", "beta", "bg")
@@ -44,6 +46,13 @@ _STAR_PARAMETERS = ("flux", "dx", "dy", "fwhm", "beta", "bg")
 _MODEL_NAMES = dict(flux="flux_0", dx="x_0_0", dy="y_0_0", fwhm="fwhm_0",
                     beta="beta_0", bg="amplitude_1")
 _REPORTED = ("fwhm", "beta", "dx", "dy", "bg", "flux")
+# The shape parameters of the elliptical Moffat (psf="elliptical"), fitted
+# to the MUSE star only: the HST star is the HST PSF, filtered.
+_SHAPE_PARAMETERS = ("e", "theta")
+_SHAPE_MODEL_NAMES = dict(e="e_0", theta="theta_0")
+# Where the ellipticity starts: off 0, where the angle has no gradient (as
+# the image fit's elliptical model).
+_START_ELLIPTICITY = 0.1
 
 
 class _Guess:
@@ -108,6 +117,9 @@ def _star_model(moffat, guess, geometry, fwhm0, beta0, fix_fwhm, fix_beta):
         moffat.fwhm.bounds = (None, None)
     if fix_beta is not None:
         moffat.beta.bounds = (None, None)
+    if "e" in moffat.param_names:
+        moffat.e = _START_ELLIPTICITY
+        moffat.theta = 0.0
     return moffat + Const2D(amplitude=guess.bg / guess.norm)
 
 
@@ -133,6 +145,11 @@ class StarFit:
     def __init__(self, label, model, u_, v_, values, variance, guess, geometry,
                  pixels=None):
         self.label = label
+        # The elliptical Moffat adds e and theta to the fitted parameters.
+        shape = [name for name in _SHAPE_PARAMETERS
+                 if _SHAPE_MODEL_NAMES[name] in model.param_names]
+        self.parameters = _STAR_PARAMETERS + tuple(shape)
+        self.model_names = dict(_MODEL_NAMES, **{n: _SHAPE_MODEL_NAMES[n] for n in shape})
         self.norm = guess.norm
         fitter = TRFLSQFitter(calc_uncertainties=True)
         with warnings.catch_warnings(record=True) as caught:
@@ -165,8 +182,8 @@ class StarFit:
     def _initial_values(self, model, geometry):
         """The starting values, in the units of `values`."""
         initial = {}
-        for name in _STAR_PARAMETERS:
-            value = float(getattr(model, _MODEL_NAMES[name]).value)
+        for name in self.parameters:
+            value = float(getattr(model, self.model_names[name]).value)
             value *= self.norm if name in ("flux", "bg") else 1.0
             value -= geometry.star_u if name == "dx" else 0.0
             value -= geometry.star_v if name == "dy" else 0.0
@@ -178,8 +195,8 @@ class StarFit:
         cov = self._covariance()
         usable = cov is not None and np.all(np.isfinite(cov))
         self.values = {}
-        for name in _STAR_PARAMETERS:
-            key = _MODEL_NAMES[name]
+        for name in self.parameters:
+            key = self.model_names[name]
             value = float(getattr(fitted, key).value)
             stdev = None
             if fitted.fixed[key]:
@@ -194,6 +211,8 @@ class StarFit:
                 value -= geometry.star_u
             if name == "dy":
                 value -= geometry.star_v
+            if name == "theta":
+                value %= 180.0      # an axis: theta and theta + 180 are one
             self.values[name] = FittedValue(value, stdev, bool(fitted.fixed[key]))
         self.covariance_xy = np.zeros((2, 2))
         if usable:
@@ -208,12 +227,12 @@ class StarFit:
 
     def report(self):
         """The fit's report in lmfit's layout, titled ``[[<label> star fit]]``."""
-        names = {key: name for name, key in _MODEL_NAMES.items()}
+        names = {key: name for name, key in self.model_names.items()}
         free = [n for n in self.model.param_names if not self.model.fixed[n]]
         return lmfit_layout_report(
             f"{self.label} star fit", "trust region reflective (astropy TRFLSQFitter)",
             self.info.get("nfev"), self.n_pixels, self.rchi,
-            {name: self.values[name] for name in _STAR_PARAMETERS}, self.initial,
+            {name: self.values[name] for name in self.parameters}, self.initial,
             self._covariance(), [names[n] for n in free],
             notes=[("goodness of fit", f"{self.goodness:.4g} (1 if noise-limited)"),
                    ("status", self.info.get("message"))], warnings=self.messages)
@@ -263,14 +282,22 @@ class _StarProducts:
         """
         fit = self._fits[prefix]
         radii = np.asarray(radii, dtype=float)
-        x_0 = float(getattr(fit.model, _MODEL_NAMES["dx"]).value)
-        y_0 = float(getattr(fit.model, _MODEL_NAMES["dy"]).value)
+        x_0 = float(getattr(fit.model, fit.model_names["dx"]).value)
+        y_0 = float(getattr(fit.model, fit.model_names["dy"]).value)
         return fit.norm * fit.model(x_0 + radii, np.full_like(radii, y_0))
 
 
 def _fitted_moffat2d(fit):
-    """The astropy Moffat2D of a star fit, in arcsec from the star's (ra, dec)."""
-    values = {name: fit.values[name].value for name in ("flux", "dx", "dy", "fwhm", "beta")}
+    """The astropy model of a star fit's Moffat, in arcsec from the star's (ra, dec).
+
+    A `~astropy.modeling.functional_models.Moffat2D` for the circular
+    Moffat; the elliptical PSF's own astropy model for the elliptical one.
+    """
+    values = {name: fit.values[name].value for name in fit.parameters}
+    if "e" in values:
+        return PixelIntegratedEllipticalMoffat2D.psf.astropy_model(
+            values["fwhm"], values["beta"], values["e"], values["theta"], values["dx"],
+            values["dy"], values["flux"])
     return flux_moffat2d(values["flux"], values["dx"], values["dy"], values["fwhm"],
                          values["beta"])
 
@@ -416,6 +443,11 @@ class FittedStarPhotometry(FittedPhotometry):
         for name in _REPORTED:
             setattr(self, "muse_" + name, muse_fit.values[name])
             setattr(self, "hst_" + name, hst_fit.values[name])
+        # The PSF model of the MUSE star, and the elliptical Moffat's shape
+        # (the reference's attributes are those of the circular one).
+        self.psf = "elliptical" if "e" in muse_fit.values else "moffat"
+        if self.psf == "elliptical":
+            self.e, self.theta = muse_fit.values["e"], muse_fit.values["theta"]
         self.muse_rchi = muse_fit.rchi
         self.hst_rchi = hst_fit.rchi
         self.muse_moffat = _fitted_moffat2d(muse_fit)
@@ -471,7 +503,8 @@ def _rebuild(cls, state):
     return obj
 
 
-def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_beta=None):
+def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_beta=None,
+                    psf="moffat"):
     """Fit the star at the given pixels of both images (array-level core).
 
     Parameters
@@ -484,6 +517,8 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
         The pixels to fit (unmasked in both images).
     fix_fwhm, fix_beta : float or None
         Hold the MUSE star's FWHM (arcsec) or beta.
+    psf : {"moffat", "elliptical"}
+        The MUSE star's PSF model (see `measure_star_photometry`).
 
     Returns
     -------
@@ -497,7 +532,9 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
 
     muse_values = muse_image.data[pixels]
     muse_guess = _Guess(u_, v_, muse_values, geometry)
-    muse_model = _star_model(PixelIntegratedMoffat2D(px, py), muse_guess, geometry,
+    muse_moffat = (PixelIntegratedEllipticalMoffat2D(px, py) if psf == "elliptical"
+                   else PixelIntegratedMoffat2D(px, py))
+    muse_model = _star_model(muse_moffat, muse_guess, geometry,
                              muse_guess.fwhm, 2.5, fix_fwhm, fix_beta)
     variance = None if muse_image.variance is None else muse_image.variance[pixels]
     muse_fit = StarFit("MUSE", muse_model, u_, v_, muse_values, variance, muse_guess,
@@ -521,14 +558,14 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
     plain = _plain_fits(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta)
     result = FittedStarPhotometry(muse_image, muse_fit, hst_fit, geometry.ra, geometry.dec,
                                   products=products, plain=plain)
+    reported_names = {v: k for k, v in muse_fit.model_names.items()}
     result.quality = star_quality(
-        muse_fit.model, hst_fit.model, {v: k for k, v in _MODEL_NAMES.items()},
+        muse_fit.model, hst_fit.model, reported_names,
         muse_fit.goodness, int(pixels.sum()), int(geometry.circle.sum()), hst_values,
         hst_image.name, muse_band(muse_image))
     result.at_bound = warn_at_bound(
         [f"{fit.label} {name}" for fit in (muse_fit, hst_fit)
-         for name, _, _ in parameters_at_bounds(
-             fit.model, {v: k for k, v in _MODEL_NAMES.items()})],
+         for name, _, _ in parameters_at_bounds(fit.model, reported_names)],
         muse_image.name, "star")
     return result
 
@@ -559,7 +596,20 @@ def check_star_fit_options(fix_fwhm=None, fix_beta=None):
             optional_number(fix_beta, "fix_beta", minimum=1.0))
 
 
-def measure_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None):
+def check_star_psf(psf):
+    """Check the ``psf`` option of a star fit (one of `~imphot_astropy.fitting.options.PSF_MODELS`).
+
+    Examples
+    --------
+    >>> check_star_psf("elliptical")
+    'elliptical'
+    """
+    if psf not in PSF_MODELS:
+        raise UserError(f"psf: expected one of {', '.join(PSF_MODELS)}, not {psf!r}")
+    return psf
+
+
+def measure_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, psf="moffat"):
     """Measure the star fit of one star in both images (no side effects).
 
     The measuring core of `~imphot_astropy.photometry.fit_star_photometry`,
@@ -575,6 +625,12 @@ def measure_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None):
         of pixels to fit.
     fix_fwhm, fix_beta : float or None
         Hold the FWHM (arcsec) or beta of the MUSE star's Moffat profile.
+    psf : {"moffat", "elliptical"}
+        The MUSE star's PSF: the circular Moffat (the default, the
+        reference tool's) or the elliptical Moffat
+        (`~imphot_astropy.core.psf.EllipticalMoffat`: ``fwhm`` along the
+        major axis, and the result gets ``e`` and ``theta``). The HST
+        star keeps the circular Moffat of the HST PSF.
 
     Returns
     -------
@@ -597,9 +653,11 @@ def measure_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None):
     (0.65, 1.2)
     """
     fix_fwhm, fix_beta = check_star_fit_options(fix_fwhm, fix_beta)
+    check_star_psf(psf)
     hst_image, muse_image = read_aligned_pair(hst, muse)
     geometry = StarGeometry(star, muse_image)
     pixels = select_star_pixels(geometry, muse_image.mask, hst_image.mask)
-    result = fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta)
+    result = fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta,
+                             psf)
     return record_provenance(result, hst_image, muse_image,
-                             dict(star=star, fix_fwhm=fix_fwhm, fix_beta=fix_beta))
+                             dict(star=star, fix_fwhm=fix_fwhm, fix_beta=fix_beta, psf=psf))

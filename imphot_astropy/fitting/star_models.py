@@ -32,9 +32,11 @@ from astropy.modeling.models import Moffat2D
 
 from ..core.moffat import moffat_alpha, moffat_fourier_transform, MIN_BETA
 from ..core.fourier_model import MAX_BETA
+from ..core.psf import EllipticalMoffat
 
-__all__ = ["PixelIntegratedMoffat2D", "BandLimitedMoffat2D", "MIN_FWHM",
-           "GAUSS_LEGENDRE_NODES", "flux_moffat2d"]
+__all__ = ["PixelIntegratedMoffat2D", "PixelIntegratedEllipticalMoffat2D",
+           "BandLimitedMoffat2D", "MIN_FWHM", "MAX_ELLIPTICITY", "GAUSS_LEGENDRE_NODES",
+           "flux_moffat2d"]
 
 #: The smallest FWHM (arcsec) either model accepts while fitting.
 MIN_FWHM = 0.01
@@ -45,6 +47,10 @@ MIN_FWHM = 0.01
 #: (2e-10 at FWHM 0.7"); 5x5 midpoint oversampling, as
 #: ``discretize_model(mode="oversample")`` does, errs by 1.5e-3 at 0.7".
 GAUSS_LEGENDRE_NODES = 5
+
+#: The largest ellipticity (1 - minor/major) the elliptical star model
+#: accepts while fitting (as the image fit's elliptical Moffat).
+MAX_ELLIPTICITY = 0.9
 
 
 def _scalar(value):
@@ -127,10 +133,7 @@ class PixelIntegratedMoffat2D(Fittable2DModel):
     def __init__(self, pixel_x, pixel_y, nodes=GAUSS_LEGENDRE_NODES, **kwargs):
         self.pixel_x = float(pixel_x)
         self.pixel_y = float(pixel_y)
-        points, weights = np.polynomial.legendre.leggauss(int(nodes))
-        # Nodes on [-1, 1] mapped to offsets within a pixel of unit size.
-        self._offsets = points / 2.0
-        self._weights = weights / 2.0
+        self._offsets, self._weights = _pixel_quadrature(nodes)
         super().__init__(**kwargs)
 
     def moffat2d(self):
@@ -154,6 +157,78 @@ class PixelIntegratedMoffat2D(Fittable2DModel):
                                                        gamma, beta)
         area = self.pixel_x * self.pixel_y
         return _scalar(flux) * (beta - 1.0) / (np.pi * gamma**2) * area * total
+
+
+def _pixel_quadrature(nodes):
+    """Gauss-Legendre offsets and weights within a pixel of unit size."""
+    points, weights = np.polynomial.legendre.leggauss(int(nodes))
+    # Nodes on [-1, 1] mapped to offsets within a pixel of unit size.
+    return points / 2.0, weights / 2.0
+
+
+class PixelIntegratedEllipticalMoffat2D(PixelIntegratedMoffat2D):
+    """An elliptical Moffat profile integrated over rectangular pixels.
+
+    `PixelIntegratedMoffat2D` for the elliptical Moffat PSF
+    (`~imphot_astropy.core.psf.EllipticalMoffat`, whose image it
+    integrates): ``fwhm`` is the FWHM along the major axis, ``e`` the
+    ellipticity (1 - minor/major) and ``theta`` the position angle of the
+    major axis (degrees from +x toward +y, the pixel axes). The circular
+    model keeps its own evaluation, so that circular star fits keep their
+    results bit for bit.
+
+    Parameters
+    ----------
+    pixel_x, pixel_y : float
+        The pixel sizes along x and y (arcsec).
+    nodes : int
+        Quadrature nodes per axis.
+    **kwargs
+        Parameter values and constraints.
+
+    Examples
+    --------
+    >>> m = PixelIntegratedEllipticalMoffat2D(0.2, 0.2, flux=10.0, fwhm=0.6, beta=2.5,
+    ...                                       e=0.2, theta=0.0)
+    >>> y, x = (np.mgrid[-10:11, -10:11] * 0.2)
+    >>> round(float(m(x, y).sum()), 2)  # the flux in a 4.2" box
+    9.91
+    >>> bool(m(0.4, 0.0) > m(0.0, 0.4))  # longer along x
+    True
+    """
+
+    e = Parameter(default=0.1, min=0.0, max=MAX_ELLIPTICITY,
+                  description="ellipticity, 1 - minor/major")
+    theta = Parameter(default=0.0, description="position angle of the major axis "
+                                               "(degrees from +x toward +y)")
+
+    #: The PSF whose image is integrated.
+    psf = EllipticalMoffat()
+
+    def __init__(self, pixel_x, pixel_y, nodes=GAUSS_LEGENDRE_NODES, **kwargs):
+        # Defined again: astropy's model metaclass would otherwise make one
+        # that passes the new parameters twice.
+        super().__init__(pixel_x, pixel_y, nodes=nodes, **kwargs)
+
+    def moffat2d(self):
+        """The astropy model of the elliptical Moffat this model integrates."""
+        values = {name: _scalar(getattr(self, name).value) for name in self.param_names}
+        return self.psf.astropy_model(values["fwhm"], values["beta"], values["e"],
+                                      values["theta"], values["x_0"], values["y_0"],
+                                      values["flux"])
+
+    def evaluate(self, x, y, flux, x_0, y_0, fwhm, beta, e, theta):
+        # The PSF's unit-volume profile at the quadrature nodes of each
+        # pixel, summed with their weights (as PixelIntegratedMoffat2D).
+        profile = self.psf.astropy_model(*(_scalar(v) for v in (fwhm, beta, e, theta, x_0,
+                                                                  y_0)))
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        total = np.zeros(np.broadcast(x, y).shape)
+        for ox, wx in zip(self._offsets * self.pixel_x, self._weights):
+            for oy, wy in zip(self._offsets * self.pixel_y, self._weights):
+                total += (wx * wy) * profile(x + ox, y + oy)
+        return _scalar(flux) * self.pixel_x * self.pixel_y * total
 
 
 class BandLimitedMoffat2D(Fittable2DModel):

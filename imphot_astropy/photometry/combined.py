@@ -10,7 +10,7 @@ import numpy as np
 from ..exceptions import UserError
 from ..corrections import aligned_output, write_aligned_image
 from ..fitting.image_fit import read_aligned_pair, DEFAULT_HST_FWHM, DEFAULT_HST_BETA
-from ..fitting.star_fit import check_star_fit_options
+from ..fitting.star_fit import check_star_fit_options, check_star_psf
 from ..fitting.star_geometry import StarGeometry
 from ..fitting.point_sources import resolve_star
 from ..fitting.combined import measure_image_and_star_photometry
@@ -35,7 +35,8 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
                                   fix_beta=None, hst_fwhm=DEFAULT_HST_FWHM,
                                   hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
                                   display=False, nowait=False, hardcopy=None, title=None,
-                                  save=False, fig=None, apply=False, resample=False):
+                                  save=False, fig=None, apply=False, resample=False,
+                                  psf="moffat"):
     """Fit one MUSE image by both methods: the image fit and the star fit.
 
     First `~imphot_astropy.photometry.fit_image_photometry` (with ``regions``
@@ -72,6 +73,10 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
         The image fit's zero-padding margin (arcsec).
     segment : bool
         Restrict the image fit to significant objects in the HST image.
+    psf : {"moffat", "elliptical"}
+        The MUSE PSF model of both fits: the circular Moffat (the
+        default) or the elliptical Moffat (results get ``e`` and
+        ``theta``; see `~imphot_astropy.photometry.fit_image_photometry`).
     display, nowait, hardcopy, title : see ``fit_image_photometry``
         Both figures (``<muse name>_image_fit.<format>`` and
         ``<muse name>_star_fit.<format>`` for ``hardcopy``).
@@ -113,6 +118,7 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
     star_outputs = FitOutputs(display=image_outputs.display, nowait=nowait,
                               hardcopy=hardcopy, title=title)
     fix_fwhm, fix_beta = check_star_fit_options(fix_fwhm, fix_beta)
+    check_star_psf(psf)
     hst_image, muse_image = read_aligned_pair(hst, muse)
     star = resolve_star(star, hst_image, muse_image)    # "auto": find_point_sources
     StarGeometry(star, muse_image)      # the star is on the image, the radius a pixel
@@ -121,7 +127,7 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
     image_fit, star_fit = measure_image_and_star_photometry(
         hst_image, muse_image, star, regions=regions, fix_scale=fix_scale, fix_bg=fix_bg,
         fix_dx=fix_dx, fix_dy=fix_dy, fix_fwhm=fix_fwhm, fix_beta=fix_beta,
-        hst_fwhm=hst_fwhm, hst_beta=hst_beta, margin=margin, segment=segment)
+        hst_fwhm=hst_fwhm, hst_beta=hst_beta, margin=margin, segment=segment, psf=psf)
     if output is not None:
         chosen = image_fit if choice == "image" else star_fit
         write_aligned_image(muse_image, chosen, resample=resample,

@@ -7,7 +7,8 @@ and the corrected MUSE image (`imphot_astropy.corrections`).
 
 from ..corrections import aligned_output, write_aligned_image
 from ..fitting.image_fit import read_aligned_pair
-from ..fitting.star_fit import measure_star_photometry, check_star_fit_options
+from ..fitting.star_fit import (measure_star_photometry, check_star_fit_options,
+                                check_star_psf)
 from ..fitting.star_geometry import StarGeometry
 from ..fitting.point_sources import resolve_star
 from .products import FitOutputs
@@ -17,7 +18,7 @@ __all__ = ["fit_star_photometry"]
 
 def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, display=False,
                         nowait=False, hardcopy=None, title=None, fig=None, apply=False,
-                        resample=False):
+                        resample=False, psf="moffat"):
     """Fit a Moffat profile to a star in both images and compare the fits.
 
     A Moffat profile plus a constant background is fitted to the pixels
@@ -58,6 +59,14 @@ def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, display=F
     fix_fwhm, fix_beta : float, Quantity or None
         Hold the FWHM (arcsec or an angle Quantity) or beta of the MUSE star's Moffat profile;
         the HST star's are always fitted.
+    psf : {"moffat", "elliptical"}
+        The MUSE star's PSF model: the circular Moffat (the default, the
+        reference tool's) or the elliptical Moffat
+        (`~imphot_astropy.core.psf.EllipticalMoffat`), whose ``fwhm`` is
+        the FWHM along the major axis; the result then also has ``e``
+        (ellipticity, 1 - minor/major) and ``theta`` (position angle of the
+        major axis, degrees from +x toward +y, in [0, 180)). The HST star
+        keeps the circular Moffat of the HST PSF.
     display : bool
         Show the figure of the fit (`~imphot_astropy.plotting.plot_star_fit`:
         the MUSE and HST pixel values against radius with the fitted
@@ -112,13 +121,15 @@ def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, display=F
     (0.06, -0.04)
     """
     fix_fwhm, fix_beta = check_star_fit_options(fix_fwhm, fix_beta)
+    check_star_psf(psf)
     outputs = FitOutputs(display=display, nowait=nowait, hardcopy=hardcopy, title=title,
                          fig=fig)
     hst_image, muse_image = read_aligned_pair(hst, muse)
     star = resolve_star(star, hst_image, muse_image)    # "auto": find_point_sources
     StarGeometry(star, muse_image)      # the star is on the image, the radius a pixel
     output = aligned_output(apply, resample, muse_image.filename, [hst_image.filename])
-    result = measure_star_photometry(hst_image, muse_image, star, fix_fwhm, fix_beta)
+    result = measure_star_photometry(hst_image, muse_image, star, fix_fwhm, fix_beta,
+                                     psf=psf)
     if output is not None:
         write_aligned_image(muse_image, result, resample=resample,
                             inputs=[hst_image.filename], output=output)

@@ -76,6 +76,10 @@ def unit_label(unit):
 def fitted_value_lines(result):
     """The lines of text giving the parameters every fitting method reports.
 
+    With the elliptical PSF (``result.psf == "elliptical"``), the FWHM is
+    that of the major axis and two more lines give the ellipticity ``e``
+    and the position angle ``theta`` of the major axis.
+
     Parameters
     ----------
     result : `~imphot_astropy.FittedPhotometry`
@@ -92,15 +96,28 @@ def fitted_value_lines(result):
     ...     scale = bg = dx = dy = dra = ddec = fwhm = beta = FittedValue(1.0, 0.1, False)
     >>> fitted_value_lines(Result())[0]
     'scale   1.00 ± 0.10'
+    >>> Result.psf, Result.e = "elliptical", FittedValue(0.15, 0.0011, False)
+    >>> Result.theta = FittedValue(30.02, 0.057, False)
+    >>> fitted_value_lines(Result())[-4:]
+    ['FWHM    1.00 ± 0.10″ (major)', 'beta    1.00 ± 0.10', 'e       0.1500 ± 0.0011',
+     'theta   30.020 ± 0.057°']
     """
     arcsec = "\u2033"
+    if getattr(result, "psf", "moffat") == "elliptical":
+        return _common_lines(result, arcsec, " (major)") + [
+            f"e       {format_fitted_value(result.e)}",
+            f"theta   {format_fitted_value(result.theta, chr(0xB0))}"]
+    return _common_lines(result, arcsec, "")
+
+
+def _common_lines(result, arcsec, fwhm_note):
     return [f"scale   {format_fitted_value(result.scale)}",
             f"bg      {format_fitted_value(result.bg)}",
             f"dx      {format_fitted_value(result.dx, arcsec)}",
             f"dy      {format_fitted_value(result.dy, arcsec)}",
             f"dRA     {format_fitted_value(result.dra, arcsec)}",
             f"dDec    {format_fitted_value(result.ddec, arcsec)}",
-            f"FWHM    {format_fitted_value(result.fwhm, arcsec)}",
+            f"FWHM    {format_fitted_value(result.fwhm, arcsec)}{fwhm_note}",
             f"beta    {format_fitted_value(result.beta)}"]
 
 

@@ -12,7 +12,7 @@ from photutils.psf import PSFPhotometry, MoffatPSF
 
 from imphot_astropy.datasets import make_synthetic_pair, SyntheticSource
 from imphot_astropy.fitting import measure_star_photometry, measure_image_photometry
-from imphot_astropy.fitting.psf import MusePixelMoffatPSF
+from imphot_astropy.fitting.psf import MusePixelMoffatPSF, MusePixelEllipticalMoffatPSF
 
 STARS = [(14.3, 15.6, 3000.0), (40.7, 13.2, 1500.0), (27.1, 30.4, 2200.0),
          (13.8, 44.9, 900.0), (44.2, 43.5, 1800.0)]
@@ -73,3 +73,39 @@ def test_image_fit_psf_model_has_the_image_fit_psf(field):
     assert model.beta.value == 2.5
     table = _photometry(model, muse2, image_fit.bg.value, x, y)
     np.testing.assert_allclose(table["flux_fit"], flux, rtol=0.01)
+
+
+ELLIPTICAL = dict(fwhm=0.65, beta=2.5, e=0.15, theta=30.0)
+
+
+@pytest.fixture(scope="module")
+def elongated_field():
+    sources = [SyntheticSource(x, y, flux) for x, y, flux in STARS]
+    hst, muse, truth = make_synthetic_pair(shape=(60, 60), sources=sources, seed=5,
+                                           noise=0.02, **ELLIPTICAL)
+    x = np.array([s[0] for s in STARS]) + truth["dx"] / 0.2
+    y = np.array([s[1] for s in STARS]) + truth["dy"] / 0.2
+    flux = truth["scale"] * np.array([s[2] for s in STARS])
+    return hst, muse, truth, x, y, flux
+
+
+def test_elliptical_psf_model_recovers_fluxes(elongated_field):
+    """photutils' PSFPhotometry with the star fit's elliptical PSF: fluxes
+    within 1% and positions within 0.01 pixel of the truth. The circular
+    fit's model of the same star (the mean width) measures the fluxes
+    +0.2% high (measured 2026-12-07): at e = 0.15 the ellipticity matters
+    for the FWHM (-8%), hardly for PSF photometry."""
+    hst, muse, truth, x, y, flux = elongated_field
+    fit = measure_star_photometry(hst, muse, (*truth["star_radec"][0], 2.0),
+                                  psf="elliptical")
+    model = fit.psf_model()
+    assert isinstance(model, MusePixelEllipticalMoffatPSF)
+    assert model.e.value == fit.e.value and model.fixed["theta"]
+    table = _photometry(model, muse, fit.muse_bg.value, x, y)
+    np.testing.assert_allclose(table["flux_fit"], flux, rtol=0.01)
+    np.testing.assert_allclose(table["x_fit"], x, rtol=0, atol=0.01)
+    np.testing.assert_allclose(table["y_fit"], y, rtol=0, atol=0.01)
+    circular = measure_star_photometry(hst, muse, (*truth["star_radec"][0], 2.0))
+    table = _photometry(circular.psf_model(), muse, circular.muse_bg.value, x, y)
+    bias = np.asarray(table["flux_fit"]) / flux - 1
+    assert np.all((bias > 0.0) & (bias < 0.005)), bias
