@@ -58,7 +58,7 @@ def main(argv=None):
     from imphot_astropy.fitting import measure_image_photometry
     from imphot_astropy.survey import cube_fit
     from imphot_astropy.wideband.multiband import bandpass_images
-    import lmfit, reproject  # noqa: F401  (imported lazily by the package)
+    import reproject  # noqa: F401  (imported lazily by the package)
 
     warnings.simplefilter("ignore")
     cube, hst_images = _inputs(options.dir)

@@ -19,7 +19,7 @@ except metadata.PackageNotFoundError:
 version = release
 
 # Each command's page shows its --help, run at build time.
-extensions = list(extensions) + ["sphinxcontrib.programoutput"]
+extensions = list(extensions) + ["sphinxcontrib.programoutput"]  # noqa: F405
 
 # The documentation is built where only the package registries are
 # reachable, so no remote intersphinx inventory can be fetched.

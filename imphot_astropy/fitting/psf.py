@@ -22,7 +22,7 @@ same form, pixel-integrated or, with ``integrated=False``, point sampled.
 
 import warnings
 
-import numpy as np
+import numpy as np  # noqa: F401 (the examples use it)
 from astropy.utils.exceptions import AstropyUserWarning
 
 from ..core.moffat import moffat_alpha

@@ -175,8 +175,8 @@ class CubePhotometry:
         if getattr(self, "psf", "moffat") == "elliptical":
             # The fit's own polynomial (the fsf is the circular equivalent).
             coeffs = np.array([self.parameters[n].value for n in names])
-        l = np.atleast_1d(normalised_wavelength(lam, self.fsf.lbrange))
-        powers = l[:, None] ** np.arange(len(coeffs))
+        x = np.atleast_1d(normalised_wavelength(lam, self.fsf.lbrange))
+        powers = x[:, None] ** np.arange(len(coeffs))
         values = powers @ coeffs
         cov = self._sub_covariance(names)
         errors = np.sqrt(np.einsum("ij,jk,ik->i", powers, cov, powers))

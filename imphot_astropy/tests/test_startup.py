@@ -53,8 +53,8 @@ def test_help_of_a_command_loads_no_heavy_package(command):
             "except SystemExit as exc:\n"
             "    status = exc.code\n"
             "assert status in (0, None), status")
-    assert _loaded_after(f"import contextlib, io\n"
-                         f"with contextlib.redirect_stdout(io.StringIO()):\n"
+    assert _loaded_after("import contextlib, io\n"
+                         "with contextlib.redirect_stdout(io.StringIO()):\n"
                          + "\n".join("    " + line for line in code.splitlines())) == []
 
 

@@ -5,7 +5,7 @@ import io
 
 import numpy as np
 import pytest
-from astropy.nddata import CCDData, VarianceUncertainty
+from astropy.nddata import CCDData
 
 from imphot_astropy import fit_image_photometry, fit_star_photometry
 from imphot_astropy.datasets import make_synthetic_pair, random_sky, SyntheticSource

@@ -5,7 +5,6 @@ now give a precise UserError (or, for a fit ending at a bound, a warning
 and a record in the result and the table).
 """
 
-import shutil
 
 import numpy as np
 import pytest

@@ -78,7 +78,7 @@ def test_cube_fit_figure():
         assert len(digits) <= 2, label.get_text()
 
 
-def test_pixtable_star_figure(star_table):
+def test_pixtable_star_figure(star_table):  # noqa: F811 (the imported fixture)
     from imphot_astropy.fitting import fit_pixtable_star
     from imphot_astropy.pixtable import PixTable
     fit, samples = fit_pixtable_star(PixTable(star_table), (*STAR, 2.5),

@@ -58,7 +58,6 @@ def test_plane_waves_are_attenuated_by_the_recorded_transfer_function(cutoff):
     hst_shape = (700, 700)
     wcs = hst_wcs(hst_shape, 0.03, RA, DEC)
     east, north = sky_coords(wcs, hst_shape)
-    angle = np.deg2rad(30.0 + 15.0)  # 30 degrees from the MUSE x axis (west-east flip below)
     for freq in (0.5, 1.0, 1.5, 2.0):
         # MUSE +x points east-ward rotated by 15 degrees; u runs along the wave.
         along = -east * np.cos(np.deg2rad(15.0)) + north * np.sin(np.deg2rad(15.0))
