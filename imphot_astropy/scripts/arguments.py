@@ -208,7 +208,7 @@ _FITTER_OPTIONS = [
              "varied) and fit again; their positions are printed with the flags")),
     # The names of fitting.options.PSF_MODELS, written out because this parser
     # imports no scientific package (a test checks that the two agree).
-    ("--psf", FIT_IMAGE, dict(
+    ("--psf", FIT_BOTH, dict(
         choices=("moffat", "elliptical"), default="moffat",
         help="the PSF model: a circular Moffat (default) or an elliptical one, which "
              "also fits the ellipticity e and the position angle theta")),
