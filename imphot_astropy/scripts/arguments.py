@@ -13,7 +13,7 @@ import sys
 
 from ..exceptions import UserError
 
-__all__ = ["ImphotArgumentParser", "extract_function_args", "report_interrupted",
+__all__ = ["ImphotArgumentParser", "extract_function_args", "report_interrupted", "run_command",
            "INTERRUPTED_STATUS", "FIT_IMAGE", "FIT_STAR",
            "FIT_BOTH", "add_timeout_option", "command_timeout"]
 
@@ -426,3 +426,47 @@ def command_timeout(timeout, scheduler, default):
     if timeout is None:
         return float(default)
     return float(timeout) if timeout > 0 else None
+
+
+def run_command(parser, argv, prog, run):
+    """Parse a command's arguments and run it, as every command does.
+
+    Bad options end with argparse's message and status 2 (``--help`` with
+    0); a `~imphot_astropy.UserError` from ``run`` is one line on stderr and
+    status 1; Ctrl-C is `report_interrupted`.
+
+    Parameters
+    ----------
+    parser : `argparse.ArgumentParser`
+    argv : list of str or None
+        The arguments, without the program name (None: ``sys.argv[1:]``).
+    prog : str
+        The command's name, for its messages.
+    run : callable
+        ``run(options)``, returning the command's status.
+
+    Returns
+    -------
+    status : int
+
+    Examples
+    --------
+    >>> from contextlib import redirect_stderr
+    >>> def fail(options):
+    ...     raise UserError("cube.fits: truncated")
+    >>> with redirect_stderr(sys.stdout):
+    ...     run_command(argparse.ArgumentParser(), [], "demo", fail)
+    demo: error: cube.fits: truncated
+    1
+    """
+    try:
+        options = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or bad options (argparse printed why)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    try:
+        return run(options)
+    except UserError as err:
+        print(f"{prog}: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return report_interrupted(prog)

@@ -29,7 +29,7 @@ import argparse
 import os
 import sys
 
-from .arguments import report_interrupted, add_timeout_option, command_timeout
+from .arguments import run_command, add_timeout_option, command_timeout
 
 __all__ = ["main", "DEFAULT_TIMEOUT"]
 
@@ -300,18 +300,7 @@ def main(argv=None, prog=None):
     0
     """
     prog = prog or "fit_cube_photometry"
-    try:
-        options = _parser(prog).parse_args(argv)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    from ..exceptions import UserError
-    try:
-        return _run(options, prog)
-    except UserError as err:
-        print(f"{prog}: error: {' '.join(str(err).split())}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return report_interrupted(prog)
+    return run_command(_parser(prog), argv, prog, lambda options: _run(options, prog))
 
 
 if __name__ == "__main__":

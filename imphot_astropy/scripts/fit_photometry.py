@@ -28,7 +28,7 @@ import sys
 # imported by the functions that run a fit.
 from ..exceptions import UserError, WorkerError
 from .arguments import (ImphotArgumentParser, FIT_BOTH, extract_function_args,
-                        report_interrupted, add_timeout_option, command_timeout)
+                        run_command, add_timeout_option, command_timeout)
 
 __all__ = ["main", "fit_photometry_main", "DEFAULT_TIMEOUT"]
 
@@ -258,18 +258,7 @@ def main(argv=None, prog=None):
     0
     """
     prog = prog or "fit_photometry"
-    parser = _parser(prog)
-    try:
-        options = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, or bad options (argparse printed why)
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    try:
-        return _run(options, prog)
-    except UserError as err:
-        print(f"{prog}: error: {_one_line(str(err))}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return report_interrupted(prog)
+    return run_command(_parser(prog), argv, prog, lambda options: _run(options, prog))
 
 
 def fit_photometry_main(argv=None):

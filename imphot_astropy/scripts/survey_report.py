@@ -17,7 +17,7 @@ This module imports only argparse until it runs, so ``--help`` is fast.
 import argparse
 import sys
 
-from .arguments import report_interrupted
+from .arguments import run_command
 
 __all__ = ["main"]
 
@@ -72,22 +72,15 @@ def main(argv=None, prog=None):
     0
     """
     prog = prog or "survey_report"
-    try:
-        options = _parser(prog).parse_args(argv)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    from ..exceptions import UserError
-    try:
-        from ..report import survey_report
-        index = survey_report(options.table, options.output_dir, cubes=options.cubes,
-                              reference_bands=options.reference_band,
-                              overwrite=options.overwrite, limit=options.limit,
-                              title=options.title, nprocess=options.nprocess)
-    except UserError as err:
-        print(f"{prog}: error: {' '.join(str(err).split())}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return report_interrupted(prog)
+    return run_command(_parser(prog), argv, prog, lambda options: _run(options, prog))
+
+
+def _run(options, prog):
+    from ..report import survey_report
+    index = survey_report(options.table, options.output_dir, cubes=options.cubes,
+                          reference_bands=options.reference_band,
+                          overwrite=options.overwrite, limit=options.limit,
+                          title=options.title, nprocess=options.nprocess)
     print(f"{prog}: report written to {index}", file=sys.stderr)
     return 0
 
