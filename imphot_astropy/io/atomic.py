@@ -13,6 +13,7 @@ directory that does not exist or cannot be written is reported up front.
 import contextlib
 import os
 import secrets
+import shutil
 import stat
 import tempfile
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 from ..exceptions import UserError
 
 __all__ = ["write_fits_atomically", "check_output_path", "check_run_outputs",
-           "atomic_output", "same_file"]
+           "atomic_output", "atomic_directory", "same_file"]
 
 
 def same_file(a, b):
@@ -233,6 +234,82 @@ def atomic_output(path, inputs=(), argname="output"):
     except BaseException:
         _remove(tmpname)
         raise
+
+
+@contextlib.contextmanager
+def atomic_directory(path, argname="output_dir"):
+    """Build a directory of outputs under a hidden name; put it in place when complete.
+
+    Yields a new empty directory beside ``path``, made with the permissions
+    of any new directory (``0o777`` less the umask). When the block ends
+    normally it becomes ``path``: an existing ``path`` is first renamed
+    aside, then removed once the new directory is in place (so a reader
+    sees the old directory or the new one, never a mixture). When the block
+    raises, the new directory is removed and ``path`` is left as it was.
+    Whether an existing ``path`` may be replaced is the caller's decision,
+    made before. The files inside are written with `atomic_output` as any
+    other. An `OSError` becomes a `UserError` naming ``path``.
+
+    Parameters
+    ----------
+    path : str or `os.PathLike`
+        The final directory.
+    argname : str
+        The argument name to quote in error messages.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> with atomic_directory(os.path.join(d, "report")) as building:
+    ...     with atomic_output(os.path.join(building, "index.html")) as tmpname:
+    ...         with open(tmpname, "w") as f:
+    ...             _ = f.write("<html></html>")
+    >>> os.listdir(d), os.listdir(os.path.join(d, "report"))
+    (['report'], ['index.html'])
+    """
+    path = Path(path).absolute()
+    building = _new_sibling(path, "new", argname)
+    try:
+        yield str(building)
+        _swap_in(building, path)
+    except OSError as exc:
+        shutil.rmtree(building, ignore_errors=True)
+        raise UserError(f"{argname}: could not write {path} ({exc.strerror or exc}); "
+                        "nothing was written") from exc
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+
+
+def _new_sibling(path, kind, argname):
+    """A new hidden directory beside ``path`` (mkdir applies the umask to 0o777)."""
+    for _ in range(100):
+        sibling = path.parent / f".{path.name}.{kind}.{secrets.token_hex(6)}"
+        try:
+            os.mkdir(sibling, 0o777)
+            return sibling
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise UserError(f"{argname}: cannot write {path} ({exc.strerror})") from None
+    raise UserError(f"{argname}: no free temporary name beside {path}")
+
+
+def _swap_in(building, path):
+    """Rename ``building`` to ``path``, moving an existing ``path`` aside first."""
+    old = None
+    if os.path.lexists(path):
+        old = path.parent / f".{path.name}.old.{secrets.token_hex(6)}"
+        os.rename(path, old)
+    try:
+        os.rename(building, path)
+    except OSError:
+        if old is not None:
+            os.rename(old, path)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _remove(name):

@@ -6,7 +6,8 @@ figure per exposure. Links are relative, nothing is fetched from a
 network: the directory opens from disk in any browser, and can be copied
 or archived as it is.
 
-It is built in a new hidden directory beside ``output_dir`` (each file
+It is built in a new hidden directory beside ``output_dir``
+(`~imphot_astropy.io.atomic_directory`; each file
 written through `~imphot_astropy.io.atomic_output`) and renamed into place
 when complete, so a failed or interrupted report leaves the previous one,
 if any, untouched.
@@ -14,10 +15,9 @@ if any, untouched.
 
 import contextlib
 import os
-import shutil
-import tempfile
 
 from ..exceptions import UserError
+from ..io import atomic_directory
 from ..fitting.quality import OUTLIER_LIMIT
 from ._summary import observing_conditions, read_survey_table, summarise_survey
 from ._figures import (EXPOSURE_DPI, TableExposure, band_figures, render_exposure_figure,
@@ -138,18 +138,6 @@ def _build(summary, directory, results, title, source, nprocess):
         write_survey_page(summary, directory, figures, title, source)
 
 
-def _replace(built, output_dir):
-    """Rename the complete report into place; the old one goes only after."""
-    old = None
-    if os.path.lexists(output_dir):
-        old = tempfile.mkdtemp(prefix="." + os.path.basename(output_dir) + ".old.",
-                               dir=os.path.dirname(output_dir))
-        os.rename(output_dir, os.path.join(old, "report"))
-    os.rename(built, output_dir)
-    if old is not None:
-        shutil.rmtree(old)
-
-
 def survey_report(table, output_dir, cubes=None, results=None, reference_bands=None,
                   overwrite=False, limit=None, title=None, nprocess=0):
     """Make a static HTML report of a survey fitted by ``fit_cube_photometry``.
@@ -239,12 +227,6 @@ def survey_report(table, output_dir, cubes=None, results=None, reference_bands=N
     summary = summarise_survey(survey, observing_conditions(cubes), reference_bands,
                                OUTLIER_LIMIT if limit is None else limit)
     title = title or f"Survey report: {len(summary.exposures)} exposures"
-    built = tempfile.mkdtemp(prefix="." + os.path.basename(output_dir) + ".new.",
-                             dir=os.path.dirname(output_dir))
-    try:
-        target = os.path.join(built, "report")
-        _build(summary, target, results, title, source, nprocess)
-        _replace(target, output_dir)
-    finally:
-        shutil.rmtree(built, ignore_errors=True)
+    with atomic_directory(output_dir) as building:
+        _build(summary, building, results, title, source, nprocess)
     return os.path.join(output_dir, "index.html")

@@ -12,10 +12,11 @@ import stat
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
-from imphot_astropy.io import atomic, atomic_output
+from imphot_astropy.io import atomic, atomic_directory, atomic_output
 
 UMASK = 0o027
 MODE = 0o666 & ~UMASK  # 0o640
@@ -98,3 +99,28 @@ def test_probe_fallback_reports_what_a_new_file_gets(tmp_path):
     finally:
         os.umask(old)
     assert os.listdir(tmp_path) == []
+
+
+def test_atomic_directory_replaces_only_when_complete(tmp_path):
+    target = tmp_path / "report"
+    target.mkdir()
+    (target / "index.html").write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_directory(target) as building:
+            (Path(building) / "index.html").write_text("half")
+            raise RuntimeError("interrupted")
+    # A failed build leaves the old directory as it was, and nothing beside it.
+    assert (target / "index.html").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+    with atomic_directory(target) as building:
+        (Path(building) / "index.html").write_text("new")
+    assert (target / "index.html").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_atomic_directory_has_the_mode_of_a_new_directory(tmp_path):
+    os.mkdir(tmp_path / "plain")
+    with atomic_directory(tmp_path / "report"):
+        pass
+    assert stat.S_IMODE(os.stat(tmp_path / "report").st_mode) == \
+        stat.S_IMODE(os.stat(tmp_path / "plain").st_mode)
