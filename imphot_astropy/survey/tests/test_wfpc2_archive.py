@@ -13,8 +13,8 @@ No WFPC2 curve is installed: ACS/WFC F814W stands in (warned, and recorded
 in the band image's header, the survey result and its table meta); the
 cube's spectra are flat, so the stand-in does not bias the scale.
 
-One band constrains one FWHM and one beta: the test asks for degrees 0
-(``fwhm_degree=0``), which a one-band survey needs whatever its defaults.
+One band constrains one FWHM and one beta: the default polynomial degrees
+are capped at 0, with a note (survey/tests/test_few_bands.py).
 """
 
 import hashlib
@@ -70,8 +70,8 @@ def test_fit_cube_photometry(files):
     fwhm, beta = ARCHIVE_PRODUCTS["wfpc2_f814w"]["psf"]
     with pytest.warns(FilterStandInWarning, match="WFPC2 F814W.*ACS/WFC F814W"):
         fit = fit_cube_photometry(str(cube_path), {"F814W": str(hst_path)},
-                                  fwhm_degree=0, beta_degree=0, fix_beta=2.5,
-                                  hst_fwhm=fwhm, hst_beta=beta)
+                                  fix_beta=2.5, hst_fwhm=fwhm, hst_beta=beta)
+    assert fit.degrees == {"fwhm": 0, "beta": 0} and fit.notes
     assert fit.dx.value == pytest.approx(DX, abs=0.01)
     assert fit.dy.value == pytest.approx(DY, abs=0.01)
     assert fit.joint["F814W"].scale.value == pytest.approx(1.0, rel=0.01)
