@@ -92,7 +92,7 @@ def read_survey_table(table, argname="table"):
     >>> read_survey_table(Table({"name": ["a"]}))
     Traceback (most recent call last):
     ...
-    imphot_astropy.exceptions.UserError: table: not a survey table of fit_cube_photometry (no column method, filter, wavelength, date_obs, mjd_obs, dx, dy, dra, dra_err, ddec, ddec_err, fwhm, fwhm_err, beta, beta_err, scale, scale_err, bg, bg_err, goodness, flags)
+    imphot_astropy.exceptions.UserError: table: not a survey table of fit_cube_photometry (no column method, filter, wavelength, date_obs, mjd_obs, dx, dy, dra, dra_err, ddec, ddec_err, dra_sky, dra_sky_err, ddec_sky, ddec_sky_err, fwhm, fwhm_err, beta, beta_err, scale, scale_err, bg, bg_err, goodness, flags)
     """
     if isinstance(table, (list, tuple)):
         if not table:
