@@ -8,7 +8,11 @@ units, types and meta of the table that
 `~imphot_astropy.survey.CubePhotometry.to_table` makes (a test in
 ``report/tests`` compares the two column by column), with the primary
 headers the exposures' cubes would carry (the seeing monitor, airmass,
-exposure time).
+exposure time). The column names come from the package's own table makers
+(`~imphot_astropy.fitting.photometry_table`,
+`~imphot_astropy.fitting.quality.quality_columns`) and the polynomial
+degrees and their notes from the survey fit's own rule, so that the two
+cannot drift apart.
 """
 
 import numpy as np
@@ -17,7 +21,11 @@ from astropy.io import fits
 from astropy.table import MaskedColumn, Table
 from astropy.time import Time
 
+from ..fitting import photometry_table
+from ..fitting.quality import quality_columns
+from ..fitting.results import _ANGULAR
 from ..report import seeing_fwhm
+from ..survey.cube_fit import polynomial_degrees
 from .exposures import SURVEY_FILTERS, _DEFAULT_SCALES
 from .synthetic import SYNTHETIC_UNIT
 
@@ -27,9 +35,16 @@ __all__ = ["make_survey_table"]
 # and the filter's pivot (Angstrom), as fit_cube_photometry reports them.
 _WAVELENGTHS = {"F606W": (5962.0, 5921.1), "F775W": (7660.0, 7692.4),
                 "F814W": (8046.0, 8057.0), "F850LP": (8800.0, 9033.2)}
-_ANGULAR = ("fwhm", "dx", "dy", "dra", "ddec")
-_PARAMETERS = ("scale", "fwhm", "beta", "bg", "dx", "dy", "dra", "ddec")
-_FLAGS = ("bound", "masked", "hst", "goodness", "outlier")
+# The columns of photometry_table common to all methods, those the image
+# fits add, the quality columns, then those CubePhotometry.to_table adds.
+_COMMON = photometry_table([]).colnames
+_PARAMETERS = tuple(c for c in _COMMON if c + "_err" in _COMMON)
+_IMAGE_COLUMNS = ("at_bound", "rchi")
+_QUALITY = tuple(quality_columns(None))
+_CUBE_COLUMNS = ("date_obs", "mjd_obs", "filter", "pivot", "wavelength",
+                 "applied_dra", "applied_ddec", "applied_flux_scale")
+_COLUMNS = tuple(_COMMON) + _IMAGE_COLUMNS + _QUALITY + _CUBE_COLUMNS
+_UNITLESS = ("scale", "beta")
 
 
 def _conditions(n, rng, start):
@@ -43,7 +58,7 @@ def _conditions(n, rng, start):
     return times, seeing, airmass
 
 
-def _row(name, method, band, values, errors, date_obs, mjd, goodness):
+def _row(name, method, band, values, errors, truth, goodness):
     row = {"name": name, "method": method}
     for p in _PARAMETERS:
         row[p] = values[p]
@@ -57,15 +72,18 @@ def _row(name, method, band, values, errors, date_obs, mjd, goodness):
     row["masked_fraction"] = 0.6 if method == "image" else np.nan
     row["hst_name"] = f"hst_{band}" if method == "image" else ""
     row["band"] = f"acs_wfc_{band.lower()}" if method == "image" else ""
-    for flag in _FLAGS:
-        row["flag_" + flag] = False
+    for column in _QUALITY:
+        if column.startswith("flag_"):
+            row[column] = False
     row["flags"] = row["excluded"] = ""
-    row.update(date_obs=date_obs, mjd_obs=mjd, filter=band,
+    row.update(date_obs=truth["date_obs"], mjd_obs=truth["mjd_obs"], filter=band,
                pivot=_WAVELENGTHS[band][1], wavelength=_WAVELENGTHS[band][0])
-    return row
+    row["applied_dra"], row["applied_ddec"] = truth["applied"]
+    row["applied_flux_scale"] = np.nan
+    return {column: row[column] for column in _COLUMNS}
 
 
-def _exposure_rows(name, truth, filters, rng, noise):
+def _exposure_rows(name, truth, filters, rng, noise, cos_dec):
     """The single-band rows then the joint rows of one exposure."""
     rows = []
     joint_offset = {p: truth[p] + rng.normal(0.0, noise["offset"]) for p in ("dx", "dy")}
@@ -84,12 +102,15 @@ def _exposure_rows(name, truth, filters, rng, noise):
                 values[p] = (joint_offset[p] if method == "joint"
                              else truth[p] + rng.normal(0.0, 2 * noise["offset"]))
                 errors[p] = noise["offset"] * (1 if method == "joint" else 2)
-            # The synthetic WCS has RA growing to the left, Dec upwards.
-            values["dra"], values["ddec"] = -values["dx"], values["dy"]
-            errors["dra"], errors["ddec"] = errors["dx"], errors["dy"]
+            # The synthetic WCS has RA growing to the left, Dec upwards; dra
+            # is a difference of RA coordinates, the on-sky angle / cos(Dec).
+            for p, sign in (("dra_sky", -1.0), ("ddec_sky", 1.0)):
+                axis = "dx" if p == "dra_sky" else "dy"
+                values[p], errors[p] = sign * values[axis], errors[axis]
+            values["dra"], errors["dra"] = values["dra_sky"] / cos_dec, errors["dx"] / cos_dec
+            values["ddec"], errors["ddec"] = values["ddec_sky"], errors["ddec_sky"]
             goodness = float(rng.uniform(0.85, 1.15))
-            rows.append(_row(name, method, band, values, errors, truth["date_obs"],
-                             truth["mjd_obs"], goodness))
+            rows.append(_row(name, method, band, values, errors, truth, goodness))
     return rows
 
 
@@ -109,8 +130,8 @@ def _header(truth, exptime):
 def _table(rows, filters):
     table = Table(rows=rows, names=list(rows[0]))
     for name in table.colnames:
-        base = name.replace("_err", "")
-        if base in _ANGULAR:
+        base = name.removesuffix("_err")
+        if base in _ANGULAR or name in ("applied_dra", "applied_ddec"):
             table[name].unit = u.arcsec
         elif base == "bg":
             table[name].unit = SYNTHETIC_UNIT
@@ -124,7 +145,11 @@ def _table(rows, filters):
         "hst_files": [f"hst_{r['filter']}.fits" if r["method"] == "image" else None
                       for r in table],
         "hst_filters": [str(r["filter"]) if r["method"] == "image" else None for r in table],
-        "fit_options": {"image": {"fix_beta": 2.5, "margin": 2.0}, "joint": {}}})
+        "fit_options": {"image": {"fix_beta": 2.5, "margin": 2.0}, "joint": {}},
+        "filter_curves": {band: f"acs_wfc_{band.lower()}" for band in filters}})
+    degrees, notes = polynomial_degrees(len(filters))
+    table.meta.update(FWHM_DEGREE=degrees["fwhm"], BETA_DEGREE=degrees["beta"],
+                      NOTES=list(notes))
     return table
 
 
@@ -136,14 +161,18 @@ def _version():
 def make_survey_table(n_exposures=20, filters=SURVEY_FILTERS, offset=(0.05, -0.03),
                       offset_scatter=0.04, fwhm_ratio=0.8, beta=2.5, offset_jumps=None,
                       seeing_mismatches=None, scales=None, exptime=900.0,
-                      start="2014-10-22T01:00:00.000", seed=0):
+                      start="2014-10-22T01:00:00.000", dec=-60.56, applied_offsets=None,
+                      seed=0):
     """A survey table with known per-exposure truth, and the cubes' primary headers.
 
     Each exposure gets a seeing monitor value (0.6-1.1" at 5000 A, zenith)
     and an airmass (1.0-1.55 over a night of 10 one-hour exposures); its
     true FWHM at wavelength lam is ``fwhm_ratio * seeing * airmass**0.6 *
     (lam / 5000)**-0.2`` (`~imphot_astropy.report.seeing_fwhm`), its true offset ``offset``
-    plus a Gaussian scatter of ``offset_scatter``. The table's values are
+    plus a Gaussian scatter of ``offset_scatter``. The offsets on the sky
+    are ``dra_sky = -dx`` and ``ddec_sky = dy`` (RA grows to the left), the
+    differences of coordinates ``dra = dra_sky / cos(dec)`` and ``ddec =
+    ddec_sky``, as the command writes them. The table's values are
     the truth plus Gaussian errors of the size of those of a 150 x 150
     synthetic exposure (offsets 3 mas, FWHM 0.3%, scales 0.2%), with those
     errors in the ``_err`` columns.
@@ -173,12 +202,21 @@ def make_survey_table(n_exposures=20, filters=SURVEY_FILTERS, offset=(0.05, -0.0
         EXPTIME of every exposure, s.
     start : str
         DATE-OBS of the first exposure.
+    dec : float
+        The field's declination, degrees (default the HDFS's, as the
+        synthetic exposures' WCS).
+    applied_offsets : dict, optional
+        Exposure index -> (dra, ddec), the offset the pipeline had already
+        applied to its cube (arcsec, differences of coordinates; the
+        ``applied_dra``, ``applied_ddec`` columns; 0 for the others).
     seed : int
 
     Returns
     -------
     table : `~astropy.table.Table`
-        Rows per exposure and band: method "image", then "joint".
+        Rows per exposure and band: method "image", then "joint"; the meta
+        has the degrees of the joint fit's polynomials and their notes
+        (capped for fewer than two or three bands).
     headers : dict
         Exposure name -> its primary header (`astropy.io.fits.Header`).
     truth : `~astropy.table.Table`
@@ -196,6 +234,9 @@ def make_survey_table(n_exposures=20, filters=SURVEY_FILTERS, offset=(0.05, -0.0
     unknown = [f for f in filters if f not in _WAVELENGTHS]
     if unknown:
         raise ValueError(f"filters: no synthetic survey band {unknown}")
+    if not -90.0 < dec < 90.0:
+        raise ValueError(f"dec: {dec} is not a declination strictly between -90 and 90 degrees")
+    cos_dec = float(np.cos(np.radians(dec)))
     rng = np.random.default_rng(seed)
     times, seeing, airmass = _conditions(n_exposures, rng, start)
     scales = dict(_DEFAULT_SCALES if scales is None else scales)
@@ -209,10 +250,11 @@ def make_survey_table(n_exposures=20, filters=SURVEY_FILTERS, offset=(0.05, -0.0
                  "dx": offset[0] + rng.normal(0.0, offset_scatter) + jump[0],
                  "dy": offset[1] + rng.normal(0.0, offset_scatter) + jump[1],
                  "seeing": float(seeing[i]), "airmass": float(airmass[i]),
-                 "scales": scales, "beta": beta}
+                 "scales": scales, "beta": beta,
+                 "applied": tuple(float(v) for v in (applied_offsets or {}).get(i, (0.0, 0.0)))}
         truth["fwhm_at"] = (lambda lam, s=seeing[i], a=airmass[i], r=ratio:
                             float(r * seeing_fwhm(s, a, lam)))
-        rows += _exposure_rows(name, truth, filters, rng, noise)
+        rows += _exposure_rows(name, truth, filters, rng, noise, cos_dec)
         headers[name] = _header(truth, exptime)
         truths.append({k: truth[k] for k in ("name", "date_obs", "mjd_obs", "dx", "dy",
                                               "seeing", "airmass")}

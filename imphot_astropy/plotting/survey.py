@@ -2,8 +2,10 @@
 
 Left: the FWHM and beta of each single-band fit with their error bars at
 the band's effective wavelength, and the joint fit's polynomials with
-their 1-sigma band. Right: each band's pointing offset with its error
-bars, in milliarcseconds from the joint offset (the offsets differ by
+their 1-sigma band. Right: each band's pointing offset on the sky
+(ΔRA cos δ, ΔDec: the angles a person compares, not the differences of
+RA coordinates, which grow as 1 / cos δ) with its error bars, in
+milliarcseconds from the joint offset (the offsets differ by
 tens of mas while they are tens to hundreds of mas from zero: in arcsec
 the tick labels needed five decimals and ran into each other). The
 figure only draws: every number comes from the result.
@@ -57,21 +59,23 @@ def _in_mas(fitted):
 
 
 def _draw_offsets(ax, result, colors):
-    joint_dx, joint_dy = result.dx.value, result.dy.value
+    joint_ra, joint_dec = result.dra_sky, result.ddec_sky
     for band, fit in result.bands.items():
-        ax.errorbar([(fit.dx.value - joint_dx) * _MAS], [(fit.dy.value - joint_dy) * _MAS],
-                    xerr=[(fit.dx.stdev or 0.0) * _MAS], yerr=[(fit.dy.stdev or 0.0) * _MAS],
+        ax.errorbar([(fit.dra_sky.value - joint_ra.value) * _MAS],
+                    [(fit.ddec_sky.value - joint_dec.value) * _MAS],
+                    xerr=[(fit.dra_sky.stdev or 0.0) * _MAS],
+                    yerr=[(fit.ddec_sky.stdev or 0.0) * _MAS],
                     fmt="o", color=colors.get(band), capsize=3, label=band)
-    ax.errorbar([0.0], [0.0], xerr=[(result.dx.stdev or 0.0) * _MAS],
-                yerr=[(result.dy.stdev or 0.0) * _MAS], fmt="*", color="k", ms=12,
+    ax.errorbar([0.0], [0.0], xerr=[(joint_ra.stdev or 0.0) * _MAS],
+                yerr=[(joint_dec.stdev or 0.0) * _MAS], fmt="*", color="k", ms=12,
                 capsize=3, label="joint")
-    ax.set_xlabel("dx − joint dx (mas)")
-    ax.set_ylabel("dy − joint dy (mas)")
-    ax.set_title("pointing offsets")
+    ax.set_xlabel("ΔRA cos δ − joint (mas)")
+    ax.set_ylabel("ΔDec − joint (mas)")
+    ax.set_title("pointing offsets on the sky")
     # Beside the legend, outside the data, where the layout engine keeps
     # room for it.
-    ax.text(1.02, 0.0, f"joint dx\n{format_fitted_value(_in_mas(result.dx), ' mas')}\n"
-            f"joint dy\n{format_fitted_value(_in_mas(result.dy), ' mas')}",
+    ax.text(1.02, 0.0, f"joint ΔRA cos δ\n{format_fitted_value(_in_mas(joint_ra), ' mas')}\n"
+            f"joint ΔDec\n{format_fitted_value(_in_mas(joint_dec), ' mas')}",
             transform=ax.transAxes, fontsize="small", va="bottom", ha="left")
     ax.ticklabel_format(useOffset=False)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0),
@@ -86,7 +90,7 @@ def plot_cube_fit(result, fig=None, title=None):
     ----------
     result : `~imphot_astropy.survey.CubePhotometry`
         The fit of an exposure (its ``bands``, ``effective_wavelengths``,
-        ``pivots``, ``fwhm_at``, ``beta_at``, ``dx`` and ``dy``).
+        ``pivots``, ``fwhm_at``, ``beta_at``, ``dra_sky`` and ``ddec_sky``).
     fig : `matplotlib.figure.Figure`, optional
         Draw into this figure (cleared); a new one by default.
     title : str or None
@@ -104,7 +108,7 @@ def plot_cube_fit(result, fig=None, title=None):
     ...                                       filters=("F606W", "F814W"), seed=4)
     >>> fig = plot_cube_fit(fit_cube_photometry(cube, hst, fix_beta=2.5))
     >>> [ax.get_title() for ax in fig.axes]
-    ['FWHM', 'beta', 'pointing offsets']
+    ['FWHM', 'beta', 'pointing offsets on the sky']
     """
     fig = new_figure(fig, figsize=CUBE_FIT_FIGSIZE)
     grid = fig.add_gridspec(2, 2, width_ratios=(1.3, 1.0))

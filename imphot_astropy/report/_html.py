@@ -66,8 +66,8 @@ def _table_rows(summary):
         n_flags = int(r["n_flags"])
         rows.append({"index": i, "name": name, "href": _href(r["slug"]),
                      "date_obs": str(r["date_obs"]), "flagged": n_flags > 0,
-                     "dra": _error(r["dra"], r["dra_err"], "+.3f"),
-                     "ddec": _error(r["ddec"], r["ddec_err"], "+.3f"),
+                     "dra": _error(r["dra_sky"], r["dra_sky_err"], "+.3f"),
+                     "ddec": _error(r["ddec_sky"], r["ddec_sky_err"], "+.3f"),
                      "psf": [(_error(r[f"fwhm_{b}"], r[f"fwhm_err_{b}"], ".3f"),
                               _error(r[f"beta_{b}"], r[f"beta_err_{b}"], ".2f"))
                              for b in summary.reference_bands],
@@ -100,12 +100,13 @@ def write_survey_page(summary, directory, figures, title, source):
         stats=stats, bands=summary.bands, reference_bands=summary.reference_bands,
         reference_wavelengths=reference_wavelengths, limit=summary.limit,
         flagged=[link for link in links if link["outliers"] or link["flags"]],
+        notes=getattr(summary, "notes", []),
         figures=figures, rows=_table_rows(summary))
     _write(os.path.join(directory, "index.html"), text)
 
 
-_FIT_COLUMNS = ("method", "filter", "wavelength (Å)", "scale", "FWHM (″)", "beta", "dx (″)",
-                "dy (″)", "goodness", "flags")
+_FIT_COLUMNS = ("method", "filter", "wavelength (Å)", "scale", "FWHM (″)", "beta",
+                "ΔRA cos δ (″)", "ΔDec (″)", "goodness", "flags")
 
 
 def _fit_rows(rows):
@@ -115,7 +116,8 @@ def _fit_rows(rows):
                  _error(r["scale"], r["scale_err"], ".4f"),
                  _error(r["fwhm"], r["fwhm_err"], ".4f"),
                  _error(r["beta"], r["beta_err"], ".3f"),
-                 _error(r["dx"], r["dx_err"], "+.4f"), _error(r["dy"], r["dy_err"], "+.4f"),
+                 _error(r["dra_sky"], r["dra_sky_err"], "+.4f"),
+                 _error(r["ddec_sky"], r["ddec_sky_err"], "+.4f"),
                  _number(r["goodness"], ".3f"), str(r["flags"])]
         out.append({"cells": cells, "flagged": bool(str(r["flags"]).strip())})
     return out
@@ -135,6 +137,15 @@ def _conditions(row):
     return shown
 
 
+def _offset_list(row):
+    """The OFFSET_LIST's differences of coordinates: fitted, already applied, their sum."""
+    fitted = (float(row["dra"]), float(row["ddec"]))
+    applied = (float(row["applied_dra"]), float(row["applied_ddec"]))
+    shown = {"fitted": fitted, "applied": applied,
+             "total": (fitted[0] + applied[0], fitted[1] + applied[1])}
+    return {k: f"dRA {v[0]:+.4f}″, dDec {v[1]:+.4f}″" for k, v in shown.items()}
+
+
 def write_exposure_page(summary, index, directory, title, joint_figure, joint_caption,
                         band_figures=(), fit_report=None):
     """Write ``exposures/<slug>.html`` for the exposure at ``index`` (time order)."""
@@ -150,8 +161,9 @@ def write_exposure_page(summary, index, directory, title, joint_figure, joint_ca
     text = _environment().get_template("exposure.html").render(
         generator=GENERATOR, title=title, name=name, date_obs=str(row["date_obs"]),
         previous=neighbour(index - 1), next=neighbour(index + 1),
-        dra=_error(row["dra"], row["dra_err"], "+.4f") + "″",
-        ddec=_error(row["ddec"], row["ddec_err"], "+.4f") + "″",
+        dra=_error(row["dra_sky"], row["dra_sky_err"], "+.4f") + "″",
+        ddec=_error(row["ddec_sky"], row["ddec_sky_err"], "+.4f") + "″",
+        offset_list=_offset_list(row),
         conditions=_conditions(row), applied=summary.applied[name],
         outliers=summary.outliers[name], flags=summary.flags[name],
         joint_figure=joint_figure, joint_caption=joint_caption,

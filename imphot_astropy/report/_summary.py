@@ -18,7 +18,7 @@ from astropy.table import Table, vstack
 
 from ..exceptions import UserError
 # The batch flags' median and robust sigma (1.4826 MAD), and their outlier rule.
-from ..fitting.quality import OUTLIER_LIMIT, _robust_sigma, flag_outliers
+from ..fitting.quality import OUTLIER_LIMIT, _OUTLIER_QUANTITIES, _robust_sigma, flag_outliers
 
 __all__ = ["SurveySummary", "summarise_survey", "read_survey_table", "observing_conditions",
            "seeing_fwhm", "SEEING_EXPONENTS", "REFERENCE_WAVELENGTH"]
@@ -32,8 +32,17 @@ SEEING_EXPONENTS = {"airmass": 0.6, "wavelength": -0.2, "reference": 5000.0}
 REFERENCE_WAVELENGTH = 7000.0
 
 _REQUIRED = ("name", "method", "filter", "wavelength", "date_obs", "mjd_obs", "dx", "dy",
-             "dra", "dra_err", "ddec", "ddec_err", "fwhm", "fwhm_err", "beta", "beta_err",
+             "dra", "dra_err", "ddec", "ddec_err", "dra_sky", "dra_sky_err", "ddec_sky",
+             "ddec_sky_err", "fwhm", "fwhm_err", "beta", "beta_err",
              "scale", "scale_err", "bg", "bg_err", "goodness", "flags")
+# What a person compares between exposures is the offset on the sky (ΔRA cos δ,
+# ΔDec), not the difference of RA coordinates (which grows as 1 / cos δ), so
+# the outliers are found on those, with the batch flags' floors of dx, dy.
+_SKY_OUTLIER_QUANTITIES = {{"dx": "dra_sky", "dy": "ddec_sky"}.get(q, q): floor
+                           for q, floor in _OUTLIER_QUANTITIES.items()}
+# The pipeline's correction already applied (differences of coordinates,
+# arcsec; absent from tables written before these columns existed).
+_APPLIED = {"applied_dra": 0.0, "applied_ddec": 0.0, "applied_flux_scale": np.nan}
 _BAND_QUANTITIES = ("fwhm", "beta", "scale", "bg", "wavelength")
 # A robust sigma of the FWHM over the seeing monitor's below this is taken
 # as this: the monitor measures another light path than the telescope's,
@@ -83,7 +92,7 @@ def read_survey_table(table, argname="table"):
     >>> read_survey_table(Table({"name": ["a"]}))
     Traceback (most recent call last):
     ...
-    imphot_astropy.exceptions.UserError: table: not a survey table of fit_cube_photometry (no column method, filter, wavelength, date_obs, mjd_obs, dx, dy, dra, dra_err, ddec, ddec_err, fwhm, fwhm_err, beta, beta_err, scale, scale_err, bg, bg_err, goodness, flags)
+    imphot_astropy.exceptions.UserError: table: not a survey table of fit_cube_photometry (no column method, filter, wavelength, date_obs, mjd_obs, dx, dy, dra, dra_err, ddec, ddec_err, dra_sky, dra_sky_err, ddec_sky, ddec_sky_err, fwhm, fwhm_err, beta, beta_err, scale, scale_err, bg, bg_err, goodness, flags)
     """
     if isinstance(table, (list, tuple)):
         if not table:
@@ -258,7 +267,7 @@ class SurveySummary:
                  "n_flagged": len(self.flagged()),
                  "n_flagged_fits": sum(len(v) for v in self.flags.values()),
                  "n_outliers": sum(1 for v in self.outliers.values() if v)}
-        for q in ["dra", "ddec"] + [f"fwhm_{b}" for b in self.reference_bands]:
+        for q in ["dra_sky", "ddec_sky"] + [f"fwhm_{b}" for b in self.reference_bands]:
             values = np.asarray(t[q], dtype=float)
             values = values[np.isfinite(values)]
             median, scatter = _robust_sigma(values) if values.size else (np.nan, np.nan)
@@ -283,8 +292,11 @@ def _per_exposure(joint, image, names, bands):
     columns = {"name": names}
     first = {str(n): i for i, n in reversed(list(enumerate(joint["name"])))}
     for key in ("date_obs", "mjd_obs", "dx", "dy", "dra", "dra_err", "ddec", "ddec_err",
-                "dx_err", "dy_err"):
+                "dx_err", "dy_err", "dra_sky", "dra_sky_err", "ddec_sky", "ddec_sky_err"):
         columns[key] = [joint[key][first[n]] for n in names]
+    for key, default in _APPLIED.items():
+        columns[key] = [float(joint[key][first[n]]) if key in joint.colnames else default
+                        for n in names]
     index = {(str(n), str(f)): i for i, (n, f) in enumerate(zip(joint["name"],
                                                                joint["filter"]))}
     for band in bands:
@@ -305,7 +317,7 @@ def _joint_outliers(joint, limit):
     copy["hst_name"] = copy["band"] = [str(f) for f in copy["filter"]]
     copy["flag_outlier"] = False
     copy["flags"] = ""
-    flag_outliers(copy, limit=limit)
+    flag_outliers(copy, limit=limit, quantities=_SKY_OUTLIER_QUANTITIES)
     found = {}
     for name, band, flagged, text in zip(copy["name"], copy["filter"],
                                          copy["flag_outlier"], copy["flags"]):
@@ -425,4 +437,5 @@ def summarise_survey(table, conditions=None, reference_bands=None, limit=OUTLIER
     summary = SurveySummary(exposures, bands, references, outliers, flags, applied, rows,
                             limit)
     summary.ambiguous = ambiguous
+    summary.notes = [str(n) for n in table.meta.get("NOTES", [])]
     return summary

@@ -156,7 +156,8 @@ def survey_report(table, output_dir, cubes=None, results=None, reference_bands=N
 
     Outliers are found with the batch flags' rule
     (`~imphot_astropy.fitting.quality.flag_outliers`): more than ``limit`` robust
-    sigmas (1.4826 MAD) from the survey's median, for the joint offsets,
+    sigmas (1.4826 MAD) from the survey's median, for the joint offsets on the sky
+    (``dra_sky``, ``ddec_sky``),
     flux scales and FWHM of each band, and for the FWHM over the seeing
     monitor's (`~imphot_astropy.report.seeing_fwhm`, airmass and
     wavelength scaled).

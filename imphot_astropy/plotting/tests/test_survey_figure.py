@@ -32,14 +32,15 @@ def test_points_and_curve_are_the_fitted_values(tmp_path):
     curve = next(line for line in ax_fwhm.lines if line.get_label().startswith("joint"))
     lam, values = curve.get_xdata(), curve.get_ydata()
     assert np.allclose(values, fit.fsf.fwhm(lam))
-    # The offsets in mas from the joint offset, which the panel states.
+    # The offsets on the sky in mas from the joint offset, which the panel states.
     points = {c.get_label(): c.lines[0].get_xydata()[0] for c in ax_offsets.containers}
     assert np.allclose(points["joint"], [0.0, 0.0])
     for band in ("F606W", "F775W", "F850LP"):
         single = fit.bands[band]
-        assert np.allclose(points[band], [(single.dx.value - fit.dx.value) * 1000.0,
-                                          (single.dy.value - fit.dy.value) * 1000.0])
+        assert np.allclose(points[band], [(single.dra_sky.value - fit.dra_sky.value) * 1000.0,
+                                          (single.ddec_sky.value - fit.ddec_sky.value) * 1000.0])
     text = "\n".join(t.get_text() for t in ax_offsets.texts)
-    assert f"joint dx\n{fit.dx.value * 1000:.{_decimals(fit.dx.stdev * 1000)}f} ± " in text
+    ra = fit.dra_sky
+    assert f"joint ΔRA cos δ\n{ra.value * 1000:.{_decimals(ra.stdev * 1000)}f} ± " in text
     assert "(mas)" in ax_offsets.get_xlabel() and "(mas)" in ax_offsets.get_ylabel()
     fig.savefig(tmp_path / "cube_fit.png")

@@ -63,4 +63,4 @@ def test_exposure_page_renders(planted_report):
         flags = page.evaluate("document.getElementById('flags').innerText")
         assert page.errors == [] and page.failed == []
     assert [natural > 0 for _, _, natural, _ in images] == [True]
-    assert "outlier: dx = " in flags
+    assert "outlier: dra_sky = " in flags

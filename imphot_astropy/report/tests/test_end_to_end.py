@@ -68,6 +68,9 @@ def test_synthetic_table_has_the_commands_format(fitted):
         assert synthetic[name].dtype.kind == real[name].dtype.kind, name
         assert synthetic[name].unit == real[name].unit, name
         assert type(synthetic[name]) is type(real[name]), name
+    # Both at the field's declination: dra is the on-sky offset / cos(Dec).
+    ratio = real["dra_sky"] / real["dra"]
+    assert np.allclose(synthetic["dra_sky"] / synthetic["dra"], np.median(ratio), rtol=1e-3)
 
 
 def test_report_of_the_fitted_exposures(fitted):
