@@ -223,6 +223,18 @@ def survey_figures(summary, directory, dpi=SURVEY_DPI):
     -------
     figures : list of (str, str)
         (file name, caption) of each figure, in page order.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from imphot_astropy.datasets import make_survey_table
+    >>> from imphot_astropy.report import summarise_survey, observing_conditions
+    >>> table, headers, _ = make_survey_table(3, filters=("F606W", "F814W"))
+    >>> summary = summarise_survey(table, observing_conditions(headers))
+    >>> directory = tempfile.mkdtemp()
+    >>> names = [name for name, _ in survey_figures(summary, directory)]
+    >>> sorted(names) == sorted(os.listdir(directory))
+    True
     """
     import os
     written = []
@@ -245,6 +257,17 @@ class TableExposure:
     ----------
     rows : `~astropy.table.Table`
         The exposure's rows of the survey table.
+
+    Examples
+    --------
+    >>> from imphot_astropy.datasets import make_survey_table
+    >>> table, _, _ = make_survey_table(3, filters=("F606W", "F814W"))
+    >>> exposure = TableExposure(table[table["name"] == table["name"][0]])
+    >>> sorted(exposure.bands)
+    ['F606W', 'F814W']
+    >>> fwhm, error = exposure.fwhm_at(exposure.effective_wavelengths["F606W"])
+    >>> bool(fwhm > 0 and error > 0)
+    True
     """
 
     def __init__(self, rows):
@@ -303,6 +326,21 @@ def render_exposure_figure(job):
     ----------
     job : tuple
         (fit or `TableExposure`, output file, dpi).
+
+    Returns
+    -------
+    path : str
+        The file written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from imphot_astropy.datasets import make_survey_table
+    >>> table, _, _ = make_survey_table(3, filters=("F606W", "F814W"))
+    >>> exposure = TableExposure(table[table["name"] == table["name"][0]])
+    >>> path = os.path.join(tempfile.mkdtemp(), "exposure.png")
+    >>> render_exposure_figure((exposure, path, 60)) == path and os.path.getsize(path) > 0
+    True
     """
     from matplotlib import rc_context
     source, path, dpi = job

@@ -88,7 +88,21 @@ def _flag_text(summary, name):
 
 
 def write_survey_page(summary, directory, figures, title, source):
-    """Write ``index.html``: the numbers, outliers, figures and the exposures' table."""
+    """Write ``index.html``: the numbers, outliers, figures and the exposures' table.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from imphot_astropy.datasets import make_survey_table
+    >>> from imphot_astropy.report import summarise_survey, observing_conditions
+    >>> table, headers, _ = make_survey_table(3, filters=("F606W", "F814W"))
+    >>> summary = summarise_survey(table, observing_conditions(headers))
+    >>> directory = tempfile.mkdtemp()
+    >>> write_survey_page(summary, directory, [], "Three exposures", "a table")
+    >>> with open(os.path.join(directory, "index.html")) as page:
+    ...     "Three exposures" in page.read()
+    True
+    """
     from .. import __version__
     stats = summary.statistics()
     links = _exposure_links(summary)
@@ -148,7 +162,22 @@ def _offset_list(row):
 
 def write_exposure_page(summary, index, directory, title, joint_figure, joint_caption,
                         band_figures=(), fit_report=None):
-    """Write ``exposures/<slug>.html`` for the exposure at ``index`` (time order)."""
+    """Write ``exposures/<slug>.html`` for the exposure at ``index`` (time order).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from imphot_astropy.datasets import make_survey_table
+    >>> from imphot_astropy.report import summarise_survey, observing_conditions
+    >>> table, headers, _ = make_survey_table(3, filters=("F606W", "F814W"))
+    >>> summary = summarise_survey(table, observing_conditions(headers))
+    >>> directory = tempfile.mkdtemp()
+    >>> os.mkdir(os.path.join(directory, "exposures"))
+    >>> write_exposure_page(summary, 0, directory, "Survey", "e.png", "The joint fit.")
+    >>> slug = summary.exposures["slug"][0]
+    >>> os.listdir(os.path.join(directory, "exposures")) == [f"{slug}.html"]
+    True
+    """
     exposures = summary.exposures
     row = exposures[index]
     name = str(row["name"])
@@ -173,6 +202,15 @@ def write_exposure_page(summary, index, directory, title, joint_figure, joint_ca
 
 
 def write_style(directory):
-    """Copy the pages' style sheet."""
+    """Copy the pages' style sheet.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> directory = tempfile.mkdtemp()
+    >>> write_style(directory)
+    >>> os.listdir(directory)
+    ['style.css']
+    """
     with atomic_output(os.path.join(directory, "style.css"), (), "output_dir") as tmpname:
         shutil.copyfile(os.path.join(_TEMPLATES, "style.css"), tmpname)

@@ -233,6 +233,14 @@ class SurveySummary:
         Names the table gives to several exposures (fits of cubes in
         memory are all "cube"): those exposures are named "<name>
         <DATE-OBS>".
+
+    Examples
+    --------
+    >>> from imphot_astropy.datasets import make_survey_table
+    >>> table, headers, _ = make_survey_table(4, filters=("F606W", "F814W"))
+    >>> summary = summarise_survey(table, observing_conditions(headers))
+    >>> len(summary.exposures), summary.bands
+    (4, ['F606W', 'F814W'])
     """
 
     def __init__(self, exposures, bands, reference_bands, outliers, flags, applied, rows,
