@@ -111,12 +111,16 @@ def fitted_value_lines(result):
 
 
 def _common_lines(result, arcsec, fwhm_note):
+    # dRA is a difference of RA (what to subtract from CRVAL1); the on-sky
+    # offset, dRA cos(Dec), is the one to compare between fields.
+    on_sky = getattr(result, "dra_sky", None)
     return [f"scale   {format_fitted_value(result.scale)}",
             f"bg      {format_fitted_value(result.bg)}",
             f"dx      {format_fitted_value(result.dx, arcsec)}",
             f"dy      {format_fitted_value(result.dy, arcsec)}",
             f"dRA     {format_fitted_value(result.dra, arcsec)}",
-            f"dDec    {format_fitted_value(result.ddec, arcsec)}",
+            f"dDec    {format_fitted_value(result.ddec, arcsec)}"] + (
+        [] if on_sky is None else [f"dRAcos\u03b4 {format_fitted_value(on_sky, arcsec)}"]) + [
             f"FWHM    {format_fitted_value(result.fwhm, arcsec)}{fwhm_note}",
             f"beta    {format_fitted_value(result.beta)}"]
 
