@@ -155,9 +155,9 @@ class CubePhotometry:
     """
 
     name: str
-    filename: str
-    date_obs: str
-    mjd_obs: float
+    filename: str | None
+    date_obs: str | None
+    mjd_obs: float | None
     applied: object
     wcs: object
     shape: tuple
@@ -172,11 +172,11 @@ class CubePhotometry:
     scale: FittedValue
     fsf: object
     psf: str
-    ellipticity: str
-    e: FittedValue
-    theta: FittedValue
+    ellipticity: str | None
+    e: FittedValue | None
+    theta: FittedValue | None
     parameters: object
-    covariance: np.ndarray
+    covariance: np.ndarray | None
     covariance_names: list
     pivots: dict
     effective_wavelengths: dict
