@@ -560,6 +560,12 @@ class FittedImagePhotometry(FittedPhotometry):
         See above. The other attributes are those of `FittedPhotometry`.
     regrid_filter : str
         The anti-aliasing filter assumed for the HST image.
+    fit_state : object or None
+        With ``keep_state=True``
+        (`~imphot_astropy.fitting.measure_image_photometry`), the fit's
+        prepared arrays and Fourier-plane problem (``prepared``,
+        ``problem``), for a caller that fits the same pair again; else
+        None. `release_fit_state` hands it over.
 
     Examples
     --------
@@ -579,6 +585,39 @@ class FittedImagePhotometry(FittedPhotometry):
         self.rchi = float(rchi)
         self.products = products
         self.regrid_filter = regrid_filter
+
+    #: Set by the fit with ``keep_state=True`` (see the class docstring).
+    fit_state = None
+
+    def release_fit_state(self):
+        """Hand over the kept ``fit_state``, and forget it here.
+
+        The state (prepared arrays and problem, several times the image's
+        size) is then owned by the caller alone (the survey's joint fit
+        keeps it with its band), so it is freed with the caller's use of
+        it and is never pickled with this result.
+
+        Returns
+        -------
+        state : object or None
+            The ``fit_state``, or None if none was kept (or it was already
+            handed over).
+
+        Examples
+        --------
+        >>> from imphot_astropy.fitting import measure_image_photometry
+        >>> from imphot_astropy.datasets import make_synthetic_pair
+        >>> hst, muse, truth = make_synthetic_pair(shape=(40, 40), seed=3)
+        >>> fit = measure_image_photometry(hst, muse, fix_beta=2.5, keep_state=True)
+        >>> state = fit.release_fit_state()
+        >>> state.problem is not None, fit.fit_state, fit.release_fit_state()
+        (True, None, None)
+        """
+        state = self.fit_state
+        # Removed from the instance (the class's None then shows through),
+        # not set to None, so the result is as one fitted without the state.
+        self.__dict__.pop("fit_state", None)
+        return state
 
     def _extra_row_values(self):
         return {"rchi": (self.rchi, None)}

@@ -25,7 +25,7 @@ from .bands import BandProblem
 from .fsf import FSFModel, DEFAULT_LBRANGE
 from .joint import JointProblem, band_parameter_name, ELLIPTICITY_MODES
 from .joint_covariance import joint_sandwich, set_uncertainties
-from .results import CubePhotometry, JointBandPhotometry
+from .results import CubePhotometry, JointBandPhotometry, psf_polynomial_at
 from .offset_list import applied_correction, applied_report
 
 __all__ = ["fit_cube_photometry", "fit_cube_file", "BAND_FIT_KEYWORDS"]
@@ -382,11 +382,11 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=None, beta_degree=None, ps
                  source_light=source_light, lbrange=lbrange,
                  joint_parameters=joint_parameters,
                  ellipticity=ellipticity if psf == "elliptical" else None))
-    obj = _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
-                       spectra, source_light, max_lags, notes)
-    obj.pivots = {n: float(filters[n][1]) for n in names}
-    obj.filter_curves, obj.filter_stand_ins = _curve_records(filters)
-    return obj
+    curves, stand_ins = _curve_records(filters)
+    return _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
+                        spectra, source_light, max_lags, notes,
+                        pivots={n: float(filters[n][1]) for n in names},
+                        filter_curves=curves, filter_stand_ins=stand_ins)
 
 
 def _check_psf(psf, ellipticity):
@@ -571,7 +571,7 @@ def _joint_fit(names, hst, band_images, spectra, single, options, fit_keywords, 
         band = BandProblem(n, hst[n], band_images[n], spectra[n].wavelengths,
                            spectra[n].mixture_weights(how["source_light"]),
                            options[n], how["lbrange"], nodes=how["psf_nodes"],
-                           shift=shift, state=single[n].__dict__.pop("fit_state", None))
+                           shift=shift, state=single[n].release_fit_state())
         band.sigma = _band_noise(band, single[n], start[n])
         bands.append(band)
     joint = JointProblem(bands, how["fwhm_degree"], how["beta_degree"], how["ellipticity"])
@@ -637,53 +637,71 @@ def _whole_pixels(single, im):
 
 
 def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes,
-                 spectra, source_light, max_lags, notes=()):
+                 spectra, source_light, max_lags, notes=(), **filters):
+    """The `CubePhotometry` of a joint fit, its values gathered first.
+
+    ``filters`` are its ``pivots``, ``filter_curves`` and ``filter_stand_ins``.
+    """
     params = result.params
     shapes = _fitted_shapes(params, joint)
-    fsf = _fsf(params, joint, shapes, lbrange)
-    covariance = result.covar if result.covar is not None else None
-    cov_names = list(result.var_names)
     first = joint.bands[0]
+    fit = dict(fsf=_fsf(params, joint, shapes, lbrange), parameters=params,
+               covariance=result.covar if result.covar is not None else None,
+               covariance_names=list(result.var_names),
+               psf="elliptical" if joint.ellipticity else "moffat")
+    dxdy = _offset_covariance(fit["covariance"], fit["covariance_names"])
+    dx, dy = _fitted(params, "dx"), _fitted(params, "dy")
+    offsets = sky_offsets(first.muse_image, dx.value, dy.value, dxdy,
+                          bool(dx.fixed and dy.fixed))
+    filename = (os.fspath(cube) if isinstance(cube, (str, os.PathLike))
+                else _object_filename(cube))
+    date_obs, mjd_obs = _observation(cube, images[first.name])
+    applied = _applied(cube, images[first.name], date_obs, filename or "cube")
+    degrees = {"fwhm": len(joint.fwhm_names) - 1, "beta": len(joint.beta_names) - 1}
+    report = lmfit_report(result, refits, psf_nodes, max_lags, notes,
+                          joint.ellipticity)
+    return CubePhotometry(
+        **fit, **offsets, **filters, **_shared_shape(shapes, joint),
+        name=os.path.basename(filename).rsplit(".fits", 1)[0] if filename else "cube",
+        filename=filename, date_obs=date_obs, mjd_obs=mjd_obs, applied=applied,
+        wcs=first.muse_image.wcs, shape=first.muse_image.shape,
+        bands=single, joint=_joint_bands(joint, result, fit, shapes, dx, dy, dxdy, report),
+        dx=dx, dy=dy, scale=_mean_scale(params, joint, result),
+        ellipticity=joint.ellipticity, psf_nodes=psf_nodes, refits=refits,
+        effective_wavelengths={n: spectra[n].effective_wavelength(source_light)
+                               for n in images},
+        degrees=degrees, notes=list(notes),
+        meta={"FWHM_DEGREE": degrees["fwhm"], "BETA_DEGREE": degrees["beta"],
+              "NOTES": list(notes)},
+        fit_report=report + applied_report(applied, offsets["dra"], offsets["ddec"]),
+        minimizer_result=result)
+
+
+def _offset_covariance(covariance, cov_names):
+    """The 2x2 covariance of (dx, dy) within the joint fit's (0 if fixed)."""
     dxdy = np.zeros((2, 2))
     for a, na in enumerate(("dx", "dy")):
         for b, nb in enumerate(("dx", "dy")):
             if covariance is not None and na in cov_names and nb in cov_names:
                 dxdy[a, b] = covariance[cov_names.index(na), cov_names.index(nb)]
-    dx, dy = _fitted(params, "dx"), _fitted(params, "dy")
-    offsets = sky_offsets(first.muse_image, dx.value, dy.value, dxdy,
-                          bool(dx.fixed and dy.fixed))
-    obj = CubePhotometry(fsf=fsf, parameters=params, covariance=covariance,
-                         covariance_names=cov_names, minimizer_result=result,
-                         dx=dx, dy=dy, bands=single, psf_nodes=psf_nodes, refits=refits,
-                         psf="elliptical" if joint.ellipticity else "moffat",
-                         ellipticity=joint.ellipticity, **_shared_shape(shapes, joint),
-                         **offsets)
-    obj.effective_wavelengths = {n: spectra[n].effective_wavelength(source_light)
-                                 for n in images}
-    obj.date_obs, obj.mjd_obs = _observation(cube, images[first.name])
-    obj.filename = (os.fspath(cube) if isinstance(cube, (str, os.PathLike))
-                    else _object_filename(cube))
-    obj.name = (os.path.basename(obj.filename).rsplit(".fits", 1)[0]
-                if obj.filename else "cube")
-    obj.applied = _applied(cube, images[first.name], obj.date_obs, obj.filename or "cube")
-    obj.wcs = first.muse_image.wcs
-    obj.shape = first.muse_image.shape
-    obj.degrees = {"fwhm": len(joint.fwhm_names) - 1, "beta": len(joint.beta_names) - 1}
-    obj.notes = list(notes)
-    obj.meta = {"FWHM_DEGREE": obj.degrees["fwhm"], "BETA_DEGREE": obj.degrees["beta"],
-                "NOTES": list(obj.notes)}
+    return dxdy
+
+
+def _joint_bands(joint, result, fit, shapes, dx, dy, dxdy, report):
+    """Band -> `JointBandPhotometry`, the joint fit's values at the band.
+
+    ``fit`` holds the fit's ``fsf``, ``parameters``, ``covariance``,
+    ``covariance_names`` and ``psf`` (see `psf_polynomial_at`).
+    """
+    params = result.params
     flags = uncertain_flags(params)
-    report = lmfit_report(result, refits, psf_nodes, max_lags, notes,
-                          joint.ellipticity)
-    obj.fit_report = report + applied_report(obj.applied, obj.dra, obj.ddec)
-    obj.joint = {}
-    obj.scale = _mean_scale(params, joint, result)
     residual = result.residual
     rows = np.cumsum([0] + [b.problem.data.size for b in joint.bands])
+    bands = {}
     for b, band in enumerate(joint.bands):
         lam = band.effective_wavelength
-        fwhm, fwhm_err = obj.fwhm_at(lam)
-        beta, beta_err = obj.beta_at(lam)
+        fwhm, fwhm_err = psf_polynomial_at(lam, "fwhm", **fit)
+        beta, beta_err = psf_polynomial_at(lam, "beta", **fit)
         values = dict(scale=_fitted(params, band_parameter_name("scale", band.name)),
                       bg=_fitted(params, band_parameter_name("bg", band.name)),
                       dx=dx, dy=dy,
@@ -693,12 +711,11 @@ def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes
                           params[n].vary for n in joint.beta_names)))
         values.update(shapes.get(band.name, {}))
         rms = float(np.sqrt(np.mean((residual[rows[b]:rows[b + 1]] * band.sigma) ** 2)))
-        obj.joint[band.name] = JointBandPhotometry(band.muse_image, report, values, rms,
-                                                   dxdy)
+        bands[band.name] = JointBandPhotometry(band.muse_image, report, values, rms, dxdy)
         if flags:
-            obj.joint[band.name].quality = FitQuality(np.nan, band.problem.data.size, np.nan,
-                                                      flags, band=band.name)
-    return obj
+            bands[band.name].quality = FitQuality(np.nan, band.problem.data.size, np.nan,
+                                                  flags, band=band.name)
+    return bands
 
 
 def _fitted_shapes(params, joint):

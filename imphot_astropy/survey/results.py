@@ -1,12 +1,14 @@
 """The result of fitting an exposure cube in several bands."""
 
+from dataclasses import dataclass
+
 import numpy as np
 import astropy.units as u
 from astropy.table import vstack
 
-from ..fitting.results import FittedPhotometry
+from ..fitting.results import FittedPhotometry, FittedValue
 
-__all__ = ["CubePhotometry", "JointBandPhotometry"]
+__all__ = ["CubePhotometry", "JointBandPhotometry", "psf_polynomial_at"]
 
 
 class JointBandPhotometry(FittedPhotometry):
@@ -51,10 +53,14 @@ class JointBandPhotometry(FittedPhotometry):
             self.e, self.theta = values["e"], values["theta"]
 
 
+@dataclass(kw_only=True, repr=False, eq=False)
 class CubePhotometry:
     """The photometry of an exposure cube in several HST bands.
 
-    Attributes
+    Made complete by `~imphot_astropy.survey.fit_cube_photometry`: every
+    attribute is a keyword argument of the constructor, of the same name.
+
+    Parameters
     ----------
     name, filename : str
         The cube's short name and file (None if from no file).
@@ -68,6 +74,9 @@ class CubePhotometry:
         records none. The fitted offsets are measured from the cube as it
         is, so after that correction; `~imphot_astropy.survey.write_offset_list`
         adds the two.
+    wcs : `~astropy.wcs.WCS`
+    shape : tuple of int
+        The celestial WCS and shape of the cube's band images.
     bands : dict
         Band -> `~imphot_astropy.fitting.FittedImagePhotometry`, the
         single-band fits.
@@ -99,13 +108,15 @@ class CubePhotometry:
         band's are those of ``joint[band]``).
     parameters : `lmfit.Parameters`
         All the joint fit's parameters, with uncertainties.
-    covariance : `numpy.ndarray`
+    covariance : `numpy.ndarray` or None
         The covariance of the varying parameters, in the order of
         ``covariance_names``: a sandwich covariance that allows for the
         residuals' correlation within and between the bands
         (`~imphot_astropy.survey.joint_covariance`), the source of every
         uncertainty here (dx, dy, dra, ddec, ``fwhm_at``, ``beta_at``, the
         scales).
+    covariance_names : list of str
+        The names of the varying parameters, in the order of ``covariance``.
     pivots, effective_wavelengths : dict
         Band -> the filter's pivot wavelength, and the wavelength of the
         band's image within the cube (PSF-mixture weighted), Angstrom.
@@ -117,13 +128,23 @@ class CubePhotometry:
         installed (empty otherwise).
     psf_nodes : int
         PSF mixture nodes per band (1: each band at its effective wavelength).
+    refits : int
+        How many times the joint fit was restarted from its own result.
     degrees : dict
         The degrees of the FWHM and beta polynomials fitted
         (``{"fwhm": 1, "beta": 0}``).
     notes : list of str
         Notes on the fit (a default degree capped for too few bands), also
         in ``fit_report`` and in `to_table`'s metadata (``meta``).
-    minimizer_result : `lmfit.minimizer.MinimizerResult`
+    meta : dict
+        ``FWHM_DEGREE``, ``BETA_DEGREE`` and ``NOTES``, for `to_table`'s
+        metadata.
+    fit_report : str
+        The joint fit's report (`~imphot_astropy.survey.lmfit_report`),
+        with what the pipeline had already applied.
+    minimizer_result : `lmfit.minimizer.MinimizerResult` or None
+        The joint fit's; None once sent to another process (it holds the
+        residual function, a closure over the images).
 
     Examples
     --------
@@ -133,8 +154,41 @@ class CubePhotometry:
     'CubePhotometry'
     """
 
-    def __init__(self, **attributes):
-        self.__dict__.update(attributes)
+    name: str
+    filename: str | None
+    date_obs: str | None
+    mjd_obs: float | None
+    applied: object
+    wcs: object
+    shape: tuple
+    bands: dict
+    joint: dict
+    dx: FittedValue
+    dy: FittedValue
+    dra: FittedValue
+    ddec: FittedValue
+    dra_sky: FittedValue
+    ddec_sky: FittedValue
+    scale: FittedValue
+    fsf: object
+    psf: str
+    ellipticity: str | None
+    e: FittedValue | None
+    theta: FittedValue | None
+    parameters: object
+    covariance: np.ndarray | None
+    covariance_names: list
+    pivots: dict
+    effective_wavelengths: dict
+    filter_curves: dict
+    filter_stand_ins: dict
+    psf_nodes: int
+    refits: int
+    degrees: dict
+    notes: list
+    meta: dict
+    fit_report: str
+    minimizer_result: object
 
     def __getstate__(self):
         # The minimizer's result holds the residual function (a closure over
@@ -168,30 +222,9 @@ class CubePhotometry:
         return self._poly_at(lam, "beta")
 
     def _poly_at(self, lam, prefix):
-        from .fsf import normalised_wavelength
-
-        coeffs = self.fsf.fwhm_coeffs if prefix == "fwhm" else self.fsf.beta_coeffs
-        names = [f"{prefix}_c{j}" for j in range(len(coeffs))]
-        if getattr(self, "psf", "moffat") == "elliptical":
-            # The fit's own polynomial (the fsf is the circular equivalent).
-            coeffs = np.array([self.parameters[n].value for n in names])
-        x = np.atleast_1d(normalised_wavelength(lam, self.fsf.lbrange))
-        powers = x[:, None] ** np.arange(len(coeffs))
-        values = powers @ coeffs
-        cov = self._sub_covariance(names)
-        errors = np.sqrt(np.einsum("ij,jk,ik->i", powers, cov, powers))
-        if np.ndim(lam) == 0:
-            return float(values[0]), float(errors[0])
-        return values, errors
-
-    def _sub_covariance(self, names):
-        cov = np.zeros((len(names), len(names)))
-        index = {n: i for i, n in enumerate(self.covariance_names)}
-        for a, na in enumerate(names):
-            for b, nb in enumerate(names):
-                if na in index and nb in index and self.covariance is not None:
-                    cov[a, b] = self.covariance[index[na], index[nb]]
-        return cov
+        return psf_polynomial_at(lam, prefix, fsf=self.fsf, parameters=self.parameters,
+                                 covariance=self.covariance,
+                                 covariance_names=self.covariance_names, psf=self.psf)
 
     def to_table(self):
         """One row per band (single fit, method "image") and per band of the joint fit.
@@ -228,7 +261,7 @@ class CubePhotometry:
             table["filter"] = list(results)
             table["pivot"] = [self.pivots.get(b, np.nan) for b in results]
             table["wavelength"] = [self.effective_wavelengths[b] for b in results]
-            applied = getattr(self, "applied", None)
+            applied = self.applied
             for name, value, unit in (
                     ("applied_dra", 0.0 if applied is None else applied.dra, u.arcsec),
                     ("applied_ddec", 0.0 if applied is None else applied.ddec, u.arcsec),
@@ -237,17 +270,17 @@ class CubePhotometry:
                 table[name] = np.full(len(table), value, dtype=np.float64)
                 table[name].unit = unit
             table["name"] = [self.name] * len(table)
-            if getattr(self, "psf", "moffat") == "elliptical":
+            if self.psf == "elliptical":
                 _shape_columns(table, list(results.values()))
             tables.append(table)
         table = vstack(tables, metadata_conflicts="silent")
-        table.meta["filter_curves"] = dict(getattr(self, "filter_curves", {}))
-        stand_ins = dict(getattr(self, "filter_stand_ins", {}))
+        table.meta["filter_curves"] = dict(self.filter_curves)
+        stand_ins = dict(self.filter_stand_ins)
         if stand_ins:
             table.meta["filter_stand_ins"] = stand_ins
         # The polynomial degrees fitted, and any note on them (capped defaults).
-        table.meta.update(getattr(self, "meta", {}))
-        if getattr(self, "psf", "moffat") == "elliptical":
+        table.meta.update(self.meta)
+        if self.psf == "elliptical":
             table.meta["psf"] = "elliptical"
             table.meta["ellipticity"] = self.ellipticity
         return table
@@ -263,3 +296,73 @@ def _shape_columns(table, results):
             table[column] = np.asarray(values, dtype=np.float64)
             table[column].unit = unit
 
+
+def psf_polynomial_at(lam, prefix, *, fsf, parameters, covariance, covariance_names, psf):
+    """A joint fit's FWHM or beta polynomial and its 1-sigma error at ``lam``.
+
+    What `CubePhotometry.fwhm_at` and `CubePhotometry.beta_at` return,
+    from the fit's values alone, so that the joint fit's values at each
+    band are known before its `CubePhotometry` is made.
+
+    Parameters
+    ----------
+    lam : float or array-like
+        Wavelengths (Angstrom).
+    prefix : {"fwhm", "beta"}
+        Which polynomial (coefficients ``<prefix>_c0``, ``<prefix>_c1``, ...).
+    fsf : `~imphot_astropy.survey.FSFModel`
+        The fit's FSF: its coefficients and wavelength range.
+    parameters : `lmfit.Parameters`
+        The joint fit's parameters (the coefficients of an elliptical
+        Moffat's own polynomial, whose ``fsf`` is the circular equivalent).
+    covariance : `numpy.ndarray` or None
+    covariance_names : list of str
+        The covariance of the varying parameters and their names, in order.
+    psf : {"moffat", "elliptical"}
+
+    Returns
+    -------
+    values, errors : float or `numpy.ndarray`
+        Floats for a scalar ``lam``.
+
+    Examples
+    --------
+    >>> import lmfit
+    >>> from imphot_astropy.survey import FSFModel
+    >>> fsf = FSFModel([0.7, -0.1], [2.5], (4750.0, 9350.0))
+    >>> params = lmfit.Parameters()
+    >>> params.add("fwhm_c0", 0.7)
+    >>> params.add("fwhm_c1", -0.1)
+    >>> value, error = psf_polynomial_at(7050.0, "fwhm", fsf=fsf, parameters=params,
+    ...                                  covariance=np.diag([1e-4, 4e-4]),
+    ...                                  covariance_names=["fwhm_c0", "fwhm_c1"],
+    ...                                  psf="moffat")
+    >>> round(value, 3), round(error, 3)
+    (0.7, 0.01)
+    """
+    from .fsf import normalised_wavelength
+
+    coeffs = fsf.fwhm_coeffs if prefix == "fwhm" else fsf.beta_coeffs
+    names = [f"{prefix}_c{j}" for j in range(len(coeffs))]
+    if psf == "elliptical":
+        # The fit's own polynomial (the fsf is the circular equivalent).
+        coeffs = np.array([parameters[n].value for n in names])
+    x = np.atleast_1d(normalised_wavelength(lam, fsf.lbrange))
+    powers = x[:, None] ** np.arange(len(coeffs))
+    values = powers @ coeffs
+    cov = _sub_covariance(covariance, covariance_names, names)
+    errors = np.sqrt(np.einsum("ij,jk,ik->i", powers, cov, powers))
+    if np.ndim(lam) == 0:
+        return float(values[0]), float(errors[0])
+    return values, errors
+
+
+def _sub_covariance(covariance, covariance_names, names):
+    """The covariance of the parameters ``names`` (0 for those not varied)."""
+    cov = np.zeros((len(names), len(names)))
+    index = {n: i for i, n in enumerate(covariance_names)}
+    for a, na in enumerate(names):
+        for b, nb in enumerate(names):
+            if na in index and nb in index and covariance is not None:
+                cov[a, b] = covariance[index[na], index[nb]]
+    return cov
