@@ -24,7 +24,7 @@ import numpy as np
 from astropy.io import fits
 
 from ..exceptions import UserError
-from ..io.hdus import check_hdus_readable, _check_not_cut_after_primary
+from ..io.hdus import check_hdus_readable, check_not_cut_after_primary
 from ..io.images import fits_open
 from .chunks import _ChunkReader
 from .columns import (COLUMN_NAMES, REQUIRED_COLUMNS, _BITPIX_DTYPES,
@@ -172,7 +172,7 @@ class PixTableFile:
         """Corrupted headers and truncated files, said as such (not as a
         missing column, which is what they would look like next)."""
         check_hdus_readable(hdul, self.filename)
-        _check_not_cut_after_primary(hdul, self.filename)
+        check_not_cut_after_primary(hdul, self.filename)
         for index, hdu in enumerate(hdul):
             missing = [key for key in ("BITPIX", "NAXIS") if key not in hdu.header]
             if missing:
