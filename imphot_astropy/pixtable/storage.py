@@ -26,7 +26,7 @@ from astropy.io import fits
 from ..exceptions import UserError
 from ..io.hdus import check_hdus_readable, check_not_cut_after_primary
 from ..io.images import fits_open
-from .chunks import _ChunkReader
+from .chunks import ChunkReader
 from .columns import (COLUMN_NAMES, REQUIRED_COLUMNS, BITPIX_DTYPES,
                       INTEGER_COLUMNS, SPECIFIC_COLUMNS)
 
@@ -370,7 +370,7 @@ class PixTableFile:
         --------
         See `PixTableFile`.
         """
-        return _ChunkReader(self)
+        return ChunkReader(self)
 
     def read(self, name, start, stop):
         """Read rows ``start:stop`` of one column, in native byte order.
