@@ -15,7 +15,7 @@ from ..exceptions import UserError
 from ..io import read_image, write_muse_image, check_output_path
 
 __all__ = ["apply_corrections", "parse_corrections", "shift_image",
-           "aligned_filename", "aligned_output", "write_aligned_image"]
+           "aligned_filename", "aligned_output", "write_aligned_image", "fitted_number"]
 
 _WORDS = {"xy": {"x", "y"}, "x": {"x"}, "y": {"y"}, "scale": {"scale"},
           "zero": {"zero"}}
@@ -79,7 +79,37 @@ def _require_bool(value, argname):
     return bool(value)
 
 
-def _fitted_number(imfit, name):
+def fitted_number(imfit, name):
+    """One fitted parameter of a photometry fit, checked to be a finite number.
+
+    Both the image and the cube corrections read ``dx``, ``dy``, ``scale``
+    or ``bg`` this way, so that a wrong object or a failed fit gives the same
+    `~imphot_astropy.exceptions.UserError` wherever it is applied.
+
+    Parameters
+    ----------
+    imfit : object
+        The result of ``fit_image_photometry`` or ``fit_star_photometry``
+        (anything whose attribute ``name`` has a ``.value``).
+    name : str
+        The fitted parameter, e.g. ``"dx"`` or ``"scale"``.
+
+    Returns
+    -------
+    value : float
+
+    Raises
+    ------
+    UserError
+        If ``imfit`` has no such parameter, or its value is not a finite number.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> fit = SimpleNamespace(scale=SimpleNamespace(value=1.02))
+    >>> fitted_number(fit, "scale")
+    1.02
+    """
     try:
         value = getattr(imfit, name).value
     except AttributeError:
@@ -95,13 +125,13 @@ class _Corrections:
 
     def __init__(self, imfit, names, image):
         self.names = names
-        self.dx = _fitted_number(imfit, "dx") if "x" in names else 0.0
-        self.dy = _fitted_number(imfit, "dy") if "y" in names else 0.0
-        self.scale = _fitted_number(imfit, "scale") if "scale" in names else 1.0
+        self.dx = fitted_number(imfit, "dx") if "x" in names else 0.0
+        self.dy = fitted_number(imfit, "dy") if "y" in names else 0.0
+        self.scale = fitted_number(imfit, "scale") if "scale" in names else 1.0
         if self.scale <= 0:
             raise UserError(f"imfit: the fitted scale {self.scale} is not positive; "
                             "it cannot be divided out")
-        self.bg = _fitted_number(imfit, "bg") if "zero" in names else 0.0
+        self.bg = fitted_number(imfit, "bg") if "zero" in names else 0.0
         fit_unit = getattr(imfit, "unit", None)
         if self.bg and fit_unit is not None and image.unit is not None \
                 and fit_unit != image.unit:

@@ -20,7 +20,7 @@ from astropy.wcs import WCS
 
 from ..exceptions import UserError
 from ..io import atomic_output
-from .apply import parse_corrections, _fitted_number
+from .apply import parse_corrections, fitted_number
 
 __all__ = ["apply_cube_corrections"]
 
@@ -34,9 +34,9 @@ def _numbers(fit, names):
         raise UserError(f"corrections: {', '.join(sorted(unsupported))} cannot be applied "
                         "to a cube (the fitted offsets are per band image); use xy and "
                         "scale")
-    dx = _fitted_number(fit, "dx") if "x" in names else 0.0
-    dy = _fitted_number(fit, "dy") if "y" in names else 0.0
-    scale = _fitted_number(fit, "scale") if "scale" in names else 1.0
+    dx = fitted_number(fit, "dx") if "x" in names else 0.0
+    dy = fitted_number(fit, "dy") if "y" in names else 0.0
+    scale = fitted_number(fit, "scale") if "scale" in names else 1.0
     if scale <= 0:
         raise UserError(f"fit: the fitted scale {scale} is not positive")
     return dx, dy, scale

@@ -30,14 +30,15 @@ from ..io import format_bunit, write_fits_atomically
 from ..core.moffat import moffat_fourier_transform, RadialTable
 from ..core.psf import stretched_frequency
 from ..core.transfer import REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD, BLACKMAN
-from .synthetic import random_sky, muse_wcs, _sky_fft, _hst_on_muse_grid, SYNTHETIC_UNIT
+from .synthetic import (random_sky, muse_wcs, render_sky_fft, hst_on_muse_grid,
+                        SYNTHETIC_UNIT)
 
-__all__ = ["make_exposure_cube", "write_exposure_cube", "SURVEY_FILTERS"]
+__all__ = ["make_exposure_cube", "write_exposure_cube", "SURVEY_FILTERS", "DEFAULT_SCALES"]
 
 #: The HST bands that overlap the MUSE wavelength range.
 SURVEY_FILTERS = ("F606W", "F775W", "F814W", "F850LP")
-
-_DEFAULT_SCALES = {"F606W": 1.10, "F775W": 0.95, "F814W": 1.00, "F850LP": 1.05}
+#: The MUSE/HST flux scale of each band when ``scales`` is not given.
+DEFAULT_SCALES = {"F606W": 1.10, "F775W": 0.95, "F814W": 1.00, "F850LP": 1.05}
 
 
 def _cube_wcs(celestial, wave0, step):
@@ -170,7 +171,7 @@ def make_exposure_cube(shape=(150, 150), nplanes=300, wave_range=(4750.0, 9350.0
     """
     if oversample % 2 != 1:
         raise ValueError("oversample must be odd")
-    scales = dict(_DEFAULT_SCALES if scales is None else scales)
+    scales = dict(DEFAULT_SCALES if scales is None else scales)
     missing = [f for f in filters if f not in scales]
     if missing:
         raise ValueError(f"scales: no flux scale for {missing}")
@@ -182,7 +183,7 @@ def make_exposure_cube(shape=(150, 150), nplanes=300, wave_range=(4750.0, 9350.0
     fwhms = fwhm[0] + slope * (wavelengths - wave_range[0]) / (wave_range[1] - wave_range[0])
 
     pad = 16
-    sky_fft, fine_shape, sub = _sky_fft(sources, shape, oversample, pad, pixel_scale)
+    sky_fft, fine_shape, sub = render_sky_fft(sources, shape, oversample, pad, pixel_scale)
     data = _render_planes(sky_fft, fine_shape, sub, oversample, pad, shape, fwhms, beta,
                           dx, dy, e, theta)
     data += np.float32(bg)
@@ -200,7 +201,7 @@ def make_exposure_cube(shape=(150, 150), nplanes=300, wave_range=(4750.0, 9350.0
     # Flat spectra: the HST sky on the MUSE grid is the same in every band.
     crop = (slice(pad * oversample, (pad + shape[0]) * oversample),
             slice(pad * oversample, (pad + shape[1]) * oversample))
-    hst_sky = _hst_on_muse_grid(sky_fft, fine_shape, sub, oversample, crop, hst_fwhm,
+    hst_sky = hst_on_muse_grid(sky_fft, fine_shape, sub, oversample, crop, hst_fwhm,
                                 hst_beta)
     hst_header = fits.Header()
     hst_header[REGRID_FILTER_KEYWORD] = (BLACKMAN, "anti-aliasing filter of the regridding")

@@ -23,10 +23,10 @@ from astropy.time import Time
 
 from ..fitting import photometry_table
 from ..fitting.quality import quality_columns
-from ..fitting.results import _ANGULAR
+from ..fitting.results import ANGULAR_PARAMETERS
 from ..report import seeing_fwhm
 from ..survey.cube_fit import polynomial_degrees
-from .exposures import SURVEY_FILTERS, _DEFAULT_SCALES
+from .exposures import SURVEY_FILTERS, DEFAULT_SCALES
 from .synthetic import SYNTHETIC_UNIT
 
 __all__ = ["make_survey_table"]
@@ -131,7 +131,7 @@ def _table(rows, filters):
     table = Table(rows=rows, names=list(rows[0]))
     for name in table.colnames:
         base = name.removesuffix("_err")
-        if base in _ANGULAR or name in ("applied_dra", "applied_ddec"):
+        if base in ANGULAR_PARAMETERS or name in ("applied_dra", "applied_ddec"):
             table[name].unit = u.arcsec
         elif base == "bg":
             table[name].unit = SYNTHETIC_UNIT
@@ -239,7 +239,7 @@ def make_survey_table(n_exposures=20, filters=SURVEY_FILTERS, offset=(0.05, -0.0
     cos_dec = float(np.cos(np.radians(dec)))
     rng = np.random.default_rng(seed)
     times, seeing, airmass = _conditions(n_exposures, rng, start)
-    scales = dict(_DEFAULT_SCALES if scales is None else scales)
+    scales = dict(DEFAULT_SCALES if scales is None else scales)
     noise = {"offset": 0.003, "fwhm": 0.003, "scale": 0.002, "bg": 0.004}
     rows, headers, truths = [], {}, []
     for i in range(n_exposures):

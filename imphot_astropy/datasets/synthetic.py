@@ -27,7 +27,7 @@ from ..core.transfer import (blackman_window, REGRID_FILTER_KEYWORD,
 from ..io.units import MUSE_FLUX_UNIT
 
 __all__ = ["SyntheticSource", "random_sky", "muse_wcs", "sample_galaxies",
-           "make_synthetic_pair"]
+           "make_synthetic_pair", "render_sky_fft", "hst_on_muse_grid"]
 
 #: The flux unit of the synthetic images.
 SYNTHETIC_UNIT = u.Unit(1e-20 * MUSE_FLUX_UNIT)
@@ -194,11 +194,44 @@ def _convolve_and_shift(sky_fft, fine_shape, kernel_fft, shift_x, shift_y, sub):
     return np.fft.irfft2(sky_fft * kernel_fft * phase, s=fine_shape)
 
 
-def _sky_fft(sources, shape, oversample, pad, pixel_scale):
+def render_sky_fft(sources, shape, oversample, pad, pixel_scale):
     """The FFT of the sky on the padded sub-pixel grid.
 
     Stars are added as exact point sources (phase ramps), so that they sit
-    at their true sub-pixel positions.
+    at their true sub-pixel positions. The synthetic images and exposure
+    cubes convolve this one FFT with each PSF, so that HST and MUSE see the
+    same sky.
+
+    Parameters
+    ----------
+    sources : list of `SyntheticSource`
+        Positions in MUSE pixels of the unpadded grid.
+    shape : tuple of int
+        The MUSE image's (ny, nx).
+    oversample : int
+        Sub-pixels per MUSE pixel along each axis.
+    pad : int
+        MUSE pixels added on each side (room for the PSF wings).
+    pixel_scale : float
+        Arcsec per MUSE pixel.
+
+    Returns
+    -------
+    sky_fft : `numpy.ndarray`
+        The real-input FFT (`numpy.fft.rfft2`) of the sub-pixel sky.
+    fine_shape : tuple of int
+        The shape of the padded sub-pixel grid.
+    sub : float
+        Arcsec per sub-pixel.
+
+    Examples
+    --------
+    >>> star = SyntheticSource(10.0, 10.0, 100.0)
+    >>> fft, fine_shape, sub = render_sky_fft([star], (20, 20), 3, 4, 0.2)
+    >>> fine_shape, round(sub, 4)
+    ((84, 84), 0.0667)
+    >>> round(float(fft[0, 0].real), 6)  # the zero frequency is the total flux
+    100.0
     """
     ny, nx = shape
     fine_shape = ((ny + 2 * pad) * oversample, (nx + 2 * pad) * oversample)
@@ -216,8 +249,38 @@ def _sky_fft(sources, shape, oversample, pad, pixel_scale):
     return sky_fft, fine_shape, sub
 
 
-def _hst_on_muse_grid(sky_fft, fine_shape, sub, oversample, crop, hst_fwhm, hst_beta):
-    """The HST-PSF-convolved sky, anti-alias filtered, sampled at MUSE pixels."""
+def hst_on_muse_grid(sky_fft, fine_shape, sub, oversample, crop, hst_fwhm, hst_beta):
+    """The HST-PSF-convolved sky, anti-alias filtered, sampled at MUSE pixels.
+
+    A Blackman window cut at the MUSE Nyquist frequency stands for the
+    anti-alias filter of ``regrid_hst_to_muse``, so the synthetic HST image
+    looks like a real HST image resampled to the MUSE grid.
+
+    Parameters
+    ----------
+    sky_fft, fine_shape, sub
+        As returned by `render_sky_fft`.
+    oversample : int
+        Odd number of sub-pixels per MUSE pixel (the central one is sampled).
+    crop : tuple of slice
+        The sub-pixel region of the unpadded image.
+    hst_fwhm, hst_beta : float
+        The HST Moffat PSF (FWHM in arcsec).
+
+    Returns
+    -------
+    image : `numpy.ndarray`
+        Flux per MUSE pixel, of shape ``crop``'s extent / ``oversample``.
+
+    Examples
+    --------
+    >>> fft, fine_shape, sub = render_sky_fft([SyntheticSource(10.0, 10.0, 100.0)],
+    ...                                       (20, 20), 3, 4, 0.2)
+    >>> crop = (slice(12, 72), slice(12, 72))
+    >>> hst = hst_on_muse_grid(fft, fine_shape, sub, 3, crop, 0.085, 1.6)
+    >>> hst.shape, round(float(hst.sum()))
+    ((20, 20), 100)
+    """
     fy = np.fft.fftfreq(fine_shape[0], 1.0 / oversample)
     fx = np.fft.rfftfreq(fine_shape[1], 1.0 / oversample)
     # Frequencies in cycles per MUSE pixel; the window cuts at 0.5 (Nyquist).
@@ -289,7 +352,7 @@ def make_synthetic_pair(shape=(150, 150), fwhm=0.65, beta=2.5, scale=1.2, bg=0.0
     if sources is None:
         sources = random_sky(shape, seed=seed)
     pad = 16
-    sky_fft, fine_shape, sub = _sky_fft(sources, shape, oversample, pad, pixel_scale)
+    sky_fft, fine_shape, sub = render_sky_fft(sources, shape, oversample, pad, pixel_scale)
     ny, nx = shape
     crop = (slice(pad * oversample, (pad + ny) * oversample),
             slice(pad * oversample, (pad + nx) * oversample))
@@ -301,7 +364,7 @@ def make_synthetic_pair(shape=(150, 150), fwhm=0.65, beta=2.5, scale=1.2, bg=0.0
     rng = np.random.default_rng(seed + 1)
     muse = scale * muse + bg + rng.normal(0.0, noise, size=shape) if noise > 0 else scale * muse + bg
 
-    hst = _hst_on_muse_grid(sky_fft, fine_shape, sub, oversample, crop, hst_fwhm, hst_beta)
+    hst = hst_on_muse_grid(sky_fft, fine_shape, sub, oversample, crop, hst_fwhm, hst_beta)
     if hst_noise > 0:
         hst = hst + np.random.default_rng(seed + 2).normal(0.0, hst_noise, size=shape)
 

@@ -42,7 +42,7 @@ import numpy as np
 __all__ = ["QualityFlag", "FitQuality", "FLAG_NAMES", "parameters_at_bounds",
            "hst_blank_reason", "muse_band", "image_quality", "star_quality", "quality_columns",
            "flag_outliers", "GOODNESS_RANGE", "STAR_MASKED_LIMIT", "IMAGE_MASKED_LIMIT",
-           "HST_ZERO_LIMIT", "OUTLIER_LIMIT"]
+           "HST_ZERO_LIMIT", "OUTLIER_LIMIT", "OUTLIER_QUANTITIES", "robust_sigma"]
 
 #: The flag names, in the order of their table columns.
 FLAG_NAMES = ("bound", "masked", "hst", "goodness", "outlier", "uncertain")
@@ -58,10 +58,10 @@ IMAGE_MASKED_LIMIT = 0.75
 HST_ZERO_LIMIT = 0.5
 #: Flag an exposure whose value lies this many robust sigmas from the median.
 OUTLIER_LIMIT = 5.0
-# The quantities compared between exposures, and their floors (a robust
-# sigma below these is treated as this, so that exposures that agree to
-# within measurement precision are not flagged for tiny differences).
-_OUTLIER_QUANTITIES = {"dx": 0.01, "dy": 0.01, "scale": 0.005, "fwhm": 0.005}
+#: The quantities compared between exposures, and their floors (a robust
+#: sigma below these is treated as this, so that exposures that agree to
+#: within measurement precision are not flagged for tiny differences).
+OUTLIER_QUANTITIES = {"dx": 0.01, "dy": 0.01, "scale": 0.005, "fwhm": 0.005}
 
 
 class QualityFlag:
@@ -389,7 +389,28 @@ def quality_columns(result):
     return columns
 
 
-def _robust_sigma(values):
+def robust_sigma(values):
+    """The median of some values and their robust sigma (1.4826 times the MAD).
+
+    The scaled median absolute deviation equals the standard deviation for
+    Gaussian values but ignores a few wild ones, so one failed exposure does
+    not hide itself by widening the spread it is judged against.
+
+    Parameters
+    ----------
+    values : array-like
+        Finite numbers.
+
+    Returns
+    -------
+    median, sigma : float
+
+    Examples
+    --------
+    >>> median, sigma = robust_sigma([1.0, 2.0, 3.0, 4.0, 100.0])
+    >>> float(median), round(float(sigma), 4)
+    (3.0, 1.4826)
+    """
     median = np.median(values)
     return median, 1.4826 * np.median(np.abs(values - median))
 
@@ -442,9 +463,9 @@ def flag_outliers(table, limit=OUTLIER_LIMIT, results=None, quantities=None):
         rows = [i for i, k in enumerate(keys) if k == key]
         if len(rows) < 3:
             continue
-        for quantity, floor in (quantities or _OUTLIER_QUANTITIES).items():
+        for quantity, floor in (quantities or OUTLIER_QUANTITIES).items():
             values = np.asarray(table[quantity][rows], dtype=float)
-            median, sigma = _robust_sigma(values)
+            median, sigma = robust_sigma(values)
             sigma = max(sigma, floor)
             for row, value in zip(rows, values):
                 if abs(value - median) > limit * sigma:

@@ -9,12 +9,14 @@ from astropy.table import Table
 from .provenance import table_meta
 
 __all__ = ["FittedValue", "FittedPhotometry", "FittedImagePhotometry",
-           "photometry_table", "print_quality_flags", "sky_offsets"]
+           "photometry_table", "print_quality_flags", "sky_offsets",
+           "ANGULAR_PARAMETERS"]
 
 # The parameters every method reports, in the column order of summary().
 _COMMON_PARAMETERS = ("scale", "fwhm", "beta", "bg", "dx", "dy", "dra", "ddec",
                       "dra_sky", "ddec_sky")
-_ANGULAR = {"fwhm", "dx", "dy", "dra", "ddec", "dra_sky", "ddec_sky"}
+#: The fitted parameters that are angles (arcsec in tables and summaries).
+ANGULAR_PARAMETERS = {"fwhm", "dx", "dy", "dra", "ddec", "dra_sky", "ddec_sky"}
 # The elliptical Moffat's shape (``psf="elliptical"``), and the units of
 # their columns. A result of the circular Moffat has neither attribute nor
 # column: its tables keep the reference's columns exactly, and in a table
@@ -463,7 +465,7 @@ class FittedPhotometry:
 
 def _column_unit(name, result):
     base = name.replace("_err", "")
-    if base in _ANGULAR:
+    if base in ANGULAR_PARAMETERS:
         return u.arcsec
     if base in ("bg", "rms_error"):
         return result.unit

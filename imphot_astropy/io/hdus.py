@@ -27,7 +27,7 @@ from ..exceptions import UserError
 
 __all__ = ["select_data_hdu", "describe_hdus", "header_from_meta", "merged_header",
            "data_headers", "check_not_truncated", "check_hdus_readable",
-           "AUXILIARY_EXTNAMES"]
+           "AUXILIARY_EXTNAMES", "header_shape", "check_not_cut_after_primary"]
 
 #: The names of HDUs that hold planes beside the data (variance, errors,
 #: data-quality flags, weights, contexts); never chosen as the data.
@@ -46,8 +46,29 @@ _KNOWN_HDUS = _IMAGE_HDUS + (fits.BinTableHDU, fits.TableHDU, fits.GroupsHDU)
 _FITS_BLOCK = 2880
 
 
-def _header_shape(header):
-    """The numpy shape declared by a header, read without touching the data."""
+def header_shape(header):
+    """The numpy shape declared by a header, read without touching the data.
+
+    Tile-compressed images declare their shape in ``ZNAXISn``, the others in
+    ``NAXISn``; numpy order is the reverse of FITS order.
+
+    Parameters
+    ----------
+    header : `~astropy.io.fits.Header`
+
+    Returns
+    -------
+    shape : tuple of int
+        Empty for a header without data.
+
+    Examples
+    --------
+    >>> from astropy.io import fits
+    >>> header_shape(fits.ImageHDU(np.zeros((3, 4, 5), np.float32)).header)
+    (3, 4, 5)
+    >>> header_shape(fits.PrimaryHDU().header)
+    ()
+    """
     naxis = int(header.get("NAXIS", 0) or 0)
     if isinstance(header.get("ZNAXIS"), int):  # tile-compressed image
         return tuple(int(header.get(f"ZNAXIS{i}", 0)) for i in range(header["ZNAXIS"], 0, -1))
@@ -57,7 +78,7 @@ def _header_shape(header):
 def _shape_of(hdu):
     if isinstance(hdu, fits.CompImageHDU):
         return tuple(hdu.shape)
-    return _header_shape(hdu.header)
+    return header_shape(hdu.header)
 
 
 def describe_hdus(hdulist):
@@ -163,14 +184,34 @@ def _check_known_hdus(hdulist, label):
                             f"{first!r}), so what the HDU holds cannot be read")
 
 
-def _check_not_cut_after_primary(hdulist, label):
+def check_not_cut_after_primary(hdulist, label):
     """A file that has only a primary header, without data, was cut after it.
 
     MUSE and HST products keep their data in extensions; a file reduced to
     its primary header (a copy stopped after the first 2880-byte blocks) is
     otherwise only "without data".
+
+    Parameters
+    ----------
+    hdulist : `~astropy.io.fits.HDUList`
+    label : str
+        Names the file in the message.
+
+    Raises
+    ------
+    UserError
+        If the file is a lone primary header that declares no data.
+
+    Examples
+    --------
+    >>> from astropy.io import fits
+    >>> check_not_cut_after_primary(fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU()]), "a.fits")
+    >>> check_not_cut_after_primary(fits.HDUList([fits.PrimaryHDU()]), "a.fits")
+    Traceback (most recent call last):
+    ...
+    imphot_astropy.exceptions.UserError: a.fits: the file is truncated: ...
     """
-    if len(hdulist) != 1 or _header_shape(hdulist[0].header):
+    if len(hdulist) != 1 or header_shape(hdulist[0].header):
         return
     filename = hdulist.filename()
     size = (f" ({os.path.getsize(filename)} bytes)" if filename and os.path.isfile(filename)
@@ -260,7 +301,7 @@ def select_data_hdu(hdulist, label, ndims=(2,)):
         _refuse(hdulist, label, "the file has no DATA or SCI HDU, only auxiliary planes "
                 f"({', '.join(names[i] for i in auxiliary)}), which are not the data")
     _check_file_size(hdulist, label)
-    _check_not_cut_after_primary(hdulist, label)
+    check_not_cut_after_primary(hdulist, label)
     _refuse(hdulist, label, f"the file has no DATA extension and no {what} image "
             "(nor a SCI extension)")
 

@@ -14,7 +14,7 @@ from astropy.wcs.utils import proj_plane_pixel_scales
 
 from ..exceptions import UserError
 from .units import flux_unit_from_header
-from .hdus import select_data_hdu, header_from_meta, check_not_truncated, _header_shape
+from .hdus import select_data_hdu, header_from_meta, check_not_truncated, header_shape
 from .mpdaf_objects import is_mpdaf_object, mpdaf_hdulist
 
 __all__ = ["ImageData", "read_image", "celestial_wcs", "file_base_name", "open_fits",
@@ -249,7 +249,7 @@ def _variance_from_hdus(hdulist, shape, filename):
     """Return the variance from a STAT (variance) or ERR (sigma) extension."""
     names = [hdu.name.upper() for hdu in hdulist]
     for extname, power in (("STAT", 1), ("ERR", 2)):
-        if extname in names and _header_shape(hdulist[extname].header):
+        if extname in names and header_shape(hdulist[extname].header):
             check_not_truncated(hdulist, hdulist.index_of(extname), filename)
             values = np.array(hdulist[extname].data, dtype=np.float64)
             if values.shape != shape:

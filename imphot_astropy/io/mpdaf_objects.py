@@ -23,7 +23,7 @@ import astropy.units as u
 from astropy.io import fits
 
 from ..exceptions import UserError
-from .units import _parse_bunit
+from .units import parse_bunit
 
 __all__ = ["is_mpdaf_object", "mpdaf_headers", "mpdaf_hdulist"]
 
@@ -130,7 +130,7 @@ def _set_unit_keywords(header, unit, argname):
                         "astropy knows") from None
     fscale = header.get("FSCALE")
     bunit = header.get("BUNIT")
-    as_read = _parse_bunit(bunit.strip()) if isinstance(bunit, str) and bunit.strip() \
+    as_read = parse_bunit(bunit.strip()) if isinstance(bunit, str) and bunit.strip() \
         else None
     if (isinstance(fscale, (int, float)) and fscale > 0 and as_read is not None
             and _same_unit(as_read, unit)):

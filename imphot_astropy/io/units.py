@@ -5,7 +5,7 @@ import warnings
 import astropy.units as u
 
 __all__ = ["flux_unit_from_header", "unparseable_bunit", "format_bunit",
-           "MUSE_FLUX_UNIT"]
+           "MUSE_FLUX_UNIT", "parse_bunit"]
 
 #: The flux-density unit in which MUSE pipeline products are calibrated,
 #: apart from the 1e-20 scale factor that is usually kept in FSCALE or BUNIT.
@@ -67,7 +67,7 @@ def flux_unit_from_header(header, filename="image"):
     bunit = header.get("BUNIT")
     if isinstance(bunit, str) and bunit.strip():
         text = bunit.strip()
-        unit = _parse_bunit(text)
+        unit = parse_bunit(text)
         if unit is not None:
             return unit, None
         return (u.dimensionless_unscaled,
@@ -91,8 +91,28 @@ def flux_unit_from_header(header, filename="image"):
             "dimensionless")
 
 
-def _parse_bunit(text):
-    """The unit a BUNIT text means, or None if it cannot be parsed."""
+def parse_bunit(text):
+    """The unit a BUNIT text means, or None if it cannot be parsed.
+
+    HST spellings that astropy does not read (such as ``ELECTRONS/S``) are
+    looked up first; then the FITS and the generic unit formats are tried.
+
+    Parameters
+    ----------
+    text : str
+        The stripped value of a BUNIT keyword.
+
+    Returns
+    -------
+    unit : `~astropy.units.UnitBase` or None
+
+    Examples
+    --------
+    >>> parse_bunit("10**(-20)*erg/s/cm**2/Angstrom")
+    Unit("1e-20 erg / (Angstrom s cm2)")
+    >>> parse_bunit("not a unit") is None
+    True
+    """
     if text.upper() in _HST_UNIT_SPELLINGS:
         return _HST_UNIT_SPELLINGS[text.upper()]
     for fmt in ("fits", "generic"):
@@ -127,7 +147,7 @@ def unparseable_bunit(header):
     if header is None:
         return None
     bunit = header.get("BUNIT")
-    if isinstance(bunit, str) and bunit.strip() and _parse_bunit(bunit.strip()) is None:
+    if isinstance(bunit, str) and bunit.strip() and parse_bunit(bunit.strip()) is None:
         return bunit.strip()
     return None
 

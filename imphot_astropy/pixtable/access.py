@@ -6,12 +6,11 @@ import numpy as np
 import astropy.units as u
 
 from ..exceptions import UserError
-from .columns import COLUMN_NAMES
+from .columns import COLUMN_NAMES, native_column
 from .origin import decode_ifu, decode_slice
 
 __all__ = []
 
-_FLOAT_COLUMNS = ("xpos", "ypos", "lambda", "data", "stat", "weight")
 _LIMIT_KEYS = {"xpos": "X", "ypos": "Y", "lambda": "LAMBDA"}
 
 
@@ -136,7 +135,7 @@ class _ColumnAccess:
             ksel = ksel[0]
         # A scalar is broadcast over the selected rows, as in MPDAF.
         scalar = ksel is not None and np.ndim(data) == 0
-        values = _native_copy(np.atleast_1d(data) if scalar else data, name)
+        values = native_column(np.atleast_1d(data) if scalar else data, name)
         if scalar:
             values = values[0]
         if ksel is None:
@@ -464,28 +463,6 @@ class _ColumnAccess:
         if weight is not None:
             row["weight"] = weight
         return row
-
-
-def _native_copy(values, name):
-    """Copy column values into a 1-D array of native byte order."""
-    array = np.array(values)
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array[:, 0]
-    if array.ndim != 1:
-        raise UserError(f"{name}: expected a 1-D column, got shape "
-                        f"{array.shape}")
-    if name in _FLOAT_COLUMNS:
-        if array.dtype.kind not in "fiu":
-            raise UserError(f"{name}: expected numbers, got {array.dtype}")
-        if array.dtype.kind != "f":
-            array = array.astype(np.float64)
-    elif array.size and array.dtype.kind not in "iu":
-        raise UserError(f"{name}: expected integers, got {array.dtype}")
-    else:
-        array = array.astype(np.int32)
-    if not array.dtype.isnative:
-        array = array.astype(array.dtype.newbyteorder("="))
-    return array
 
 
 def _index(column, ksel, name):

@@ -11,15 +11,43 @@ import numpy as np
 
 from ..exceptions import UserError
 
-__all__ = ["GATHER_BLOCK"]
+__all__ = ["GATHER_BLOCK", "ChunkReader"]
 
 # Rows per positional read when gathering scattered rows: a span of this
 # many rows is read at once (at most 256 kB per 4-byte column).
 GATHER_BLOCK = 65536
 
 
-class _ChunkReader:
-    """Positional reads of row ranges of a pixel-table file."""
+class ChunkReader:
+    """Positional reads of row ranges of a pixel-table file.
+
+    Made by ``PixTableFile.reader()``;
+    as a context manager it holds one file descriptor for all the reads of
+    a selection, instead of a memory map whose touched pages would stay
+    resident.
+
+    Parameters
+    ----------
+    ptfile : `~imphot_astropy.pixtable.storage.PixTableFile`
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from imphot_astropy.datasets import make_synthetic_pixtable
+    >>> from imphot_astropy.pixtable.storage import PixTableFile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> name = os.path.join(tmp.name, "pt.fits")
+    >>> make_synthetic_pixtable(name, nrows=1000)
+    >>> ptfile = PixTableFile(name)
+    >>> with ChunkReader(ptfile) as reader:
+    ...     rows = reader.read(["dq", "data"], 10, 14)
+    ...     picked = reader.take(["dq"], [3, 500, 999])
+    >>> rows["data"].shape, picked["dq"].shape
+    ((4,), (3,))
+    >>> bool((rows["data"] == ptfile.read("data", 10, 14)).all())
+    True
+    >>> tmp.cleanup()
+    """
 
     def __init__(self, ptfile):
         self.ptfile = ptfile

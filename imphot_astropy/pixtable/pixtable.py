@@ -10,8 +10,8 @@ from astropy.io import fits
 from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
-from .access import _ColumnAccess, _native_copy
-from .columns import KEYWORD, REQUIRED_COLUMNS, parse_unit
+from .access import _ColumnAccess
+from .columns import KEYWORD, REQUIRED_COLUMNS, native_column, parse_unit
 from .detector import _DetectorAndSky
 from .selection import _Selection
 from .storage import PixTableFile
@@ -166,7 +166,7 @@ class PixTable(_ColumnAccess, _Selection, _DetectorAndSky):
         self.wcs = u.Unit(wcs)
         self.wave = u.Unit(wave)
         self.unit_data = u.Unit(unit_data)
-        arrays = {name: _native_copy(value, name)
+        arrays = {name: native_column(value, name)
                   for name, value in columns.items() if value is not None}
         lengths = {name: len(array) for name, array in arrays.items()}
         self.nrows = lengths["xpos"]

@@ -24,11 +24,11 @@ import numpy as np
 from astropy.io import fits
 
 from ..exceptions import UserError
-from ..io.hdus import check_hdus_readable, _check_not_cut_after_primary
+from ..io.hdus import check_hdus_readable, check_not_cut_after_primary
 from ..io.images import fits_open
-from .chunks import _ChunkReader
-from .columns import (COLUMN_NAMES, REQUIRED_COLUMNS, _BITPIX_DTYPES,
-                      _INTEGER_COLUMNS, _SPECIFIC_COLUMNS)
+from .chunks import ChunkReader
+from .columns import (COLUMN_NAMES, REQUIRED_COLUMNS, BITPIX_DTYPES,
+                      INTEGER_COLUMNS, SPECIFIC_COLUMNS)
 
 __all__ = ["ColumnLayout", "PixTableFile"]
 
@@ -172,7 +172,7 @@ class PixTableFile:
         """Corrupted headers and truncated files, said as such (not as a
         missing column, which is what they would look like next)."""
         check_hdus_readable(hdul, self.filename)
-        _check_not_cut_after_primary(hdul, self.filename)
+        check_not_cut_after_primary(hdul, self.filename)
         for index, hdu in enumerate(hdul):
             missing = [key for key in ("BITPIX", "NAXIS") if key not in hdu.header]
             if missing:
@@ -206,10 +206,10 @@ class PixTableFile:
         """Refuse files without any column specific to pixel tables (data,
         stat and dq are also the extensions of MUSE cubes and images)."""
         names = {str(name).lower() for name in names}
-        if not names & set(_SPECIFIC_COLUMNS):
+        if not names & set(SPECIFIC_COLUMNS):
             raise self._not_a_pixtable(
                 f"{where} " + (", ".join(sorted(names)) or "none")
-                + ", without any of " + ", ".join(_SPECIFIC_COLUMNS))
+                + ", without any of " + ", ".join(SPECIFIC_COLUMNS))
 
     def _not_a_pixtable(self, what):
         return UserError(
@@ -278,7 +278,7 @@ class PixTableFile:
                 raise UserError(f"{self.filename}: extension '{name}' is "
                                 "scaled (BSCALE/BZERO), which pixel tables "
                                 "never are")
-            dtype = np.dtype(_BITPIX_DTYPES[header["BITPIX"]])
+            dtype = np.dtype(BITPIX_DTYPES[header["BITPIX"]])
             lengths[name] = shape[-1]
             if in_memory:
                 values = np.asarray(hdu.data).reshape(-1)
@@ -312,7 +312,7 @@ class PixTableFile:
                                     f"{self._nrows}")
         for name, layout in columns.items():
             kind = layout.dtype.kind
-            wanted = "iu" if name in _INTEGER_COLUMNS else "f"
+            wanted = "iu" if name in INTEGER_COLUMNS else "f"
             if kind not in wanted:
                 raise UserError(f"{self.filename}: column '{name}' has type "
                                 f"{layout.dtype}, expected "
@@ -370,7 +370,7 @@ class PixTableFile:
         --------
         See `PixTableFile`.
         """
-        return _ChunkReader(self)
+        return ChunkReader(self)
 
     def read(self, name, start, stop):
         """Read rows ``start:stop`` of one column, in native byte order.

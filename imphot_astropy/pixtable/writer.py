@@ -10,7 +10,7 @@ import numpy as np
 from astropy.io import fits
 
 from ..io import atomic_output, format_bunit
-from .columns import DISK_DTYPES, _INTEGER_COLUMNS
+from .columns import DISK_DTYPES, INTEGER_COLUMNS
 
 __all__ = ["write_pixtable"]
 
@@ -155,7 +155,7 @@ class _FileWriter:
 
     def _table_header(self, nrows, units):
         columns = [fits.Column(name=name,
-                               format="1J" if name in _INTEGER_COLUMNS
+                               format="1J" if name in INTEGER_COLUMNS
                                else "1E",
                                unit=format_bunit(units.get(name)))
                    for name in self.names]

@@ -18,7 +18,7 @@ from astropy.table import Table, vstack
 
 from ..exceptions import UserError
 # The batch flags' median and robust sigma (1.4826 MAD), and their outlier rule.
-from ..fitting.quality import OUTLIER_LIMIT, _OUTLIER_QUANTITIES, _robust_sigma, flag_outliers
+from ..fitting.quality import OUTLIER_LIMIT, OUTLIER_QUANTITIES, robust_sigma, flag_outliers
 
 __all__ = ["SurveySummary", "summarise_survey", "read_survey_table", "observing_conditions",
            "seeing_fwhm", "SEEING_EXPONENTS", "REFERENCE_WAVELENGTH"]
@@ -39,7 +39,7 @@ _REQUIRED = ("name", "method", "filter", "wavelength", "date_obs", "mjd_obs", "d
 # ΔDec), not the difference of RA coordinates (which grows as 1 / cos δ), so
 # the outliers are found on those, with the batch flags' floors of dx, dy.
 _SKY_OUTLIER_QUANTITIES = {{"dx": "dra_sky", "dy": "ddec_sky"}.get(q, q): floor
-                           for q, floor in _OUTLIER_QUANTITIES.items()}
+                           for q, floor in OUTLIER_QUANTITIES.items()}
 # The pipeline's correction already applied (differences of coordinates,
 # arcsec; absent from tables written before these columns existed).
 _APPLIED = {"applied_dra": 0.0, "applied_ddec": 0.0, "applied_flux_scale": np.nan}
@@ -278,7 +278,7 @@ class SurveySummary:
         for q in ["dra_sky", "ddec_sky"] + [f"fwhm_{b}" for b in self.reference_bands]:
             values = np.asarray(t[q], dtype=float)
             values = values[np.isfinite(values)]
-            median, scatter = _robust_sigma(values) if values.size else (np.nan, np.nan)
+            median, scatter = robust_sigma(values) if values.size else (np.nan, np.nan)
             stats[f"median_{q}"], stats[f"scatter_{q}"] = float(median), float(scatter)
         return stats
 

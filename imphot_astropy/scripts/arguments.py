@@ -15,7 +15,7 @@ from ..exceptions import UserError
 
 __all__ = ["ImphotArgumentParser", "extract_function_args", "report_interrupted", "run_command",
            "INTERRUPTED_STATUS", "FIT_IMAGE", "FIT_STAR",
-           "FIT_BOTH", "add_timeout_option", "command_timeout"]
+           "FIT_BOTH", "add_timeout_option", "command_timeout", "dask_client"]
 
 #: Options of `~imphot_astropy.fit_image_photometry`.
 FIT_IMAGE = 1
@@ -426,6 +426,46 @@ def command_timeout(timeout, scheduler, default):
     if timeout is None:
         return float(default)
     return float(timeout) if timeout > 0 else None
+
+
+def dask_client(address):
+    """A Dask client on the scheduler given by ``--scheduler``, or None.
+
+    ``distributed`` is imported only here, so that the commands start
+    without it and work where it is not installed.
+
+    Parameters
+    ----------
+    address : str or None
+        The scheduler's address (e.g. ``tcp://host:8786``); None for no
+        cluster (the fits then run in local processes).
+
+    Returns
+    -------
+    client : ``distributed.Client`` or None
+
+    Raises
+    ------
+    UserError
+        Naming ``--scheduler`` if ``distributed`` is not installed or the
+        scheduler cannot be reached within 30 s.
+
+    Examples
+    --------
+    >>> dask_client(None) is None
+    True
+    """
+    if address is None:
+        return None
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UserError("--scheduler: the optional 'distributed' package is not "
+                        "installed") from None
+    try:
+        return Client(address, timeout=30)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UserError(f"--scheduler: cannot reach {address} ({exc})") from None
 
 
 def run_command(parser, argv, prog, run):

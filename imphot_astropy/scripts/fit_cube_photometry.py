@@ -146,11 +146,11 @@ def _run_fits(options, cubes, kwargs, prog):
     from ..batch import FitCubePhotometryMP
     from ..exceptions import WorkerError
     from ..utils import progress_bar
-    from .fit_photometry import _dask_client
+    from .arguments import dask_client
 
     results, errors = [], []
     hst_images = kwargs.pop("hst_images")
-    client = _dask_client(options.scheduler)
+    client = dask_client(options.scheduler)
     try:
         with FitCubePhotometryMP(cubes, hst_images, kwargs, nworker=options.nprocess,
                                  client=client, timeout=options.timeout) as fits, \

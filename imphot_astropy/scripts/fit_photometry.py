@@ -28,7 +28,7 @@ import sys
 # imported by the functions that run a fit.
 from ..exceptions import UserError, WorkerError
 from .arguments import (ImphotArgumentParser, FIT_BOTH, extract_function_args,
-                        run_command, add_timeout_option, command_timeout)
+                        run_command, add_timeout_option, command_timeout, dask_client)
 
 __all__ = ["main", "fit_photometry_main", "DEFAULT_TIMEOUT"]
 
@@ -118,26 +118,12 @@ def _fit_one(function, options, kwargs, report):
 
 
 def _fit_many(iterator_class, options, kwargs, report):
-    client = _dask_client(options.scheduler)
+    client = dask_client(options.scheduler)
     try:
         _iterate(iterator_class, options, kwargs, report, client)
     finally:
         if client is not None:
             client.close()
-
-
-def _dask_client(address):
-    if address is None:
-        return None
-    try:
-        from distributed import Client
-    except ImportError:
-        raise UserError("--scheduler: the optional 'distributed' package is not "
-                        "installed") from None
-    try:
-        return Client(address, timeout=30)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise UserError(f"--scheduler: cannot reach {address} ({exc})") from None
 
 
 def _iterate(iterator_class, options, kwargs, report, client):

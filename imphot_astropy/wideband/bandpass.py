@@ -16,7 +16,7 @@ from ..exceptions import UserError
 from ..utils import NoProgress, progress_bar, worker_count
 from .cubes import open_cube
 from .curves import read_filter_curve
-from .planesums import WeightedPlaneSums, _Scratch
+from .planesums import WeightedPlaneSums, ScratchBuffers
 from .weights import plane_weights, response_fraction_outside, touched_planes
 
 __all__ = ["bandpass_image", "FilterTruncationWarning"]
@@ -144,7 +144,7 @@ def _combine_planes(cube, weights, start, stop, nworkers, progress_bar, sums=Non
     with _progress(stop - start, progress_bar) as bar, \
             threadpool_limits(limits=1, user_api="blas"):
         if nworkers <= 1:
-            scratch = _Scratch()
+            scratch = ScratchBuffers()
             for block in blocks:
                 sums._add(_sum_block(cube, weights, block, sums, scratch, flux))
                 bar.update(block[1] - block[0])
@@ -156,7 +156,7 @@ def _combine_planes(cube, weights, start, stop, nworkers, progress_bar, sums=Non
         def work():
             # Each worker takes the next block, reads and multiplies it
             # (in parallel with the others), then waits for its turn to add.
-            scratch = _Scratch()
+            scratch = ScratchBuffers()
             try:
                 while not order.failed:
                     with queue_lock:

@@ -21,7 +21,7 @@ from astropy.wcs import WCS, FITSFixedWarning
 from ..exceptions import UserError
 from ..io import (flux_unit_from_header, select_data_hdu, header_from_meta, file_base_name,
                   is_mpdaf_object, mpdaf_hdulist, fits_open)
-from .fileplanes import FilePlanes, _FileHandle
+from .fileplanes import FilePlanes, FileHandle
 
 __all__ = ["CubePlanes", "open_cube", "spectral_edges_from_wcs"]
 
@@ -531,7 +531,7 @@ class _FitsCube(CubePlanes):
                             f"needs {needed} bytes but the file has {size}")
         if self._handle is None:
             try:
-                self._handle = _FileHandle(self._path)
+                self._handle = FileHandle(self._path)
             except OSError as exc:
                 raise UserError(f"{label}: cannot be read ({exc})") from None
         return ("memmap", (dtype, offset, shape))

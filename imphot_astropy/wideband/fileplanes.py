@@ -17,11 +17,36 @@ import numpy as np
 
 from ..exceptions import UserError
 
-__all__ = ["FilePlanes"]
+__all__ = ["FilePlanes", "FileHandle"]
 
 
-class _FileHandle:
-    """One read-only descriptor of a file, shared by its FilePlanes."""
+class FileHandle:
+    """One read-only descriptor of a file, shared by its FilePlanes.
+
+    Positioned reads (``os.preadv``) let several threads read one
+    descriptor at once; where the system has none, a lock serialises
+    seek-and-read. A closed handle still reads, through a new file object,
+    so planes handed out before a reader is closed stay readable.
+
+    Parameters
+    ----------
+    path : str
+        The file, opened read-only at once.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "bytes.bin")
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(bytes(range(10)))
+    >>> handle = FileHandle(path)
+    >>> view = bytearray(4)
+    >>> handle.read_at(memoryview(view), 3), list(view)
+    (True, [3, 4, 5, 6])
+    >>> handle.read_at(memoryview(view), 8)  # only 2 bytes are left
+    False
+    >>> handle.close()
+    """
 
     def __init__(self, path):
         self.path = path
@@ -49,6 +74,7 @@ class _FileHandle:
         return True
 
     def close(self):
+        """Close the descriptor (later reads open the file anew)."""
         fd, self.fd = self.fd, None
         if fd is not None:
             os.close(fd)

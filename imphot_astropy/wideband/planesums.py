@@ -32,7 +32,7 @@ float64 throughout.
 
 import numpy as np
 
-__all__ = ["WeightedPlaneSums"]
+__all__ = ["WeightedPlaneSums", "ScratchBuffers"]
 
 # Planes are cleaned a few at a time, so that the passes over them
 # (conversion, NaN tests, zeroing, plane sums) run in the CPU cache rather
@@ -52,12 +52,20 @@ def _work_dtype(*dtypes):
     return np.dtype(np.float64 if wide else np.float32)
 
 
-class _Scratch:
+class ScratchBuffers:
     """Buffers reused from block to block by one worker.
 
     Fresh arrays would cost page faults on every block (about as much as
     the sums themselves for a 320 x 320 cube), so each worker allocates its
     buffers once, sized for the largest block it meets.
+
+    Examples
+    --------
+    >>> scratch = ScratchBuffers()
+    >>> big = scratch.get("data", (4, 100), np.float32)
+    >>> small = scratch.get("data", (2, 50), np.float32)
+    >>> small.shape, np.shares_memory(big, small)
+    ((2, 50), True)
     """
 
     def __init__(self):
@@ -196,7 +204,7 @@ class WeightedPlaneSums:
         flux : `numpy.ndarray`, shape (nplanes,), optional
             Filled with the sum of each plane over its good voxels.
         """
-        chunks = self._products(data, weights, variance, mask, flux, _Scratch())
+        chunks = self._products(data, weights, variance, mask, flux, ScratchBuffers())
         self._add(chunks)
 
     def _products(self, data, weights, variance, mask, flux, scratch):
