@@ -30,7 +30,7 @@ The method, in the order it is applied:
    by band computes it for each band.
 
 The modules: `imphot_astropy.core.antialias` (step 3, on arrays),
-`imphot_astropy.preparation.hst_cutout` (steps 1-2), this one (step 4 and
+``imphot_astropy.preparation._hst_cutout`` (steps 1-2), this one (step 4 and
 the public functions), `imphot_astropy.preparation.regrid_output` (writing).
 
 The regridded image is a point sampling of the filtered sky, not an
@@ -58,8 +58,8 @@ from ..bandpasses import ACS_WFC, NIRCAM, split_camera_filter, camera_from_heade
 from ..exceptions import UserError
 from ..io import ImageData
 from .filters import HstFilterInfo
-from .hst_cutout import (hst_pixels_per_muse_pixel, _open_hst, _cutout_box, _read_box,
-                         _fill_masked, _read_variance)
+from ._hst_cutout import (hst_pixels_per_muse_pixel, open_hst, cutout_box, read_box,
+                         fill_masked, read_variance)
 from .regrid_output import regridded_hdulist, write_regridded_hst
 from .rescale import read_muse_reference
 
@@ -208,7 +208,7 @@ def _plan_cutout(source, reference, margin, label):
                       "fitter assumes", AstropyUserWarning)
     hst_scale = float(np.mean(muse_scales)) / np.sqrt(area_ratio)
     margin_pixels = int(np.ceil(margin / hst_scale))
-    box = _cutout_box(source, reference, margin_pixels, label)
+    box = cutout_box(source, reference, margin_pixels, label)
     box_shape = (box[1] - box[0], box[3] - box[2])
     fast_shape = fast_fft_shape(box_shape, margin_pixels // 2)
     wcs = _shifted_wcs(source.wcs, (box[0], box[2]))
@@ -223,14 +223,14 @@ def _filter_into(stack, cutout, source, reference, cutoff, mask_blank):
     label, box, fast_shape, dtype = cutout.label, cutout.box, cutout.fast_shape, cutout.dtype
     box_shape = (box[1] - box[0], box[3] - box[2])
     blank_min = max(4, int(np.ceil(cutout.area_ratio)))
-    buffer, box_view, mask, inner, region = _read_box(source, box, fast_shape, dtype,
+    buffer, box_view, mask, inner, region = read_box(source, box, fast_shape, dtype,
                                                       mask_blank, blank_min)
     if mask.all():
         raise UserError(f"{label}: the HST image has no valid pixels over the MUSE "
                         f"field ({reference.name})")
-    fill = _fill_masked(box_view, mask)
+    fill = fill_masked(box_view, mask)
     box_view -= fill
-    variance = _read_variance(source, box, fast_shape, dtype, mask, inner, region)
+    variance = read_variance(source, box, fast_shape, dtype, mask, inner, region)
     del box_view
 
     lowpass = AntialiasLowpass(fast_shape, cutout.jacobian, cutoff, reference.pixel_scales)
@@ -492,7 +492,7 @@ def _regrid_images(images, reference, cutoff, margin, mask_blank, labels=None):
         sources, cutouts = [], []
         for k, (hst, filter_name) in enumerate(images):
             name = "hst" if labels is None else labels[k]
-            source = context.enter_context(_open_hst(hst, name))
+            source = context.enter_context(open_hst(hst, name))
             for note in source.notes:
                 log.debug(note)
             if filter_name is not None:

@@ -13,7 +13,7 @@ from imphot_astropy.core.antialias import AntialiasLowpass, multiply_by_transfer
 from imphot_astropy.core.transfer import BLACKMAN, RegridFilter
 from imphot_astropy.preparation import (regrid_hst_like_muse, regrid_hst_bands_like_muse,
                                         read_muse_reference)
-from imphot_astropy.preparation.hst_cutout import _open_hst
+from imphot_astropy.preparation._hst_cutout import open_hst
 from imphot_astropy.preparation.regrid import (DEFAULT_MARGIN, MASKED_WEIGHT_LIMIT, _Stack,
                                                _filter_into, _plan_cutout, _shifted_wcs)
 
@@ -39,7 +39,7 @@ def _expected_by_reproject(hst, muse):
     by the cut-out's corner (which may lie beyond the HST array).
     """
     reference = read_muse_reference(muse)
-    with _open_hst(hst) as source:
+    with open_hst(hst) as source:
         cutout = _plan_cutout(source, reference, DEFAULT_MARGIN, "hst")
         stack = _Stack([cutout])
         _filter_into(stack, cutout, source, reference, 0.5, True)

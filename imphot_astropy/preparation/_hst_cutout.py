@@ -1,4 +1,4 @@
-"""Reading the part of an HST image that covers a MUSE field.
+"""Reading the part of an HST image that covers a MUSE field (internal to ``preparation``).
 
 An HST image (a file, HDU, NDData or `~imphot_astropy.io.ImageData`) is
 wrapped in a lazily read source, so that only the cut-out covering the MUSE
@@ -190,7 +190,7 @@ def _source_from_imagedata(image):
 
 
 @contextmanager
-def _open_hst(hst, label="hst"):
+def open_hst(hst, label="hst"):
     """Yield an `_HstSource`, keeping a FITS file open (memory mapped) meanwhile."""
     if isinstance(hst, ImageData):
         yield _source_from_imagedata(hst)
@@ -237,7 +237,7 @@ def _muse_outline(shape, points_per_edge=9):
     return xs, ys
 
 
-def _cutout_box(source, reference, margin_pixels, label):
+def cutout_box(source, reference, margin_pixels, label):
     """(y0, y1, x0, x1) of the HST pixels to read, possibly beyond the array."""
     xs, ys = _muse_outline(reference.shape)
     try:
@@ -270,7 +270,7 @@ def _blank_regions(zero, min_pixels):
     return big[labels]
 
 
-def _read_box(source, box, fast_shape, dtype, mask_blank, blank_min_pixels):
+def read_box(source, box, fast_shape, dtype, mask_blank, blank_min_pixels):
     """The cut-out in a zero-padded FFT buffer, its mask, and the overlap slices."""
     y0, y1, x0, x1 = box
     ny, nx = source.shape
@@ -296,7 +296,7 @@ def _read_box(source, box, fast_shape, dtype, mask_blank, blank_min_pixels):
     return buffer, box_view, mask, inner, (ry0, ry1, rx0, rx1)
 
 
-def _fill_masked(box_view, mask):
+def fill_masked(box_view, mask):
     """Replace masked pixels by the median sky; return that level."""
     # A strided subsample estimates the median to well within the noise at
     # a sixteenth of the cost on large cut-outs.
@@ -308,7 +308,7 @@ def _fill_masked(box_view, mask):
     return fill
 
 
-def _read_variance(source, box, fast_shape, dtype, mask, inner, region):
+def read_variance(source, box, fast_shape, dtype, mask, inner, region):
     if source.uncertainty is None:
         return None
     y0, y1, x0, x1 = box
