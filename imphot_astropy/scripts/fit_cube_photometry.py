@@ -84,6 +84,8 @@ def _parser(prog):
                         help="hold beta at this value")
     parser.add_argument("--psf-nodes", type=int, default=4, metavar="N",
                         help="PSF-mixture nodes per band (1: effective wavelength)")
+    # fitting.options.PSF_MODELS, written out: --help imports no scientific
+    # package (a test checks that the two agree).
     parser.add_argument("--psf", choices=("moffat", "elliptical"), default="moffat",
                         help="the MUSE PSF model: circular Moffat (default) or elliptical "
                              "Moffat (FSF keywords: its circular equivalent)")

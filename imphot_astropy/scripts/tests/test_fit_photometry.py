@@ -330,3 +330,8 @@ def test_the_psf_choices_are_the_fitters_psf_models():
     choices = [tuple(spec["choices"]) for name, _, spec in _FITTER_OPTIONS
                if name == "--psf"]
     assert choices == [PSF_MODELS]
+    # fit_cube_photometry writes the same names out, for the same reason.
+    from imphot_astropy.scripts.fit_cube_photometry import _parser
+    cube_choices = [tuple(action.choices) for action in _parser("fit_cube_photometry")._actions
+                    if "--psf" in action.option_strings]
+    assert cube_choices == [PSF_MODELS]
