@@ -18,6 +18,7 @@ import os
 
 from ..exceptions import UserError
 from ..io import atomic_directory
+from ..utils import worker_count
 from ..fitting.quality import OUTLIER_LIMIT
 from ._summary import observing_conditions, read_survey_table, summarise_survey
 from ._figures import (EXPOSURE_DPI, TableExposure, band_figures, render_exposure_figure,
@@ -65,9 +66,7 @@ def _check_output_dir(output_dir, overwrite, inputs):
 def _workers(nprocess, count):
     if count < _MIN_PARALLEL:
         return 1
-    cores = os.cpu_count() or 1
-    n = cores if nprocess == 0 else (cores + nprocess if nprocess < 0 else nprocess)
-    return max(1, min(n, count))
+    return max(1, min(worker_count(nprocess), count))
 
 
 @contextlib.contextmanager
