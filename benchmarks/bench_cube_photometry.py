@@ -89,7 +89,7 @@ def write_inputs(workdir, shape, levels=24, seed=3):
     """Write the exposure cube and the four raw HST images; return their paths."""
     from astropy.io import fits
     from imphot_astropy.datasets import random_sky, muse_wcs
-    from imphot_astropy.datasets.synthetic import _sky_fft
+    from imphot_astropy.datasets.synthetic import render_sky_fft
     from imphot_astropy.datasets.exposures import _render_planes
     sys.path.insert(0, REPO)
     from imphot_astropy.preparation.tests._raw_hst import render_raw_hst
@@ -101,7 +101,7 @@ def write_inputs(workdir, shape, levels=24, seed=3):
     # A few PSF levels over the wavelength range; each plane takes the
     # nearest one (the benchmark measures speed, not truth).
     pad, oversample = 16, 3
-    sky_fft, fine_shape, sub = _sky_fft(sources, (ny, nx), oversample, pad, 0.2)
+    sky_fft, fine_shape, sub = render_sky_fft(sources, (ny, nx), oversample, pad, 0.2)
     level_fwhm = np.linspace(0.75, 0.55, levels)
     images = _render_planes(sky_fft, fine_shape, sub, oversample, pad, (ny, nx),
                             level_fwhm, 2.5, 0.07, -0.05)
