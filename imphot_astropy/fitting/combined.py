@@ -4,7 +4,6 @@ import numpy as np
 
 from .image_fit import (measure_image_photometry, read_aligned_pair, DEFAULT_HST_FWHM,
                         DEFAULT_HST_BETA)
-from .provenance import record_provenance
 from .star_fit import fit_star_pixels, check_star_fit_options, check_star_psf
 from .star_geometry import StarGeometry, select_star_pixels, require_enough_pixels
 
@@ -109,9 +108,8 @@ def measure_image_and_star_photometry(hst, muse, star, regions="star", fix_scale
         if compared is not None:
             pixels = compared
     star_fit = fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta,
-                               psf)
-    record_provenance(star_fit, hst_image, muse_image, dict(
-        star=star, fix_fwhm=fix_fwhm, fix_beta=fix_beta, psf=psf,
-        pixels="those of the image fit" if pixels is not circle_pixels
-        else "the star circle"))
+                               psf, options=dict(
+                                   star=star, fix_fwhm=fix_fwhm, fix_beta=fix_beta, psf=psf,
+                                   pixels="those of the image fit"
+                                   if pixels is not circle_pixels else "the star circle"))
     return image_fit, star_fit

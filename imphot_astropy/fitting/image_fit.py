@@ -19,7 +19,7 @@ from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                               REGRID_CUTOFF_KEYWORD)
 from ..masking import parse_star
 from .results import FittedValue, FittedImagePhotometry
-from .provenance import record_provenance
+from .provenance import FitProvenance
 from .reports import lmfit_layout_report
 from .uncertainties import image_fit_covariance
 from .quality import image_quality, muse_band, parameters_at_bounds
@@ -499,21 +499,14 @@ def measure_with_options(hst, muse, options, keep_state=False):
     rms = products.residual_rms()
     report = _report(fitted, values, info, rchi, refits, messages, regrid, covariance,
                      initial=state.initial)
-    result = FittedImagePhotometry(muse_image, values, report, rchi, rms,
-                                   covariance=dxdy_cov, products=products,
-                                   regrid_filter=regrid.name)
-    result.quality = image_quality(
+    quality = image_quality(
         fitted, covariance.goodness, int(prepared.good.sum()), int((~excluded).sum()),
         prepared.hst[prepared.sky_slice][prepared.good], hst_image.name,
         muse_band(muse_image), excluded_sources, min(muse_image.pixel_scales))
-    result.at_bound = at_bound
-    result.psf = options.psf
-    if options.psf == "elliptical":
-        # The elliptical Moffat's shape (the reference's result attributes
-        # are those of the circular one).
-        result.e, result.theta = values["e"], values["theta"]
-    if keep_state:
-        # Only what the docstring promises: the fitter's information (its
-        # Jacobian, 1e5 x 6 values) would be dead weight.
-        result.fit_state = _KeptState(prepared, problem)
-    return record_provenance(result, hst_image, muse_image, options.record())
+    # Only what the docstring promises is kept: the fitter's information
+    # (its Jacobian, 1e5 x 6 values) would be dead weight.
+    kept = _KeptState(prepared, problem) if keep_state else None
+    return FittedImagePhotometry(
+        muse_image, values, report, rchi, rms, covariance=dxdy_cov, products=products,
+        regrid_filter=regrid.name, fit_state=kept, quality=quality, at_bound=at_bound,
+        provenance=FitProvenance.from_images(hst_image, muse_image, options.record()))

@@ -1,18 +1,20 @@
 """What a result was measured from, and the units of its fitted values.
 
-The fitters call `record_provenance` once a result is made: it gives every
-`FittedValue` of the result its unit (so that ``fit.fwhm.quantity`` is a
-Quantity in arcsec) and records the HST file, its filter and the fit
-options, which `photometry_table` writes into the table's meta.
+The fitters make a `FitProvenance` and give it to the result they make:
+the result then gives every one of its `FittedValue` attributes its unit
+(so that ``fit.fwhm.quantity`` is a Quantity in arcsec) and records the
+HST file, its filter and the fit options, which `photometry_table` writes
+into the table's meta.
 """
 
 import os
+from dataclasses import dataclass
 from importlib import metadata
 
 import numpy as np
 import astropy.units as u
 
-__all__ = ["record_provenance", "table_meta", "option_record"]
+__all__ = ["FitProvenance", "value_units", "table_meta", "option_record"]
 
 # Header keywords that name an HST filter, in the order they are trusted
 # (WFPC2 keeps the name in FILTNAM1, its FILTER1 being a wheel number).
@@ -58,8 +60,14 @@ def option_record(value):
     return f"<{type(value).__name__}>"
 
 
-def _value_units(result, muse_unit, hst_unit):
-    """The unit of each FittedValue attribute of a result."""
+def value_units(muse_unit, hst_unit):
+    """The unit of each `FittedValue` attribute a result may have, by name.
+
+    Examples
+    --------
+    >>> value_units("adu", "electron/s")["scale"]
+    Unit("adu s / electron")
+    """
     muse_unit = u.Unit(muse_unit) if muse_unit is not None else u.dimensionless_unscaled
     hst_unit = u.Unit(hst_unit) if hst_unit is not None else u.dimensionless_unscaled
     units = dict(scale=muse_unit / hst_unit, bg=muse_unit, beta=u.dimensionless_unscaled)
@@ -79,24 +87,17 @@ def _value_units(result, muse_unit, hst_unit):
     return units
 
 
-def record_provenance(result, hst_image, muse_image, options):
-    """Give a result's fitted values their units and record its inputs.
+@dataclass(frozen=True)
+class FitProvenance:
+    """What a result was measured from: given to the result when it is made.
 
-    Parameters
-    ----------
-    result : `~imphot_astropy.fitting.FittedPhotometry`
-        Modified in place: each `FittedValue` attribute gets ``unit``; the
-        result gets ``pixel_scales`` (the MUSE pixel sizes, arcsec),
-        ``hst_filename``, ``hst_unit``, ``hst_filter`` and ``options`` (a
-        dict of the fit options, as `option_record` gives).
-    hst_image, muse_image : `~imphot_astropy.io.ImageData`
-        The images fitted.
-    options : dict
-        The fit options, by keyword.
-
-    Returns
-    -------
-    result : the same object
+    A result made with it (`~imphot_astropy.fitting.FittedPhotometry` and
+    its subclasses take it as ``provenance``) gets ``pixel_scales`` (the
+    MUSE pixel sizes, arcsec), ``hst_filename``, ``hst_unit``,
+    ``hst_filter`` and ``options`` (a dict of the fit options, as
+    `option_record` gives), and each of its `FittedValue` attributes gets
+    its unit (`value_units`), so that ``fit.fwhm.quantity`` is a Quantity
+    in arcsec. `photometry_table` writes these into the table's meta.
 
     Examples
     --------
@@ -108,17 +109,44 @@ def record_provenance(result, hst_image, muse_image, options):
     >>> fit.fwhm.quantity.unit, fit.options["fix_beta"]
     (Unit("arcsec"), None)
     """
-    units = _value_units(result, muse_image.unit, hst_image.unit)
-    for name, unit in units.items():
-        fitted = getattr(result, name, None)
-        if fitted is not None and hasattr(fitted, "unit"):
-            fitted.unit = unit
-    result.pixel_scales = tuple(float(v) for v in muse_image.pixel_scales)
-    result.hst_filename = hst_image.filename
-    result.hst_unit = hst_image.unit
-    result.hst_filter = _hst_filter(hst_image)
-    result.options = {key: option_record(value) for key, value in options.items()}
-    return result
+
+    pixel_scales: tuple
+    hst_filename: object
+    hst_unit: object
+    hst_filter: object
+    options: dict
+    muse_unit: object
+
+    @classmethod
+    def from_images(cls, hst_image, muse_image, options):
+        """The provenance of a fit of these images with these options.
+
+        Parameters
+        ----------
+        hst_image, muse_image : `~imphot_astropy.io.ImageData`
+            The images fitted.
+        options : dict
+            The fit options, by keyword.
+
+        Returns
+        -------
+        provenance : `FitProvenance`
+        """
+        return cls(pixel_scales=tuple(float(v) for v in muse_image.pixel_scales),
+                   hst_filename=hst_image.filename, hst_unit=hst_image.unit,
+                   hst_filter=_hst_filter(hst_image),
+                   options={key: option_record(value) for key, value in options.items()},
+                   muse_unit=muse_image.unit)
+
+    def attributes(self):
+        """The attributes a result records, by name."""
+        return dict(pixel_scales=self.pixel_scales, hst_filename=self.hst_filename,
+                    hst_unit=self.hst_unit, hst_filter=self.hst_filter,
+                    options=dict(self.options))
+
+    def value_units(self):
+        """The unit of each `FittedValue` attribute a result may have, by name."""
+        return value_units(self.muse_unit, self.hst_unit)
 
 
 def _common(values):

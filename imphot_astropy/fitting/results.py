@@ -234,9 +234,27 @@ class FittedPhotometry:
         The 2x2 covariance of (dx, dy), used to propagate uncertainties to
         (dra, ddec, dra_sky, ddec_sky); if omitted the two are taken as
         independent.
+    quality : `~imphot_astropy.fitting.quality.FitQuality`, optional
+        The flags, goodness of fit and pixels used.
+    at_bound : tuple of str
+        The free parameters that ended at a bound of their range (empty for
+        a fit that stayed inside): see `~imphot_astropy.fitting.checks`.
+    shape : dict, optional
+        The elliptical Moffat's ``e`` and ``theta`` (`FittedValue`), for a
+        fit with ``psf="elliptical"``; None for the circular Moffat.
+    provenance : `~imphot_astropy.fitting.provenance.FitProvenance`, optional
+        What was fitted, with which options; it also gives the fitted
+        values their units.
 
     Attributes
     ----------
+    quality, at_bound
+        As given (None and ``()`` if not).
+    psf : str
+        ``"moffat"`` or ``"elliptical"`` (then ``e`` and ``theta`` are
+        attributes too).
+    pixel_scales, hst_filename, hst_unit, hst_filter, options
+        From ``provenance`` (absent without it).
     name : str
         The MUSE file's base name without ``.fits`` ("muse" if from no file).
     dra, ddec : `FittedValue`
@@ -268,9 +286,6 @@ class FittedPhotometry:
     muse      image  1.19...
     """
 
-    #: The `~imphot_astropy.fitting.quality.FitQuality` of the fit (flags,
-    #: goodness of fit, pixels used), set by the fitter.
-    quality = None
 
     @property
     def goodness(self):
@@ -283,12 +298,9 @@ class FittedPhotometry:
         """The names of the quality flags raised (see `quality`)."""
         return [] if self.quality is None else self.quality.names()
 
-    #: The free parameters that ended at a bound of their range (a tuple of
-    #: names; empty for a fit that stayed inside): see `fitting.checks`.
-    at_bound = ()
-
     def __init__(self, method, muse, fit_report, scale, bg, dx, dy, fwhm, beta,
-                 rms_error, covariance=None):
+                 rms_error, covariance=None, *, quality=None, at_bound=(), shape=None,
+                 provenance=None):
         self.method = method
         self.name = muse.name
         self.filename = muse.filename
@@ -302,6 +314,24 @@ class FittedPhotometry:
         self.beta = beta
         self.rms_error = float(rms_error)
         self._radec_offsets(muse, covariance)
+        self.quality = quality
+        self.at_bound = tuple(at_bound)
+        # The PSF model, and the elliptical Moffat's shape (the reference's
+        # attributes are those of the circular one).
+        self.psf = "moffat" if not shape else "elliptical"
+        for name, value in (shape or {}).items():
+            setattr(self, name, value)
+        if provenance is not None:
+            self._record(provenance)
+
+    def _record(self, provenance):
+        """Record the inputs, and give each fitted value its unit."""
+        for name, value in provenance.attributes().items():
+            setattr(self, name, value)
+        for name, unit in provenance.value_units().items():
+            fitted = getattr(self, name, None)
+            if isinstance(fitted, FittedValue):
+                fitted.unit = unit
 
     def _radec_offsets(self, muse, covariance):
         have_errors = self.dx.stdev is not None or self.dy.stdev is not None
@@ -555,6 +585,13 @@ class FittedImagePhotometry(FittedPhotometry):
         The 2x2 covariance of (dx, dy).
     products : object, optional
         The prepared images and fitted model, kept for plotting and saving.
+    regrid_filter : str, optional
+        The anti-aliasing filter assumed for the HST image.
+    fit_state : object, optional
+        See ``fit_state`` below.
+    **common
+        ``quality``, ``at_bound`` and ``provenance``: see `FittedPhotometry`
+        (``fitted`` gives ``e`` and ``theta`` after an elliptical fit).
 
     Attributes
     ----------
@@ -580,15 +617,18 @@ class FittedImagePhotometry(FittedPhotometry):
     """
 
     def __init__(self, muse, fitted, fit_report, rchi, rms_error, covariance=None,
-                 products=None, regrid_filter=None):
+                 products=None, regrid_filter=None, fit_state=None, **common):
+        shape = {name: fitted[name] for name in ("e", "theta") if name in fitted}
         super().__init__("image", muse, fit_report, fitted["scale"], fitted["bg"],
                          fitted["dx"], fitted["dy"], fitted["fwhm"], fitted["beta"],
-                         rms_error, covariance)
+                         rms_error, covariance, shape=shape or None, **common)
         self.rchi = float(rchi)
         self.products = products
         self.regrid_filter = regrid_filter
+        if fit_state is not None:
+            self.fit_state = fit_state
 
-    #: Set by the fit with ``keep_state=True`` (see the class docstring).
+    #: Given by the fit with ``keep_state=True`` (see the class docstring).
     fit_state = None
 
     def release_fit_state(self):

@@ -26,7 +26,7 @@ from ..utils import optional_number
 from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                              REGRID_CUTOFF_KEYWORD)
 from .results import FittedValue, FittedPhotometry
-from .provenance import record_provenance
+from .provenance import FitProvenance
 from .reports import lmfit_layout_report
 from .uncertainties import star_fit_covariance
 from .quality import star_quality, muse_band, parameters_at_bounds
@@ -381,6 +381,9 @@ class FittedStarPhotometry(FittedPhotometry):
     plain : (`StarFit`, `StarFit`), optional
         Plain point-sampled Moffat fits of the MUSE and HST stars, for the
         ``plain_*`` figures (NaN without them).
+    **common
+        ``quality``, ``at_bound`` and ``provenance``: see
+        `~imphot_astropy.fitting.FittedPhotometry`.
 
     Attributes
     ----------
@@ -439,15 +442,16 @@ class FittedStarPhotometry(FittedPhotometry):
     (0.65, 1.2)
     """
 
-    def __init__(self, muse, muse_fit, hst_fit, ra, dec, products=None, plain=None):
+    def __init__(self, muse, muse_fit, hst_fit, ra, dec, products=None, plain=None,
+                 **common):
         for name in _REPORTED:
             setattr(self, "muse_" + name, muse_fit.values[name])
             setattr(self, "hst_" + name, hst_fit.values[name])
-        # The PSF model of the MUSE star, and the elliptical Moffat's shape
-        # (the reference's attributes are those of the circular one).
-        self.psf = "elliptical" if "e" in muse_fit.values else "moffat"
-        if self.psf == "elliptical":
-            self.e, self.theta = muse_fit.values["e"], muse_fit.values["theta"]
+        for name, value in _plain_figures(plain).items():
+            setattr(self, "plain_" + name, value)
+        # The elliptical Moffat's shape of the MUSE star.
+        shape = {name: muse_fit.values[name] for name in ("e", "theta")
+                 if name in muse_fit.values}
         self.muse_rchi = muse_fit.rchi
         self.hst_rchi = hst_fit.rchi
         self.muse_moffat = _fitted_moffat2d(muse_fit)
@@ -463,9 +467,8 @@ class FittedStarPhotometry(FittedPhotometry):
                          _difference(self.muse_bg, self.hst_bg),
                          _difference(self.muse_dx, self.hst_dx),
                          _difference(self.muse_dy, self.hst_dy),
-                         self.muse_fwhm, self.muse_beta, rms, covariance)
-        for name, value in _plain_figures(plain).items():
-            setattr(self, "plain_" + name, value)
+                         self.muse_fwhm, self.muse_beta, rms, covariance,
+                         shape=shape or None, **common)
         self.products = products
 
     def _extra_row_values(self):
@@ -504,7 +507,7 @@ def _rebuild(cls, state):
 
 
 def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_beta=None,
-                    psf="moffat"):
+                    psf="moffat", options=None):
     """Fit the star at the given pixels of both images (array-level core).
 
     Parameters
@@ -519,11 +522,18 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
         Hold the MUSE star's FWHM (arcsec) or beta.
     psf : {"moffat", "elliptical"}
         The MUSE star's PSF model (see `measure_star_photometry`).
+    options : dict, optional
+        The fit options by keyword, recorded in the result (its
+        `~imphot_astropy.fitting.provenance.FitProvenance`); by default
+        ``star``, ``fix_fwhm``, ``fix_beta`` and ``psf``.
 
     Returns
     -------
     result : `FittedStarPhotometry`
     """
+    if options is None:
+        options = dict(star=(geometry.ra, geometry.dec, geometry.radius),
+                       fix_fwhm=fix_fwhm, fix_beta=fix_beta, psf=psf)
     require_enough_pixels(geometry, pixels)
     regrid = regrid_filter_from_header(
         hst_image.keywords(REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD), hst_image.name)
@@ -556,18 +566,19 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
                         f"({geometry.ra}, {geometry.dec}); is there a star?")
     products = _StarProducts(geometry, pixels, muse_image, hst_image, muse_fit, hst_fit)
     plain = _plain_fits(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta)
-    result = FittedStarPhotometry(muse_image, muse_fit, hst_fit, geometry.ra, geometry.dec,
-                                  products=products, plain=plain)
     reported_names = {v: k for k, v in muse_fit.model_names.items()}
-    result.quality = star_quality(
+    quality = star_quality(
         muse_fit.model, hst_fit.model, reported_names,
         muse_fit.goodness, int(pixels.sum()), int(geometry.circle.sum()), hst_values,
         hst_image.name, muse_band(muse_image))
-    result.at_bound = warn_at_bound(
+    at_bound = warn_at_bound(
         [f"{fit.label} {name}" for fit in (muse_fit, hst_fit)
          for name, _, _ in parameters_at_bounds(fit.model, reported_names)],
         muse_image.name, "star")
-    return result
+    return FittedStarPhotometry(
+        muse_image, muse_fit, hst_fit, geometry.ra, geometry.dec, products=products,
+        plain=plain, quality=quality, at_bound=at_bound,
+        provenance=FitProvenance.from_images(hst_image, muse_image, options))
 
 
 def check_star_fit_options(fix_fwhm=None, fix_beta=None):
@@ -657,7 +668,6 @@ def measure_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, psf="
     hst_image, muse_image = read_aligned_pair(hst, muse)
     geometry = StarGeometry(star, muse_image)
     pixels = select_star_pixels(geometry, muse_image.mask, hst_image.mask)
-    result = fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta,
-                             psf)
-    return record_provenance(result, hst_image, muse_image,
-                             dict(star=star, fix_fwhm=fix_fwhm, fix_beta=fix_beta, psf=psf))
+    return fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta, psf,
+                           options=dict(star=star, fix_fwhm=fix_fwhm, fix_beta=fix_beta,
+                                        psf=psf))
