@@ -219,7 +219,7 @@ class LeastSquaresProblem:
         --------
         >>> problem = LeastSquaresProblem.from_vector(lambda x: x - 3.0, [0.0], (-1.0, 2.0))
         >>> result = ScipyLeastSquares().solve(problem)  # the minimum at the upper bound
-        >>> result.x.round(6).tolist(), result.params["p0"].max
+        >>> result.x.round(6).tolist(), float(result.params["p0"].max)
         ([2.0], 2.0)
         """
         import lmfit
@@ -438,7 +438,13 @@ class SolverResult:
             return self._covariance
         jac = np.asarray(self.jac)
         dof = max(jac.shape[0] - jac.shape[1], 1)
-        return np.linalg.pinv(jac.T @ jac) * self.cost / dof
+        # On unit-scaled columns: parameters of very different sizes (a flux
+        # of 1e4 and a FWHM slope of 1e-5 per Angstrom) make J^T J too
+        # ill-conditioned to invert as it is.
+        norms = np.sqrt(np.sum(jac**2, axis=0))
+        norms = np.where(norms > 0, norms, 1.0)
+        scaled = jac / norms
+        return np.linalg.pinv(scaled.T @ scaled) / np.outer(norms, norms) * self.cost / dof
 
     def __repr__(self):
         values = ", ".join(f"{n}={self.params[n].value:.6g}" for n in self.params)
@@ -526,6 +532,10 @@ class ScipyLeastSquares(Solver):
 
         problem.check_free()
         params, names = problem.params.copy(), problem.varying
+        bounds = problem.bounds()
+        if self.method == "lm" and np.isfinite(bounds).any():
+            raise UserError("params: scipy's 'lm' method takes no bounds; use 'trf' or "
+                            "'dogbox'")
 
         def residual(x):
             _set_values(params, names, x)
@@ -535,7 +545,7 @@ class ScipyLeastSquares(Solver):
             _set_values(params, names, x)
             return problem.jacobian_matrix(params)
 
-        info = least_squares(residual, problem.start(), bounds=problem.bounds(),
+        info = least_squares(residual, problem.start(), bounds=bounds,
                              jac="2-point" if problem.jacobian_parts is None else jacobian,
                              method=self.method, **self.options)
         _set_values(params, names, info.x)
