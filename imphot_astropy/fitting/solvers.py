@@ -243,7 +243,7 @@ class LeastSquaresProblem:
                    None if jacobian is None else vector_jacobian)
 
     @classmethod
-    def from_model(cls, model, inputs, data):
+    def from_model(cls, model, inputs, data, hold_tied=False):
         """The problem of fitting an astropy model to data: ``model(*inputs) - data``.
 
         Fixed parameters stay fixed; bounds are carried over; the model's
@@ -259,6 +259,9 @@ class LeastSquaresProblem:
             The model's inputs (coordinates).
         data : `numpy.ndarray`
             The values to fit.
+        hold_tied : bool
+            Hold a parameter tied by a callable at its value (to describe a
+            fitted model) instead of raising a `UserError`.
 
         Returns
         -------
@@ -279,10 +282,10 @@ class LeastSquaresProblem:
         params = lmfit.Parameters()
         for name in names:
             parameter = getattr(model, name)
-            if parameter.tied:
+            if parameter.tied and not hold_tied:
                 raise UserError(f"model: parameter {name!r} is tied by a callable; tie it "
                                 "with an lmfit expression in a LeastSquaresProblem")
-            fixed = bool(parameter.fixed)
+            fixed = bool(parameter.fixed) or bool(parameter.tied)
             # A fixed parameter keeps its value: lmfit would clip it to bounds.
             low = -np.inf if fixed or parameter.min is None else parameter.min
             high = np.inf if fixed or parameter.max is None else parameter.max
@@ -643,11 +646,11 @@ class AstropyFitter(Solver):
     def fit_model(self, model, inputs, data):
         """The fitter called on the model itself (see `Solver.fit_model`)."""
         fitted, info = self._fit(model, inputs, data)
-        problem = LeastSquaresProblem.from_model(fitted, inputs, data)
+        problem = LeastSquaresProblem.from_model(fitted, inputs, data, hold_tied=True)
         fun = info.get("fun")
         jac = info.get("jac")
         return fitted, SolverResult(
-            self.name, problem.params, _free_model_names(fitted),
+            self.name, problem.params, problem.varying,
             problem.residual_vector(problem.params) if fun is None else fun,
             info.get("nfev"), _astropy_success(info), info.get("message"),
             jac=(lambda: problem.jacobian_matrix(problem.params)) if jac is None else jac,
@@ -665,10 +668,6 @@ class AstropyFitter(Solver):
                             problem.residual_vector(params), info.get("nfev"),
                             _astropy_success(info), info.get("message"),
                             jac=lambda: problem.jacobian_matrix(params.copy()), info=info)
-
-
-def _free_model_names(model):
-    return [n for n in model.param_names if not model.fixed[n] and not model.tied[n]]
 
 
 def _astropy_success(info):

@@ -25,7 +25,7 @@ by whole errors (the ``must fail`` tests below show it).
 import lmfit
 import numpy as np
 import pytest
-from astropy.modeling.fitting import DogBoxLSQFitter, LMLSQFitter, TRFLSQFitter
+from astropy.modeling.fitting import DogBoxLSQFitter, LMLSQFitter
 from scipy.optimize import least_squares
 
 from imphot_astropy.exceptions import UserError
@@ -168,6 +168,36 @@ def test_tied_parameter_is_honoured(key, jacobian):
 
     expected, errors = reference(free, tie, [6.0, 0.35, 0.0])
     assert_same_minimum(result, expected, errors, free)
+
+
+@pytest.mark.parametrize("key", ["joint LM", "image-fit dogbox", "star-fit astropy TRF"])
+def test_fit_model_carries_fixed_and_bounds(key):
+    """`Solver.fit_model` on an astropy model: the generic path (a problem made of
+    the model) and astropy's own fitter agree; fixed and bounded parameters hold."""
+    from astropy.modeling.models import Gaussian1D
+
+    rng = np.random.default_rng(5)
+    data = 3.0 * np.exp(-0.5 * ((X - 8.0) / 1.5) ** 2) + rng.normal(0.0, 0.05, X.size)
+    model = Gaussian1D(2.0, 7.0, 1.2, bounds={"stddev": (None, 1.4)})
+    reference_fit, expected = AstropyFitter(DogBoxLSQFitter).fit_model(model, (X,), data)
+    fitted, result = SOLVERS[key].fit_model(model, (X,), data)
+    assert model.amplitude.value == 2.0            # the start is not modified
+    assert result.params["stddev"].value == pytest.approx(1.4, abs=1e-6)
+    assert_same_minimum(result, expected.x, _errors(expected), expected.free_names)
+    np.testing.assert_allclose(fitted.parameters, list(result.params.valuesdict().values()))
+    model.mean.fixed = True
+    fitted, result = SOLVERS[key].fit_model(model, (X,), data)
+    assert fitted.mean.value == 7.0 and result.free_names == ["amplitude", "stddev"]
+
+
+def test_astropy_fitter_keeps_a_model_tie():
+    from astropy.modeling.models import Gaussian1D
+
+    data = _curve(**TRUTH)
+    model = Gaussian1D(2.0, 7.0, 1.2, tied={"stddev": lambda m: 0.2 * m.mean})
+    fitted, result = STAR_FIT_SOLVER.fit_model(model, (X,), data)
+    assert fitted.stddev.value == pytest.approx(0.2 * fitted.mean.value)
+    assert result.free_names == ["amplitude", "mean"]
 
 
 def test_a_dropped_chain_rule_is_caught():
