@@ -571,7 +571,9 @@ class LevenbergMarquardt(Solver):
     decrement : float
         Converged when a step lowers the sum of squares by less than this
         (achieved and predicted): for residuals weighted to unit noise,
-        the squared length of the step in units of the errors.
+        the squared length of the step in units of the errors. It is in
+        the residual's units squared: for residuals not weighted by their
+        noise, multiply it by the noise variance.
     name : str
         The method as reports print it.
 
