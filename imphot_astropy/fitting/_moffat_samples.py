@@ -13,11 +13,11 @@ package.
 
 import numpy as np
 from astropy.modeling.functional_models import Const2D, Moffat2D
-from scipy.optimize import least_squares
 from threadpoolctl import threadpool_limits
 
 from ..core.moffat import MIN_BETA, moffat_alpha
 from ..exceptions import UserError
+from .solvers import LeastSquaresProblem, PIXTABLE_STAR_SOLVER
 
 __all__ = ["fit_moffat_samples", "moffat_samples_model", "StarSamples"]
 
@@ -250,9 +250,8 @@ def _solve(p0, layout, samples, spaxel_area, clip):
         # One BLAS thread: the SVDs of these tall, thin Jacobians are
         # 20-30 times slower when BLAS spreads them over threads.
         with threadpool_limits(1):
-            result = least_squares(_residuals, p0, jac=_jacobian,
-                                   bounds=(low, high), x_scale="jac",
-                                   args=(layout, samples, spaxel_area))
+            result = PIXTABLE_STAR_SOLVER.solve(LeastSquaresProblem.from_vector(
+                _residuals, p0, (low, high), _jacobian, (layout, samples, spaxel_area)))
         if clip is None:
             break
         rejected = False

@@ -7,7 +7,6 @@ and corrected images are made by the public layer above it,
 """
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from .checks import (check_not_swapped, check_informative, check_star_size,
                      warn_at_bound)
@@ -19,6 +18,7 @@ from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
                               REGRID_CUTOFF_KEYWORD)
 from ..masking import parse_star
 from .results import FittedValue, FittedImagePhotometry
+from .solvers import LeastSquaresProblem, IMAGE_FIT_SOLVER
 from .provenance import FitProvenance
 from .reports import lmfit_layout_report
 from .uncertainties import image_fit_covariance
@@ -140,53 +140,25 @@ def _initial_model(problem, options, start):
     return model
 
 
-def _free_parameters(model):
-    """The free parameters' names, values and bounds, as scipy wants them."""
-    names = [n for n in model.param_names if not getattr(model, n).fixed]
-    values = np.array([float(getattr(model, n).value) for n in names])
-    lower = [-np.inf if getattr(model, n).min is None else getattr(model, n).min
-             for n in names]
-    upper = [np.inf if getattr(model, n).max is None else getattr(model, n).max
-             for n in names]
-    return names, values, (lower, upper)
+def _run_fit(model, problem, solver=IMAGE_FIT_SOLVER):
+    """Fit the free parameters in place; return the model, the solver's result, warnings.
 
-
-def _run_fit(model, problem):
-    """Fit the free parameters in place; return the model, scipy's result, warnings.
-
-    scipy's ``least_squares`` is called directly rather than through
+    The model is handed to the solver as a
+    `~imphot_astropy.fitting.solvers.LeastSquaresProblem` (its
+    ``evaluate`` and ``fit_deriv`` on the compared pixels) rather than to
     astropy's `~astropy.modeling.fitting.DogBoxLSQFitter` (the same method,
     starting values, bounds and tolerances): the wrapper would add, per
     fit, an SVD of the tall Jacobian for a covariance that the sandwich of
     `~imphot_astropy.fitting.uncertainties` replaces, and its model
     evaluation machinery on every trial.
     """
-    names, start, bounds = _free_parameters(model)
-    free = [model.param_names.index(n) for n in names]
-    parameters = np.array([float(v) for v in model.parameters])
-
-    def full(values):
-        parameters[free] = values
-        return parameters
-
-    index = problem.index
-
-    def residual(values):
-        return model.evaluate(index, *full(values)) - problem.data
-
-    def jacobian(values):
-        return model.fit_deriv(index, *full(values))[free].T
-
-    # The dogleg trust-region method handles the bounds on scale, fwhm and
-    # beta, and on these tall (~1e5 x 6) problems it needs fewer costly
-    # factorisations of the Jacobian than TRF.
-    info = least_squares(residual, start, jac=jacobian, bounds=bounds, method="dogbox",
-                         xtol=1e-10, max_nfev=200)
-    for name, value in zip(names, info.x):
-        getattr(model, name).value = value
-    messages = [] if info.success else [
-        f"The fit may be unsuccessful; check: \n    {info.message}"]
-    return model, info, messages
+    result = solver.solve(LeastSquaresProblem.from_model(model, (problem.index,),
+                                                         problem.data))
+    for name in result.free_names:
+        getattr(model, name).value = result.params[name].value
+    messages = [] if result.success else [
+        f"The fit may be unsuccessful; check: \n    {result.message}"]
+    return model, result, messages
 
 
 def _fitted_values(fitted, covariance):
@@ -220,7 +192,10 @@ def _reduced_chi_square(residual, problem, variance, n_free):
 
 def _report(fitted, values, info, rchi, refits, messages, regrid, covariance,
             initial=None):
-    """The fit's report in lmfit's layout (see `~imphot_astropy.fitting.reports`)."""
+    """The fit's report in lmfit's layout (see `~imphot_astropy.fitting.reports`).
+
+    ``info`` is the solver's `~imphot_astropy.fitting.solvers.SolverResult`.
+    """
     notes = [("goodness of fit", f"{covariance.goodness:.4g} (1 if noise-limited)"),
              ("uncertainties", f"sandwich covariance, residual correlation within "
                                f"{covariance.max_lag:.1f} pixels"),
@@ -229,7 +204,7 @@ def _report(fitted, values, info, rchi, refits, messages, regrid, covariance,
                                f"{', assumed' if regrid.assumed else ''})"),
              ("status", info.message)]
     return lmfit_layout_report(
-        None, "dogleg trust region (scipy least_squares, dogbox)", info.nfev, info.fun.size,
+        None, info.solver, info.nfev, info.fun.size,
         rchi, {name: values[name] for name in fitted.param_names}, initial,
         covariance.covariance, covariance.names, notes=notes, warnings=messages)
 

@@ -17,7 +17,6 @@ import warnings
 
 import numpy as np
 import astropy.units as u
-from astropy.modeling.fitting import TRFLSQFitter
 from astropy.modeling.models import Const2D
 from astropy.utils.exceptions import AstropyUserWarning
 
@@ -28,6 +27,7 @@ from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
 from .results import FittedValue, FittedPhotometry
 from .provenance import FitProvenance
 from .reports import lmfit_layout_report
+from .solvers import STAR_FIT_SOLVER
 from .uncertainties import star_fit_covariance
 from .quality import star_quality, muse_band, parameters_at_bounds
 from .star_models import (PixelIntegratedMoffat2D, PixelIntegratedEllipticalMoffat2D,
@@ -143,7 +143,7 @@ class StarFit:
     """
 
     def __init__(self, label, model, u_, v_, values, variance, guess, geometry,
-                 pixels=None):
+                 pixels=None, solver=STAR_FIT_SOLVER):
         self.label = label
         # The elliptical Moffat adds e and theta to the fitted parameters.
         shape = [name for name in _SHAPE_PARAMETERS
@@ -151,15 +151,13 @@ class StarFit:
         self.parameters = _STAR_PARAMETERS + tuple(shape)
         self.model_names = dict(_MODEL_NAMES, **{n: _SHAPE_MODEL_NAMES[n] for n in shape})
         self.norm = guess.norm
-        fitter = TRFLSQFitter(calc_uncertainties=True)
+        self.solver = solver
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", AstropyUserWarning)
-            fitted = fitter(model, u_, v_, values / guess.norm, maxiter=1000,
-                            inplace=False)
+            fitted, self.info = solver.fit_model(model, (u_, v_), values / guess.norm)
         self.messages = [str(w.message) for w in caught]
         self.initial = self._initial_values(model, geometry)
         self.model = fitted
-        self.info = fitter.fit_info
         self.residual = values - guess.norm * fitted(u_, v_)
         self.n_pixels = values.size
         self.n_free = sum(not fitted.fixed[n] for n in fitted.param_names)
@@ -230,17 +228,17 @@ class StarFit:
         names = {key: name for name, key in self.model_names.items()}
         free = [n for n in self.model.param_names if not self.model.fixed[n]]
         return lmfit_layout_report(
-            f"{self.label} star fit", "trust region reflective (astropy TRFLSQFitter)",
-            self.info.get("nfev"), self.n_pixels, self.rchi,
+            f"{self.label} star fit", self.solver.name, self.info.nfev, self.n_pixels,
+            self.rchi,
             {name: self.values[name] for name in self.parameters}, self.initial,
             self._covariance(), [names[n] for n in free],
             notes=[("goodness of fit", f"{self.goodness:.4g} (1 if noise-limited)"),
-                   ("status", self.info.get("message"))], warnings=self.messages)
+                   ("status", self.info.message)], warnings=self.messages)
 
     def _covariance(self):
         """The free parameters' covariance: the sandwich one where it was made."""
         if self.sandwich is None:
-            return self.info.get("param_cov")
+            return self.info.covariance()
         return self.sandwich.covariance
 
 

@@ -25,7 +25,7 @@ import lmfit
 
 from ..exceptions import UserError
 from ..core.fourier_model import MAX_BETA
-from ._levenberg_marquardt import fit_with_refits, levenberg_marquardt
+from ..fitting.solvers import LeastSquaresProblem, LevenbergMarquardt
 
 __all__ = ["JointProblem", "band_parameter_name", "ELLIPTICITY_MODES"]
 
@@ -237,11 +237,11 @@ class JointProblem:
         those at the point before the last step, which is below the
         convergence tolerance. Bounds are kept by
         clipping each step; expressions are re-evaluated by lmfit at every
-        trial, and the chain rule through them uses
-        `~imphot_astropy.survey._levenberg_marquardt.varying_transform`.
-        The iterations are those of
-        `~imphot_astropy.survey._levenberg_marquardt.levenberg_marquardt`,
-        on this problem's band residuals and Jacobians.
+        trial, and the chain rule through them is applied to the band
+        Jacobians. The solver is
+        `~imphot_astropy.fitting.solvers.LevenbergMarquardt`, on this
+        problem's band residuals and Jacobians as the parts of a
+        `~imphot_astropy.fitting.solvers.LeastSquaresProblem`.
 
         Hand-written rather than lmfit's ``leastsq`` (MINPACK): MINPACK
         factorises the tall Jacobian of all the bands (several 1e5 rows)
@@ -277,11 +277,12 @@ class JointProblem:
         unknown = [n for n in self.names if n not in params]
         if unknown:
             raise UserError(f"joint parameters: missing {unknown}")
-        result = levenberg_marquardt(
-            params, self.names, self.band_residuals,
+        problem = LeastSquaresProblem.from_parts(
+            params, self.band_residuals,
             lambda p, transform: self.band_jacobians(p, self._beta_varies(transform)),
-            max_iterations=max_iterations, decrement=decrement,
-            method="Levenberg-Marquardt, normal equations (imphot_astropy)")
+            model_names=self.names)
+        solver = LevenbergMarquardt(max_iterations=max_iterations, decrement=decrement)
+        result = solver.solve(problem).info
         result.band_residuals = result.residual_parts
         return result
 
@@ -299,7 +300,7 @@ class JointProblem:
         refits : int
             How many refits were made.
         """
-        return fit_with_refits(self.fit, params, self._shift_if_moved, _MAX_REFITS)
+        return _fit_with_refits(self.fit, params, self._shift_if_moved, _MAX_REFITS)
 
     def _shift_if_moved(self, result):
         """Move each band's HST image by the whole pixels the offsets moved it."""
@@ -311,3 +312,49 @@ class JointProblem:
                 band.set_shift((int(np.floor(x + 0.5)), int(np.floor(y + 0.5))))
                 moved = True
         return moved
+
+
+def _fit_with_refits(fit, params, shift_if_moved, max_refits):
+    """Fit; while the result moved the data by a whole pixel or more, shift and refit.
+
+    Each refit starts from the last result (after a whole-pixel shift of
+    the data the fitted offsets keep their meaning, so the last result is
+    the closest start there is).
+
+    Parameters
+    ----------
+    fit : callable
+        ``fit(params)`` returns a result with ``params``.
+    params : `lmfit.Parameters`
+        The first fit's start.
+    shift_if_moved : callable
+        ``shift_if_moved(result)``: shift the data by the whole pixels the
+        result moved them, and say whether it did (then a refit follows).
+        Not called after the last allowed refit.
+    max_refits : int
+        The most refits.
+
+    Returns
+    -------
+    result : object
+        The last fit's result.
+    refits : int
+        How many refits were made.
+
+    Examples
+    --------
+    A "fit" that moves the data once:
+
+    >>> import types
+    >>> moves = [True, False]
+    >>> fit = lambda params: types.SimpleNamespace(params=params + 1)
+    >>> result, refits = _fit_with_refits(fit, 0, lambda r: moves.pop(0), max_refits=2)
+    >>> result.params, refits  # the refit started from the first result
+    (2, 1)
+    """
+    for refit in range(max_refits + 1):
+        result = fit(params)
+        if refit == max_refits or not shift_if_moved(result):
+            return result, refit
+        params = result.params
+    raise AssertionError("unreachable")  # pragma: no cover

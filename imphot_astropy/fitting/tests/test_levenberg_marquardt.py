@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from scipy.optimize import least_squares
 
-from imphot_astropy.survey._levenberg_marquardt import (
-    damped_step, fit_with_refits, levenberg_marquardt, varying_transform)
+from imphot_astropy.fitting._levenberg_marquardt import (
+    damped_step, levenberg_marquardt, varying_transform)
+from imphot_astropy.survey.joint import _fit_with_refits as fit_with_refits
 
 NAMES = ["dx", "w0", "w1", "amp_a", "amp_b"]
 WAVELENGTHS = {"a": -0.5, "b": 0.5}

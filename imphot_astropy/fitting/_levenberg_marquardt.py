@@ -1,12 +1,14 @@
 """A Levenberg-Marquardt on lmfit Parameters, from normal equations built part by part.
 
-The survey's joint fit (`~imphot_astropy.survey.joint.JointProblem`) has a
-residual made of parts (one per band), each depending on a few of the
-model's parameters. This minimiser never assembles the tall Jacobian of all
+Behind `imphot_astropy.fitting.solvers.LevenbergMarquardt`. The survey's
+joint fit (`~imphot_astropy.survey.joint.JointProblem`) has a residual made
+of parts (one per band), each depending on a few of the model's
+parameters. This minimiser never assembles the tall Jacobian of all
 the parts: it accumulates ``J^T J`` and ``J^T r`` part by part, and solves
 the damped normal equations on unit-scaled columns. It knows nothing of
 bands: a part is a residual vector and the derivatives of it by the model
-parameters it depends on. See `JointProblem.fit` for why it is hand-written
+parameters it depends on. See
+`imphot_astropy.survey.joint.JointProblem.fit` for why it is hand-written
 rather than lmfit's MINPACK ``leastsq``.
 
 The lmfit machinery is kept: bounds (a parameter held at a bound is left
@@ -18,8 +20,7 @@ rule through them from `varying_transform`), and the result is an
 
 import numpy as np
 
-__all__ = ["levenberg_marquardt", "varying_transform", "damped_step", "bounded_step",
-           "fit_with_refits"]
+__all__ = ["levenberg_marquardt", "varying_transform", "damped_step", "bounded_step"]
 
 # The damping of the column-scaled normal equations starts near
 # Gauss-Newton (the joint fit starts close, from the single-band fits) and
@@ -307,49 +308,3 @@ def levenberg_marquardt(params, model_names, residual_parts, jacobian_parts,
         residual=np.concatenate(residuals), residual_parts=residuals,
         jacobians=jacobians, transform=transform, success=converged,
         message=message, covar=None, errorbars=False, aborted=False)
-
-
-def fit_with_refits(fit, params, shift_if_moved, max_refits):
-    """Fit; while the result moved the data by a whole pixel or more, shift and refit.
-
-    Each refit starts from the last result (after a whole-pixel shift of
-    the data the fitted offsets keep their meaning, so the last result is
-    the closest start there is).
-
-    Parameters
-    ----------
-    fit : callable
-        ``fit(params)`` returns a result with ``params``.
-    params : `lmfit.Parameters`
-        The first fit's start.
-    shift_if_moved : callable
-        ``shift_if_moved(result)``: shift the data by the whole pixels the
-        result moved them, and say whether it did (then a refit follows).
-        Not called after the last allowed refit.
-    max_refits : int
-        The most refits.
-
-    Returns
-    -------
-    result : object
-        The last fit's result.
-    refits : int
-        How many refits were made.
-
-    Examples
-    --------
-    A "fit" that moves the data once:
-
-    >>> import types
-    >>> moves = [True, False]
-    >>> fit = lambda params: types.SimpleNamespace(params=params + 1)
-    >>> result, refits = fit_with_refits(fit, 0, lambda r: moves.pop(0), max_refits=2)
-    >>> result.params, refits  # the refit started from the first result
-    (2, 1)
-    """
-    for refit in range(max_refits + 1):
-        result = fit(params)
-        if refit == max_refits or not shift_if_moved(result):
-            return result, refit
-        params = result.params
-    raise AssertionError("unreachable")  # pragma: no cover
