@@ -16,7 +16,7 @@ from astropy.modeling.functional_models import Const2D, Moffat2D
 from scipy.optimize import least_squares
 from threadpoolctl import threadpool_limits
 
-from ..core.moffat import MIN_BETA, moffat_alpha
+from ..core.moffat import MIN_BETA, moffat_alpha, moffat_alpha_beta_derivative
 from ..exceptions import UserError
 
 __all__ = ["fit_moffat_samples", "moffat_samples_model", "StarSamples"]
@@ -164,11 +164,10 @@ def _moffat_derivatives(x, y, fwhm, beta, x0, y0, flux, spaxel_area):
     background), from Moffat2D.fit_deriv and the chain rule through
     ``gamma(fwhm, beta)`` and ``amplitude(flux, gamma, beta)``."""
     gamma = moffat_alpha(fwhm, beta)
-    # d gamma / d beta needs 2**(1/beta) itself. Recovering it from gamma,
-    # as (fwhm / (2 gamma))**2 + 1, moves the derivative by ~4e-14 and the
-    # fitted values by ~5e-9 (least_squares' tolerance); computed directly
-    # it leaves every fit bit for bit as before the move to core's alpha.
-    root = 2.0 ** (1.0 / beta)
+    # d gamma / d beta comes from core, which writes the FWHM-to-core-width
+    # relation once; it evaluates the expression this module used to (in the
+    # same order), so the fits are unchanged bit for bit.
+    gamma_per_beta = moffat_alpha_beta_derivative(fwhm, beta)
     per_flux = spaxel_area * (beta - 1.0) / (np.pi * gamma ** 2)
     amplitude = flux * per_flux
     d_amp, d_x0, d_y0, d_gamma, d_alpha = Moffat2D.fit_deriv(
@@ -176,8 +175,6 @@ def _moffat_derivatives(x, y, fwhm, beta, x0, y0, flux, spaxel_area):
     # Through gamma, at fixed flux: amplitude scales as gamma**-2.
     d_gamma_total = d_gamma - 2.0 * amplitude / gamma * d_amp
     gamma_per_fwhm = gamma / fwhm
-    gamma_per_beta = gamma * root * np.log(2.0) / (2.0 * beta ** 2
-                                                   * (root - 1.0))
     d_fwhm = d_gamma_total * gamma_per_fwhm
     d_beta = (d_alpha + d_amp * amplitude / (beta - 1.0)
               + d_gamma_total * gamma_per_beta)
