@@ -27,11 +27,11 @@ import numpy as np
 from astropy.modeling import custom_model
 from astropy.modeling.models import Moffat2D
 
-from .moffat import (moffat_alpha, moffat_amplitude, moffat_fourier_transform,
-                     moffat_fourier_derivatives, MIN_BETA)
+from .moffat import (moffat_alpha, moffat_alpha_beta_derivative, moffat_amplitude,
+                     moffat_fourier_transform, moffat_fourier_derivatives, MIN_BETA)
 
 __all__ = ["RadialPSF", "CircularMoffat", "EllipticalMoffat", "stretched_frequency",
-           "shape_derivatives"]
+           "stretched_offsets", "shape_derivatives"]
 
 
 class RadialPSF:
@@ -193,6 +193,51 @@ class EllipticalMoffat:
         """The unit-volume profile sampled at (x, y) (the units of ``fwhm``)."""
         return self.astropy_model(fwhm, beta, e, theta, x_0, y_0)(x, y)
 
+    def image_terms(self, x, y, fwhm, beta, e, theta, x_0=0.0, y_0=0.0, derivatives=False):
+        """The unit-volume profile at (x, y), and optionally its derivatives.
+
+        The profile of `image` without an astropy model per call, for fits
+        that evaluate it many times at arbitrary positions (the pixel-table
+        star fit), with analytic derivatives for their Jacobian: through
+        ``s = (x'**2 + y'**2 / (1 - e)**2) / alpha**2`` and the peak
+        ``(beta - 1) / (pi alpha**2 (1 - e))``, alpha from
+        `~imphot_astropy.core.moffat.moffat_alpha` and its beta derivative
+        from `~imphot_astropy.core.moffat.moffat_alpha_beta_derivative`.
+
+        Parameters
+        ----------
+        x, y : array_like
+            Positions (the units of ``fwhm``).
+        fwhm, beta, e, theta, x_0, y_0 : float
+            The profile's parameters (``theta`` in degrees from +x toward +y)
+            and centre.
+        derivatives : bool
+            Also the derivatives.
+
+        Returns
+        -------
+        terms : tuple of `numpy.ndarray`
+            The profile, then with ``derivatives`` its derivatives by fwhm,
+            beta, e, theta (per degree), x_0 and y_0.
+
+        Examples
+        --------
+        >>> psf = EllipticalMoffat()
+        >>> x, y = np.array([0.3, -0.1]), np.array([0.2, 0.4])
+        >>> terms = psf.image_terms(x, y, 0.7, 2.5, 0.15, 30.0, 0.05, 0.0, derivatives=True)
+        >>> bool(np.allclose(terms[0], psf.image(x, y, 0.7, 2.5, 0.15, 30.0, 0.05, 0.0)))
+        True
+        >>> h = 1e-5
+        >>> step = (psf.image_terms(x, y, 0.7, 2.5, 0.15, 30.0 + h, 0.05)[0]
+        ...         - psf.image_terms(x, y, 0.7, 2.5, 0.15, 30.0 - h, 0.05)[0]) / (2 * h)
+        >>> bool(np.allclose(terms[4], step, rtol=1e-6))
+        True
+        """
+        profile = _elliptical_profile(x, y, 1.0, x_0, y_0, fwhm, beta, e, theta)
+        if not derivatives:
+            return (profile.image,)
+        return (profile.image,) + _elliptical_derivatives(profile, fwhm, beta, theta)
+
     def astropy_model(self, fwhm, beta, e, theta, x_0=0.0, y_0=0.0, flux=1.0):
         """The profile as an astropy model of volume ``flux``."""
         return _EllipticalMoffat2D(flux, x_0, y_0, fwhm, beta, e, theta)
@@ -228,6 +273,31 @@ def stretched_frequency(fx, fy, e, theta):
     return np.hypot(along, minor * across), along, across, minor
 
 
+def stretched_offsets(x, y, x_0, y_0, e, theta):
+    """Offsets from (x_0, y_0) along and across the major axis of an elliptical profile.
+
+    The major axis lies at ``theta`` degrees from +x toward +y; the profile
+    is the circular one at the radius ``hypot(along, across / (1 - e))``.
+
+    Returns
+    -------
+    along, across : `numpy.ndarray`
+    minor : float
+        ``1 - e``.
+
+    Examples
+    --------
+    >>> along, across, minor = stretched_offsets(0.0, 1.0, 0.0, 0.0, 0.2, 90.0)
+    >>> round(float(along), 12), round(float(across), 12), minor
+    (1.0, 0.0, 0.8)
+    """
+    angle = np.deg2rad(theta)
+    dx, dy = x - x_0, y - y_0
+    along = dx * np.cos(angle) + dy * np.sin(angle)
+    across = -dx * np.sin(angle) + dy * np.cos(angle)
+    return along, across, 1.0 - e
+
+
 def shape_derivatives(radial, along, across, minor):
     """The derivatives of a stretched transform by ``e`` and ``theta`` (per degree).
 
@@ -258,11 +328,50 @@ def shape_derivatives(radial, along, across, minor):
 def _EllipticalMoffat2D(x, y, flux=1.0, x_0=0.0, y_0=0.0, fwhm=0.7, beta=2.5, e=0.0,
                         theta=0.0):
     """An elliptical Moffat of volume ``flux`` (see `EllipticalMoffat`)."""
-    angle = np.deg2rad(theta)
-    dx, dy = x - x_0, y - y_0
-    along = dx * np.cos(angle) + dy * np.sin(angle)
-    across = -dx * np.sin(angle) + dy * np.cos(angle)
-    minor = 1.0 - e
+    return _elliptical_profile(x, y, flux, x_0, y_0, fwhm, beta, e, theta).image
+
+
+class _EllipticalProfile:
+    """An elliptical Moffat's values and the intermediate terms of its derivatives."""
+
+    def __init__(self, along, across, minor, alpha, peak, beta):
+        self.along, self.across, self.minor, self.alpha = along, across, minor, alpha
+        # 1 + s, s the squared stretched radius in units of alpha.
+        self.base = 1.0 + (along**2 + (across / minor)**2) / alpha**2
+        self.image = peak * self.base ** -beta
+
+
+def _elliptical_profile(x, y, flux, x_0, y_0, fwhm, beta, e, theta):
+    """The values of an elliptical Moffat of volume ``flux`` (`_EllipticalProfile`)."""
+    along, across, minor = stretched_offsets(x, y, x_0, y_0, e, theta)
     alpha = moffat_alpha(fwhm, beta)
     peak = flux * moffat_amplitude(fwhm, beta) / minor
-    return peak * (1.0 + (along**2 + (across / minor)**2) / alpha**2) ** -beta
+    return _EllipticalProfile(along, across, minor, alpha, peak, beta)
+
+
+def _elliptical_derivatives(profile, fwhm, beta, theta):
+    """d image / d (fwhm, beta, e, theta [per degree], x_0, y_0) (`EllipticalMoffat.image_terms`).
+
+    The image is ``peak (1 + s)**-beta``: by the chain rule through ``s``
+    (``d image / d s = -beta image / (1 + s)``) and the peak, which scales
+    as ``alpha**-2 / (1 - e)``; alpha is proportional to fwhm.
+    """
+    image, base, minor, alpha = profile.image, profile.base, profile.minor, profile.alpha
+    along, across = profile.along, profile.across
+    s = base - 1.0
+    per_s = -beta * image / base
+    log_alpha_per_beta = moffat_alpha_beta_derivative(fwhm, beta) / alpha
+    d_fwhm = -2.0 * (image + s * per_s) / fwhm
+    d_beta = (image * (1.0 / (beta - 1.0) - 2.0 * log_alpha_per_beta - np.log(base))
+              - 2.0 * s * log_alpha_per_beta * per_s)
+    # d s / d along and d s / d across.
+    s_along = 2.0 * along / alpha**2
+    s_across = 2.0 * across / (minor * alpha) ** 2
+    d_e = image / minor + per_s * s_across * across / minor
+    # d along / d theta = across, d across / d theta = -along (radians).
+    d_theta = per_s * (s_along * across - s_across * along) * (np.pi / 180.0)
+    angle = np.deg2rad(theta)
+    cos, sin = np.cos(angle), np.sin(angle)
+    d_x_0 = per_s * (-cos * s_along + sin * s_across)
+    d_y_0 = per_s * (-sin * s_along - cos * s_across)
+    return d_fwhm, d_beta, d_e, d_theta, d_x_0, d_y_0

@@ -9,11 +9,16 @@ so a table of N rows holds each CCD pixel at most once per exposure. The
 sky holds a background and a few Gaussian stars (0.7" FWHM), with noise.
 Every row's true IFU, slice, CCD pixel and sky position are available from
 `SyntheticPixTable.rows`.
+
+`make_star_pixtable` makes the small table of the rows around one star
+whose PSF is a known Moffat, circular or elliptical, for the truth tests of
+`~imphot_astropy.fitting.fit_pixtable_star`.
 """
 
 import numpy as np
 import astropy.units as u
 from astropy.io import fits
+from astropy.modeling.functional_models import Moffat2D
 from astropy.modeling.projections import Pix2Sky_Gnomonic
 from astropy.modeling.rotations import RotateNative2Celestial
 
@@ -22,10 +27,11 @@ from ..pixtable.origin import XOFFSET_KEYWORD, encode_origin
 from ..pixtable.sky import sky_to_positioned
 from ..pixtable.slicer import Slicer
 from ..pixtable.columns import COLUMN_NAMES, REQUIRED_COLUMNS
+from ..pixtable.pixtable import PixTable
 from ..pixtable.writer import write_pixtable
 
-__all__ = ["SyntheticPixTable", "make_synthetic_pixtable", "HDFS_CENTER",
-           "SYNTHETIC_STARS"]
+__all__ = ["SyntheticPixTable", "make_synthetic_pixtable", "make_star_pixtable",
+           "HDFS_CENTER", "SYNTHETIC_STARS"]
 
 #: (RA, Dec) in degrees of the default field centre (the Hubble Deep Field
 #: South, as observed by MUSE).
@@ -364,3 +370,115 @@ def make_synthetic_pixtable(filename, nrows=100000, projection="projected",
     SyntheticPixTable(nrows, projection=projection, center=center,
                       position_unit=position_unit, nexp=nexp, weight=weight,
                       seed=seed).write(filename, save_as_ima=save_as_ima)
+
+
+def make_star_pixtable(lbda=((6000.0, 6100.0),), fwhm=0.65, beta=2.5, e=0.0, theta=0.0,
+                       fwhm_slope=0.0, flux=2.0e5, background=50.0, star=HDFS_CENTER,
+                       nexp=2, size=3.4, seed=0):
+    """A 'positioned' pixel table of the rows around one star of known PSF.
+
+    Each exposure samples the sky on the slices' 0.2" grid within ``size``
+    arcsec of the star (dithered by up to 0.1"); a quarter of the CCD rows
+    (1.25 Angstrom apart) within 10 Angstrom of each range of ``lbda`` are
+    kept per exposure, each placing the slice pixels at slightly different
+    positions (distortions and 0.03" errors), so the samples lie at
+    irregular positions, as in a real pixel table. The values are the star,
+    a Moffat of total flux ``flux`` over 0.2" spaxels, plus ``background``,
+    with Gaussian noise of variance ``stat`` = signal + 30.
+
+    The star is rendered with astropy's
+    `~astropy.modeling.functional_models.Moffat2D` (its core width from
+    ``Moffat2D.fwhm``) at the stretched radius, normalised by the volume of
+    an elliptical Moffat, ``pi alpha**2 (1 - e) / (beta - 1)``, not with the
+    fitters' code.
+
+    Parameters
+    ----------
+    lbda : list of (float, float)
+        Wavelength ranges (Angstrom) to sample.
+    fwhm, beta : float
+        The Moffat's FWHM along the major axis (arcsec) at 7000 Angstrom,
+        and its exponent.
+    e, theta : float
+        Ellipticity (1 - minor/major) and position angle of the major axis,
+        in degrees from west toward north (from +x toward +y of a MUSE
+        image with north up and east to the left, the convention of the
+        image and star fits).
+    fwhm_slope : float
+        The change of the FWHM per Angstrom.
+    flux, background : float
+        The star's flux and the background per sample.
+    star : (float, float)
+        RA and Dec of the star (degrees), also the table's reference point.
+    nexp : int
+        Number of exposures.
+    size : float
+        Half-width (arcsec) of the square sampled around the star.
+    seed : int
+        Seed of the random numbers.
+
+    Returns
+    -------
+    pixtable : `~imphot_astropy.PixTable`
+        The rows, in memory.
+    truth : dict
+        The arguments, with ``fwhm`` a function of wavelength.
+
+    Examples
+    --------
+    >>> pix, truth = make_star_pixtable(e=0.15, theta=30.0, nexp=1)
+    >>> pix.projection, pix.nrows > 20000, truth["e"]
+    ('positioned', True, 0.15)
+    """
+    rng = np.random.default_rng(seed)
+    east, north, lam = _star_sample_positions(lbda, nexp, size, rng)
+
+    def fwhm_at(wavelength):
+        return fwhm + fwhm_slope * (np.asarray(wavelength) - 7000.0)
+
+    signal = background + flux * _elliptical_moffat_spaxels(east, north, fwhm_at(lam), beta,
+                                                            e, theta)
+    stat = signal + 30.0
+    data = rng.normal(signal, np.sqrt(stat))
+    phi, tilt = Pix2Sky_Gnomonic()(east / 3600.0, north / 3600.0)
+    ra, dec = RotateNative2Celestial(star[0], star[1], 180.0)(phi, tilt)
+    xpos, ypos = sky_to_positioned(np.mod(ra, 360.0), dec, *star)
+    pix = PixTable(xpos=xpos.astype(np.float32), ypos=ypos.astype(np.float32),
+                   lbda=lam.astype(np.float32),
+                   data=data.astype(np.float32), dq=np.zeros(lam.size, dtype=np.int32),
+                   stat=stat.astype(np.float32), origin=np.zeros(lam.size, dtype=np.int64),
+                   wcs=u.deg, unit_data=u.Unit("1e-20 erg / (s cm2 Angstrom)"))
+    pix.set_keyword("WCS", "positioned (final)")
+    pix.primary_header["CRVAL1"], pix.primary_header["CRVAL2"] = star
+    truth = dict(lbda=list(lbda), fwhm=fwhm_at, beta=beta, e=e, theta=theta, flux=flux,
+                 background=background, star=tuple(star))
+    return pix, truth
+
+
+def _star_sample_positions(lbda, nexp, size, rng):
+    """East and north offsets (arcsec) and wavelengths of the star's samples."""
+    grid = np.arange(-round(size / 0.2), round(size / 0.2) + 1) * 0.2
+    east, north = (a.ravel() for a in np.meshgrid(grid, grid))
+    rows = np.unique(np.concatenate([np.arange(low - 10.0, high + 10.0, 1.25)
+                                     for low, high in lbda]))
+    parts = []
+    for _ in range(int(nexp)):
+        dither = rng.uniform(-0.1, 0.1, 2)
+        for lam in rows[rng.random(rows.size) < 0.25]:
+            x = east + dither[0] + 0.02 * np.sin(lam / 300.0 + east)
+            y = north + dither[1] + 0.02 * np.cos(lam / 250.0 + north)
+            parts.append((x + rng.uniform(-0.03, 0.03, x.size),
+                          y + rng.uniform(-0.03, 0.03, x.size), np.full(x.size, lam)))
+    return tuple(np.concatenate(column) for column in zip(*parts))
+
+
+def _elliptical_moffat_spaxels(east, north, fwhm, beta, e, theta):
+    """A unit-flux elliptical Moffat at the star, per 0.2" spaxel (see `make_star_pixtable`)."""
+    gamma = fwhm / Moffat2D(gamma=1.0, alpha=beta).fwhm
+    angle = np.deg2rad(theta)
+    # The major axis points west (-east) rotated toward north by theta.
+    along = -east * np.cos(angle) + north * np.sin(angle)
+    across = east * np.sin(angle) + north * np.cos(angle)
+    volume = np.pi * gamma**2 * (1.0 - e) / (beta - 1.0)
+    profile = Moffat2D.evaluate(along, across / (1.0 - e), 1.0 / volume, 0.0, 0.0, gamma, beta)
+    return 0.04 * profile

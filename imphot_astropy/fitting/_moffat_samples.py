@@ -8,6 +8,16 @@ knows nothing of pixel tables; `imphot_astropy.fitting.fit_pixtable_star`
 feeds it the rows of a star. The core width of the Moffat comes from
 `imphot_astropy.core.moffat.moffat_alpha`, as in every other Moffat of the
 package.
+
+With ``psf="elliptical"`` the profile is the elliptical Moffat of
+`imphot_astropy.core.psf.EllipticalMoffat` (FWHM along the major axis,
+ellipticity ``e`` = 1 - minor/major, major axis at ``theta`` degrees from +x
+toward +y of the samples' coordinates, modulo 180), whose values and
+analytic derivatives come from `~imphot_astropy.core.psf.EllipticalMoffat.image_terms`.
+Each slice has its own e and theta when each has its own FWHM ('free'); with a
+FWHM linear in wavelength ('linear') one e and one theta hold for all
+slices, as one beta does: the shape of the PSF changes little over the
+wavelengths, its width does.
 """
 
 
@@ -15,9 +25,12 @@ import numpy as np
 from astropy.modeling.functional_models import Const2D, Moffat2D
 from threadpoolctl import threadpool_limits
 
-from ..core.moffat import MIN_BETA, moffat_alpha
+from ..core.moffat import MIN_BETA, moffat_alpha, moffat_alpha_beta_derivative
+from ..core.psf import EllipticalMoffat
 from ..exceptions import UserError
 from .solvers import LeastSquaresProblem, PIXTABLE_STAR_SOLVER
+from .star_fit import check_star_psf
+from .star_models import MAX_ELLIPTICITY
 
 __all__ = ["fit_moffat_samples", "moffat_samples_model", "StarSamples"]
 
@@ -26,6 +39,10 @@ _FWHM_BOUNDS = (0.02, 10.0)
 _BETA_BOUNDS = (MIN_BETA, 50.0)
 # Names of the parameters of one slice, in the order of the fit vector.
 _SLICE_PARAMS = ("x0", "y0", "flux", "background")
+# The shape parameters of the elliptical Moffat, after fwhm and beta.
+_ELLIPSE_PARAMS = ("e", "theta")
+_E_BOUNDS = (0.0, MAX_ELLIPTICITY)
+_ELLIPTICAL = EllipticalMoffat()
 
 
 class StarSamples:
@@ -112,21 +129,49 @@ def _moffat(x, y, fwhm, beta, x0, y0, flux, background, spaxel_area):
         + background
 
 
+def _slice_model(p, layout, i, x, y, spaxel_area):
+    """The model of slice ``i`` at (x, y), for the parameter vector ``p``."""
+    fwhm, beta = layout.shape(p, i)
+    x0, y0, flux, bg = p[layout.slice_index(i)[2:]]
+    if not layout.elliptical:
+        return _moffat(x, y, fwhm, beta, x0, y0, flux, bg, spaxel_area)
+    e, theta = p[layout.ellipse_index(i)]
+    image, = _ELLIPTICAL.image_terms(x, y, fwhm, beta, e, theta, x0, y0)
+    return flux * spaxel_area * image + bg
+
+
+def _slice_derivatives(p, layout, i, x, y, spaxel_area):
+    """Derivatives of `_slice_model` by (fwhm, beta, x0, y0, flux,
+    background), then (e, theta) for the elliptical Moffat."""
+    fwhm, beta = layout.shape(p, i)
+    x0, y0, flux, _ = p[layout.slice_index(i)[2:]]
+    if not layout.elliptical:
+        return _moffat_derivatives(x, y, fwhm, beta, x0, y0, flux, spaxel_area)
+    e, theta = p[layout.ellipse_index(i)]
+    image, d_fwhm, d_beta, d_e, d_theta, d_x0, d_y0 = _ELLIPTICAL.image_terms(
+        x, y, fwhm, beta, e, theta, x0, y0, derivatives=True)
+    scale = flux * spaxel_area
+    return [scale * d_fwhm, scale * d_beta, scale * d_x0, scale * d_y0,
+            spaxel_area * image, np.ones_like(image), scale * d_e, scale * d_theta]
+
+
 class _Layout:
     """Where each parameter lies in the fit vector.
 
-    In 'free' mode each slice has its own FWHM and beta; in 'linear' mode
-    the FWHM is ``fwhm_ref + slope * (lambda - lambda_ref)`` and beta is
-    shared.
+    In 'free' mode each slice has its own FWHM and beta (and e and theta);
+    in 'linear' mode the FWHM is ``fwhm_ref + slope * (lambda - lambda_ref)``
+    and beta (and e and theta) are shared.
     """
 
-    def __init__(self, nslices, mode, lambdas, lambda_ref):
+    def __init__(self, nslices, mode, lambdas, lambda_ref, elliptical=False):
         self.nslices = nslices
         self.mode = mode
         self.lambdas = np.asarray(lambdas, dtype=float)
         self.lambda_ref = lambda_ref
-        self.nshared = 3 if mode == "linear" else 0
-        self.nper = 4 if mode == "linear" else 6
+        self.elliptical = bool(elliptical)
+        extra = len(_ELLIPSE_PARAMS) if self.elliptical else 0
+        self.nshared = 3 + extra if mode == "linear" else 0
+        self.nper = 4 if mode == "linear" else 6 + extra
 
     @property
     def size(self):
@@ -138,6 +183,15 @@ class _Layout:
         if self.mode == "linear":
             return [None, 2] + list(range(base, base + 4))
         return [base + 4, base + 5] + list(range(base, base + 4))
+
+    def ellipse_index(self, i):
+        """Indices of (e, theta) of slice ``i`` (none for a circular Moffat)."""
+        if not self.elliptical:
+            return []
+        if self.mode == "linear":
+            return [3, 4]
+        base = self.nper * i
+        return [base + 6, base + 7]
 
     def shape(self, p, i):
         """FWHM and beta of slice ``i``."""
@@ -151,10 +205,8 @@ class _Layout:
 def _residuals(p, layout, samples, spaxel_area):
     out = []
     for i, s in enumerate(samples):
-        fwhm, beta = layout.shape(p, i)
-        x0, y0, flux, bg = p[layout.slice_index(i)[2:]]
-        model = _moffat(s.x[s.used], s.y[s.used], fwhm, beta, x0, y0, flux,
-                        bg, spaxel_area)
+        model = _slice_model(p, layout, i, s.x[s.used], s.y[s.used],
+                             spaxel_area)
         out.append((s.data[s.used] - model) / np.sqrt(s.stat[s.used]))
     return np.concatenate(out)
 
@@ -164,11 +216,10 @@ def _moffat_derivatives(x, y, fwhm, beta, x0, y0, flux, spaxel_area):
     background), from Moffat2D.fit_deriv and the chain rule through
     ``gamma(fwhm, beta)`` and ``amplitude(flux, gamma, beta)``."""
     gamma = moffat_alpha(fwhm, beta)
-    # d gamma / d beta needs 2**(1/beta) itself. Recovering it from gamma,
-    # as (fwhm / (2 gamma))**2 + 1, moves the derivative by ~4e-14 and the
-    # fitted values by ~5e-9 (least_squares' tolerance); computed directly
-    # it leaves every fit bit for bit as before the move to core's alpha.
-    root = 2.0 ** (1.0 / beta)
+    # d gamma / d beta comes from core, which writes the FWHM-to-core-width
+    # relation once; it evaluates the expression this module used to (in the
+    # same order), so the fits are unchanged bit for bit.
+    gamma_per_beta = moffat_alpha_beta_derivative(fwhm, beta)
     per_flux = spaxel_area * (beta - 1.0) / (np.pi * gamma ** 2)
     amplitude = flux * per_flux
     d_amp, d_x0, d_y0, d_gamma, d_alpha = Moffat2D.fit_deriv(
@@ -176,8 +227,6 @@ def _moffat_derivatives(x, y, fwhm, beta, x0, y0, flux, spaxel_area):
     # Through gamma, at fixed flux: amplitude scales as gamma**-2.
     d_gamma_total = d_gamma - 2.0 * amplitude / gamma * d_amp
     gamma_per_fwhm = gamma / fwhm
-    gamma_per_beta = gamma * root * np.log(2.0) / (2.0 * beta ** 2
-                                                   * (root - 1.0))
     d_fwhm = d_gamma_total * gamma_per_fwhm
     d_beta = (d_alpha + d_amp * amplitude / (beta - 1.0)
               + d_gamma_total * gamma_per_beta)
@@ -188,13 +237,11 @@ def _moffat_derivatives(x, y, fwhm, beta, x0, y0, flux, spaxel_area):
 def _jacobian(p, layout, samples, spaxel_area):
     blocks = []
     for i, s in enumerate(samples):
-        fwhm, beta = layout.shape(p, i)
-        x0, y0, flux, _ = p[layout.slice_index(i)[2:]]
         sigma = np.sqrt(s.stat[s.used])
-        derivs = _moffat_derivatives(s.x[s.used], s.y[s.used], fwhm, beta,
-                                     x0, y0, flux, spaxel_area)
+        derivs = _slice_derivatives(p, layout, i, s.x[s.used], s.y[s.used],
+                                    spaxel_area)
         block = np.zeros((sigma.size, layout.size))
-        index = layout.slice_index(i)
+        index = layout.slice_index(i) + layout.ellipse_index(i)
         if layout.mode == "linear":
             block[:, 0] = -derivs[0] / sigma
             block[:, 1] = -derivs[0] * (layout.lambdas[i]
@@ -227,6 +274,28 @@ def _initial_slice(s, fwhm, beta, spaxel_area):
     return [x0, y0, flux, background]
 
 
+def _initial_ellipse(s, start, fwhm):
+    """Starting (e, theta) of one slice, from the second moments of the
+    background-subtracted samples within ``2 fwhm`` of the start's centre.
+
+    Only a start: truncated at a circle, the moments understate the
+    elongation, so e starts at least at 0.05 (at e = 0 the Jacobian has no
+    theta column) and at most at 0.5.
+    """
+    x0, y0, _, background = start
+    dx, dy = s.x - x0, s.y - y0
+    weights = np.clip(s.data - background, 0.0, None) * (np.hypot(dx, dy) < 2.0 * fwhm)
+    if not weights.sum() > 0:
+        return [0.05, 0.0]
+    xx, yy, xy = (float(np.sum(weights * a * b) / weights.sum())
+                  for a, b in ((dx, dx), (dy, dy), (dx, dy)))
+    theta = 0.5 * np.degrees(np.arctan2(2.0 * xy, xx - yy))
+    spread = np.hypot(0.5 * (xx - yy), xy)
+    major, minor = 0.5 * (xx + yy) + spread, 0.5 * (xx + yy) - spread
+    e = 1.0 - np.sqrt(max(minor, 0.0) / major) if major > 0 else 0.0
+    return [float(np.clip(e, 0.05, 0.5)), float(theta % 180.0)]
+
+
 def _bounds(layout):
     low = np.full(layout.size, -np.inf)
     high = np.full(layout.size, np.inf)
@@ -238,6 +307,11 @@ def _bounds(layout):
             fwhm_at, beta_at = layout.slice_index(i)[:2]
             low[fwhm_at], high[fwhm_at] = _FWHM_BOUNDS
             low[beta_at], high[beta_at] = _BETA_BOUNDS
+    if layout.elliptical:
+        # theta is free: an axis, reported modulo 180.
+        for i in range(layout.nslices):
+            e_at = layout.ellipse_index(i)[0]
+            low[e_at], high[e_at] = _E_BOUNDS
     return low, high
 
 
@@ -256,10 +330,7 @@ def _solve(p0, layout, samples, spaxel_area, clip):
             break
         rejected = False
         for i, s in enumerate(samples):
-            fwhm, beta = layout.shape(result.x, i)
-            x0, y0, flux, bg = result.x[layout.slice_index(i)[2:]]
-            model = _moffat(s.x, s.y, fwhm, beta, x0, y0, flux, bg,
-                            spaxel_area)
+            model = _slice_model(result.x, layout, i, s.x, s.y, spaxel_area)
             keep = np.abs(s.data - model) < clip * np.sqrt(s.stat)
             if (keep != s.used).any():
                 rejected = True
@@ -272,17 +343,22 @@ def _solve(p0, layout, samples, spaxel_area, clip):
 
 def _covariance(result, nparams):
     """The covariance of the parameters, scaled by the reduced chi-square
-    so that it also holds when the variances are off by a factor."""
-    jac = np.ascontiguousarray(result.jac)
-    dof = max(1, jac.shape[0] - nparams)
-    rchi2 = float(np.sum(result.fun ** 2) / dof)
+    so that it also holds when the variances are off by a factor.
+
+    `~imphot_astropy.fitting.solvers.SolverResult.covariance` inverts on
+    unit-scaled columns: their norms span ~10 decades here (a flux of 1e5
+    against a FWHM slope per Angstrom), and unscaled, pinv's relative
+    cut-off dropped the flux direction of the joint 'linear' fit, leaving
+    flux errors near zero and beta errors 1.6 times too small (Monte Carlo
+    pulls). Scaled, the free fits' errors move by rounding only.
+    """
+    dof = max(1, np.size(result.fun) - nparams)
     with threadpool_limits(1):      # see _solve
-        cov = np.linalg.pinv(jac.T @ jac) * rchi2
-    return cov, rchi2
+        return result.covariance(), float(result.cost / dof)
 
 
 def fit_moffat_samples(samples, lambdas, fwhm_model="free", fwhm=0.8,
-                       beta=2.5, spaxel_area=0.04, clip=5.0):
+                       beta=2.5, spaxel_area=0.04, clip=5.0, psf="moffat"):
     """Fit a Moffat plus background to the samples of wavelength slices.
 
     The array-level core of `fit_pixtable_star`.
@@ -303,16 +379,21 @@ def fit_moffat_samples(samples, lambdas, fwhm_model="free", fwhm=0.8,
     clip : float or None
         Samples more than ``clip`` standard deviations from the model are
         left out (None: keep all).
+    psf : {'moffat', 'elliptical'}
+        The circular Moffat, or the elliptical one (see the module): then
+        also ``e`` and ``theta``, per slice ('free') or shared ('linear').
 
     Returns
     -------
     values, errors : list of dict
         Per slice: ``fwhm``, ``beta``, ``x0``, ``y0``, ``flux``,
-        ``background`` and their standard deviations.
+        ``background`` (and ``e``, ``theta`` in degrees from +x toward +y,
+        in [0, 180), for the elliptical Moffat) and their standard
+        deviations.
     info : dict
         ``rchi2`` per slice, and in 'linear' mode ``fwhm_ref``,
-        ``fwhm_slope`` (per Angstrom), ``lambda_ref`` and ``beta`` with
-        their errors.
+        ``fwhm_slope`` (per Angstrom), ``lambda_ref`` and ``beta`` (and
+        ``e``, ``theta``) with their errors.
 
     Examples
     --------
@@ -327,6 +408,7 @@ def fit_moffat_samples(samples, lambdas, fwhm_model="free", fwhm=0.8,
     >>> abs(values[0]["fwhm"] - 0.7) < 5 * errors[0]["fwhm"]
     True
     """
+    check_star_psf(psf)
     if fwhm_model not in ("free", "linear"):
         raise UserError(f"fwhm_model: expected 'free' or 'linear', got "
                         f"{fwhm_model!r}")
@@ -334,15 +416,19 @@ def fit_moffat_samples(samples, lambdas, fwhm_model="free", fwhm=0.8,
     if fwhm_model == "linear" and lambdas.size < 2:
         raise UserError("fwhm_model: 'linear' needs at least two wavelength "
                         "slices")
+    elliptical = psf == "elliptical"
     if fwhm_model == "linear":
         values, errors, info = fit_moffat_samples(
-            samples, lambdas, "free", fwhm, beta, spaxel_area, clip)
-        return _fit_linear(samples, lambdas, values, spaxel_area, clip)
+            samples, lambdas, "free", fwhm, beta, spaxel_area, clip, psf)
+        return _fit_linear(samples, lambdas, values, spaxel_area, clip,
+                           elliptical)
     values, errors, rchi2 = [], [], []
     for s, lbda in zip(samples, lambdas):
-        layout = _Layout(1, "free", [lbda], lbda)
-        p0 = np.array(_initial_slice(s, fwhm, beta, spaxel_area)
-                      + [fwhm, beta])
+        layout = _Layout(1, "free", [lbda], lbda, elliptical)
+        start = _initial_slice(s, fwhm, beta, spaxel_area)
+        shape = [fwhm, beta] + (_initial_ellipse(s, start, fwhm)
+                                if elliptical else [])
+        p0 = np.array(start + shape)
         result = _solve(p0, layout, [s], spaxel_area, clip)
         cov, chi2 = _covariance(result, layout.size)
         v, e = _slice_values(result.x, cov, layout, 0)
@@ -352,14 +438,16 @@ def fit_moffat_samples(samples, lambdas, fwhm_model="free", fwhm=0.8,
     return values, errors, {"rchi2": rchi2}
 
 
-def _fit_linear(samples, lambdas, free, spaxel_area, clip):
+def _fit_linear(samples, lambdas, free, spaxel_area, clip, elliptical=False):
     """The joint fit with a FWHM linear in wavelength, started from the
     slices' independent fits."""
     lambda_ref = float(np.mean(lambdas))
-    layout = _Layout(len(samples), "linear", lambdas, lambda_ref)
+    layout = _Layout(len(samples), "linear", lambdas, lambda_ref, elliptical)
     fwhms = np.array([v["fwhm"] for v in free])
     slope, ref = np.polyfit(lambdas - lambda_ref, fwhms, 1)
     p0 = [ref, slope, float(np.median([v["beta"] for v in free]))]
+    if elliptical:
+        p0 += _mean_ellipse(free)
     for v in free:
         p0 += [v[name] for name in _SLICE_PARAMS]
     result = _solve(np.array(p0), layout, samples, spaxel_area, clip)
@@ -370,7 +458,17 @@ def _fit_linear(samples, lambdas, free, spaxel_area, clip):
     info = {"rchi2": [rchi2] * len(samples), "lambda_ref": lambda_ref,
             "fwhm_ref": p[0], "fwhm_ref_err": sd[0], "fwhm_slope": p[1],
             "fwhm_slope_err": sd[1], "beta": p[2], "beta_err": sd[2]}
+    if elliptical:
+        for name in _ELLIPSE_PARAMS:
+            info[name], info[name + "_err"] = values[0][name], errors[0][name]
     return list(values), list(errors), info
+
+
+def _mean_ellipse(fits):
+    """The median e and the mean axis (theta modulo 180) of the slices' fits."""
+    doubled = np.radians(2.0 * np.array([v["theta"] for v in fits]))
+    theta = 0.5 * np.degrees(np.arctan2(np.sin(doubled).mean(), np.cos(doubled).mean()))
+    return [float(np.median([v["e"] for v in fits])), float(theta % 180.0)]
 
 
 def _slice_values(p, cov, layout, i):
@@ -386,7 +484,10 @@ def _slice_values(p, cov, layout, i):
         errors["fwhm"] = float(np.sqrt(grad @ cov @ grad))
     else:
         errors["fwhm"] = float(np.sqrt(cov[index[0], index[0]]))
-    for name, at in zip(_SLICE_PARAMS, index[2:]):
+    for name, at in zip(_SLICE_PARAMS + _ELLIPSE_PARAMS,
+                        index[2:] + layout.ellipse_index(i)):
         values[name] = float(p[at])
         errors[name] = float(np.sqrt(cov[at, at]))
+    if "theta" in values:
+        values["theta"] %= 180.0        # an axis: theta and theta + 180 are one
     return values, errors

@@ -5,12 +5,17 @@ Moffat per wavelength slice and, on request, the samples of each slice.
 This module draws them: the radial profile of the samples about each
 slice's fitted centre with the fitted Moffat curves, and the FWHM against
 wavelength. It uses only the table's columns and the samples' ``x``,
-``y``, ``data`` and ``used`` arrays.
+``y``, ``data`` and ``used`` arrays. For an elliptical Moffat (columns
+``e`` and ``theta``) the distance is the stretched one, along the major
+axis (`~imphot_astropy.core.psf.stretched_offsets`), at which the
+profile is the circular one of the major axis's FWHM.
 """
 
 import numpy as np
 
+from ..core.psf import stretched_offsets
 from ..exceptions import UserError
+from ..fitting.pixtable_star import image_position_angle
 from .figures import new_figure, resolve_title
 from .star_fit import moffat_profile
 
@@ -49,8 +54,9 @@ def plot_pixtable_star(table, samples, fig=None, display=False, title=None):
     -------
     fig : `matplotlib.figure.Figure`
         Left, the samples' values less the fitted background, divided by
-        the fitted flux, against their distance from the fitted centre,
-        with the fitted Moffat curves; right, FWHM against wavelength with
+        the fitted flux, against their distance from the fitted centre
+        (for an elliptical Moffat, the distance stretched along the major
+        axis), with the fitted Moffat curves; right, FWHM against wavelength with
         one-sigma error bars (and the fitted line of a linear model).
 
     Raises
@@ -97,25 +103,45 @@ def _draw_profiles(ax, table, samples):
     lambdas = _value(table["lambda"])
     colors = _colors(len(table))
     rmax = 0.0
+    elliptical = "e" in table.colnames
     for row, s, color, lbda in zip(table, samples, colors, lambdas):
-        dx, dy = _value(row["dx"]), _value(row["dy"])
         flux, bg = _value(row["flux"]), _value(row["background"])
         used = np.asarray(s.used, dtype=bool)
-        r = np.hypot(np.asarray(s.x)[used] - dx, np.asarray(s.y)[used] - dy)
+        r, peak_factor = _distances(row, np.asarray(s.x)[used], np.asarray(s.y)[used])
         values = (np.asarray(s.data)[used] - bg) / flux
         ax.plot(r, values, ".", ms=1.5, alpha=0.3, color=color,
                 rasterized=True)
         rmax = max(rmax, float(r.max()) if r.size else 0.0)
         radius = np.linspace(0.0, max(rmax, 1e-3), 300)
-        curve = moffat_profile(radius, 1.0, float(_value(row["fwhm"])),
+        curve = moffat_profile(radius, peak_factor, float(_value(row["fwhm"])),
                                float(_value(row["beta"])), 0.0, spaxel ** 2)
-        ax.plot(radius, curve, "-", color=color, lw=1.5,
-                label=f"{lbda:.0f} Å: FWHM {float(_value(row['fwhm'])):.3f}″")
+        label = f"{lbda:.0f} Å: FWHM {float(_value(row['fwhm'])):.3f}″"
+        if elliptical:
+            label += f", e {float(_value(row['e'])):.3f}, θ {float(_value(row['theta'])):.1f}°"
+        ax.plot(radius, curve, "-", color=color, lw=1.5, label=label)
     ax.axhline(0.0, color="0.5", lw=0.5)
     ax.set_xlim(0.0, rmax)
-    ax.set_xlabel("distance from the fitted centre (arcsec)")
+    ax.set_xlabel("distance from the fitted centre, along the major axis (arcsec)"
+                  if elliptical else "distance from the fitted centre (arcsec)")
     ax.set_ylabel(f"(value − background) / flux, per ({spaxel:g}″)² spaxel")
     ax.legend(fontsize="small")
+
+
+def _distances(row, x, y):
+    """The samples' distances from the fitted centre, and the factor of the
+    profile's peak over that of the circular Moffat of the same FWHM.
+
+    For an elliptical Moffat the distance is stretched along the major
+    axis, whose ``theta`` the table gives from west toward north (+x of a
+    north-up MUSE image) while the samples are east and north offsets.
+    """
+    x, y = x - _value(row["dx"]), y - _value(row["dy"])
+    if "e" not in row.colnames:
+        return np.hypot(x, y), 1.0
+    east_to_north = image_position_angle(float(_value(row["theta"])))
+    along, across, minor = stretched_offsets(x, y, 0.0, 0.0, float(_value(row["e"])),
+                                             east_to_north)
+    return np.hypot(along, across / minor), 1.0 / minor
 
 
 def _draw_fwhm(ax, table):
@@ -132,7 +158,8 @@ def _draw_fwhm(ax, table):
             grid - meta["lambda_ref"])
         ax.plot(grid, line, "-", color="C3", label="linear model")
     ax.set_xlabel("wavelength (Å)")
-    ax.set_ylabel("Moffat FWHM (arcsec)")
+    ax.set_ylabel("Moffat FWHM, major axis (arcsec)" if "e" in table.colnames
+                  else "Moffat FWHM (arcsec)")
     ax.legend(fontsize="small")
 
 
