@@ -234,6 +234,9 @@ class FittedPhotometry:
         The 2x2 covariance of (dx, dy), used to propagate uncertainties to
         (dra, ddec, dra_sky, ddec_sky); if omitted the two are taken as
         independent.
+    quality : `~imphot_astropy.fitting.quality.FitQuality`, optional
+        The fit's quality flags and goodness of fit (the `quality`
+        attribute; None if the fitter assessed none).
 
     Attributes
     ----------
@@ -269,7 +272,7 @@ class FittedPhotometry:
     """
 
     #: The `~imphot_astropy.fitting.quality.FitQuality` of the fit (flags,
-    #: goodness of fit, pixels used), set by the fitter.
+    #: goodness of fit, pixels used), given by the fitter (None if none).
     quality = None
 
     @property
@@ -288,8 +291,9 @@ class FittedPhotometry:
     at_bound = ()
 
     def __init__(self, method, muse, fit_report, scale, bg, dx, dy, fwhm, beta,
-                 rms_error, covariance=None):
+                 rms_error, covariance=None, *, quality=None):
         self.method = method
+        self.quality = quality
         self.name = muse.name
         self.filename = muse.filename
         self.unit = muse.unit
