@@ -4,12 +4,20 @@ Usage::
 
     regrid_hst_to_muse MUSE_IMAGE_OR_CUBE HST_IMAGE [HST_IMAGE ...]
                        [--field NAME] [--filter NAME] [--output-dir DIR] [--quiet]
+                       [--timeout SECONDS]
 
 Before any work, the whole run is checked: the MUSE file must have coarser
 pixels than each HST file (finer MUSE pixels mean the two were given in the
 wrong order), and no output file may replace an input or another output of
 the same run (two HST images of one filter would both be written to
 ``hst_<FILTER>_for_<FIELD>.fits``).
+
+Every file is read in a worker process that is killed if it is still at it
+after ``--timeout`` seconds (default `DEFAULT_TIMEOUT`): the headers read
+while checking the run (a stalled file there ends the run with an error,
+as any failed check does), then each HST image while it is regridded (a
+stalled one costs an error, and the next goes on). ``--timeout 0`` reads
+them in the command's own process, without a limit.
 """
 
 import argparse
@@ -21,11 +29,23 @@ import warnings
 # Only light modules at import time, so that --help starts fast: preparation
 # (reproject, scipy...) is imported by the functions that use it.
 from ..exceptions import UserError
-from .arguments import report_interrupted
+from .arguments import report_interrupted, add_timeout_option, command_timeout
 
-__all__ = ["main", "regrid_hst_to_muse_main"]
+__all__ = ["main", "regrid_hst_to_muse_main", "DEFAULT_TIMEOUT"]
 
 PROG = "regrid_hst_to_muse"
+
+#: Seconds allowed per file when ``--timeout`` is not given. Generous: the
+#: HDFS example (a 1.3" cut-out of a 0.05" HST image onto a 331 x 326 MUSE
+#: grid) takes 1.6 s with the imports, and a 10 000 x 10 000 mosaic is read
+#: only where it covers the MUSE field; a file still being read after 600 s
+#: (a hung network file system) is stalled, and an unattended run must not
+#: wait for it for ever.
+DEFAULT_TIMEOUT = 600.0
+
+# The tasks run in the worker process, by name (see batch.FitPhotometryMP).
+_PLAN_SPEC = "imphot_astropy.scripts.regrid_hst_to_muse:plan_in_worker"
+_REGRID_SPEC = "imphot_astropy.scripts.regrid_hst_to_muse:regrid_in_worker"
 
 
 def _parser(prog=PROG):
@@ -53,6 +73,7 @@ def _parser(prog=PROG):
                              "current directory)")
     parser.add_argument("--quiet", action="store_true",
                         help="report nothing but warnings and errors")
+    add_timeout_option(parser, DEFAULT_TIMEOUT, "a file", scheduler=False)
     return parser
 
 
@@ -71,8 +92,14 @@ def _report_warning(message, category, filename, lineno, file=None, line=None):
 
 
 class _PrintHandler(logging.Handler):
+    """Log records as indented lines, printed or given to ``show``."""
+
+    def __init__(self, show=print):
+        super().__init__()
+        self.show = show
+
     def emit(self, record):
-        print(f"  {record.getMessage()}")
+        self.show(f"  {record.getMessage()}")
 
 
 def _hst_pixel_scale(hst_path):
@@ -108,14 +135,24 @@ def _output_name(hst_path, options, field):
 
 def _plan(muse, options, field):
     """Check the whole run before any work; return the output of each HST file."""
-    from ..io import check_run_outputs
     outputs = []
     for hst_path in options.hst:
         _check_not_swapped(muse, options.muse, hst_path)
         outputs.append(_output_name(hst_path, options, field))
+    _check_outputs(options, outputs)
+    return outputs
+
+
+def _check_outputs(options, outputs):
+    """No output may replace an input or another output of the run."""
+    from ..io import check_run_outputs
     check_run_outputs([(f"output of {hst}", out) for hst, out in zip(options.hst, outputs)],
                       inputs=[options.muse, *options.hst])
-    return outputs
+
+
+def _read_muse(options):
+    from ..preparation import read_muse_reference
+    return read_muse_reference(options.muse, "MUSE_IMAGE_OR_CUBE")
 
 
 def _process(hst_path, muse, options, output, say):
@@ -137,11 +174,109 @@ def _process(hst_path, muse, options, output, say):
     write_regridded_hst(image, output, inputs=[options.muse, *options.hst])
 
 
+def plan_in_worker(hst, path, options, field):
+    """Check one file of the run, in a worker process: a task of the time-limited run.
+
+    ``hst`` is None (the batch machinery's first argument). ``path`` is the
+    MUSE file (its header is read) or an HST file (the MUSE and HST headers
+    are read, the order of the two checked).
+
+    Returns
+    -------
+    output : str or None
+        The output file of an HST file; None for the MUSE file.
+    """
+    muse = _read_muse(options)
+    if path == options.muse:
+        return None
+    _check_not_swapped(muse, options.muse, path)
+    return _output_name(path, options, field)
+
+
+def regrid_in_worker(hst, path, options, output):
+    """Regrid one HST file, in a worker process: a task of the time-limited run.
+
+    ``hst`` is None (the batch machinery's first argument); ``output`` maps
+    each HST file to its output. The messages, log records and warnings are
+    returned in order for the parent to print: a worker's prints would not
+    pass through the parent's ``sys.stdout``.
+
+    Returns
+    -------
+    messages : list of (str, str)
+        ``("out" or "err", text)``.
+    """
+    messages = []
+    handler = _PrintHandler(lambda text: messages.append(("out", text)))
+    logger = logging.getLogger("imphot_astropy.preparation")
+    old_level = logger.level
+    if not options.quiet:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = lambda message, *args, **kwargs: \
+                messages.append(("err", f"WARNING: {message}"))
+            say = (lambda text: None) if options.quiet else \
+                (lambda text: messages.append(("out", text)))
+            _process(path, _read_muse(options), options, output[path], say)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    return messages
+
+
+def _in_workers(spec, files, kwargs, timeout):
+    """``spec`` on each file in turn in a worker process killed after
+    ``timeout`` seconds: (file, result or `~imphot_astropy.exceptions.WorkerError`).
+
+    One worker, so that the files are read one after the other as in this
+    process, and the outcomes come in their order.
+    """
+    from ..batch import FitPhotometryMP
+    with FitPhotometryMP(spec, None, files, kwargs, nworker=1, timeout=timeout) as runs:
+        yield from zip(files, runs)
+
+
+def _plan_in_workers(options, field, timeout):
+    """`_plan`, each file's headers read in a worker; a UserError for the first
+    file that fails or overruns."""
+    from ..exceptions import WorkerError
+    outputs = []
+    for path, item in _in_workers(_PLAN_SPEC, [options.muse, *options.hst],
+                                  dict(options=options, field=field), timeout):
+        if isinstance(item, WorkerError):
+            raise UserError(" ".join(item.message.split()))
+        if path != options.muse:
+            outputs.append(item)
+    _check_outputs(options, outputs)
+    return outputs
+
+
+def _process_in_workers(options, outputs, say, prog, timeout):
+    """`_process` for each HST file in a worker; return the exit status."""
+    from ..exceptions import WorkerError
+    status = 0
+    kwargs = dict(options=options, output=dict(zip(options.hst, outputs)))
+    for path, item in _in_workers(_REGRID_SPEC, list(options.hst), kwargs, timeout):
+        if isinstance(item, WorkerError):
+            print(f"{prog}: {' '.join(item.message.split())}", file=sys.stderr)
+            status = 1
+            continue
+        for stream, text in item:
+            if stream == "out":
+                say(text)
+            else:
+                print(text, file=sys.stderr)
+    return status
+
+
 def _refuse_pipes(options):
     """Refuse a named pipe or a device given as a FITS file.
 
-    This command reads every file in its own process, without a time limit:
-    opening a pipe that nobody writes would wait for ever.
+    Opening a pipe that nobody writes would wait for ever: without a time
+    limit (``--timeout 0``) for ever, else until the limit. Either way the
+    file is not a FITS file, which is said at once.
     """
     for argname, path in [("MUSE_IMAGE_OR_CUBE", options.muse)] + \
             [("HST_IMAGE", hst) for hst in options.hst]:
@@ -188,15 +323,20 @@ def main(argv=None, prog=None):
                 if not os.path.isdir(options.output_dir):
                     raise UserError(f"--output-dir: {options.output_dir} is not a "
                                     "directory")
+                timeout = command_timeout(options.timeout, None, DEFAULT_TIMEOUT)
                 _refuse_pipes(options)
                 say(f"Reading MUSE image or cube: {options.muse}")
-                from ..preparation import read_muse_reference
-                muse = read_muse_reference(options.muse, "MUSE_IMAGE_OR_CUBE")
                 field = _field_name(options)
-                outputs = _plan(muse, options, field)
+                if timeout is not None:
+                    outputs = _plan_in_workers(options, field, timeout)
+                else:
+                    muse = _read_muse(options)
+                    outputs = _plan(muse, options, field)
             except UserError as exc:
                 print(f"{prog}: {exc}", file=sys.stderr)
                 return 1
+            if timeout is not None:
+                return _process_in_workers(options, outputs, say, prog, timeout)
             for hst_path, output in zip(options.hst, outputs):
                 try:
                     _process(hst_path, muse, options, output, say)
