@@ -67,11 +67,9 @@ class TaskOutcome:
     def error(self):
         """The `~imphot_astropy.exceptions.WorkerError` for a failed file.
 
-        The error also gets a ``filename`` attribute naming the MUSE file.
+        Its ``filename`` names the MUSE file.
         """
-        err = WorkerError(self.message, self.traceback or "")
-        err.filename = self.filename
-        return err
+        return WorkerError(self.message, self.traceback or "", filename=self.filename)
 
 
 def function_spec(function):
