@@ -21,6 +21,7 @@ them in the command's own process, without a limit.
 """
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -87,19 +88,36 @@ def _field_name(options):
     return name
 
 
-def _report_warning(message, category, filename, lineno, file=None, line=None):
-    print(f"WARNING: {message}", file=sys.stderr)
-
-
 class _PrintHandler(logging.Handler):
-    """Log records as indented lines, printed or given to ``show``."""
+    """Log records as indented lines, given to ``show``."""
 
-    def __init__(self, show=print):
+    def __init__(self, show):
         super().__init__()
         self.show = show
 
     def emit(self, record):
         self.show(f"  {record.getMessage()}")
+
+
+@contextlib.contextmanager
+def _reporting(quiet, show, show_error):
+    """Progress messages and the preparation's log records go to ``show``
+    (nowhere if ``quiet``), warnings to ``show_error``; yields ``say``, the
+    function that shows a progress message."""
+    logger = logging.getLogger("imphot_astropy.preparation")
+    handler = _PrintHandler(show)
+    old_level = logger.level
+    if not quiet:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = lambda message, *args, **kwargs: \
+                show_error(f"WARNING: {message}")
+            yield (lambda text: None) if quiet else show
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
 
 
 def _hst_pixel_scale(hst_path):
@@ -207,22 +225,9 @@ def regrid_in_worker(hst, path, options, output):
         ``("out" or "err", text)``.
     """
     messages = []
-    handler = _PrintHandler(lambda text: messages.append(("out", text)))
-    logger = logging.getLogger("imphot_astropy.preparation")
-    old_level = logger.level
-    if not options.quiet:
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-    try:
-        with warnings.catch_warnings():
-            warnings.showwarning = lambda message, *args, **kwargs: \
-                messages.append(("err", f"WARNING: {message}"))
-            say = (lambda text: None) if options.quiet else \
-                (lambda text: messages.append(("out", text)))
-            _process(path, _read_muse(options), options, output[path], say)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
+    with _reporting(options.quiet, lambda text: messages.append(("out", text)),
+                    lambda text: messages.append(("err", text))) as say:
+        _process(path, _read_muse(options), options, output[path], say)
     return messages
 
 
@@ -308,17 +313,10 @@ def main(argv=None, prog=None):
     """
     prog = prog or PROG
     options = _parser(prog).parse_args(argv)
-    say = (lambda text: None) if options.quiet else (lambda text: print(text))
     status = 0
-    logger = logging.getLogger("imphot_astropy.preparation")
-    handler = _PrintHandler()
-    old_level = logger.level
-    if not options.quiet:
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
     try:
-        with warnings.catch_warnings():
-            warnings.showwarning = _report_warning
+        with _reporting(options.quiet, print,
+                        lambda text: print(text, file=sys.stderr)) as say:
             try:
                 if not os.path.isdir(options.output_dir):
                     raise UserError(f"--output-dir: {options.output_dir} is not a "
@@ -345,9 +343,6 @@ def main(argv=None, prog=None):
                     status = 1
     except KeyboardInterrupt:
         return report_interrupted(prog)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
     return status
 
 
