@@ -45,6 +45,7 @@ PROG = "regrid_hst_to_muse"
 DEFAULT_TIMEOUT = 600.0
 
 # The tasks run in the worker process, by name (see batch.FitPhotometryMP).
+_READ_SPEC = "imphot_astropy.scripts.regrid_hst_to_muse:read_muse_in_worker"
 _PLAN_SPEC = "imphot_astropy.scripts.regrid_hst_to_muse:plan_in_worker"
 _REGRID_SPEC = "imphot_astropy.scripts.regrid_hst_to_muse:regrid_in_worker"
 
@@ -192,22 +193,31 @@ def _process(hst_path, muse, options, output, say):
     write_regridded_hst(image, output, inputs=[options.muse, *options.hst])
 
 
-def plan_in_worker(hst, path, options, field):
-    """Check one file of the run, in a worker process: a task of the time-limited run.
-
-    ``hst`` is None (the batch machinery's first argument). ``path`` is the
-    MUSE file (its header is read) or an HST file (the MUSE and HST headers
-    are read, the order of the two checked).
+def read_muse_in_worker(hst, path, options):
+    """Read the MUSE file's header, in a worker process: the first task of
+    the time-limited run (``hst`` is None, ``path`` the MUSE file).
 
     Returns
     -------
-    output : str or None
-        The output file of an HST file; None for the MUSE file.
+    None
+        A MUSE file that cannot be read raises a `UserError`.
     """
-    muse = _read_muse(options)
-    if path == options.muse:
-        return None
-    _check_not_swapped(muse, options.muse, path)
+    _read_muse(options)
+
+
+def plan_in_worker(hst, path, options, field):
+    """Check one HST file of the run, in a worker process: a task of the
+    time-limited run.
+
+    ``hst`` is None (the batch machinery's first argument). The MUSE and HST
+    (``path``) headers are read, and the order of the two checked.
+
+    Returns
+    -------
+    output : str
+        The output file of the HST file.
+    """
+    _check_not_swapped(_read_muse(options), options.muse, path)
     return _output_name(path, options, field)
 
 
@@ -239,21 +249,30 @@ def _in_workers(spec, files, kwargs, timeout):
     process, and the outcomes come in their order.
     """
     from ..batch import FitPhotometryMP
+    # Imported here once: forked workers inherit it instead of importing it
+    # each (reproject, scipy: 0.4 s a worker, and the run starts three).
+    from .. import preparation  # noqa: F401
     with FitPhotometryMP(spec, None, files, kwargs, nworker=1, timeout=timeout) as runs:
         yield from zip(files, runs)
 
 
-def _plan_in_workers(options, field, timeout):
-    """`_plan`, each file's headers read in a worker; a UserError for the first
-    file that fails or overruns."""
+def _results_in_workers(spec, files, kwargs, timeout):
+    """``spec``'s result for each file, read in a worker; a UserError for the
+    first file that fails or overruns."""
     from ..exceptions import WorkerError
-    outputs = []
-    for path, item in _in_workers(_PLAN_SPEC, [options.muse, *options.hst],
-                                  dict(options=options, field=field), timeout):
+    results = []
+    for _, item in _in_workers(spec, files, kwargs, timeout):
         if isinstance(item, WorkerError):
             raise UserError(" ".join(item.message.split()))
-        if path != options.muse:
-            outputs.append(item)
+        results.append(item)
+    return results
+
+
+def _plan_in_workers(options, field, timeout):
+    """`_plan`, with each file's headers read in a worker (the MUSE file's first)."""
+    _results_in_workers(_READ_SPEC, [options.muse], dict(options=options), timeout)
+    outputs = _results_in_workers(_PLAN_SPEC, list(options.hst),
+                                  dict(options=options, field=field), timeout)
     _check_outputs(options, outputs)
     return outputs
 
