@@ -40,24 +40,28 @@ class WorkerError(Exception):
         A short description of the error (it names the file being processed).
     traceback : list of str or str
         The worker's traceback, as text lines.
+    filename : str, optional
+        The file that was being processed (the ``filename`` attribute).
 
     Examples
     --------
     >>> from imphot_astropy import WorkerError
-    >>> err = WorkerError("muse1.fits: bad file", ["Traceback ...\\n"])
-    >>> err.message
-    'muse1.fits: bad file'
+    >>> err = WorkerError("muse1.fits: bad file", ["Traceback ...\\n"],
+    ...                   filename="muse1.fits")
+    >>> err.message, err.filename
+    ('muse1.fits: bad file', 'muse1.fits')
     """
 
-    def __init__(self, message, traceback):
+    def __init__(self, message, traceback, filename=None):
         super().__init__(message)
         self.message = message
         if isinstance(traceback, (list, tuple)):
             traceback = "".join(traceback)
         self.traceback = traceback
+        self.filename = filename
 
     def __str__(self):
         return self.message + "\n" + self.traceback
 
     def __reduce__(self):
-        return (self.__class__, (self.message, self.traceback))
+        return (self.__class__, (self.message, self.traceback, self.filename))

@@ -27,6 +27,7 @@ worker, which is killed (SIGKILL also ends a stopped process) and replaced;
 the file gets an error outcome and the others go on.
 """
 
+import dataclasses
 import importlib
 import multiprocessing
 import multiprocessing.connection
@@ -113,12 +114,12 @@ def _worker_main(conn, parent_pid=None, parent_death_signal=True):
         except (BrokenPipeError, EOFError, OSError):
             break
         except Exception as exc:  # the result could not be pickled
-            outcome.result = None
-            outcome.message = (f"{outcome.filename}: the result could not be sent back "
-                               f"to the parent process ({type(exc).__name__}: {exc})")
-            outcome.traceback = ""
+            failed = dataclasses.replace(
+                outcome, result=None, traceback="",
+                message=(f"{outcome.filename}: the result could not be sent back to "
+                         f"the parent process ({type(exc).__name__}: {exc})"))
             try:
-                conn.send(outcome)
+                conn.send(failed)
             except Exception:
                 break
     conn.close()

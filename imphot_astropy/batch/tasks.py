@@ -67,11 +67,9 @@ class TaskOutcome:
     def error(self):
         """The `~imphot_astropy.exceptions.WorkerError` for a failed file.
 
-        The error also gets a ``filename`` attribute naming the MUSE file.
+        Its ``filename`` names the MUSE file.
         """
-        err = WorkerError(self.message, self.traceback or "")
-        err.filename = self.filename
-        return err
+        return WorkerError(self.message, self.traceback or "", filename=self.filename)
 
 
 def function_spec(function):
@@ -228,16 +226,15 @@ def fit_one_file(spec, hst_filename, muse_filename, kwargs, index=0):
     (True, 'no-such-muse.fits: hst: the file no-such-hst.fits does not exist')
     """
     start = time.perf_counter()
-    outcome = TaskOutcome(index=index, filename=str(muse_filename), pid=os.getpid())
+    result = message = text = None
     try:
         function = resolve_function(spec)
         # None: the fitter reads its own HST images (a cube in several bands).
         hst = None if hst_filename is None else _cached_hst(hst_filename)
-        outcome.result = function(hst, muse_filename, **kwargs)
+        result = function(hst, muse_filename, **kwargs)
     except Exception as exc:  # reported per file, never raised: see module doc
-        outcome.message = _error_message(muse_filename, exc)
-        outcome.traceback = "".join(traceback.format_exception(type(exc), exc,
-                                                               exc.__traceback__))
-    outcome.hst_reads = _HST_READS
-    outcome.seconds = time.perf_counter() - start
-    return outcome
+        message = _error_message(muse_filename, exc)
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return TaskOutcome(index=index, filename=str(muse_filename), result=result,
+                       message=message, traceback=text, pid=os.getpid(),
+                       hst_reads=_HST_READS, seconds=time.perf_counter() - start)

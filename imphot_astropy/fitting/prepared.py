@@ -127,6 +127,9 @@ class PreparedPair:
         `~imphot_astropy.core.masks.taper_weights`).
     guard : bool
         Leave out MUSE pixels within the margin of missing HST data.
+    shift : (int, int), optional
+        The whole-pixel shift (px, py) by which ``hst`` was moved (the
+        ``shift`` attribute; default no shift).
 
     Examples
     --------
@@ -138,7 +141,8 @@ class PreparedPair:
     """
 
     def __init__(self, muse, muse_bad, hst, hst_bad, excluded, muse_variance,
-                 margin_pixels, taper, guard):
+                 margin_pixels, taper, guard, shift=(0, 0)):
+        self.shift = tuple(shift)
         unknown = near_missing_hst(hst_bad, margin_pixels) if guard else hst_bad
         compare = ~(muse_bad | unknown | excluded)
         if not compare.any():
@@ -269,8 +273,7 @@ class FitInputs:
             raise UserError("muse/hst: the images have no unmasked pixels in common")
         prepared = PreparedPair(muse.data, self.muse_bad, shifted, shifted_bad,
                                 shifted_excluded, muse.variance, self.margin_pixels,
-                                options.taper, guard=not self.restricted)
-        prepared.shift = (px, py)
+                                options.taper, guard=not self.restricted, shift=(px, py))
         problem = FourierPlaneProblem(
             prepared.muse, prepared.hst, prepared.window, pixel_x, pixel_y,
             self.regrid.transfer, options.hst_fwhm, options.hst_beta,

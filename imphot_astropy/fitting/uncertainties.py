@@ -9,6 +9,8 @@ Jacobian that the fitter (scipy's ``least_squares`` via astropy) left in
 its ``fit_info``.
 """
 
+import weakref
+
 import numpy as np
 
 from ..core.masks import values_on_mask, bounding_slices
@@ -30,6 +32,12 @@ STAR_CORRELATION_LAG = 2.0
 EXTRA_CORRELATION_LAG = 2.0
 #: The expected noise of a pixel is kept within this factor of the median.
 STAT_RANGE = 3.0
+
+# image_noise_amplitude's results, by problem (while the problem lives):
+# the survey's joint fit asks again for the same problem and variance after
+# the image fit (six FFTs per band). Kept here rather than as an attribute
+# added to another module's object.
+_NOISE_BY_PROBLEM = weakref.WeakKeyDictionary()
 
 
 class FitCovariance:
@@ -142,9 +150,7 @@ def image_noise_amplitude(problem, noise_variance=None):
     >>> noise.amplitude.shape, noise.max_lag > EXTRA_CORRELATION_LAG
     ((32, 32), True)
     """
-    # Kept on the problem: the survey's joint fit asks again for the same
-    # problem and variance after the image fit (six FFTs per band).
-    cached = getattr(problem, "_noise_amplitude", None)
+    cached = _NOISE_BY_PROBLEM.get(problem)
     if cached is not None and cached[0] is noise_variance:
         return cached[1]
     inside = problem.inside
@@ -166,7 +172,7 @@ def image_noise_amplitude(problem, noise_variance=None):
         usable = inside
     amplitude = np.where(usable, window * sigma, 0.0)
     noise = NoiseAmplitude(amplitude, sigma, usable, kernel, max_lag, auto)
-    problem._noise_amplitude = (noise_variance, noise)
+    _NOISE_BY_PROBLEM[problem] = (noise_variance, noise)
     return noise
 
 

@@ -10,10 +10,10 @@ from astropy.io import fits
 from astropy.utils.exceptions import AstropyUserWarning
 
 from ..exceptions import UserError
-from .access import _ColumnAccess
+from ._access import ColumnAccess
+from ._detector import DetectorAndSky
+from ._selection import Selection
 from .columns import KEYWORD, REQUIRED_COLUMNS, native_column, parse_unit
-from .detector import _DetectorAndSky
-from .selection import _Selection
 from .storage import PixTableFile
 from .writer import write_pixtable
 
@@ -23,11 +23,11 @@ _NOT_SET = object()
 
 
 # The methods of PixTable are grouped by concept: this module holds the
-# construction, header keywords, info, copy, write and subtables; access.py
-# the column getters and setters; selection.py the exposures, ``select_``
-# methods and `extract`; detector.py the origin decoding, sky positions,
-# masks and detector images.
-class PixTable(_ColumnAccess, _Selection, _DetectorAndSky):
+# construction, header keywords, info, copy, write and subtables; the private
+# modules _access.py the column getters and setters, _selection.py the
+# exposures, ``select_`` methods and `extract`, _detector.py the origin
+# decoding, sky positions, masks and detector images.
+class PixTable(ColumnAccess, Selection, DetectorAndSky):
     """A MUSE pixel table, read lazily from a FITS file or built in memory.
 
     Both on-disk formats are read: one FITS binary table, or one image
@@ -444,7 +444,7 @@ class PixTable(_ColumnAccess, _Selection, _DetectorAndSky):
                            self._units(), chunks, names,
                            save_as_ima=save_as_ima, inputs=inputs)
 
-    # -- subtables (see selection.py) -----------------------------------------
+    # -- subtables (see _selection.py) ----------------------------------------
     def _subtable(self, rows, known, filename=None):
         """Build the table of the given rows; ``known`` holds the columns
         already read for them."""

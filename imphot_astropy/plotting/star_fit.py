@@ -103,6 +103,9 @@ class StarFitPanel:
         ``wcs``, else 0.04 (0.2" MUSE pixels).
     label : str
         "MUSE" or "HST".
+    curve_label : str, optional
+        The legend of the model curve; by default "fitted model" when
+        ``profile`` is given (the fitter's own model), else "fitted Moffat".
 
     Examples
     --------
@@ -127,6 +130,7 @@ class StarFitPanel:
     unit: object = None
     pixel_area: object = None
     label: str = "image"
+    curve_label: str = None
 
     def checked(self, argname):
         """Return a copy with arrays as float and defaults filled in."""
@@ -158,12 +162,12 @@ class StarFitPanel:
             r = np.linspace(0.0, 1.05 * self.fit_radius, 300)
             profile = (r, moffat_profile(r, self.flux, self.fwhm, self.beta, self.bg,
                                          pixel_area))
-        checked = StarFitPanel(data, model, radius, float(self.fwhm), float(self.beta),
-                               float(self.flux), float(self.bg), float(self.fit_radius),
-                               used, self.wcs, profile, self.unit, float(pixel_area),
-                               self.label)
-        checked.curve_label = "fitted model" if self_described else "fitted Moffat"
-        return checked
+        curve_label = self.curve_label or ("fitted model" if self_described
+                                           else "fitted Moffat")
+        return StarFitPanel(data, model, radius, float(self.fwhm), float(self.beta),
+                            float(self.flux), float(self.bg), float(self.fit_radius),
+                            used, self.wcs, profile, self.unit, float(pixel_area),
+                            self.label, curve_label)
 
 
 def star_fit_panels(result):
@@ -235,7 +239,7 @@ def _profile_panel(fig, spec, panel, label):
     ax.plot(r, panel.data[panel.used], ls="", marker=".", ms=4, color="C0",
             label=f"{panel.label} pixels")
     ax.plot(panel.profile[0], panel.profile[1], color="C3", lw=1.5,
-            label=getattr(panel, "curve_label", "fitted Moffat"))
+            label=panel.curve_label)
     ax.set_xlim(-0.02 * panel.fit_radius, 1.05 * panel.fit_radius)
     ax.set_xlabel("radius (arcsec)", fontsize=9)
     ax.set_ylabel(f"{panel.label} flux" + (f" ({unit})" if unit else ""), fontsize=9)

@@ -114,7 +114,7 @@ def write_survey_page(summary, directory, figures, title, source):
         stats=stats, bands=summary.bands, reference_bands=summary.reference_bands,
         reference_wavelengths=reference_wavelengths, limit=summary.limit,
         flagged=[link for link in links if link["outliers"] or link["flags"]],
-        notes=getattr(summary, "notes", []),
+        notes=summary.notes,
         figures=figures, rows=_table_rows(summary))
     _write(os.path.join(directory, "index.html"), text)
 

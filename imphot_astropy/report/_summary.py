@@ -11,6 +11,7 @@ batch flags' rule (`~imphot_astropy.fitting.quality.flag_outliers`: more than
 
 import os
 import re
+from dataclasses import dataclass, field
 
 import numpy as np
 from astropy.io import fits
@@ -201,10 +202,13 @@ def _slug(name, taken):
     return slug
 
 
+@dataclass(repr=False, eq=False)
 class SurveySummary:
     """A survey, one row per exposure, with its outliers and flags.
 
-    Attributes
+    Made complete by `summarise_survey`; its parameters are its attributes.
+
+    Parameters
     ----------
     exposures : `~astropy.table.Table`
         One row per exposure in time order: ``name``, ``slug`` (its page's
@@ -229,10 +233,13 @@ class SurveySummary:
         Exposure name -> its rows of the survey table.
     limit : float
         The outlier threshold, robust sigmas.
-    ambiguous : set of str
+    ambiguous : set of str, optional
         Names the table gives to several exposures (fits of cubes in
         memory are all "cube"): those exposures are named "<name>
-        <DATE-OBS>".
+        <DATE-OBS>". Empty by default.
+    notes : list of str, optional
+        The notes of the fits (the table's ``NOTES``), shown on the survey
+        page. Empty by default.
 
     Examples
     --------
@@ -243,16 +250,16 @@ class SurveySummary:
     (4, ['F606W', 'F814W'])
     """
 
-    def __init__(self, exposures, bands, reference_bands, outliers, flags, applied, rows,
-                 limit):
-        self.exposures = exposures
-        self.bands = bands
-        self.reference_bands = reference_bands
-        self.outliers = outliers
-        self.flags = flags
-        self.applied = applied
-        self.rows = rows
-        self.limit = limit
+    exposures: Table
+    bands: list
+    reference_bands: list
+    outliers: dict
+    flags: dict
+    applied: dict
+    rows: dict
+    limit: float
+    ambiguous: set = field(default_factory=set)
+    notes: list = field(default_factory=list)
 
     def flagged(self):
         """The names of the exposures with an outlier or a fit flag, in time order."""
@@ -442,8 +449,6 @@ def summarise_survey(table, conditions=None, reference_bands=None, limit=OUTLIER
     exposures["n_flags"] = [len(outliers[n]) + len(flags[n]) for n in names]
     rows = {n: table[table["name"] == n] for n in names}
     applied = {n: conditions.get(n, {}).get("applied", []) for n in names}
-    summary = SurveySummary(exposures, bands, references, outliers, flags, applied, rows,
-                            limit)
-    summary.ambiguous = ambiguous
-    summary.notes = [str(n) for n in table.meta.get("NOTES", [])]
-    return summary
+    return SurveySummary(exposures, bands, references, outliers, flags, applied, rows,
+                         limit, ambiguous=ambiguous,
+                         notes=[str(n) for n in table.meta.get("NOTES", [])])

@@ -120,7 +120,7 @@ _JOINT_CAPTION = {
 
 
 def _build(summary, directory, results, title, source, nprocess):
-    os.makedirs(os.path.join(directory, "exposures"))
+    """Fill ``directory`` (new and empty; its ``exposures`` subdirectory made)."""
     write_style(directory)
     sources = _exposure_sources(summary, results)
     pages = os.path.join(directory, "exposures")
@@ -228,5 +228,6 @@ def survey_report(table, output_dir, cubes=None, results=None, reference_bands=N
                                OUTLIER_LIMIT if limit is None else limit)
     title = title or f"Survey report: {len(summary.exposures)} exposures"
     with atomic_directory(output_dir) as building:
+        os.mkdir(os.path.join(building, "exposures"))
         _build(summary, building, results, title, source, nprocess)
     return os.path.join(output_dir, "index.html")

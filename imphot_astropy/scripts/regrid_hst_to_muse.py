@@ -4,15 +4,24 @@ Usage::
 
     regrid_hst_to_muse MUSE_IMAGE_OR_CUBE HST_IMAGE [HST_IMAGE ...]
                        [--field NAME] [--filter NAME] [--output-dir DIR] [--quiet]
+                       [--timeout SECONDS]
 
 Before any work, the whole run is checked: the MUSE file must have coarser
 pixels than each HST file (finer MUSE pixels mean the two were given in the
 wrong order), and no output file may replace an input or another output of
 the same run (two HST images of one filter would both be written to
 ``hst_<FILTER>_for_<FIELD>.fits``).
+
+Every file is read in a worker process that is killed if it is still at it
+after ``--timeout`` seconds (default `DEFAULT_TIMEOUT`): the headers read
+while checking the run (a stalled file there ends the run with an error,
+as any failed check does), then each HST image while it is regridded (a
+stalled one costs an error, and the next goes on). ``--timeout 0`` reads
+them in the command's own process, without a limit.
 """
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -21,11 +30,24 @@ import warnings
 # Only light modules at import time, so that --help starts fast: preparation
 # (reproject, scipy...) is imported by the functions that use it.
 from ..exceptions import UserError
-from .arguments import report_interrupted
+from .arguments import report_interrupted, add_timeout_option, command_timeout
 
-__all__ = ["main", "regrid_hst_to_muse_main"]
+__all__ = ["main", "regrid_hst_to_muse_main", "DEFAULT_TIMEOUT"]
 
 PROG = "regrid_hst_to_muse"
+
+#: Seconds allowed per file when ``--timeout`` is not given. Generous: the
+#: HDFS example (a 1.3" cut-out of a 0.05" HST image onto a 331 x 326 MUSE
+#: grid) takes 1.6 s with the imports, and a 10 000 x 10 000 mosaic is read
+#: only where it covers the MUSE field; a file still being read after 600 s
+#: (a hung network file system) is stalled, and an unattended run must not
+#: wait for it for ever.
+DEFAULT_TIMEOUT = 600.0
+
+# The tasks run in the worker process, by name (see batch.FitPhotometryMP).
+_READ_SPEC = "imphot_astropy.scripts.regrid_hst_to_muse:read_muse_in_worker"
+_PLAN_SPEC = "imphot_astropy.scripts.regrid_hst_to_muse:plan_in_worker"
+_REGRID_SPEC = "imphot_astropy.scripts.regrid_hst_to_muse:regrid_in_worker"
 
 
 def _parser(prog=PROG):
@@ -53,6 +75,7 @@ def _parser(prog=PROG):
                              "current directory)")
     parser.add_argument("--quiet", action="store_true",
                         help="report nothing but warnings and errors")
+    add_timeout_option(parser, DEFAULT_TIMEOUT, "a file", scheduler=False)
     return parser
 
 
@@ -66,13 +89,36 @@ def _field_name(options):
     return name
 
 
-def _report_warning(message, category, filename, lineno, file=None, line=None):
-    print(f"WARNING: {message}", file=sys.stderr)
-
-
 class _PrintHandler(logging.Handler):
+    """Log records as indented lines, given to ``show``."""
+
+    def __init__(self, show):
+        super().__init__()
+        self.show = show
+
     def emit(self, record):
-        print(f"  {record.getMessage()}")
+        self.show(f"  {record.getMessage()}")
+
+
+@contextlib.contextmanager
+def _reporting(quiet, show, show_error):
+    """Progress messages and the preparation's log records go to ``show``
+    (nowhere if ``quiet``), warnings to ``show_error``; yields ``say``, the
+    function that shows a progress message."""
+    logger = logging.getLogger("imphot_astropy.preparation")
+    handler = _PrintHandler(show)
+    old_level = logger.level
+    if not quiet:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = lambda message, *args, **kwargs: \
+                show_error(f"WARNING: {message}")
+            yield (lambda text: None) if quiet else show
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
 
 
 def _hst_pixel_scale(hst_path):
@@ -108,14 +154,24 @@ def _output_name(hst_path, options, field):
 
 def _plan(muse, options, field):
     """Check the whole run before any work; return the output of each HST file."""
-    from ..io import check_run_outputs
     outputs = []
     for hst_path in options.hst:
         _check_not_swapped(muse, options.muse, hst_path)
         outputs.append(_output_name(hst_path, options, field))
+    _check_outputs(options, outputs)
+    return outputs
+
+
+def _check_outputs(options, outputs):
+    """No output may replace an input or another output of the run."""
+    from ..io import check_run_outputs
     check_run_outputs([(f"output of {hst}", out) for hst, out in zip(options.hst, outputs)],
                       inputs=[options.muse, *options.hst])
-    return outputs
+
+
+def _read_muse(options):
+    from ..preparation import read_muse_reference
+    return read_muse_reference(options.muse, "MUSE_IMAGE_OR_CUBE")
 
 
 def _process(hst_path, muse, options, output, say):
@@ -137,11 +193,114 @@ def _process(hst_path, muse, options, output, say):
     write_regridded_hst(image, output, inputs=[options.muse, *options.hst])
 
 
+def read_muse_in_worker(hst, path, options):
+    """Read the MUSE file's header, in a worker process: the first task of
+    the time-limited run (``hst`` is None, ``path`` the MUSE file).
+
+    Returns
+    -------
+    None
+        A MUSE file that cannot be read raises a `UserError`.
+    """
+    _read_muse(options)
+
+
+def plan_in_worker(hst, path, options, field):
+    """Check one HST file of the run, in a worker process: a task of the
+    time-limited run.
+
+    ``hst`` is None (the batch machinery's first argument). The MUSE and HST
+    (``path``) headers are read, and the order of the two checked.
+
+    Returns
+    -------
+    output : str
+        The output file of the HST file.
+    """
+    _check_not_swapped(_read_muse(options), options.muse, path)
+    return _output_name(path, options, field)
+
+
+def regrid_in_worker(hst, path, options, output):
+    """Regrid one HST file, in a worker process: a task of the time-limited run.
+
+    ``hst`` is None (the batch machinery's first argument); ``output`` maps
+    each HST file to its output. The messages, log records and warnings are
+    returned in order for the parent to print: a worker's prints would not
+    pass through the parent's ``sys.stdout``.
+
+    Returns
+    -------
+    messages : list of (str, str)
+        ``("out" or "err", text)``.
+    """
+    messages = []
+    with _reporting(options.quiet, lambda text: messages.append(("out", text)),
+                    lambda text: messages.append(("err", text))) as say:
+        _process(path, _read_muse(options), options, output[path], say)
+    return messages
+
+
+def _in_workers(spec, files, kwargs, timeout):
+    """``spec`` on each file in turn in a worker process killed after
+    ``timeout`` seconds: (file, result or `~imphot_astropy.exceptions.WorkerError`).
+
+    One worker, so that the files are read one after the other as in this
+    process, and the outcomes come in their order.
+    """
+    from ..batch import FitPhotometryMP
+    # Imported here once: forked workers inherit it instead of importing it
+    # each (reproject, scipy: 0.4 s a worker, and the run starts three).
+    from .. import preparation  # noqa: F401
+    with FitPhotometryMP(spec, None, files, kwargs, nworker=1, timeout=timeout) as runs:
+        yield from zip(files, runs)
+
+
+def _results_in_workers(spec, files, kwargs, timeout):
+    """``spec``'s result for each file, read in a worker; a UserError for the
+    first file that fails or overruns."""
+    from ..exceptions import WorkerError
+    results = []
+    for _, item in _in_workers(spec, files, kwargs, timeout):
+        if isinstance(item, WorkerError):
+            raise UserError(" ".join(item.message.split()))
+        results.append(item)
+    return results
+
+
+def _plan_in_workers(options, field, timeout):
+    """`_plan`, with each file's headers read in a worker (the MUSE file's first)."""
+    _results_in_workers(_READ_SPEC, [options.muse], dict(options=options), timeout)
+    outputs = _results_in_workers(_PLAN_SPEC, list(options.hst),
+                                  dict(options=options, field=field), timeout)
+    _check_outputs(options, outputs)
+    return outputs
+
+
+def _process_in_workers(options, outputs, say, prog, timeout):
+    """`_process` for each HST file in a worker; return the exit status."""
+    from ..exceptions import WorkerError
+    status = 0
+    kwargs = dict(options=options, output=dict(zip(options.hst, outputs)))
+    for path, item in _in_workers(_REGRID_SPEC, list(options.hst), kwargs, timeout):
+        if isinstance(item, WorkerError):
+            print(f"{prog}: {' '.join(item.message.split())}", file=sys.stderr)
+            status = 1
+            continue
+        for stream, text in item:
+            if stream == "out":
+                say(text)
+            else:
+                print(text, file=sys.stderr)
+    return status
+
+
 def _refuse_pipes(options):
     """Refuse a named pipe or a device given as a FITS file.
 
-    This command reads every file in its own process, without a time limit:
-    opening a pipe that nobody writes would wait for ever.
+    Opening a pipe that nobody writes would wait for ever: without a time
+    limit (``--timeout 0``) for ever, else until the limit. Either way the
+    file is not a FITS file, which is said at once.
     """
     for argname, path in [("MUSE_IMAGE_OR_CUBE", options.muse)] + \
             [("HST_IMAGE", hst) for hst in options.hst]:
@@ -173,30 +332,28 @@ def main(argv=None, prog=None):
     """
     prog = prog or PROG
     options = _parser(prog).parse_args(argv)
-    say = (lambda text: None) if options.quiet else (lambda text: print(text))
     status = 0
-    logger = logging.getLogger("imphot_astropy.preparation")
-    handler = _PrintHandler()
-    old_level = logger.level
-    if not options.quiet:
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
     try:
-        with warnings.catch_warnings():
-            warnings.showwarning = _report_warning
+        with _reporting(options.quiet, print,
+                        lambda text: print(text, file=sys.stderr)) as say:
             try:
                 if not os.path.isdir(options.output_dir):
                     raise UserError(f"--output-dir: {options.output_dir} is not a "
                                     "directory")
+                timeout = command_timeout(options.timeout, None, DEFAULT_TIMEOUT)
                 _refuse_pipes(options)
                 say(f"Reading MUSE image or cube: {options.muse}")
-                from ..preparation import read_muse_reference
-                muse = read_muse_reference(options.muse, "MUSE_IMAGE_OR_CUBE")
                 field = _field_name(options)
-                outputs = _plan(muse, options, field)
+                if timeout is not None:
+                    outputs = _plan_in_workers(options, field, timeout)
+                else:
+                    muse = _read_muse(options)
+                    outputs = _plan(muse, options, field)
             except UserError as exc:
                 print(f"{prog}: {exc}", file=sys.stderr)
                 return 1
+            if timeout is not None:
+                return _process_in_workers(options, outputs, say, prog, timeout)
             for hst_path, output in zip(options.hst, outputs):
                 try:
                     _process(hst_path, muse, options, output, say)
@@ -205,9 +362,6 @@ def main(argv=None, prog=None):
                     status = 1
     except KeyboardInterrupt:
         return report_interrupted(prog)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
     return status
 
 

@@ -714,10 +714,10 @@ def _joint_bands(joint, result, fit, shapes, dx, dy, dxdy, report):
                           params[n].vary for n in joint.beta_names)))
         values.update(shapes.get(band.name, {}))
         rms = float(np.sqrt(np.mean((residual[rows[b]:rows[b + 1]] * band.sigma) ** 2)))
-        bands[band.name] = JointBandPhotometry(band.muse_image, report, values, rms, dxdy)
-        if flags:
-            bands[band.name].quality = FitQuality(np.nan, band.problem.data.size, np.nan,
-                                                  flags, band=band.name)
+        quality = (FitQuality(np.nan, band.problem.data.size, np.nan, flags, band=band.name)
+                   if flags else None)
+        bands[band.name] = JointBandPhotometry(band.muse_image, report, values, rms, dxdy,
+                                               quality=quality)
     return bands
 
 

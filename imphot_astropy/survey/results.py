@@ -31,6 +31,9 @@ class JointBandPhotometry(FittedPhotometry):
     rms_error : float
     covariance : `numpy.ndarray`
         The 2x2 covariance of (dx, dy).
+    quality : `~imphot_astropy.fitting.quality.FitQuality`, optional
+        The band's quality flags (the joint fit's uncertain parameters), or
+        None when it raised none.
 
     Examples
     --------
@@ -44,13 +47,11 @@ class JointBandPhotometry(FittedPhotometry):
     'joint'
     """
 
-    def __init__(self, muse, fit_report, values, rms_error, covariance):
+    def __init__(self, muse, fit_report, values, rms_error, covariance, quality=None):
         super().__init__("joint", muse, fit_report, values["scale"], values["bg"],
                          values["dx"], values["dy"], values["fwhm"], values["beta"],
-                         rms_error, covariance)
-        self.psf = "elliptical" if "e" in values else "moffat"
-        if "e" in values:
-            self.e, self.theta = values["e"], values["theta"]
+                         rms_error, covariance, quality=quality,
+                         shape={n: values[n] for n in ("e", "theta") if n in values} or None)
 
 
 @dataclass(kw_only=True, repr=False, eq=False)

@@ -21,3 +21,12 @@ def test_except_value_error_catches_bad_input():
 def test_user_error_keeps_its_message_and_pickles():
     err = pickle.loads(pickle.dumps(UserError("star: bad")))
     assert isinstance(err, ValueError) and str(err) == "star: bad" and err.message == "star: bad"
+
+
+def test_worker_error_keeps_its_file_through_pickling():
+    # Batch errors cross process boundaries (Dask, executors): the file stays named.
+    err = pickle.loads(pickle.dumps(WorkerError("m.fits: bad", ["Traceback\n"],
+                                                filename="m.fits")))
+    assert (err.message, err.traceback, err.filename) == ("m.fits: bad", "Traceback\n",
+                                                          "m.fits")
+    assert WorkerError("bad", "").filename is None

@@ -4,9 +4,11 @@ Every output must be written under a temporary name and renamed when
 complete, never over an input, with the permissions of a new file
 (`imphot_astropy.io.atomic_output`). This test reads the source of every
 module of the package (not the tests) and finds each call that writes,
-replaces or creates a file; outside ``io`` it must sit inside a ``with
-atomic_output(...)`` block, where it writes the temporary file that
-``atomic_output`` renames.
+replaces, creates or removes a file or a directory; outside ``io`` it must
+sit inside a ``with atomic_output(...)`` block, where it writes the
+temporary file that ``atomic_output`` renames, or inside a ``with
+atomic_directory(...)`` block, where it fills the new directory that
+``atomic_directory`` puts in place.
 """
 
 import ast
@@ -16,16 +18,31 @@ import imphot_astropy
 
 PACKAGE = Path(imphot_astropy.__file__).parent
 
-# Methods that write a file whatever their object.
+# Methods that write a file (or make or remove one, or a directory) whatever
+# their object: astropy's and numpy's writers, pathlib's.
 _WRITING_METHODS = {"writeto", "savefig", "tofile", "write_text", "write_bytes", "to_csv",
-                    "dump"}
-# Functions (module.name) that write, replace or create files.
+                    "dump", "mkdir", "touch", "unlink", "rmdir"}
+# Functions (module.name) that write, replace, create or remove files or
+# directories.
 _WRITING_FUNCTIONS = {("os", "replace"), ("os", "rename"), ("os", "link"),
                       ("os", "symlink"), ("os", "truncate"), ("shutil", "copy"),
                       ("shutil", "copy2"), ("shutil", "copyfile"), ("shutil", "move"),
                       ("shutil", "copytree"), ("np", "save"), ("np", "savez"),
                       ("np", "savez_compressed"), ("np", "savetxt"), ("fits", "writeto"),
-                      ("tempfile", "mkstemp"), ("tempfile", "NamedTemporaryFile")}
+                      ("tempfile", "mkstemp"), ("tempfile", "NamedTemporaryFile"),
+                      ("tempfile", "mkdtemp"), ("os", "mkdir"), ("os", "makedirs"),
+                      ("os", "remove"), ("os", "unlink"), ("os", "rmdir"),
+                      ("os", "removedirs"), ("shutil", "rmtree")}
+# The blocks inside which those calls write what io puts in place.
+_ATOMIC_BLOCKS = {"atomic_output", "atomic_directory"}
+# Known breaches left for a later change (file -> the call), each with its
+# reason; the test fails when one is gone, so that the list cannot rot.
+_KNOWN_BREACHES = {
+    # The HST cache directory of fit_cube_photometry is made with os.makedirs
+    # (an unwritable cache_dir gives a raw OSError); survey/cube_fit.py was
+    # outside the change that added this check.
+    "survey/cube_fit.py": "os.makedirs(cache_dir, exist_ok=True)",
+}
 _WRITE_FLAGS = {"O_WRONLY", "O_RDWR", "O_CREAT", "O_APPEND", "O_TRUNC"}
 
 
@@ -57,8 +74,8 @@ def _writes(call):
     if isinstance(func, ast.Attribute) and name in _WRITING_METHODS:
         return True
     if isinstance(func, ast.Attribute) and name == "write" \
-            and any(k.arg == "overwrite" for k in call.keywords):
-        return True  # Table.write, CCDData.write, NDData.write
+            and any(k.arg in ("overwrite", "format") for k in call.keywords):
+        return True  # Table.write, CCDData.write, NDData.write (the unified I/O)
     if name == "open" and owner in (None, "io", "builtins", "fits", "gzip", "bz2"):
         mode = _mode(call, 1)
         return isinstance(mode, str) and (any(c in mode for c in "wax+")
@@ -72,7 +89,7 @@ def _writes(call):
 def _is_atomic_with(node):
     return isinstance(node, (ast.With, ast.AsyncWith)) and any(
         isinstance(item.context_expr, ast.Call)
-        and _name(item.context_expr.func) == "atomic_output" for item in node.items)
+        and _name(item.context_expr.func) in _ATOMIC_BLOCKS for item in node.items)
 
 
 def _unguarded_writes(tree):
@@ -110,20 +127,34 @@ os.replace(a, b)
 shutil.copyfile(a, b)
 np.save(path, x)
 os.open(path, os.O_CREAT | os.O_WRONLY)
+table.write(path, format="ascii.ecsv")
+os.makedirs(path, exist_ok=True)
+Path(path).mkdir()
+shutil.rmtree(path)
+os.remove(path)
 with atomic_output(path) as tmp:
     hdulist.writeto(tmp)
     shutil.copyfile(a, tmp)
+with atomic_directory(path) as building:
+    os.mkdir(os.path.join(building, "pages"))
 open(path)
 os.open(path, os.O_RDONLY)
 bar.write("text")
+os.path.exists(path)
 '''
-    assert _unguarded_writes(ast.parse(source)) == list(range(2, 12))
+    assert _unguarded_writes(ast.parse(source)) == list(range(2, 17))
 
 
 def test_no_module_outside_io_writes_a_file_but_through_atomic_output():
-    offenders = []
+    offenders, known = [], {}
     for relative, path in _modules():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        offenders += [f"{relative}:{line}" for line in _unguarded_writes(tree)]
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        for line in _unguarded_writes(ast.parse(source, filename=str(path))):
+            if _KNOWN_BREACHES.get(relative.as_posix()) == lines[line - 1].strip():
+                known[relative.as_posix()] = lines[line - 1].strip()
+            else:
+                offenders.append(f"{relative}:{line}")
     assert offenders == [], ("these calls write a file outside io.atomic_output: "
                              + ", ".join(offenders))
+    assert known == _KNOWN_BREACHES, "a known breach is gone: remove it from the list"

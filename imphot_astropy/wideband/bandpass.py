@@ -1,42 +1,26 @@
 """Images with a filter's spectral response, extracted from spectral cubes."""
 
-import os
-import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import astropy.units as u
-from astropy.io import fits
 from astropy.nddata import CCDData, VarianceUncertainty
 from astropy.utils.exceptions import AstropyUserWarning
-from threadpoolctl import threadpool_limits
 
 from ..exceptions import UserError
-from ..utils import NoProgress, progress_bar, worker_count
+from ..utils import worker_count
+from ._planes import (WARN_LOST_FRACTION, combine_planes, curve_in_angstrom, describe_range,
+                      result_header)
 from .cubes import open_cube
 from .curves import read_filter_curve
-from .planesums import WeightedPlaneSums, ScratchBuffers
 from .weights import plane_weights, response_fraction_outside, touched_planes
 
 __all__ = ["bandpass_image", "FilterTruncationWarning"]
-
-# The reference warns when more than this fraction of the filter's
-# integrated response lies outside the cube.
-_WARN_LOST_FRACTION = 0.005
 
 # Warn when more than this fraction of the image's pixels have no valid
 # voxel. MUSE cubes have NaN borders (a rotated or dithered field leaves
 # 10-30% of the spaxels empty), which are no news; a cube mostly NaN is.
 _WARN_UNDEFINED_FRACTION = 0.5
-
-# Planes are handed to workers in blocks of about this many values (16 MB of
-# float32 per array): big enough that a worker's Python overhead is small,
-# small enough to bound memory and keep all workers busy. The blocks depend
-# only on the cube's shape, and their sums are added in plane order, so the
-# result is the same, to the bit, for any number of workers.
-_VALUES_PER_BLOCK = 4_000_000
-
 
 class FilterTruncationWarning(AstropyUserWarning):
     """The cube's wavelength range cuts off part of the filter's response.
@@ -52,139 +36,9 @@ class FilterTruncationWarning(AstropyUserWarning):
     """
 
 
-def _curve_in_angstrom(curve, cube):
-    """Return the filter curve as (wavelengths in Angstrom, throughput)."""
-    if curve.unit is not None:
-        try:
-            return curve.to_angstrom(), curve.throughput
-        except u.UnitConversionError:
-            raise UserError(f"unit_wave: {curve.unit} is not a unit of "
-                            "wavelength") from None
-    # Pixel positions along the spectral axis: pixel k - 0.5 is the lower
-    # edge of plane k, and wavelengths vary linearly within a plane (and
-    # beyond the cube, as in its first and last planes).
-    edges = np.append(cube.lower, cube.upper[-1])
-    positions = np.arange(edges.size) - 0.5
-    p = curve.wavelengths
-    wave = np.interp(p, positions, edges)
-    below, above = p < positions[0], p > positions[-1]
-    wave[below] = edges[0] + (p[below] - positions[0]) * (edges[1] - edges[0])
-    wave[above] = edges[-1] + (p[above] - positions[-1]) * (edges[-1] - edges[-2])
-    if edges[-1] < edges[0]:
-        # On a decreasing wavelength axis increasing pixels run backwards.
-        return wave[::-1].copy(), curve.throughput[::-1].copy()
-    return wave, curve.throughput
-
-
-def _blocks(start, stop, npix):
-    size = max(1, _VALUES_PER_BLOCK // max(npix, 1))
-    return [(k, min(k + size, stop)) for k in range(start, stop, size)]
-
-
-def _sum_block(cube, weights, block, sums, scratch, flux):
-    """Read planes block[0]:block[1] and form their products for ``sums``.
-
-    The products are added to ``sums`` by the caller, in plane order, so
-    that the images are the same, to the bit, for any number of workers.
-    """
-    start, stop = block
-    data, variance, mask = cube.planes(start, stop)
-    return sums._products(data, weights[..., start:stop], variance, mask,
-                          None if flux is None else flux[start:stop], scratch)
-
-
-# Kept under these names: tests spy on them.
-_NoProgress = NoProgress
-
-
-def _progress(total, show):
-    return progress_bar(total, show, unit="plane", desc="bandpass image", delay=0.5)
-
-
-class _InOrder:
-    """Lets workers add their blocks' products to the sums in block order."""
-
-    def __init__(self):
-        self.condition = threading.Condition()
-        self.turn = 0
-        self.failed = False
-
-    def add(self, index, action):
-        """Run ``action`` once every block before ``index`` has run its own."""
-        with self.condition:
-            self.condition.wait_for(lambda: self.turn == index or self.failed)
-            if self.failed:
-                return
-            action()
-            self.turn += 1
-            self.condition.notify_all()
-
-    def fail(self):
-        with self.condition:
-            self.failed = True
-            self.condition.notify_all()
-
-
-def _combine_planes(cube, weights, start, stop, nworkers, progress_bar, sums=None,
-                    flux=None):
-    """Add up the weighted planes start:stop, block by block, in order.
-
-    ``weights`` is one weight per cube plane, or one row per filter (then
-    ``sums`` has as many rows); ``flux``, if given, receives the sum of
-    each plane read.
-    """
-    npix = cube.shape[1] * cube.shape[2]
-    blocks = _blocks(start, stop, npix)
-    if sums is None:
-        sums = WeightedPlaneSums(cube.shape[1:], with_variance=cube.has_variance)
-    nworkers = min(nworkers, len(blocks)) if cube.concurrent else 1
-    # The workers are the parallelism: BLAS threads inside them would only
-    # compete for the same cores (the products are memory-bound anyway),
-    # and one BLAS thread keeps the sums independent of the machine.
-    with _progress(stop - start, progress_bar) as bar, \
-            threadpool_limits(limits=1, user_api="blas"):
-        if nworkers <= 1:
-            scratch = ScratchBuffers()
-            for block in blocks:
-                sums._add(_sum_block(cube, weights, block, sums, scratch, flux))
-                bar.update(block[1] - block[0])
-            return sums
-        queue = iter(enumerate(blocks))
-        queue_lock = threading.Lock()
-        order = _InOrder()
-
-        def work():
-            # Each worker takes the next block, reads and multiplies it
-            # (in parallel with the others), then waits for its turn to add.
-            scratch = ScratchBuffers()
-            try:
-                while not order.failed:
-                    with queue_lock:
-                        index, block = next(queue, (None, None))
-                    if block is None:
-                        return
-                    chunks = _sum_block(cube, weights, block, sums, scratch, flux)
-                    # Runs before the next iteration: the closure's values hold.
-                    order.add(index, lambda: (sums._add(chunks),
-                                              bar.update(block[1] - block[0])))
-            except BaseException:
-                order.fail()
-                raise
-
-        with ThreadPoolExecutor(max_workers=nworkers) as pool:
-            futures = [pool.submit(work) for _ in range(nworkers)]
-            try:
-                for future in futures:
-                    future.result()
-            except BaseException:        # an error or Ctrl-C: stop the others
-                order.fail()
-                raise
-    return sums
-
-
 def _check_undefined(mask, name, wave_lo, wave_hi):
     """Refuse an image with no defined pixel; warn when most of it is undefined."""
-    where = f"in the planes the filter uses ({_describe_range(wave_lo, wave_hi)})"
+    where = f"in the planes the filter uses ({describe_range(wave_lo, wave_hi)})"
     if mask.all():
         raise UserError(f"cube: {name}: every voxel {where} is NaN or masked, so the "
                         "image would hold no value")
@@ -194,24 +48,6 @@ def _check_undefined(mask, name, wave_lo, wave_hi):
                       f"pixels ({undefined} of {mask.size}) are NaN: every voxel "
                       f"{where} is NaN or masked there", AstropyUserWarning,
                       stacklevel=3)
-
-
-def _describe_range(lo, hi):
-    return f"{lo:.1f}-{hi:.1f} Angstrom"
-
-
-def _result_header(cube, curve, lost, wave_lo, wave_hi):
-    header = fits.Header(cube.primary_header, copy=True)
-    header["FILTER"] = (curve.name[:68], "filter curve of the bandpass image")
-    if curve.stand_in_for:
-        header["BPSTAND"] = (str(curve.stand_in_for)[:68],
-                             "the filter curve stands in for this filter")
-    header["BPLOST"] = (round(lost, 6), "fraction of filter response outside cube")
-    header["BPWMIN"] = (round(float(wave_lo), 3), "[Angstrom] first plane used, lower edge")
-    header["BPWMAX"] = (round(float(wave_hi), 3), "[Angstrom] last plane used, upper edge")
-    if cube.filename:
-        header["BPCUBE"] = (os.path.basename(cube.filename)[:68], "cube of the image")
-    return header
 
 
 def bandpass_image(cube, wavelengths, sensitivities=None, unit_wave=u.AA,
@@ -317,7 +153,7 @@ def bandpass_image(cube, wavelengths, sensitivities=None, unit_wave=u.AA,
                               argname="wavelengths")
     nworkers = worker_count(nprocess)
     with open_cube(cube) as source:
-        wave, throughput = _curve_in_angstrom(curve, source)
+        wave, throughput = curve_in_angstrom(curve, source)
         weights = plane_weights(source.lower, source.upper, wave, throughput,
                                 interpolation)
         start, stop = touched_planes(weights)
@@ -325,25 +161,25 @@ def bandpass_image(cube, wavelengths, sensitivities=None, unit_wave=u.AA,
         cube_hi = float(max(source.lower.max(), source.upper.max()))
         if stop <= start:
             raise UserError(f"wavelengths: the filter curve ({curve.name}, "
-                            f"{_describe_range(wave[0], wave[-1])}) does not overlap "
+                            f"{describe_range(wave[0], wave[-1])}) does not overlap "
                             f"the cube's wavelength range "
-                            f"({_describe_range(cube_lo, cube_hi)})")
+                            f"({describe_range(cube_lo, cube_hi)})")
         lost = response_fraction_outside(cube_lo, cube_hi, wave, throughput,
                                          interpolation)
-        if truncation_warning and lost > _WARN_LOST_FRACTION:
+        if truncation_warning and lost > WARN_LOST_FRACTION:
             warnings.warn(
                 f"{source.name}: {100 * lost:.1f}% of the integrated response of the "
-                f"filter curve ({curve.name}, {_describe_range(wave[0], wave[-1])}) "
+                f"filter curve ({curve.name}, {describe_range(wave[0], wave[-1])}) "
                 f"lies outside the cube's wavelength range "
-                f"({_describe_range(cube_lo, cube_hi)}); the image lacks that part "
+                f"({describe_range(cube_lo, cube_hi)}); the image lacks that part "
                 "of the bandpass", FilterTruncationWarning, stacklevel=2)
         # Normalised weights keep float32 products far from underflow.
         weights = weights / weights[start:stop].max()
-        sums = _combine_planes(source, weights, start, stop, nworkers, progress_bar)
+        sums = combine_planes(source, weights, start, stop, nworkers, progress_bar)
         data, variance, mask = sums.weighted_mean()
         used = np.concatenate([source.lower[start:stop], source.upper[start:stop]])
         _check_undefined(mask, source.name, used.min(), used.max())
-        meta = _result_header(source, curve, lost, used.min(), used.max())
+        meta = result_header(source, curve, lost, used.min(), used.max())
         uncertainty = None if variance is None else VarianceUncertainty(variance)
         unit = source.unit if source.unit is not None else u.dimensionless_unscaled
         return CCDData(data, unit=unit, uncertainty=uncertainty, mask=mask,

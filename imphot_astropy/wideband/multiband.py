@@ -15,8 +15,9 @@ from astropy.nddata import CCDData, VarianceUncertainty
 
 from ..exceptions import UserError
 from ..utils import worker_count
-from .bandpass import (_curve_in_angstrom, _combine_planes, _result_header,
-                       _describe_range, _WARN_LOST_FRACTION, FilterTruncationWarning)
+from ._planes import (WARN_LOST_FRACTION, combine_planes, curve_in_angstrom, describe_range,
+                      result_header)
+from .bandpass import FilterTruncationWarning
 from .cubes import open_cube
 from .curves import read_filter_curve
 from .planesums import WeightedPlaneSums
@@ -78,7 +79,7 @@ class _Band:
     """One filter's weights, plane range and running sums."""
 
     def __init__(self, name, curve, source, interpolation):
-        wave, throughput = _curve_in_angstrom(curve, source)
+        wave, throughput = curve_in_angstrom(curve, source)
         weights = plane_weights(source.lower, source.upper, wave, throughput, interpolation)
         self.name = name
         self.curve = curve
@@ -87,14 +88,14 @@ class _Band:
         cube_hi = float(max(source.lower.max(), source.upper.max()))
         if self.stop <= self.start:
             raise UserError(f"filters: the filter curve {name!r} ({curve.name}, "
-                            f"{_describe_range(wave[0], wave[-1])}) does not overlap "
+                            f"{describe_range(wave[0], wave[-1])}) does not overlap "
                             f"the cube's wavelength range "
-                            f"({_describe_range(cube_lo, cube_hi)})")
+                            f"({describe_range(cube_lo, cube_hi)})")
         self.lost = response_fraction_outside(cube_lo, cube_hi, wave, throughput,
                                               interpolation)
-        self.range_text = (f"({curve.name}, {_describe_range(wave[0], wave[-1])}) lies "
+        self.range_text = (f"({curve.name}, {describe_range(wave[0], wave[-1])}) lies "
                            f"outside the cube's wavelength range "
-                           f"({_describe_range(cube_lo, cube_hi)})")
+                           f"({describe_range(cube_lo, cube_hi)})")
         self.weights = weights / weights[self.start:self.stop].max()
 
 
@@ -183,7 +184,7 @@ def bandpass_images(cube, filters, unit_wave=u.AA, interpolation="linear",
     with open_cube(cube) as source:
         bands = [_Band(name, curve, source, interpolation) for name, curve in named]
         for band in bands:
-            if truncation_warning and band.lost > _WARN_LOST_FRACTION:
+            if truncation_warning and band.lost > WARN_LOST_FRACTION:
                 warnings.warn(f"{source.name}: {100 * band.lost:.1f}% of the integrated "
                               f"response of the filter curve {band.range_text}; the "
                               f"image {band.name!r} lacks that part of the bandpass",
@@ -199,7 +200,7 @@ def bandpass_images(cube, filters, unit_wave=u.AA, interpolation="linear",
         sums = WeightedPlaneSums(source.shape[1:], with_variance=source.has_variance,
                                  nbands=len(bands))
         flux = np.zeros(source.shape[0])
-        _combine_planes(source, weights, start, stop, nworkers, progress_bar, sums, flux)
+        combine_planes(source, weights, start, stop, nworkers, progress_bar, sums, flux)
         means = sums.weighted_mean()
         unit = source.unit if source.unit is not None else u.dimensionless_unscaled
         images, band_spectra = {}, {}
@@ -208,7 +209,7 @@ def bandpass_images(cube, filters, unit_wave=u.AA, interpolation="linear",
             data, variance, mask = (None if part is None else part[index] for part in means)
             used = np.concatenate([source.lower[band.start:band.stop],
                                    source.upper[band.start:band.stop]])
-            meta = _result_header(source, band.curve, band.lost, used.min(), used.max())
+            meta = result_header(source, band.curve, band.lost, used.min(), used.max())
             uncertainty = None if variance is None else VarianceUncertainty(variance)
             images[band.name] = CCDData(data, unit=unit, uncertainty=uncertainty,
                                         mask=mask, wcs=source.wcs, meta=meta)

@@ -204,14 +204,31 @@ class WeightedPlaneSums:
         flux : `numpy.ndarray`, shape (nplanes,), optional
             Filled with the sum of each plane over its good voxels.
         """
-        chunks = self._products(data, weights, variance, mask, flux, ScratchBuffers())
-        self._add(chunks)
+        chunks = self.plane_products(data, weights, variance, mask, flux, ScratchBuffers())
+        self.add_products(chunks)
 
-    def _products(self, data, weights, variance, mask, flux, scratch):
+    def plane_products(self, data, weights, variance, mask, flux, scratch):
         """Clean the planes and form their products, without touching the sums.
 
-        Returns a list of `_ChunkProducts` (held in ``scratch``'s buffers)
-        for `_add`; workers run this in parallel and add in plane order.
+        `add_planes` in two steps, for parallel workers: each worker forms
+        the products of its block of planes with this method (reading and
+        multiplying run in parallel), then the blocks' products are added
+        with `add_products` one at a time, in plane order, so that the sums
+        are the same, to the bit, for any number of workers.
+
+        Parameters
+        ----------
+        data, weights, variance, mask, flux
+            As for `add_planes` (``variance``, ``mask`` and ``flux`` may be
+            None).
+        scratch : `ScratchBuffers`
+            The worker's reused buffers; the products live in them, so add
+            them before the worker's next call.
+
+        Returns
+        -------
+        products : list
+            The products of the planes' chunks, for `add_products`.
         """
         if variance is not None and self.variance_sum is None:
             raise ValueError("these sums were created without variances")
@@ -287,8 +304,15 @@ class WeightedPlaneSums:
                 out.partial_weight = weights @ ~bad[:, out.partial]
         return out
 
-    def _add(self, chunks):
-        """Add products from `_products` to the sums (in plane order)."""
+    def add_products(self, chunks):
+        """Add the products of a block of planes to the sums.
+
+        Parameters
+        ----------
+        chunks : list
+            What `plane_products` returned for the block; blocks are added
+            in plane order.
+        """
         total, bad = self._rows(self._total_weight), self._rows(self._bad_weight)
         data_sum = self._rows(self.data_sum)
         variance_sum = None if self.variance_sum is None else self._rows(self.variance_sum)

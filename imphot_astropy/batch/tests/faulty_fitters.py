@@ -7,6 +7,7 @@ Each behaves like `fit_image_photometry` (or, for cubes, the survey's
 
 import os
 import signal
+import threading
 import time
 
 from imphot_astropy.photometry import fit_image_photometry
@@ -17,8 +18,11 @@ __all__ = ["fit_or_misbehave", "fit_cube_or_freeze"]
 def fit_or_misbehave(hst, muse, **kwargs):
     """``fit_image_photometry``, except: a file named ``*die*`` kills its worker
     with SIGKILL, a file named ``*freeze*`` stops it with SIGSTOP (as a hung
-    file system would leave it), and a file named ``*sleep*`` takes 60 s."""
+    file system would leave it), a file named ``*sleep*`` takes 60 s, and a
+    file named ``*unpicklable*`` returns a result that cannot be pickled."""
     name = os.path.basename(str(muse))
+    if "unpicklable" in name:
+        return threading.Lock()
     if "die" in name:
         os.kill(os.getpid(), signal.SIGKILL)
     if "freeze" in name:

@@ -100,6 +100,22 @@ def test_a_stopped_worker_costs_one_error_and_the_batch_completes(field):
     assert processes.wait_until_gone({pid}, timeout=5.0) == set()
 
 
+def test_a_result_that_cannot_be_sent_back_is_one_error(field):
+    """The worker reports the file as failed (its outcome rebuilt without the
+    result) and goes on with the next file."""
+    odd = _copy(field, "muse-unpicklable.fits")
+    files = [odd, field.muses[0], field.muses[1]]
+    with FitPhotometryMP("imphot_astropy.batch.tests.faulty_fitters:fit_or_misbehave",
+                         field.hst, files, {"fix_beta": 2.5}, nworker=1) as fits:
+        items = list(fits)
+    errors = [i for i in items if isinstance(i, WorkerError)]
+    assert len(items) == len(files) and len(errors) == 1
+    assert errors[0].filename == odd
+    assert errors[0].message.startswith(f"{odd}: the result could not be sent back to "
+                                        "the parent process (TypeError")
+    assert sorted(i.filename for i in items if i not in errors) == sorted(files[1:])
+
+
 def test_timeout_is_checked(field):
     for bad in (0, -1, "5", True, float("inf")):
         with pytest.raises(UserError, match="timeout: expected a positive number"):

@@ -1,5 +1,6 @@
 """The star-fit figure, drawn from arrays with a known Moffat star."""
 
+import dataclasses
 import os
 from types import SimpleNamespace
 
@@ -196,11 +197,17 @@ def test_star_fit_panels_from_the_fitters_products(with_profile):
     np.testing.assert_array_equal(hst.used, result.products.pixels)
     assert (muse.fwhm, muse.beta, muse.flux, muse.bg) == (0.7, 2.5, 100.0, 0.02)
     fig = plot_star_fit(result, muse, hst)
-    curve = _axes(fig)["hst_profile"].get_lines()[1].get_ydata()
+    line = _axes(fig)["hst_profile"].get_lines()[1]
+    curve = line.get_ydata()
     if with_profile:
         np.testing.assert_array_equal(curve, 2.0)
+        assert line.get_label() == "fitted model"
     else:
         assert curve[0] == pytest.approx(moffat_profile(0.0, 1.0, 0.3, 2.0, 0.0, PIXEL**2))
+        assert line.get_label() == "fitted Moffat"
+    # A legend given by the caller is kept.
+    named = dataclasses.replace(hst, curve_label="PSF model").checked("hst")
+    assert named.curve_label == "PSF model"
     result.products = None
     with pytest.raises(UserError, match="no images to plot"):
         star_fit_panels(result)

@@ -53,6 +53,8 @@ def test_few_bands_give_a_determined_joint_fit(filters, degrees):
     assert np.abs(off_diagonal).max() < 0.99
     table = fit.to_table()
     assert not any(table["flag_uncertain"])
+    # A joint band result is complete when made: no flag, no quality record.
+    assert all(band.quality is None and band.flags == [] for band in fit.joint.values())
     assert (table.meta["FWHM_DEGREE"], table.meta["BETA_DEGREE"]) == (degrees["fwhm"],
                                                                       degrees["beta"])
     if len(filters) == 1:
@@ -93,3 +95,7 @@ def test_the_degenerate_fit_is_flagged_uncertain(monkeypatch):
     for name in ("fwhm_c1", "beta_c1"):
         assert all(f"{name} = " in reason for reason in joint["flags"]), name
     assert not any(table[table["method"] == "image"]["flag_uncertain"])
+    # Each joint band result holds its flags from construction on.
+    for name, band in fit.joint.items():
+        assert band.quality.band == name and set(band.flags) == {"uncertain"}
+        assert band.quality.n_pixels > 0

@@ -13,7 +13,8 @@ from astropy.wcs import WCS
 from imphot_astropy.exceptions import UserError
 from imphot_astropy.io import read_image, write_muse_image
 from imphot_astropy.wideband import bandpass_image, FilterTruncationWarning, open_cube
-from imphot_astropy.wideband import bandpass as bandpass_module
+from imphot_astropy.utils import NoProgress
+from imphot_astropy.wideband import _planes as planes_module
 from imphot_astropy.wideband import cubes as cubes_module
 from .synthetic import make_cube, tent_weights, cube_header
 
@@ -102,7 +103,7 @@ def test_only_the_planes_the_filter_touches_are_read(cube_file, monkeypatch):
         return original(self, start, stop)
 
     monkeypatch.setattr(cubes_module._FitsCube, "planes", spy)
-    monkeypatch.setattr(bandpass_module, "_VALUES_PER_BLOCK", 10 * 30)
+    monkeypatch.setattr(planes_module, "VALUES_PER_BLOCK", 10 * 30)
     _quiet(bandpass_image, path, *TENT_CURVE, nprocess=1)
     planes = sorted(k for start, stop in requested for k in range(start, stop))
     # Plane k spans 6000 + 1.25 k +- 0.625 A: planes 16 (6019.4-6020.6 A) to
@@ -113,7 +114,7 @@ def test_only_the_planes_the_filter_touches_are_read(cube_file, monkeypatch):
 
 def test_results_do_not_depend_on_the_number_of_workers(cube_file, monkeypatch):
     path, truth = cube_file
-    monkeypatch.setattr(bandpass_module, "_VALUES_PER_BLOCK", 7 * 30)   # 16 blocks
+    monkeypatch.setattr(planes_module, "VALUES_PER_BLOCK", 7 * 30)   # 16 blocks
     images = [_quiet(bandpass_image, path, *TENT_CURVE, nprocess=n)
               for n in (1, 2, 3, 0, -1)]
     for other in images[1:]:
@@ -354,20 +355,20 @@ def test_bad_keywords(cube_file):
 def test_progress_bar_counts_the_planes_read(cube_file, monkeypatch):
     path, truth = cube_file
     bars = []
-    original = bandpass_module._progress
+    original = planes_module.plane_progress
 
     def spy(total, show):
         bar = original(total, show)
         bars.append(bar)
         return bar
 
-    monkeypatch.setattr(bandpass_module, "_progress", spy)
-    monkeypatch.setattr(bandpass_module, "_VALUES_PER_BLOCK", 10 * 30)
+    monkeypatch.setattr(planes_module, "plane_progress", spy)
+    monkeypatch.setattr(planes_module, "VALUES_PER_BLOCK", 10 * 30)
     _quiet(bandpass_image, path, *TENT_CURVE, progress_bar=True, nprocess=2)
     assert len(bars) == 1
     assert bars[0].total == bars[0].n == 113      # planes 16 to 128
     quiet = _quiet(bandpass_image, path, *TENT_CURVE, progress_bar=False)
-    assert isinstance(bars[-1], bandpass_module._NoProgress)
+    assert isinstance(bars[-1], NoProgress)
     assert quiet.shape == (5, 6)
 
 
@@ -459,7 +460,7 @@ def test_a_failing_block_stops_the_workers(cube_file, monkeypatch):
         return original(self, start, stop)
 
     monkeypatch.setattr(cubes_module._FitsCube, "planes", failing)
-    monkeypatch.setattr(bandpass_module, "_VALUES_PER_BLOCK", 10 * 30)
+    monkeypatch.setattr(planes_module, "VALUES_PER_BLOCK", 10 * 30)
     with pytest.raises(UserError, match="cannot be read"):
         _quiet(bandpass_image, path, *TENT_CURVE, nprocess=2)
     assert max(requested) < 126       # stopped before the last block (126-128)

@@ -14,7 +14,7 @@ from .sky import positioned_to_sky, projected_to_sky
 __all__ = []
 
 
-class _DetectorAndSky:
+class DetectorAndSky:
     """The ``origin2``, sky-position and detector-image methods of
     `PixTable` (a mixin)."""
 

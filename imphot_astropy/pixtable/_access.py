@@ -14,7 +14,7 @@ __all__ = []
 _LIMIT_KEYS = {"xpos": "X", "ypos": "Y", "lambda": "LAMBDA"}
 
 
-class _ColumnAccess:
+class ColumnAccess:
     """The column getters and setters of `PixTable` (a mixin)."""
 
     # -- column access ----------------------------------------------------------

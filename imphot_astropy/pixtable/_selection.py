@@ -17,7 +17,7 @@ from .sky import parse_apertures, parse_pixel_apertures
 __all__ = []
 
 
-class _Selection:
+class Selection:
     """The exposure, ``select_`` and `extract` methods of `PixTable` (a
     mixin)."""
 
