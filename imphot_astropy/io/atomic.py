@@ -21,7 +21,7 @@ from pathlib import Path
 from ..exceptions import UserError
 
 __all__ = ["write_fits_atomically", "check_output_path", "check_run_outputs",
-           "atomic_output", "atomic_directory", "same_file"]
+           "atomic_output", "atomic_directory", "same_file", "cache_directory"]
 
 
 def same_file(a, b):
@@ -280,6 +280,49 @@ def atomic_directory(path, argname="output_dir"):
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
+
+
+def cache_directory(path, argname="cache_dir"):
+    """Make a cache directory (and its parents) if missing; return its path.
+
+    A cache is kept between runs, so it is made in place rather than built
+    aside as `atomic_directory` builds outputs; the files put in it are
+    written with `atomic_output`, so a reader never finds half a file there.
+
+    Parameters
+    ----------
+    path : str or `os.PathLike`
+        The directory.
+    argname : str
+        The argument name to quote in error messages.
+
+    Returns
+    -------
+    path : str
+
+    Raises
+    ------
+    UserError
+        If ``path`` is a file, or cannot be made or written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> d = cache_directory(os.path.join(tempfile.mkdtemp(), "cache", "hst"))
+    >>> os.path.isdir(d)
+    True
+    """
+    path = os.fspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UserError(f"{argname}: {path} exists and is not a directory")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{argname}: could not make the directory {path} "
+                        f"({exc.strerror or exc})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UserError(f"{argname}: the directory {path} cannot be written")
+    return path
 
 
 def _new_sibling(path, kind, argname):

@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_limits
 
 from ..exceptions import UserError
 from ..utils import release_free_memory, worker_count
-from ..io import ImageData, read_image, image_grids_aligned
+from ..io import ImageData, cache_directory, read_image, image_grids_aligned
 from ..fitting import FittedValue, sky_offsets
 from ..fitting.image_fit import measure_with_options
 from ..fitting.options import ImageFitOptions, PSF_MODELS
@@ -84,8 +84,8 @@ def _hst_on_grid(hst_images, names, band_images, cache_dir, filter_curves=None):
         if _on_grid(hst, name, image):
             ready[name] = hst
         elif cache_dir is not None and isinstance(hst, (str, os.PathLike)):
-            os.makedirs(cache_dir, exist_ok=True)
-            cached[name] = _cache_path(cache_dir, os.fspath(hst), name, image)
+            cached[name] = _cache_path(cache_directory(cache_dir), os.fspath(hst), name,
+                                       image)
             if os.path.exists(cached[name]):
                 ready[name] = cached[name]
     todo = [n for n in names if n not in ready]

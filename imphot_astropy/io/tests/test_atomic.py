@@ -124,3 +124,26 @@ def test_atomic_directory_has_the_mode_of_a_new_directory(tmp_path):
         pass
     assert stat.S_IMODE(os.stat(tmp_path / "report").st_mode) == \
         stat.S_IMODE(os.stat(tmp_path / "plain").st_mode)
+
+
+def test_cache_directory_made_with_parents_and_kept(tmp_path):
+    from imphot_astropy.io import cache_directory
+
+    path = tmp_path / "a" / "b"
+    assert cache_directory(path) == str(path) and path.is_dir()
+    (path / "kept.fits").write_text("x")
+    cache_directory(path)
+    assert (path / "kept.fits").read_text() == "x"
+
+
+def test_cache_directory_that_cannot_be_made_is_a_user_error(tmp_path):
+    from imphot_astropy.exceptions import UserError
+    from imphot_astropy.io import cache_directory
+
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    with pytest.raises(UserError, match="cache_dir: .*a_file exists and is not a directory"):
+        cache_directory(a_file)
+    with pytest.raises(UserError, match="cache_dir: could not make the directory .*inner"):
+        cache_directory(a_file / "inner")
+    assert a_file.read_text() == "x"
