@@ -408,6 +408,22 @@ class SolverResult:
     info : object
         The solver's own record (scipy's ``OptimizeResult``, lmfit's
         ``MinimizerResult``, astropy's ``fit_info``).
+
+    Examples
+    --------
+    A line through four points, the intercept held at 1:
+
+    >>> import lmfit
+    >>> x, y = np.array([0.0, 1.0, 2.0, 3.0]), np.array([1.1, 2.9, 5.2, 6.8])
+    >>> params = lmfit.Parameters()
+    >>> params.add("a", value=1.0, vary=False)
+    >>> params.add("b", value=0.0)
+    >>> problem = LeastSquaresProblem(params, lambda p: p["a"].value + p["b"].value * x - y)
+    >>> result = ScipyLeastSquares("trf").solve(problem)
+    >>> result.free_names, round(float(result.params["b"].value), 4), result.params["a"].value
+    (['b'], 1.9786, 1.0)
+    >>> round(float(np.sqrt(result.covariance()[0, 0])), 4)
+    0.0472
     """
 
     def __init__(self, solver, params, free_names, fun, nfev, success, message, jac=None,
@@ -458,6 +474,37 @@ class Solver:
     """A least-squares solver: a `name` for the reports and ``solve(problem)``.
 
     Subclasses implement `solve`; `fit_model` then works for them too.
+
+    Examples
+    --------
+    A new solver is one small class. Here, plain Gauss-Newton steps (no
+    bounds, no damping), for a problem that is linear in its parameters:
+
+    >>> import lmfit
+    >>> class GaussNewton(Solver):
+    ...     name = "Gauss-Newton"
+    ...     def solve(self, problem):
+    ...         params, names = problem.params.copy(), problem.varying
+    ...         x = problem.start()
+    ...         for _ in range(3):
+    ...             for name, value in zip(names, x):
+    ...                 params[name].value = value
+    ...             jac = problem.jacobian_matrix(params)
+    ...             step = np.linalg.lstsq(jac, -problem.residual_vector(params), rcond=None)[0]
+    ...             x = x + step
+    ...         for name, value in zip(names, x):
+    ...             params[name].value = value
+    ...         return SolverResult(self.name, params, names, problem.residual_vector(params),
+    ...                             3, True, "3 steps", jac=jac)
+    >>> x, y = np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0, 5.0])
+    >>> params = lmfit.Parameters()
+    >>> params.add("a", value=0.0)
+    >>> params.add("b", value=0.0)
+    >>> problem = LeastSquaresProblem(params, lambda p: p["a"].value + p["b"].value * x - y,
+    ...                               jacobian=lambda p: np.stack([np.ones(3), x]))
+    >>> result = GaussNewton().solve(problem)
+    >>> round(float(result.params["a"].value), 6), round(float(result.params["b"].value), 6)
+    (1.0, 2.0)
     """
 
     #: The method as the fit reports print it.
