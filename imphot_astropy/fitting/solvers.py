@@ -515,11 +515,14 @@ class ScipyLeastSquares(Solver):
     method : {'trf', 'dogbox', 'lm'}
         scipy's method ('lm' takes no bounds).
     unbounded : bool
-        With 'lm' on a problem with bounds: solve without them and report
-        a minimum that lies outside them as a failure (``success`` False,
-        the message naming the parameters), instead of refusing the
-        problem. For problems whose bounds only keep a fit from wandering
-        into nonsense (a FWHM below 0), with the minimum well inside.
+        With 'lm' on a problem with bounds: solve without them (the
+        residual sees the parameters clipped to them, as
+        `lmfit.Parameters` hold values) and report a minimum found beyond
+        them as a failure (``success`` False, the message naming the
+        parameters), instead of refusing the problem. For problems whose
+        bounds only keep a fit from wandering into nonsense (a FWHM below
+        0), with the minimum well inside. (With an analytic Jacobian, which
+        ignores the clipping, a minimum on a bound is missed by errors.)
     **options
         Passed to ``least_squares``: ``xtol``, ``ftol``, ``gtol``,
         ``x_scale``, ``max_nfev``...
@@ -566,8 +569,9 @@ class ScipyLeastSquares(Solver):
                    if not low <= v <= high]
         if bounded and outside:
             success = False
-            message = (f"the minimum lies outside the bounds of {', '.join(outside)} "
-                       f"(scipy's 'lm' takes no bounds); {message}")
+            message = (f"the minimum lies outside the bounds of {', '.join(outside)}, "
+                       f"where the values are clipped (scipy's 'lm' takes no bounds: "
+                       f"use a solver that does); {message}")
         return SolverResult(self.name, params, names, info.fun, info.nfev, success,
                             message, jac=info.jac, info=info)
 
