@@ -12,7 +12,7 @@ from imphot_astropy.fitting.solvers import (LevenbergMarquardt, ScipyLeastSquare
                                             LeastSquaresProblem, named_solver, SOLVERS)
 from imphot_astropy.fitting.tests.test_solvers import (
     analytic_problem, reference, assert_same_minimum, LOW_RATE, DATA, SIGMA, _curve,
-    _derivatives, _values, START, NAMES)
+    _derivatives, _values, START)
 
 FREE = ["amp", "rate", "amp2", "bg"]
 

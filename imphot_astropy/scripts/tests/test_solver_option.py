@@ -99,3 +99,15 @@ def test_fit_cube_photometry_solver_reaches_the_band_fits(survey_files, capsys):
     for name in ("dx", "dy", "fwhm", "scale"):
         off = abs(chosen[name] - default[name]) / default[name + "_err"]
         assert (off < FRACTION).all(), (name, list(off))
+
+
+def test_fit_cube_photometry_refuses_a_bad_solver_before_extracting(survey_files):
+    from imphot_astropy.exceptions import UserError
+    from imphot_astropy.survey import fit_cube_photometry as fit_cube
+    from imphot_astropy.fitting.solvers import ScipyLeastSquares
+    directory, cube, hst_args = survey_files
+    hst = dict(arg.split("=", 1) for arg in hst_args[1::2])
+    with pytest.raises(UserError, match="solver: expected None, a Solver"):
+        fit_cube(cube, hst, solver="newton")
+    with pytest.raises(UserError, match="solver: the loss 'huber'"):
+        fit_cube(cube, hst, solver=ScipyLeastSquares("trf", loss="huber"))
