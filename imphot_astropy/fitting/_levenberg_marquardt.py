@@ -201,7 +201,8 @@ def _damped_trial(x, lower, upper, normal, gradient, damping, cost, evaluate):
 
 
 def levenberg_marquardt(params, model_names, residual_parts, jacobian_parts,
-                        max_iterations=30, decrement=0.01, method="Levenberg-Marquardt"):
+                        max_iterations=30, decrement=0.01, method="Levenberg-Marquardt",
+                        relative=False):
     """Minimise the sum of squares of a residual made of parts.
 
     Parameters
@@ -227,6 +228,10 @@ def levenberg_marquardt(params, model_names, residual_parts, jacobian_parts,
         parameters' errors.
     method : str
         The method name recorded in the result.
+    relative : bool
+        ``decrement`` in units of the reduced chi-square (the sum of
+        squares per degree of freedom after the step), for residuals not
+        weighted to unit noise.
 
     Returns
     -------
@@ -286,7 +291,10 @@ def levenberg_marquardt(params, model_names, residual_parts, jacobian_parts,
         reduction = cost - trial_cost
         x, residuals, cost = trial, trial_residuals, trial_cost
         damping = max(damping / 10.0, _MIN_DAMPING)
-        if max(reduction, predicted) <= decrement:
+        threshold = decrement
+        if relative:
+            threshold *= cost / max(sum(r.size for r in residuals) - len(varying), 1)
+        if max(reduction, predicted) <= threshold:
             converged, message = True, "converged: the last step reduced the " \
                 f"sum of squares by {reduction:.2g}"
             break

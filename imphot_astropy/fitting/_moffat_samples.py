@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 from ..core.moffat import MIN_BETA, moffat_alpha, moffat_alpha_beta_derivative
 from ..core.psf import EllipticalMoffat
 from ..exceptions import UserError
-from .solvers import LeastSquaresProblem, PIXTABLE_STAR_SOLVER
+from .solvers import LeastSquaresProblem, PIXTABLE_STAR_SOLVER, resolve_solver
 from .star_fit import check_star_psf
 from .star_models import MAX_ELLIPTICITY
 
@@ -315,7 +315,7 @@ def _bounds(layout):
     return low, high
 
 
-def _solve(p0, layout, samples, spaxel_area, clip):
+def _solve(p0, layout, samples, spaxel_area, clip, solver=PIXTABLE_STAR_SOLVER):
     """Least squares, then reject outliers beyond ``clip`` sigma and fit
     again (at most three times)."""
     low, high = _bounds(layout)
@@ -324,7 +324,7 @@ def _solve(p0, layout, samples, spaxel_area, clip):
         # One BLAS thread: the SVDs of these tall, thin Jacobians are
         # 20-30 times slower when BLAS spreads them over threads.
         with threadpool_limits(1):
-            result = PIXTABLE_STAR_SOLVER.solve(LeastSquaresProblem.from_vector(
+            result = solver.solve(LeastSquaresProblem.from_vector(
                 _residuals, p0, (low, high), _jacobian, (layout, samples, spaxel_area)))
         if clip is None:
             break
@@ -358,7 +358,7 @@ def _covariance(result, nparams):
 
 
 def fit_moffat_samples(samples, lambdas, fwhm_model="free", fwhm=0.8,
-                       beta=2.5, spaxel_area=0.04, clip=5.0, psf="moffat"):
+                       beta=2.5, spaxel_area=0.04, clip=5.0, psf="moffat", solver=None):
     """Fit a Moffat plus background to the samples of wavelength slices.
 
     The array-level core of `fit_pixtable_star`.
@@ -382,6 +382,9 @@ def fit_moffat_samples(samples, lambdas, fwhm_model="free", fwhm=0.8,
     psf : {'moffat', 'elliptical'}
         The circular Moffat, or the elliptical one (see the module): then
         also ``e`` and ``theta``, per slice ('free') or shared ('linear').
+    solver : None, str or `~imphot_astropy.fitting.solvers.Solver`
+        None (and ``"trf"``) for `~imphot_astropy.fitting.solvers.PIXTABLE_STAR_SOLVER`;
+        see `~imphot_astropy.fitting.solvers.resolve_solver`.
 
     Returns
     -------
@@ -409,6 +412,7 @@ def fit_moffat_samples(samples, lambdas, fwhm_model="free", fwhm=0.8,
     True
     """
     check_star_psf(psf)
+    solver = resolve_solver(solver, PIXTABLE_STAR_SOLVER, "trf")
     if fwhm_model not in ("free", "linear"):
         raise UserError(f"fwhm_model: expected 'free' or 'linear', got "
                         f"{fwhm_model!r}")
@@ -419,9 +423,9 @@ def fit_moffat_samples(samples, lambdas, fwhm_model="free", fwhm=0.8,
     elliptical = psf == "elliptical"
     if fwhm_model == "linear":
         values, errors, info = fit_moffat_samples(
-            samples, lambdas, "free", fwhm, beta, spaxel_area, clip, psf)
+            samples, lambdas, "free", fwhm, beta, spaxel_area, clip, psf, solver)
         return _fit_linear(samples, lambdas, values, spaxel_area, clip,
-                           elliptical)
+                           elliptical, solver)
     values, errors, rchi2 = [], [], []
     for s, lbda in zip(samples, lambdas):
         layout = _Layout(1, "free", [lbda], lbda, elliptical)
@@ -429,7 +433,7 @@ def fit_moffat_samples(samples, lambdas, fwhm_model="free", fwhm=0.8,
         shape = [fwhm, beta] + (_initial_ellipse(s, start, fwhm)
                                 if elliptical else [])
         p0 = np.array(start + shape)
-        result = _solve(p0, layout, [s], spaxel_area, clip)
+        result = _solve(p0, layout, [s], spaxel_area, clip, solver)
         cov, chi2 = _covariance(result, layout.size)
         v, e = _slice_values(result.x, cov, layout, 0)
         values.append(v)
@@ -438,7 +442,8 @@ def fit_moffat_samples(samples, lambdas, fwhm_model="free", fwhm=0.8,
     return values, errors, {"rchi2": rchi2}
 
 
-def _fit_linear(samples, lambdas, free, spaxel_area, clip, elliptical=False):
+def _fit_linear(samples, lambdas, free, spaxel_area, clip, elliptical=False,
+                solver=PIXTABLE_STAR_SOLVER):
     """The joint fit with a FWHM linear in wavelength, started from the
     slices' independent fits."""
     lambda_ref = float(np.mean(lambdas))
@@ -450,7 +455,7 @@ def _fit_linear(samples, lambdas, free, spaxel_area, clip, elliptical=False):
         p0 += _mean_ellipse(free)
     for v in free:
         p0 += [v[name] for name in _SLICE_PARAMS]
-    result = _solve(np.array(p0), layout, samples, spaxel_area, clip)
+    result = _solve(np.array(p0), layout, samples, spaxel_area, clip, solver)
     cov, rchi2 = _covariance(result, layout.size)
     values, errors = zip(*[_slice_values(result.x, cov, layout, i)
                            for i in range(len(samples))])

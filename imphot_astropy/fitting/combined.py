@@ -5,6 +5,7 @@ import numpy as np
 from .image_fit import (measure_image_photometry, read_aligned_pair, DEFAULT_HST_FWHM,
                         DEFAULT_HST_BETA)
 from .star_fit import fit_star_pixels, check_star_fit_options, check_star_psf
+from .solvers import check_solver
 from .star_geometry import StarGeometry, select_star_pixels, require_enough_pixels
 
 __all__ = ["measure_image_and_star_photometry"]
@@ -49,7 +50,8 @@ def measure_image_and_star_photometry(hst, muse, star, regions="star", fix_scale
                                       fix_bg=None, fix_dx=None, fix_dy=None,
                                       fix_fwhm=None, fix_beta=None,
                                       hst_fwhm=DEFAULT_HST_FWHM, hst_beta=DEFAULT_HST_BETA,
-                                      margin=2.0, segment=False, psf="moffat"):
+                                      margin=2.0, segment=False, psf="moffat",
+                                      solver=None):
     """Measure one MUSE image by both methods, the image fit and the star fit.
 
     The measuring core of
@@ -66,7 +68,7 @@ def measure_image_and_star_photometry(hst, muse, star, regions="star", fix_scale
         The HST image regridded onto the MUSE grid, and the MUSE image.
     star : (ra, dec, radius)
         The star (degrees) and the radius (arcsec) of the circle fitted.
-    regions, fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, hst_fwhm, hst_beta, margin, segment, psf
+    regions, fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, hst_fwhm, hst_beta, margin, segment, psf, solver
         See `~imphot_astropy.photometry.fit_image_and_star_photometry`.
 
     Returns
@@ -90,6 +92,7 @@ def measure_image_and_star_photometry(hst, muse, star, regions="star", fix_scale
     """
     fix_fwhm, fix_beta = check_star_fit_options(fix_fwhm, fix_beta)
     check_star_psf(psf)
+    check_solver(solver)
     choice = _regions_choice(regions)
     hst_image, muse_image = read_aligned_pair(hst, muse)
     geometry = StarGeometry(star, muse_image)
@@ -101,7 +104,7 @@ def measure_image_and_star_photometry(hst, muse, star, regions="star", fix_scale
         hst_image, muse_image, regions=choice, fix_scale=fix_scale, fix_bg=fix_bg,
         fix_dx=fix_dx, fix_dy=fix_dy, fix_fwhm=fix_fwhm, fix_beta=fix_beta,
         hst_fwhm=hst_fwhm, hst_beta=hst_beta, margin=margin, segment=segment,
-        star=_image_fit_star(choice, star), psf=psf)
+        star=_image_fit_star(choice, star), psf=psf, solver=solver)
     pixels = circle_pixels
     if choice == "star":
         compared = _image_fit_pixels(image_fit, muse_image.shape)
@@ -111,5 +114,6 @@ def measure_image_and_star_photometry(hst, muse, star, regions="star", fix_scale
                                psf, options=dict(
                                    star=star, fix_fwhm=fix_fwhm, fix_beta=fix_beta, psf=psf,
                                    pixels="those of the image fit"
-                                   if pixels is not circle_pixels else "the star circle"))
+                                   if pixels is not circle_pixels else "the star circle"),
+                               solver=solver)
     return image_fit, star_fit

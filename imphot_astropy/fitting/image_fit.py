@@ -310,7 +310,7 @@ def _fit_with_refits(inputs, excluded, start):
                 continue
         model = _initial_model(problem, options, start)
         initial = {n: float(getattr(model, n).value) for n in model.param_names}
-        fitted, info, messages = _run_fit(model, problem)
+        fitted, info, messages = _run_fit(model, problem, options.solver)
         start = _next_start(fitted, start)
         if not _moved_pixels(start, px, py, pixel_scales) or refits >= _MAX_REFITS:
             return _FitState(fitted, info, messages, prepared, problem, refits, initial,
@@ -370,7 +370,8 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
                              hst_beta=DEFAULT_HST_BETA, margin=DEFAULT_MARGIN,
                              segment=False, star=None, taper=DEFAULT_TAPER,
                              extramask=None, init_dx=None,
-                             init_dy=None, robust=False, keep_state=False, psf="moffat"):
+                             init_dy=None, robust=False, keep_state=False, psf="moffat",
+                             solver=None):
     """Measure the image fit of a MUSE image against an HST image (no side effects).
 
     The measuring core of `~imphot_astropy.photometry.fit_image_photometry`,
@@ -381,7 +382,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
     ----------
     hst, muse : str, HDU, NDData/CCDData or `~imphot_astropy.io.ImageData`
         The HST image regridded onto the MUSE grid, and the MUSE image.
-    regions, fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, min_scale, hst_fwhm, hst_beta, margin, segment, star, taper, extramask, init_dx, init_dy, robust, psf
+    regions, fix_scale, fix_bg, fix_dx, fix_dy, fix_fwhm, fix_beta, min_scale, hst_fwhm, hst_beta, margin, segment, star, taper, extramask, init_dx, init_dy, robust, psf, solver
         See `~imphot_astropy.photometry.fit_image_photometry`.
     keep_state : bool
         Also keep the fit's prepared arrays and Fourier-plane problem as
@@ -414,7 +415,7 @@ def measure_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=Non
         fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
         hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy,
         regions=regions, segment=segment, star=star, extramask=extramask, robust=robust,
-        psf=psf)
+        psf=psf, solver=solver)
     return measure_with_options(hst, muse, options, keep_state=keep_state)
 
 

@@ -20,6 +20,7 @@ import astropy.units as u
 from ..exceptions import UserError
 from ..utils import optional_number, quantity_value
 from ..core.masks import is_integer_width
+from .solvers import IMAGE_FIT_SOLVER, resolve_solver
 
 __all__ = ["ImageFitOptions", "StartPoint", "DEFAULT_HST_FWHM", "DEFAULT_HST_BETA",
            "DEFAULT_MARGIN", "DEFAULT_TAPER", "FIXABLE", "PSF_MODELS"]
@@ -64,7 +65,11 @@ class ImageFitOptions:
     margin, init_dx, init_dy; pixels for taper; MUSE flux units for
     fix_bg once `for_muse_unit` has converted a flux Quantity), None where
     not given. ``taper`` stays an integer if given as one: its type chooses
-    the bevel (`~imphot_astropy.core.masks.taper_weights`).
+    the bevel (`~imphot_astropy.core.masks.taper_weights`). ``solver`` is
+    the `~imphot_astropy.fitting.solvers.Solver` the fit uses (the
+    ``solver`` keyword resolved by
+    `~imphot_astropy.fitting.solvers.resolve_solver`; `record` gives its
+    name).
 
     Examples
     --------
@@ -92,6 +97,7 @@ class ImageFitOptions:
     extramask: Any = None
     robust: bool = False
     psf: str = "moffat"
+    solver: Any = IMAGE_FIT_SOLVER
 
     @classmethod
     def from_keywords(cls, fix_scale=None, fix_bg=None, fix_dx=None, fix_dy=None,
@@ -99,7 +105,7 @@ class ImageFitOptions:
                       hst_beta=DEFAULT_HST_BETA, margin=DEFAULT_MARGIN,
                       taper=DEFAULT_TAPER, init_dx=None, init_dy=None, regions=None,
                       segment=False, star=None, extramask=None, robust=False,
-                      psf="moffat"):
+                      psf="moffat", solver=None):
         """Check the keywords of `~imphot_astropy.fit_image_photometry`.
 
         Raises
@@ -143,7 +149,8 @@ class ImageFitOptions:
         if psf not in PSF_MODELS:
             raise UserError(f"psf: expected one of {', '.join(PSF_MODELS)}, not {psf!r}")
         return cls(regions=regions, segment=segment, star=star, extramask=extramask,
-                   robust=robust, psf=psf, **options)
+                   robust=robust, psf=psf,
+                   solver=resolve_solver(solver, IMAGE_FIT_SOLVER, "dogbox"), **options)
 
     @classmethod
     def coerce(cls, options):
@@ -178,8 +185,18 @@ class ImageFitOptions:
         return StartPoint(dx=dx0, dy=dy0, fwhm=_START_FWHM, beta=_START_BETA, coarse=coarse)
 
     def record(self):
-        """The options by keyword, as a result's ``options`` records them."""
-        return dataclasses.asdict(self)
+        """The options by keyword, as a result's ``options`` records them.
+
+        The solver by its name (a table's meta cannot hold the object).
+
+        Examples
+        --------
+        >>> ImageFitOptions.from_keywords(solver="trf").record()["solver"]
+        'trust region reflective (scipy least_squares, trf)'
+        """
+        record = dataclasses.asdict(dataclasses.replace(self, solver=None))
+        record["solver"] = self.solver.name
+        return record
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from ..pixtable import PixTable
 from ..utils.stars import parse_star
 from ._moffat_samples import StarSamples, fit_moffat_samples
 from .star_fit import check_star_psf
+from .solvers import PIXTABLE_STAR_SOLVER, resolve_solver
 
 __all__ = ["fit_pixtable_star", "image_position_angle"]
 
@@ -148,7 +149,7 @@ def _samples(sub, ranges, ra0, dec0, min_samples):
 def fit_pixtable_star(pixtable, star, lbda, radius=None, nslices=None,
                       fwhm_model="free", fwhm=0.8, beta=2.5,
                       spaxel_size=0.2, clip=5.0, return_samples=False,
-                      psf="moffat"):
+                      psf="moffat", solver=None):
     """Fit a Moffat to the unresampled samples of a star in a pixel table.
 
     The rows within ``radius`` of the star and in the wavelength slices
@@ -217,6 +218,12 @@ def fit_pixtable_star(pixtable, star, lbda, radius=None, nslices=None,
     psf : {'moffat', 'elliptical'}
         The circular Moffat (the default) or the elliptical one (see
         above), as ``psf`` of `~imphot_astropy.fit_star_photometry`.
+    solver : None, str or `~imphot_astropy.fitting.solvers.Solver`
+        How the least squares are minimised: None (the default: scipy's
+        trust region reflective with each parameter scaled by its
+        Jacobian column), a name of `~imphot_astropy.fitting.solvers.SOLVERS`
+        or a solver object (see :ref:`choosing-a-solver`); its name is
+        ``meta["solver"]``.
 
     Returns
     -------
@@ -230,7 +237,7 @@ def fit_pixtable_star(pixtable, star, lbda, radius=None, nslices=None,
         elliptical Moffat then ``e``, ``e_err``, ``theta`` and ``theta_err``
         (degrees), columns that a circular fit's table does not have.
         ``meta`` holds the star, the radius, the FWHM model, the PSF model
-        (``psf``) and, for a linear model, its coefficients (``fwhm_ref``
+        (``psf``), the solver's name (``solver``) and, for a linear model, its coefficients (``fwhm_ref``
         at ``lambda_ref``, ``fwhm_slope``), beta (and the shared ``e`` and
         ``theta``) and errors.
     samples : list of `StarSamples`
@@ -267,6 +274,7 @@ def fit_pixtable_star(pixtable, star, lbda, radius=None, nslices=None,
                         f"{type(pixtable).__name__}")
     ra0, dec0, radius = _parse_star(star, radius)
     check_star_psf(psf)
+    solver = resolve_solver(solver, PIXTABLE_STAR_SOLVER, "trf")
     spaxel = _arcsec(spaxel_size, "spaxel_size")
     ranges = _wavelength_slices(lbda, nslices)
     if pixtable.wcs.physical_type != "angle":
@@ -282,7 +290,7 @@ def fit_pixtable_star(pixtable, star, lbda, radius=None, nslices=None,
     samples = _samples(sub, ranges, ra0, dec0, min_samples=20)
     lambdas = [0.5 * (low + high) for low, high in ranges]
     values, errors, info = fit_moffat_samples(
-        samples, lambdas, fwhm_model, fwhm, beta, spaxel ** 2, clip, psf)
+        samples, lambdas, fwhm_model, fwhm, beta, spaxel ** 2, clip, psf, solver)
     for fitted in values + [info]:
         if "theta" in fitted:
             fitted["theta"] = image_position_angle(fitted["theta"])
@@ -290,7 +298,7 @@ def fit_pixtable_star(pixtable, star, lbda, radius=None, nslices=None,
                           pixtable.unit_data)
     table.meta.update({"star_ra": ra0, "star_dec": dec0, "radius": radius,
                        "fwhm_model": fwhm_model, "spaxel_size": spaxel,
-                       "psf": psf})
+                       "psf": psf, "solver": solver.name})
     for key in ("lambda_ref", "fwhm_ref", "fwhm_ref_err", "fwhm_slope",
                 "fwhm_slope_err", "beta", "beta_err", "e", "e_err", "theta",
                 "theta_err"):

@@ -83,7 +83,8 @@ from ._levenberg_marquardt import levenberg_marquardt, varying_transform
 
 __all__ = ["LeastSquaresProblem", "SolverResult", "Solver", "ScipyLeastSquares",
            "LevenbergMarquardt", "AstropyFitter", "IMAGE_FIT_SOLVER", "STAR_FIT_SOLVER",
-           "PIXTABLE_STAR_SOLVER"]
+           "PIXTABLE_STAR_SOLVER", "SOLVERS", "named_solver", "check_solver",
+           "resolve_solver"]
 
 # The relative step of the forward differences that stand in for a missing
 # Jacobian (the square root of the float64 resolution, as scipy's
@@ -560,6 +561,15 @@ class ScipyLeastSquares(Solver):
     ----------
     method : {'trf', 'dogbox', 'lm'}
         scipy's method ('lm' takes no bounds).
+    unbounded : bool
+        With 'lm' on a problem with bounds: solve without them (the
+        residual sees the parameters clipped to them, as
+        `lmfit.Parameters` hold values) and report a minimum found beyond
+        them as a failure (``success`` False, the message naming the
+        parameters), instead of refusing the problem. For problems whose
+        bounds only keep a fit from wandering into nonsense (a FWHM below
+        0), with the minimum well inside. (With an analytic Jacobian, which
+        ignores the clipping, a minimum on a bound is missed by errors.)
     **options
         Passed to ``least_squares``: ``xtol``, ``ftol``, ``gtol``,
         ``x_scale``, ``max_nfev``...
@@ -570,11 +580,11 @@ class ScipyLeastSquares(Solver):
     'dogleg trust region (scipy least_squares, dogbox)'
     """
 
-    def __init__(self, method="trf", **options):
+    def __init__(self, method="trf", unbounded=False, **options):
         if method not in _SCIPY_METHODS:
             raise UserError(f"method: expected one of {sorted(_SCIPY_METHODS)}, "
                             f"got {method!r}")
-        self.method, self.options = method, options
+        self.method, self.options, self.unbounded = method, options, bool(unbounded)
         self.name = f"{_SCIPY_METHODS[method]} (scipy least_squares, {method})"
 
     def solve(self, problem):
@@ -583,7 +593,8 @@ class ScipyLeastSquares(Solver):
         problem.check_free()
         params, names = problem.params.copy(), problem.varying
         bounds = problem.bounds()
-        if self.method == "lm" and np.isfinite(bounds).any():
+        bounded = self.method == "lm" and np.isfinite(bounds).any()
+        if bounded and not self.unbounded:
             raise UserError("params: scipy's 'lm' method takes no bounds; use 'trf' or "
                             "'dogbox'")
 
@@ -595,12 +606,21 @@ class ScipyLeastSquares(Solver):
             _set_values(params, names, x)
             return problem.jacobian_matrix(params)
 
-        info = least_squares(residual, problem.start(), bounds=bounds,
+        info = least_squares(residual, problem.start(),
+                             bounds=(-np.inf, np.inf) if bounded else bounds,
                              jac="2-point" if problem.jacobian_parts is None else jacobian,
                              method=self.method, **self.options)
         _set_values(params, names, info.x)
-        return SolverResult(self.name, params, names, info.fun, info.nfev, info.success,
-                            info.message, jac=info.jac, info=info)
+        success, message = info.success, info.message
+        outside = [n for n, v, low, high in zip(names, info.x, *bounds)
+                   if not low <= v <= high]
+        if bounded and outside:
+            success = False
+            message = (f"the minimum lies outside the bounds of {', '.join(outside)}, "
+                       f"where the values are clipped (scipy's 'lm' takes no bounds: "
+                       f"use a solver that does); {message}")
+        return SolverResult(self.name, params, names, info.fun, info.nfev, success,
+                            message, jac=info.jac, info=info)
 
 
 class LevenbergMarquardt(Solver):
@@ -623,6 +643,12 @@ class LevenbergMarquardt(Solver):
         noise, multiply it by the noise variance.
     name : str
         The method as reports print it.
+    relative : bool
+        ``decrement`` in units of the reduced chi-square (the sum of
+        squares per degree of freedom, an estimate of the noise variance
+        of residuals not weighted by it), so that one setting serves
+        residuals of any units: the image fit's fluxes, the star fit's
+        pixels divided by the star's peak.
 
     Examples
     --------
@@ -631,8 +657,10 @@ class LevenbergMarquardt(Solver):
     """
 
     def __init__(self, max_iterations=30, decrement=0.01,
-                 name="Levenberg-Marquardt, normal equations (imphot_astropy)"):
+                 name="Levenberg-Marquardt, normal equations (imphot_astropy)",
+                 relative=False):
         self.max_iterations, self.decrement, self.name = max_iterations, decrement, name
+        self.relative = bool(relative)
 
     def solve(self, problem):
         problem.check_free()
@@ -642,7 +670,8 @@ class LevenbergMarquardt(Solver):
             jacobian_parts = problem.difference_jacobian_parts
         info = levenberg_marquardt(problem.params, model_names, problem.residual_parts,
                                    jacobian_parts, max_iterations=self.max_iterations,
-                                   decrement=self.decrement, method=self.name)
+                                   decrement=self.decrement, method=self.name,
+                                   relative=self.relative)
         # Its last Jacobian may be one step before the minimum: the one at
         # the minimum is made only if asked for.
         return SolverResult(self.name, info.params, info.var_names, info.residual,
@@ -788,3 +817,136 @@ STAR_FIT_SOLVER = AstropyFitter(fitter_options=dict(calc_uncertainties=True), ma
 #: each parameter scaled by its Jacobian column (FWHM in arcsec and fluxes
 #: of 1e4 in one problem).
 PIXTABLE_STAR_SOLVER = ScipyLeastSquares("trf", x_scale="jac")
+
+
+#: The solvers that a fit's ``solver`` keyword (and the commands'
+#: ``--solver``) can name, with what each is. A name that is a fit's own
+#: method gives that fit's default solver (``"dogbox"`` in the image fit,
+#: ``"astropy-trf"`` in the star fit, ``"trf"`` in the pixel-table star
+#: fit); the others are made by `named_solver`, with tolerances that serve
+#: every fit of the package.
+SOLVERS = {
+    "dogbox": "scipy least_squares, dogleg trust region (the image fit's default)",
+    "trf": "scipy least_squares, trust region reflective (the pixel-table star fit's "
+           "default)",
+    "lm": "scipy least_squares, MINPACK Levenberg-Marquardt: no bounds (a minimum "
+          "outside them is reported as an unsuccessful fit)",
+    "levenberg-marquardt": "the package's Levenberg-Marquardt on normal equations (the "
+                           "survey's joint fit's)",
+    "astropy-trf": "astropy TRFLSQFitter, trust region reflective (the star fit's default)",
+    "astropy-dogbox": "astropy DogBoxLSQFitter, dogleg trust region",
+}
+# astropy's LMLSQFitter is not among them: astropy 7 deprecated it for
+# models with bounds, and every fit of the package has some ('lm' and
+# 'levenberg-marquardt' are Levenberg-Marquardt solvers that take them).
+_ASTROPY_NAMES = {"astropy-trf": "TRFLSQFitter", "astropy-dogbox": "DogBoxLSQFitter"}
+
+
+def named_solver(name):
+    """The solver of a name of `SOLVERS`, as a fit uses it when it is not its own.
+
+    scipy's methods stop at a step below 1e-10 of the parameters
+    (``xtol``), each parameter scaled by its Jacobian column
+    (``x_scale="jac"``: fluxes of 1e4 beside FWHMs of 0.7" in one
+    problem); astropy's fitters get up to 1000 evaluations and their
+    covariance (as the star fit's); the package's Levenberg-Marquardt
+    stops at a step that lowers the sum of squares by less than 1e-4 of
+    its reduced value (a step of 0.01 error), after at most 100 Jacobians.
+
+    Parameters
+    ----------
+    name : str
+        A key of `SOLVERS`.
+
+    Returns
+    -------
+    solver : `Solver`
+
+    Examples
+    --------
+    >>> named_solver("astropy-dogbox").name
+    'dogleg trust region (astropy DogBoxLSQFitter)'
+    """
+    check_solver(name)
+    if name in _SCIPY_METHODS:
+        return ScipyLeastSquares(name, unbounded=name == "lm", xtol=1e-10, x_scale="jac")
+    if name == "levenberg-marquardt":
+        return LevenbergMarquardt(max_iterations=100, decrement=1e-4, relative=True)
+    from astropy.modeling import fitting
+    return AstropyFitter(getattr(fitting, _ASTROPY_NAMES[name]),
+                         fitter_options=dict(calc_uncertainties=True), maxiter=1000)
+
+
+def _accepted():
+    return ", ".join(f"{name!r}" for name in SOLVERS)
+
+
+def check_solver(solver):
+    """Check a fit's ``solver`` keyword: None, a name of `SOLVERS`, or a `Solver`.
+
+    Returns
+    -------
+    solver : None, str or `Solver`
+        As given.
+
+    Raises
+    ------
+    UserError
+        Naming ``solver`` and the accepted values; or for a
+        `ScipyLeastSquares` with a robust ``loss``: the package's
+        uncertainties (the sandwich and least-squares covariances, the
+        reduced chi-square) are those of a plain sum of squares, and would
+        be wrong for the minimum of another loss.
+
+    Examples
+    --------
+    >>> check_solver("trf")
+    'trf'
+    >>> check_solver(ScipyLeastSquares("trf", loss="huber"))
+    Traceback (most recent call last):
+    ...
+    imphot_astropy.exceptions.UserError: solver: the loss 'huber' is not a plain sum of squares ...
+    """
+    if solver is None or isinstance(solver, str) and solver in SOLVERS:
+        return solver
+    if isinstance(solver, ScipyLeastSquares):
+        loss = solver.options.get("loss", "linear")
+        if loss != "linear":
+            raise UserError(
+                f"solver: the loss {loss!r} is not a plain sum of squares (loss='linear'), "
+                "which the fits' uncertainties and reduced chi-square assume; leave out "
+                "outliers with masks or robust=True instead")
+        return solver
+    if isinstance(solver, Solver):
+        return solver
+    raise UserError(f"solver: expected None, a Solver (imphot_astropy.fitting.solvers) or "
+                    f"one of {_accepted()}; not {solver!r}")
+
+
+def resolve_solver(solver, default, default_name):
+    """The `Solver` a fit uses for its ``solver`` keyword.
+
+    Parameters
+    ----------
+    solver : None, str or `Solver`
+        The keyword (checked by `check_solver`).
+    default : `Solver`
+        The fit's own solver, for None and for ``default_name``.
+    default_name : str
+        The name of `SOLVERS` that is the fit's own method.
+
+    Returns
+    -------
+    solver : `Solver`
+
+    Examples
+    --------
+    >>> resolve_solver(None, IMAGE_FIT_SOLVER, "dogbox") is IMAGE_FIT_SOLVER
+    True
+    >>> resolve_solver("trf", IMAGE_FIT_SOLVER, "dogbox").name
+    'trust region reflective (scipy least_squares, trf)'
+    """
+    solver = check_solver(solver)
+    if solver is None or solver == default_name:
+        return default
+    return named_solver(solver) if isinstance(solver, str) else solver

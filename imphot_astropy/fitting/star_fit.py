@@ -27,7 +27,7 @@ from ..core.transfer import (regrid_filter_from_header, REGRID_FILTER_KEYWORD,
 from .results import FittedValue, FittedPhotometry
 from .provenance import FitProvenance
 from .reports import lmfit_layout_report
-from .solvers import STAR_FIT_SOLVER
+from .solvers import STAR_FIT_SOLVER, resolve_solver
 from .uncertainties import star_fit_covariance
 from .quality import star_quality, muse_band, parameters_at_bounds
 from .star_models import (PixelIntegratedMoffat2D, PixelIntegratedEllipticalMoffat2D,
@@ -38,7 +38,7 @@ from .star_geometry import StarGeometry, select_star_pixels, require_enough_pixe
 from .image_fit import DEFAULT_HST_FWHM, DEFAULT_HST_BETA, read_aligned_pair
 
 __all__ = ["measure_star_photometry", "check_star_fit_options", "check_star_psf",
-           "FittedStarPhotometry"]
+           "star_fit_solver", "FittedStarPhotometry"]
 
 # The parameters of each star fit, in the order of the models.
 _STAR_PARAMETERS = ("flux", "dx", "dy", "fwhm", "beta", "bg")
@@ -322,7 +322,7 @@ def _difference(first, second, fixed=False):
 _PLAIN_FIGURES = ("scale", "bg", "dx", "dy", "fwhm", "beta", "hst_fwhm", "hst_beta")
 
 
-def _plain_fits(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta):
+def _plain_fits(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta, solver):
     """Fit both stars with a plain point-sampled Moffat, as the reference did.
 
     One quadrature node per pixel makes `PixelIntegratedMoffat2D` a Moffat
@@ -338,7 +338,8 @@ def _plain_fits(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta):
         moffat = PixelIntegratedMoffat2D(geometry.pixel_x, geometry.pixel_y, nodes=1)
         model = _star_model(moffat, guess, geometry, guess.fwhm, 2.5, *fixed)
         variance = None if image.variance is None else image.variance[pixels]
-        fits.append(StarFit(label, model, u_, v_, values, variance, guess, geometry))
+        fits.append(StarFit(label, model, u_, v_, values, variance, guess, geometry,
+                            solver=solver))
     return tuple(fits)
 
 
@@ -505,7 +506,7 @@ def _rebuild(cls, state):
 
 
 def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_beta=None,
-                    psf="moffat", options=None):
+                    psf="moffat", options=None, solver=None):
     """Fit the star at the given pixels of both images (array-level core).
 
     Parameters
@@ -523,15 +524,20 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
     options : dict, optional
         The fit options by keyword, recorded in the result (its
         `~imphot_astropy.fitting.provenance.FitProvenance`); by default
-        ``star``, ``fix_fwhm``, ``fix_beta`` and ``psf``.
+        ``star``, ``fix_fwhm``, ``fix_beta`` and ``psf``. The solver's
+        name is added as ``solver``.
+    solver : None, str or `~imphot_astropy.fitting.solvers.Solver`
+        The solver of every star fit (see `star_fit_solver`).
 
     Returns
     -------
     result : `FittedStarPhotometry`
     """
+    solver = star_fit_solver(solver)
     if options is None:
         options = dict(star=(geometry.ra, geometry.dec, geometry.radius),
                        fix_fwhm=fix_fwhm, fix_beta=fix_beta, psf=psf)
+    options = dict(options, solver=solver.name)
     require_enough_pixels(geometry, pixels)
     regrid = regrid_filter_from_header(
         hst_image.keywords(REGRID_FILTER_KEYWORD, REGRID_CUTOFF_KEYWORD), hst_image.name)
@@ -546,7 +552,7 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
                              muse_guess.fwhm, 2.5, fix_fwhm, fix_beta)
     variance = None if muse_image.variance is None else muse_image.variance[pixels]
     muse_fit = StarFit("MUSE", muse_model, u_, v_, muse_values, variance, muse_guess,
-                       geometry, pixels=pixels)
+                       geometry, pixels=pixels, solver=solver)
 
     hst_values = hst_image.data[pixels]
     hst_guess = _Guess(u_, v_, hst_values, geometry)
@@ -558,12 +564,13 @@ def fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm=None, fix_
         hst_guess, geometry, DEFAULT_HST_FWHM, DEFAULT_HST_BETA, None, None)
     hst_variance = None if hst_image.variance is None else hst_image.variance[pixels]
     hst_fit = StarFit("HST", hst_model, u_, v_, hst_values, hst_variance, hst_guess,
-                      geometry, pixels=pixels)
+                      geometry, pixels=pixels, solver=solver)
     if not hst_fit.values["flux"].value > 0:
         raise UserError(f"star: the HST star fit found no positive flux at "
                         f"({geometry.ra}, {geometry.dec}); is there a star?")
     products = _StarProducts(geometry, pixels, muse_image, hst_image, muse_fit, hst_fit)
-    plain = _plain_fits(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta)
+    plain = _plain_fits(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta,
+                        solver)
     reported_names = {v: k for k, v in muse_fit.model_names.items()}
     quality = star_quality(
         muse_fit.model, hst_fit.model, reported_names,
@@ -618,7 +625,23 @@ def check_star_psf(psf):
     return psf
 
 
-def measure_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, psf="moffat"):
+def star_fit_solver(solver=None):
+    """The solver of the star fits for a ``solver`` keyword (checked).
+
+    None, and ``"astropy-trf"``, give the star fit's own
+    (`~imphot_astropy.fitting.solvers.STAR_FIT_SOLVER`); see
+    `~imphot_astropy.fitting.solvers.resolve_solver`.
+
+    Examples
+    --------
+    >>> star_fit_solver("lm").name
+    'Levenberg-Marquardt, MINPACK (scipy least_squares, lm)'
+    """
+    return resolve_solver(solver, STAR_FIT_SOLVER, "astropy-trf")
+
+
+def measure_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, psf="moffat",
+                            solver=None):
     """Measure the star fit of one star in both images (no side effects).
 
     The measuring core of `~imphot_astropy.photometry.fit_star_photometry`,
@@ -640,6 +663,8 @@ def measure_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, psf="
         (`~imphot_astropy.core.psf.EllipticalMoffat`: ``fwhm`` along the
         major axis, and the result gets ``e`` and ``theta``). The HST
         star keeps the circular Moffat of the HST PSF.
+    solver : None, str or `~imphot_astropy.fitting.solvers.Solver`
+        See `~imphot_astropy.photometry.fit_star_photometry`.
 
     Returns
     -------
@@ -663,9 +688,10 @@ def measure_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, psf="
     """
     fix_fwhm, fix_beta = check_star_fit_options(fix_fwhm, fix_beta)
     check_star_psf(psf)
+    solver = star_fit_solver(solver)
     hst_image, muse_image = read_aligned_pair(hst, muse)
     geometry = StarGeometry(star, muse_image)
     pixels = select_star_pixels(geometry, muse_image.mask, hst_image.mask)
     return fit_star_pixels(hst_image, muse_image, geometry, pixels, fix_fwhm, fix_beta, psf,
                            options=dict(star=star, fix_fwhm=fix_fwhm, fix_beta=fix_beta,
-                                        psf=psf))
+                                        psf=psf), solver=solver)

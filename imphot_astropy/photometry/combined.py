@@ -11,6 +11,7 @@ from ..exceptions import UserError
 from ..corrections import aligned_output, write_aligned_image
 from ..fitting.image_fit import read_aligned_pair, DEFAULT_HST_FWHM, DEFAULT_HST_BETA
 from ..fitting.star_fit import check_star_fit_options, check_star_psf
+from ..fitting.solvers import check_solver
 from ..fitting.star_geometry import StarGeometry
 from ..fitting.point_sources import resolve_star
 from ..fitting.combined import measure_image_and_star_photometry
@@ -36,7 +37,7 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
                                   hst_beta=DEFAULT_HST_BETA, margin=2.0, segment=False,
                                   display=False, nowait=False, hardcopy=None, title=None,
                                   save=False, fig=None, apply=False, resample=False,
-                                  psf="moffat"):
+                                  psf="moffat", solver=None):
     """Fit one MUSE image by both methods: the image fit and the star fit.
 
     First `~imphot_astropy.photometry.fit_image_photometry` (with ``regions``
@@ -77,6 +78,10 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
         The MUSE PSF model of both fits: the circular Moffat (the
         default) or the elliptical Moffat (results get ``e`` and
         ``theta``; see `~imphot_astropy.photometry.fit_image_photometry`).
+    solver : None, str or `~imphot_astropy.fitting.solvers.Solver`
+        The solver of both fits: None for each fit's own, or a name of
+        `~imphot_astropy.fitting.solvers.SOLVERS` or a solver object for
+        both (see :ref:`choosing-a-solver`).
     display, nowait, hardcopy, title : see ``fit_image_photometry``
         Both figures (``<muse name>_image_fit.<format>`` and
         ``<muse name>_star_fit.<format>`` for ``hardcopy``).
@@ -119,6 +124,7 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
                               hardcopy=hardcopy, title=title)
     fix_fwhm, fix_beta = check_star_fit_options(fix_fwhm, fix_beta)
     check_star_psf(psf)
+    check_solver(solver)
     hst_image, muse_image = read_aligned_pair(hst, muse)
     star = resolve_star(star, hst_image, muse_image)    # "auto": find_point_sources
     StarGeometry(star, muse_image)      # the star is on the image, the radius a pixel
@@ -127,7 +133,8 @@ def fit_image_and_star_photometry(hst, muse, star, regions="star", fix_scale=Non
     image_fit, star_fit = measure_image_and_star_photometry(
         hst_image, muse_image, star, regions=regions, fix_scale=fix_scale, fix_bg=fix_bg,
         fix_dx=fix_dx, fix_dy=fix_dy, fix_fwhm=fix_fwhm, fix_beta=fix_beta,
-        hst_fwhm=hst_fwhm, hst_beta=hst_beta, margin=margin, segment=segment, psf=psf)
+        hst_fwhm=hst_fwhm, hst_beta=hst_beta, margin=margin, segment=segment, psf=psf,
+        solver=solver)
     if output is not None:
         chosen = image_fit if choice == "image" else star_fit
         write_aligned_image(muse_image, chosen, resample=resample,

@@ -23,7 +23,7 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
                          star=None, save=False, fig=None, taper=DEFAULT_TAPER,
                          extramask=None,
                          init_dx=None, init_dy=None, apply=False, resample=False,
-                         robust=False, psf="moffat"):
+                         robust=False, psf="moffat", solver=None):
     """Fit a MUSE image with an HST image of the same sky on the same grid.
 
     The HST image is convolved with a Moffat PSF, scaled, offset and shifted
@@ -144,6 +144,14 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         ``e`` (ellipticity, 1 - minor/major) and ``theta`` (position angle
         of the major axis, degrees from +x toward +y, in [0, 180)).
         ``fix_*`` holds only the circular parameters.
+    solver : None, str or `~imphot_astropy.fitting.solvers.Solver`
+        How the least squares are minimised: None (the default: scipy's
+        dogleg trust region, as tuned for this fit), a name of
+        `~imphot_astropy.fitting.solvers.SOLVERS` (``"trf"``, ``"lm"``,
+        ``"levenberg-marquardt"``, ``"astropy-trf"``...), or a solver
+        object. Every solver reaches the same minimum within a small
+        fraction of the uncertainties (see :ref:`choosing-a-solver`); the
+        result records its name (``result.options["solver"]``).
 
     Returns
     -------
@@ -171,7 +179,7 @@ def fit_image_photometry(hst, muse, regions=None, fix_scale=None, fix_bg=None,
         fix_fwhm=fix_fwhm, fix_beta=fix_beta, min_scale=min_scale, hst_fwhm=hst_fwhm,
         hst_beta=hst_beta, margin=margin, taper=taper, init_dx=init_dx, init_dy=init_dy,
         regions=regions, segment=segment, star=star, extramask=extramask, robust=robust,
-        psf=psf)
+        psf=psf, solver=solver)
     outputs = FitOutputs(display=display, nowait=nowait, hardcopy=hardcopy, title=title,
                          fig=fig, save=save)
     hst_image, muse_image = read_aligned_pair(hst, muse)

@@ -8,7 +8,7 @@ and the corrected MUSE image (`imphot_astropy.corrections`).
 from ..corrections import aligned_output, write_aligned_image
 from ..fitting.image_fit import read_aligned_pair
 from ..fitting.star_fit import (measure_star_photometry, check_star_fit_options,
-                                check_star_psf)
+                                check_star_psf, star_fit_solver)
 from ..fitting.star_geometry import StarGeometry
 from ..fitting.point_sources import resolve_star
 from .products import FitOutputs
@@ -18,7 +18,7 @@ __all__ = ["fit_star_photometry"]
 
 def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, display=False,
                         nowait=False, hardcopy=None, title=None, fig=None, apply=False,
-                        resample=False, psf="moffat"):
+                        resample=False, psf="moffat", solver=None):
     """Fit a Moffat profile to a star in both images and compare the fits.
 
     A Moffat profile plus a constant background is fitted to the pixels
@@ -67,6 +67,13 @@ def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, display=F
         (ellipticity, 1 - minor/major) and ``theta`` (position angle of the
         major axis, degrees from +x toward +y, in [0, 180)). The HST star
         keeps the circular Moffat of the HST PSF.
+    solver : None, str or `~imphot_astropy.fitting.solvers.Solver`
+        How every star fit (MUSE, HST and the ``plain_*`` ones) is
+        minimised: None (the default: astropy's
+        `~astropy.modeling.fitting.TRFLSQFitter`, as tuned for this fit), a
+        name of `~imphot_astropy.fitting.solvers.SOLVERS` or a solver object
+        (see :ref:`choosing-a-solver`); recorded as
+        ``result.options["solver"]``.
     display : bool
         Show the figure of the fit (`~imphot_astropy.plotting.plot_star_fit`:
         the MUSE and HST pixel values against radius with the fitted
@@ -122,6 +129,7 @@ def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, display=F
     """
     fix_fwhm, fix_beta = check_star_fit_options(fix_fwhm, fix_beta)
     check_star_psf(psf)
+    solver = star_fit_solver(solver)
     outputs = FitOutputs(display=display, nowait=nowait, hardcopy=hardcopy, title=title,
                          fig=fig)
     hst_image, muse_image = read_aligned_pair(hst, muse)
@@ -129,7 +137,7 @@ def fit_star_photometry(hst, muse, star, fix_fwhm=None, fix_beta=None, display=F
     StarGeometry(star, muse_image)      # the star is on the image, the radius a pixel
     output = aligned_output(apply, resample, muse_image.filename, [hst_image.filename])
     result = measure_star_photometry(hst_image, muse_image, star, fix_fwhm, fix_beta,
-                                     psf=psf)
+                                     psf=psf, solver=solver)
     if output is not None:
         write_aligned_image(muse_image, result, resample=resample,
                             inputs=[hst_image.filename], output=output)

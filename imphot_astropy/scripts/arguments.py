@@ -212,6 +212,14 @@ _FITTER_OPTIONS = [
         choices=("moffat", "elliptical"), default="moffat",
         help="the PSF model: a circular Moffat (default) or an elliptical one, which "
              "also fits the ellipticity e and the position angle theta")),
+    # The names of fitting.solvers.SOLVERS, written out for the same reason.
+    ("--solver", FIT_BOTH, dict(
+        choices=("dogbox", "trf", "lm", "levenberg-marquardt", "astropy-trf",
+                 "astropy-dogbox"), default=None, metavar="NAME",
+        help="how the least squares are minimised: dogbox, trf, lm (scipy), "
+             "levenberg-marquardt (this package's), astropy-trf, astropy-dogbox "
+             "(astropy's fitters); default: each fit's own (image fit dogbox, star "
+             "fit astropy-trf), which all reach the same minimum")),
     ("--display", FIT_BOTH, dict(
         action="store_true", default=False,
         help="show the figure of each fit (one MUSE image at a time)")),

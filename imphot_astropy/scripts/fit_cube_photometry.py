@@ -93,6 +93,13 @@ def _parser(prog):
                         default="constant",
                         help="with --psf elliptical: one ellipticity and angle for all "
                              "the bands (default) or one per band")
+    # fitting.solvers.SOLVERS, written out (see --psf).
+    parser.add_argument("--solver", choices=("dogbox", "trf", "lm", "levenberg-marquardt",
+                                             "astropy-trf", "astropy-dogbox"),
+                        default=None, metavar="NAME",
+                        help="the solver of the single-band fits: dogbox (default), trf, "
+                             "lm, levenberg-marquardt, astropy-trf, astropy-dogbox; the "
+                             "joint fit keeps its Levenberg-Marquardt")
     parser.add_argument("--margin", type=float, default=2.0, metavar="ARCSEC")
     parser.add_argument("--regions", default=None, metavar="FILE",
                         help="ds9 regions applied in every band")
@@ -124,6 +131,8 @@ def _fit_keywords(options, hst_images):
         kwargs["ellipticity"] = options.ellipticity    # refused by the API, by name
     if options.regions is not None:
         kwargs["regions"] = options.regions
+    if options.solver is not None:
+        kwargs["solver"] = options.solver
     if options.filter_curve:
         kwargs["filter_curves"] = dict(options.filter_curve)
     return kwargs

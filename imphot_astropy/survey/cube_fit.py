@@ -45,7 +45,8 @@ def _check_keywords(options, where):
 
 def _band_options(names, common, band_options):
     band_options = dict(band_options or {})
-    _check_keywords({k: v for k, v in common.items() if k != "psf"}, "fit keywords")
+    _check_keywords({k: v for k, v in common.items() if k not in ("psf", "solver")},
+                    "fit keywords")
     unknown = sorted(set(band_options) - set(names))
     if unknown:
         raise UserError(f"band_options: no HST image is given for {unknown}")
@@ -232,7 +233,7 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=None, beta_degree=None, ps
                         source_light=True, lbrange=DEFAULT_LBRANGE, band_options=None,
                         joint_parameters=None, cache_dir=None, nprocess=0,
                         progress_bar=False, filter_curves=None, psf="moffat",
-                        ellipticity="constant", **fit_keywords):
+                        ellipticity="constant", solver=None, **fit_keywords):
     """Fit an exposure cube against HST images in several bands, jointly.
 
     The image of each band is made from one pass over the cube
@@ -324,6 +325,14 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=None, beta_degree=None, ps
         With ``psf="elliptical"``: one ellipticity and angle shared by all
         the bands (joint parameters ``e``, ``theta``), or one of each per
         band (``e_<band>``, ``theta_<band>``).
+    solver : None, str or `~imphot_astropy.fitting.solvers.Solver`
+        The solver of the single-band fits (``solver`` of
+        `fit_image_photometry`; see :ref:`choosing-a-solver`). The joint
+        fit keeps its Levenberg-Marquardt
+        (`~imphot_astropy.fitting.solvers.LevenbergMarquardt`): it builds
+        the normal equations band by band and never holds the tall
+        Jacobian of all the bands, which the other solvers would need.
+        The table's meta records both (``BAND_SOLVER``, ``JOINT_SOLVER``).
     **fit_keywords
         `fit_image_photometry` keywords for every band (`BAND_FIT_KEYWORDS`).
         ``fix_dx``, ``fix_dy``, ``fix_fwhm`` and ``fix_beta`` given here
@@ -357,7 +366,8 @@ def fit_cube_photometry(cube, hst_images, fwhm_degree=None, beta_degree=None, ps
     _check_psf(psf, ellipticity)
     names = [str(n) for n in hst_images]
     degrees, notes = polynomial_degrees(len(names), fwhm_degree, beta_degree)
-    options = _band_options(names, {**fit_keywords, "psf": psf}, band_options)
+    options = _band_options(names, {**fit_keywords, "psf": psf, "solver": solver},
+                            band_options)
     hst_images = {str(n): image for n, image in hst_images.items()}
     filters = _band_filters(names, hst_images, filter_curves)
     images, spectra = bandpass_images(cube, {n: filters[n][0] for n in names},
@@ -675,7 +685,8 @@ def _cube_result(cube, images, single, joint, result, refits, lbrange, psf_nodes
                                for n in images},
         degrees=degrees, notes=list(notes),
         meta={"FWHM_DEGREE": degrees["fwhm"], "BETA_DEGREE": degrees["beta"],
-              "NOTES": list(notes)},
+              "NOTES": list(notes), "BAND_SOLVER": single[first.name].options["solver"],
+              "JOINT_SOLVER": result.method},
         fit_report=report + applied_report(applied, offsets["dra"], offsets["ddec"]),
         minimizer_result=result)
 
