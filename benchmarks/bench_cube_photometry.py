@@ -34,6 +34,12 @@ against the version before (commit 9a72251): median CPU 4.26 s against
 4.25 s, wall 9.0 s against 9.1 s, peak RSS 487 MB against 483 MB, the
 same dx, dy.
 
+Later on 2026-12-07 (load 1-2), with the band threads' freed memory
+handed back before the joint fit (utils.release_free_memory; 512 MB
+peak without it in the same conditions): ours median 3.6 s wall (runs
+3.5, 3.8, 3.6), 3.5 s CPU, peak RSS 458 MB; the established chain 39.7 s
+wall, 56.6 s CPU, peak 728 MB: 10.9x in wall time, 16.1x in CPU time.
+
 Usage::
 
     python benchmarks/bench_cube_photometry.py [--repeat 3] [--peer-repeat 1]

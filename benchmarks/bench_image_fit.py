@@ -23,6 +23,15 @@ of 7: small offsets, ours 0.215 s against the peer's 3.301 s (15.4x);
 whole-pixel refit, ours 0.310 s against 4.950 s (16.0x); the sandwich
 covariance 66.8 ms of each fit.
 
+Measured 2026-12-07 (load 0.9, medians of 7), after the solver interface
+(fitting.solvers) and the Jacobian columns made and inverse-transformed
+one at a time into one reused spectrum buffer: small offsets, ours
+0.134 s against the peer's 2.343 s (17.5x); whole-pixel refit 0.147 s
+against 3.807 s (26.0x); the sandwich covariance 35.4 ms of each fit. The
+same morning, before those changes (load 0.7): 0.148 s against 2.125 s
+(14.4x). The peer's own time varies from 1.9 to 3.3 s on this machine
+from day to day, so compare ratios measured in one run.
+
 Run: ``python benchmarks/bench_image_fit.py [--repeat N] [--size N]``
 """
 
