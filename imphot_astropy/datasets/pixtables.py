@@ -449,7 +449,8 @@ def make_star_pixtable(lbda=((6000.0, 6100.0),), fwhm=0.65, beta=2.5, e=0.0, the
         raise UserError(f"e: expected an ellipticity in [0, 1), not {e}")
     fwhm_slope, flux = _number(fwhm_slope, "fwhm_slope"), _number(flux, "flux")
     background, size = _number(background, "background"), _number(size, "size", 0.0)
-    if isinstance(nexp, (bool, np.bool_)) or not float(nexp) == int(nexp) or int(nexp) < 1:
+    if not (isinstance(nexp, numbers.Integral) and not isinstance(nexp, (bool, np.bool_))
+            and nexp >= 1):
         raise UserError(f"nexp: expected a whole number of exposures >= 1, not {nexp!r}")
     rng = np.random.default_rng(seed)
     east, north, lam = _star_sample_positions(lbda, int(nexp), size, rng)

@@ -31,6 +31,7 @@ def test_a_bare_range_is_one_slice_as_for_fit_pixtable_star():
     (dict(background=None), "background: expected a number"),
     (dict(nexp=0), "nexp: expected a whole number of exposures >= 1"),
     (dict(nexp=1.5), "nexp: expected a whole number of exposures >= 1"),
+    (dict(nexp=None), "nexp: expected a whole number of exposures >= 1"),
     (dict(size=0.0), "size: must be > 0"),
     # The FWHM at 6000 A would be 0.65 - 1000 * 1e-3 < 0.
     (dict(fwhm_slope=1e-3), "fwhm_slope: the FWHM .* is not positive at 59"),
