@@ -458,6 +458,9 @@ class SolverResult:
         """
         if self._own_covariance:
             return self._covariance
+        if self.jac is None:
+            raise UserError(f"solver: {self.solver} gave no Jacobian at its minimum, so "
+                            "no covariance (give SolverResult its jac)")
         jac = np.asarray(self.jac)
         dof = max(jac.shape[0] - jac.shape[1], 1)
         # On unit-scaled columns: parameters of very different sizes (a flux

@@ -57,3 +57,17 @@ def test_a_solvers_own_covariance_survives_pickling():
         copy = pickle.loads(pickle.dumps(result))
         assert copy.covariance().shape == (3, 3)
         np.testing.assert_array_equal(copy.covariance(), result.covariance())
+
+
+def test_a_result_without_a_jacobian_says_why_it_has_no_covariance():
+    """A solver written by a user (the seam's purpose) may leave out the
+    Jacobian; the fits then ask for the covariance, which must name the
+    solver rather than fail with an IndexError deep in numpy."""
+    from imphot_astropy.exceptions import UserError
+    from imphot_astropy.fitting.solvers import SolverResult
+
+    problem = _line_problem()
+    result = SolverResult("my solver", problem.params, problem.varying, np.zeros(X.size), 1,
+                          True, "done")
+    with pytest.raises(UserError, match="solver: my solver gave no Jacobian at its minimum"):
+        result.covariance()
