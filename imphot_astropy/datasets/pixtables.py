@@ -15,6 +15,8 @@ whose PSF is a known Moffat, circular or elliptical, for the truth tests of
 `~imphot_astropy.fitting.fit_pixtable_star`.
 """
 
+import numbers
+
 import numpy as np
 import astropy.units as u
 from astropy.io import fits
@@ -23,6 +25,7 @@ from astropy.modeling.projections import Pix2Sky_Gnomonic
 from astropy.modeling.rotations import RotateNative2Celestial
 
 from ..exceptions import UserError
+from ..utils.validation import optional_number
 from ..pixtable.origin import XOFFSET_KEYWORD, encode_origin
 from ..pixtable.sky import sky_to_positioned
 from ..pixtable.slicer import Slicer
@@ -394,8 +397,9 @@ def make_star_pixtable(lbda=((6000.0, 6100.0),), fwhm=0.65, beta=2.5, e=0.0, the
 
     Parameters
     ----------
-    lbda : list of (float, float)
-        Wavelength ranges (Angstrom) to sample.
+    lbda : (float, float) or list of (float, float)
+        Wavelength ranges (Angstrom) to sample: one (min, max) pair or a
+        list of them, as `~imphot_astropy.fit_pixtable_star` takes them.
     fwhm, beta : float
         The Moffat's FWHM along the major axis (arcsec) at 7000 Angstrom,
         and its exponent.
@@ -422,7 +426,15 @@ def make_star_pixtable(lbda=((6000.0, 6100.0),), fwhm=0.65, beta=2.5, e=0.0, the
     pixtable : `~imphot_astropy.PixTable`
         The rows, in memory.
     truth : dict
-        The arguments, with ``fwhm`` a function of wavelength.
+        The arguments, with ``lbda`` a list of pairs and ``fwhm`` a
+        function of wavelength.
+
+    Raises
+    ------
+    UserError
+        For an argument out of its range: an empty wavelength range, a
+        FWHM that is not positive at every sampled wavelength, beta not
+        above 1, an ellipticity outside [0, 1), fewer than one exposure...
 
     Examples
     --------
@@ -430,11 +442,26 @@ def make_star_pixtable(lbda=((6000.0, 6100.0),), fwhm=0.65, beta=2.5, e=0.0, the
     >>> pix.projection, pix.nrows > 20000, truth["e"]
     ('positioned', True, 0.15)
     """
+    lbda = _wavelength_ranges(lbda)
+    fwhm, beta = _number(fwhm, "fwhm", 0.0), _number(beta, "beta", 1.0)
+    e, theta = _number(e, "e"), _number(theta, "theta")
+    if not 0.0 <= e < 1.0:
+        raise UserError(f"e: expected an ellipticity in [0, 1), not {e}")
+    fwhm_slope, flux = _number(fwhm_slope, "fwhm_slope"), _number(flux, "flux")
+    background, size = _number(background, "background"), _number(size, "size", 0.0)
+    if not (isinstance(nexp, numbers.Integral) and not isinstance(nexp, (bool, np.bool_))
+            and nexp >= 1):
+        raise UserError(f"nexp: expected a whole number of exposures >= 1, not {nexp!r}")
     rng = np.random.default_rng(seed)
-    east, north, lam = _star_sample_positions(lbda, nexp, size, rng)
+    east, north, lam = _star_sample_positions(lbda, int(nexp), size, rng)
 
     def fwhm_at(wavelength):
         return fwhm + fwhm_slope * (np.asarray(wavelength) - 7000.0)
+
+    if not np.all(fwhm_at(lam) > 0):
+        worst = float(lam[np.argmin(fwhm_at(lam))])
+        raise UserError(f"fwhm_slope: the FWHM {fwhm} + {fwhm_slope} (lambda - 7000) is not "
+                        f"positive at {worst:g} Angstrom")
 
     signal = background + flux * _elliptical_moffat_spaxels(east, north, fwhm_at(lam), beta,
                                                             e, theta)
@@ -453,6 +480,30 @@ def make_star_pixtable(lbda=((6000.0, 6100.0),), fwhm=0.65, beta=2.5, e=0.0, the
     truth = dict(lbda=list(lbda), fwhm=fwhm_at, beta=beta, e=e, theta=theta, flux=flux,
                  background=background, star=tuple(star))
     return pix, truth
+
+
+def _number(value, argname, minimum=None):
+    """A finite float (above ``minimum`` if given); anything else is a `UserError`."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise UserError(f"{argname}: expected a number, not {value!r}")
+    return optional_number(value, argname, minimum)
+
+
+def _wavelength_ranges(lbda):
+    """``lbda`` as a list of (min, max) pairs: one pair alone, or a list of them."""
+    pairs = [lbda] if (isinstance(lbda, (tuple, list)) and len(lbda) == 2
+                       and np.ndim(lbda[0]) == 0) else lbda
+    try:
+        pairs = [(float(low), float(high)) for low, high in pairs]
+    except (TypeError, ValueError):
+        raise UserError(f"lbda: expected a (min, max) pair in Angstrom or a list of "
+                        f"them, not {lbda!r}") from None
+    for low, high in pairs:
+        if not (np.isfinite(low) and np.isfinite(high) and low < high):
+            raise UserError(f"lbda: the range ({low}, {high}) is empty")
+    if not pairs:
+        raise UserError("lbda: no wavelength range given")
+    return pairs
 
 
 def _star_sample_positions(lbda, nexp, size, rng):

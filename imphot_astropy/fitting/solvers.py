@@ -440,7 +440,10 @@ class SolverResult:
         self.message = message
         self._jac = jac
         self.info = info
-        self._covariance = covariance
+        # Whether the solver gave its own covariance (a flag rather than the
+        # sentinel itself, which a pickled copy would not recognise).
+        self._own_covariance = covariance is not _NOT_GIVEN
+        self._covariance = covariance if self._own_covariance else None
 
     @property
     def jac(self):
@@ -454,8 +457,11 @@ class SolverResult:
         ``(J^T J)^-1`` scaled by the reduced chi-square (astropy's
         ``param_cov``; the solver's own where it gives one).
         """
-        if self._covariance is not _NOT_GIVEN:
+        if self._own_covariance:
             return self._covariance
+        if self.jac is None:
+            raise UserError(f"solver: {self.solver} gave no Jacobian at its minimum, so "
+                            "no covariance (give SolverResult its jac)")
         jac = np.asarray(self.jac)
         dof = max(jac.shape[0] - jac.shape[1], 1)
         # On unit-scaled columns: parameters of very different sizes (a flux
@@ -465,6 +471,14 @@ class SolverResult:
         norms = np.where(norms > 0, norms, 1.0)
         scaled = jac / norms
         return np.linalg.pinv(scaled.T @ scaled) / np.outer(norms, norms) * self.cost / dof
+
+    def __getstate__(self):
+        # A Jacobian still to be computed is a closure over the problem,
+        # whose callables (often lambdas) cannot be pickled: compute it
+        # before the result leaves the process.
+        state = dict(self.__dict__)
+        state["_jac"] = self.jac
+        return state
 
     def __repr__(self):
         values = ", ".join(f"{n}={self.params[n].value:.6g}" for n in self.params)

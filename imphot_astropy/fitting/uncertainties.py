@@ -5,8 +5,8 @@ correlated between pixels (see `~imphot_astropy.core.covariance`): the
 image fit compares filtered images, and MUSE images resampled from cubes
 have correlated noise. These helpers replace the least-squares covariance
 by the sandwich covariance with the residuals' own correlation, on the
-Jacobian that the fitter (scipy's ``least_squares`` via astropy) left in
-its ``fit_info``.
+residual and Jacobian at the minimum that the fit's solver gives in its
+`~imphot_astropy.fitting.solvers.SolverResult` (``fun``, ``jac``).
 """
 
 import weakref
@@ -183,8 +183,8 @@ def image_fit_covariance(fitted, info, problem, noise_variance=None):
     ----------
     fitted : `~imphot_astropy.core.fourier_model.FourierImageModel`
         The fitted model.
-    info : dict-like
-        The fitter's ``fit_info`` (with ``jac`` and ``fun``).
+    info : `~imphot_astropy.fitting.solvers.SolverResult`
+        The solver's result (its ``fun`` and ``jac`` at the minimum).
     problem : `~imphot_astropy.core.fourier_model.FourierPlaneProblem`
         The fitted problem (window, compared pixels, MUSE filter).
     noise_variance : `numpy.ndarray`, optional
@@ -242,8 +242,8 @@ def star_fit_covariance(fitted, info, pixels, variance=None, goodness=np.nan,
     ----------
     fitted : `astropy.modeling.Model`
         The fitted Moffat + background model.
-    info : dict-like
-        The fitter's ``fit_info`` (with ``jac`` and ``fun``).
+    info : `~imphot_astropy.fitting.solvers.SolverResult`
+        The solver's result (its ``fun`` and ``jac`` at the minimum).
     pixels : `numpy.ndarray` of bool
         The fitted pixels on the image grid (their row-major order is the
         order of the fitted values).
