@@ -87,7 +87,7 @@ def value_units(muse_unit, hst_unit):
     return units
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FitProvenance:
     """What a result was measured from: given to the result when it is made.
 

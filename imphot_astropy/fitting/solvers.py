@@ -568,6 +568,41 @@ _SCIPY_METHODS = {"trf": "trust region reflective", "dogbox": "dogleg trust regi
                   "lm": "Levenberg-Marquardt, MINPACK"}
 
 
+# least_squares' arguments that the solver sets from the problem itself.
+_SET_BY_SOLVE = ("fun", "x0", "jac", "bounds", "method", "args", "kwargs")
+# Its options that must be positive numbers (or None: scipy's default),
+# and those that must be positive integers.
+_POSITIVE_OPTIONS = ("xtol", "ftol", "gtol", "diff_step", "f_scale")
+_COUNT_OPTIONS = ("max_nfev",)
+
+
+def _positive(value, integer=False):
+    kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+    return (isinstance(value, kinds) and not isinstance(value, (bool, np.bool_))
+            and value > 0)
+
+
+def _check_scipy_options(options):
+    """Refuse, when the solver is made, options least_squares would reject mid-fit.
+
+    Examples
+    --------
+    >>> _check_scipy_options({"xtol": 1e-10, "max_nfev": 200})
+    >>> _check_scipy_options({"jac": "3-point"})
+    Traceback (most recent call last):
+    ...
+    imphot_astropy.exceptions.UserError: jac: ScipyLeastSquares sets it from the problem; ...
+    """
+    for name, value in options.items():
+        if name in _SET_BY_SOLVE:
+            raise UserError(f"{name}: ScipyLeastSquares sets it from the problem; give "
+                            "only least_squares' tolerances and options")
+        if name in _POSITIVE_OPTIONS and value is not None and not _positive(value):
+            raise UserError(f"{name}: expected a positive number or None, not {value!r}")
+        if name in _COUNT_OPTIONS and value is not None and not _positive(value, True):
+            raise UserError(f"{name}: expected a positive integer or None, not {value!r}")
+
+
 class ScipyLeastSquares(Solver):
     """`scipy.optimize.least_squares` on the free parameters.
 
@@ -598,6 +633,7 @@ class ScipyLeastSquares(Solver):
         if method not in _SCIPY_METHODS:
             raise UserError(f"method: expected one of {sorted(_SCIPY_METHODS)}, "
                             f"got {method!r}")
+        _check_scipy_options(options)
         self.method, self.options, self.unbounded = method, options, bool(unbounded)
         self.name = f"{_SCIPY_METHODS[method]} (scipy least_squares, {method})"
 
@@ -673,6 +709,11 @@ class LevenbergMarquardt(Solver):
     def __init__(self, max_iterations=30, decrement=0.01,
                  name="Levenberg-Marquardt, normal equations (imphot_astropy)",
                  relative=False):
+        if not _positive(max_iterations, integer=True):
+            raise UserError(f"max_iterations: expected a positive integer, not "
+                            f"{max_iterations!r}")
+        if not _positive(decrement):
+            raise UserError(f"decrement: expected a positive number, not {decrement!r}")
         self.max_iterations, self.decrement, self.name = max_iterations, decrement, name
         self.relative = bool(relative)
 

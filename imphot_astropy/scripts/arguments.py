@@ -359,7 +359,9 @@ def report_interrupted(prog):
     return INTERRUPTED_STATUS
 
 
-def add_timeout_option(parser, default, what, scheduler=True):
+def add_timeout_option(parser, default, what, scheduler=True,
+                       consequence="its worker process is killed and replaced, the "
+                                   "others go on"):
     """Add ``--timeout SECONDS``, the per-file time limit of a command's local workers.
 
     Parameters
@@ -372,6 +374,8 @@ def add_timeout_option(parser, default, what, scheduler=True):
     scheduler : bool
         Whether the command has ``--scheduler`` (the help then says that
         there is no limit on a cluster).
+    consequence : str
+        What happens to a file past the limit, for the help.
 
     Examples
     --------
@@ -384,9 +388,9 @@ def add_timeout_option(parser, default, what, scheduler=True):
                "--timeout is refused.") if scheduler else ""
     parser.add_argument(
         "--timeout", type=float, default=None, metavar="SECONDS",
-        help=f"give up on {what} after this many seconds: its worker process is "
-             f"killed and replaced, the others go on (default {default:g} s, so that "
-             f"an unattended run never hangs on one file; 0: no limit).{cluster}")
+        help=f"give up on {what} after this many seconds: {consequence} (default "
+             f"{default:g} s, so that an unattended run never hangs on one file; 0: no "
+             f"limit).{cluster}")
 
 
 def command_timeout(timeout, scheduler, default):

@@ -38,7 +38,9 @@ PROG = "regrid_hst_to_muse"
 
 #: Seconds allowed per file when ``--timeout`` is not given. Generous: the
 #: HDFS example (a 1.3" cut-out of a 0.05" HST image onto a 331 x 326 MUSE
-#: grid) takes 1.6 s with the imports, and a 10 000 x 10 000 mosaic is read
+#: grid) takes 2-3 s with the imports (measured 2026-12-07: 2.1 s with
+#: ``--timeout 0``, 2.9-3.3 s through the time-limited worker, which imports
+#: the batch machinery), and a 10 000 x 10 000 mosaic is read
 #: only where it covers the MUSE field; a file still being read after 600 s
 #: (a hung network file system) is stalled, and an unattended run must not
 #: wait for it for ever.
@@ -75,7 +77,11 @@ def _parser(prog=PROG):
                              "current directory)")
     parser.add_argument("--quiet", action="store_true",
                         help="report nothing but warnings and errors")
-    add_timeout_option(parser, DEFAULT_TIMEOUT, "a file", scheduler=False)
+    add_timeout_option(parser, DEFAULT_TIMEOUT, "a file", scheduler=False,
+                       consequence="its worker is killed; a file stalled while the run "
+                                   "is checked ends the run with an error, one stalled "
+                                   "while it is regridded costs an error for that HST "
+                                   "image and the next goes on")
     return parser
 
 

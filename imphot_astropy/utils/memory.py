@@ -7,8 +7,8 @@ the threads that fit the bands of a cube in parallel is not reused by the
 main thread's joint fit, which then takes new memory. In the 4-band cube
 benchmark (``benchmarks/bench_cube_photometry.py``), measured 2026-12-07:
 the single-band fits leave 360 MB resident of which 68 MB are free blocks;
-the peak of the joint fit after them was 512 MB, and 446 MB once the free
-blocks were handed back first (418 MB with a single allocator arena).
+the peak of the joint fit after them was 512 MB, and 446-458 MB once the
+free blocks were handed back first (418 MB with a single allocator arena).
 
 No Python library exposes this, so `release_free_memory` calls glibc's
 ``malloc_trim`` through ctypes; elsewhere (macOS, musl) it does nothing.

@@ -418,3 +418,17 @@ def test_survey_joint_problem(joint_problem, key, settings):
             assert r.params["dy"].value == pytest.approx(-0.6 * r.params["dx"].value,
                                                          rel=1e-12)
     assert_same_minimum(result, expected.x, _errors(expected), expected.free_names)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: ScipyLeastSquares("trf", jac="3-point"), "jac: ScipyLeastSquares sets it"),
+    (lambda: ScipyLeastSquares("trf", bounds=(0, 1)), "bounds: ScipyLeastSquares sets it"),
+    (lambda: ScipyLeastSquares("dogbox", xtol="a"), "xtol: expected a positive number"),
+    (lambda: ScipyLeastSquares("dogbox", ftol=-1.0), "ftol: expected a positive number"),
+    (lambda: ScipyLeastSquares("trf", max_nfev=2.5), "max_nfev: expected a positive integer"),
+    (lambda: LevenbergMarquardt(max_iterations="x"), "max_iterations: expected a positive"),
+    (lambda: LevenbergMarquardt(decrement=0.0), "decrement: expected a positive number"),
+])
+def test_bad_solver_options_are_refused_when_the_solver_is_made(make, message):
+    with pytest.raises(UserError, match=message):
+        make()
