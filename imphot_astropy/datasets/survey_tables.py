@@ -24,6 +24,7 @@ from astropy.time import Time
 from ..fitting import photometry_table
 from ..fitting.quality import quality_columns
 from ..fitting.results import ANGULAR_PARAMETERS
+from ..fitting.solvers import IMAGE_FIT_SOLVER, LevenbergMarquardt
 from ..report import seeing_fwhm
 from ..survey.cube_fit import polynomial_degrees
 from .exposures import SURVEY_FILTERS, DEFAULT_SCALES
@@ -149,7 +150,10 @@ def _table(rows, filters):
         "filter_curves": {band: f"acs_wfc_{band.lower()}" for band in filters}})
     degrees, notes = polynomial_degrees(len(filters))
     table.meta.update(FWHM_DEGREE=degrees["fwhm"], BETA_DEGREE=degrees["beta"],
-                      NOTES=list(notes))
+                      NOTES=list(notes),
+                      # The solvers of a default run, as fit_cube_photometry records them.
+                      BAND_SOLVER=IMAGE_FIT_SOLVER.name,
+                      JOINT_SOLVER=LevenbergMarquardt().name)
     return table
 
 
