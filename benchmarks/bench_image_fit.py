@@ -27,7 +27,9 @@ Measured 2026-12-07 (load 0.9, medians of 7), after the solver interface
 (fitting.solvers) and the Jacobian columns made and inverse-transformed
 one at a time into one reused spectrum buffer: small offsets, ours
 0.134 s against the peer's 2.343 s (17.5x); whole-pixel refit 0.147 s
-against 3.807 s (26.0x); the sandwich covariance 35.4 ms of each fit. The
+against 3.807 s (26.0x); the sandwich covariance 35.4 ms of each fit.
+Again at load 0.2: 0.129 s against 2.053 s (15.9x), and 0.153 s against
+4.356 s (28.5x). The
 same morning, before those changes (load 0.7): 0.148 s against 2.125 s
 (14.4x). The peer's own time varies from 1.9 to 3.3 s on this machine
 from day to day, so compare ratios measured in one run.
