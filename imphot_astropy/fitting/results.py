@@ -287,6 +287,11 @@ class FittedPhotometry:
     """
 
 
+    # Class-level defaults, for results made without the constructor (a
+    # subclass's __new__, or a pickle of an older version).
+    quality = None
+    at_bound = ()
+
     @property
     def goodness(self):
         """The goodness of fit: about 1 for a fit limited by noise, given the
