@@ -303,7 +303,8 @@ def cache_directory(path, argname="cache_dir"):
     Raises
     ------
     UserError
-        If ``path`` is a file, or cannot be made or written.
+        If ``path`` is a file, or cannot be made or written (probed as
+        `check_output_path` probes a directory: by creating a file).
 
     Examples
     --------
@@ -320,8 +321,7 @@ def cache_directory(path, argname="cache_dir"):
     except OSError as exc:
         raise UserError(f"{argname}: could not make the directory {path} "
                         f"({exc.strerror or exc})") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise UserError(f"{argname}: the directory {path} cannot be written")
+    _probe_directory(path, path, argname)
     return path
 
 
