@@ -35,9 +35,6 @@ _WRITING_FUNCTIONS = {("os", "replace"), ("os", "rename"), ("os", "link"),
                       ("os", "removedirs"), ("shutil", "rmtree")}
 # The blocks inside which those calls write what io puts in place.
 _ATOMIC_BLOCKS = {"atomic_output", "atomic_directory"}
-# Known breaches left for a later change (file -> the call), each with its
-# reason; the test fails when one is gone, so that the list cannot rot.
-_KNOWN_BREACHES = {}
 _WRITE_FLAGS = {"O_WRONLY", "O_RDWR", "O_CREAT", "O_APPEND", "O_TRUNC"}
 
 
@@ -141,15 +138,10 @@ os.path.exists(path)
 
 
 def test_no_module_outside_io_writes_a_file_but_through_atomic_output():
-    offenders, known = [], {}
+    offenders = []
     for relative, path in _modules():
         source = path.read_text(encoding="utf-8")
-        lines = source.splitlines()
         for line in _unguarded_writes(ast.parse(source, filename=str(path))):
-            if _KNOWN_BREACHES.get(relative.as_posix()) == lines[line - 1].strip():
-                known[relative.as_posix()] = lines[line - 1].strip()
-            else:
-                offenders.append(f"{relative}:{line}")
+            offenders.append(f"{relative}:{line}")
     assert offenders == [], ("these calls write a file outside io.atomic_output: "
                              + ", ".join(offenders))
-    assert known == _KNOWN_BREACHES, "a known breach is gone: remove it from the list"
