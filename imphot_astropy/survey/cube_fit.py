@@ -79,14 +79,15 @@ def _hst_on_grid(hst_images, names, band_images, cache_dir, filter_curves=None):
     rescaled; from a file and with a ``cache_dir``, a result is kept there
     and reused by every exposure on the same grid.
     """
-    ready, cached = {}, {}
+    ready, cached, cache = {}, {}, None
     for name in names:
         hst, image = hst_images[name], band_images[name]
         if _on_grid(hst, name, image):
             ready[name] = hst
         elif cache_dir is not None and isinstance(hst, (str, os.PathLike)):
-            cached[name] = _cache_path(cache_directory(cache_dir), os.fspath(hst), name,
-                                       image)
+            # Made and probed once, when the first band needs it.
+            cache = cache or cache_directory(cache_dir)
+            cached[name] = _cache_path(cache, os.fspath(hst), name, image)
             if os.path.exists(cached[name]):
                 ready[name] = cached[name]
     todo = [n for n in names if n not in ready]
